@@ -1,0 +1,5 @@
+"""Allow `python -m paperbuild`."""
+
+from paperbuild.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""references.bib: parsing with bibtexparser, located syntax errors, duplicates, entry checks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paperbuild.diagnostics import Diagnostic, diag
+
+# bibtexparser logs its parse failures; we report them as diagnostics instead.
+logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
+logging.getLogger("bibtexparser").propagate = False
+
+NAME_FIELDS = ("author", "editor", "organization", "institution", "publisher")
+DATE_FIELDS = ("year", "date")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One bibliography entry."""
+
+    key: str
+    type: str
+    fields: dict[str, str] = field(default_factory=dict)
+    line: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bibliography:
+    """The parsed bibliography and what was wrong with it."""
+
+    path: str
+    entries: tuple[Entry, ...] = ()
+    problems: tuple[Diagnostic, ...] = ()
+    exists: bool = True
+
+    @property
+    def keys(self) -> set[str]:
+        """Return the set of entry keys."""
+        return {e.key for e in self.entries}
+
+
+def parse_bibtex(text: str, path: str) -> Bibliography:
+    """Return the entries of a BibTeX text with a diagnostic for each broken or duplicate one."""
+    import bibtexparser
+    from bibtexparser.model import DuplicateBlockKeyBlock, Entry as BtEntry, ParsingFailedBlock
+
+    library = bibtexparser.parse_string(text)
+    entries: list[Entry] = []
+    problems: list[Diagnostic] = []
+    first_line: dict[str, int] = {}
+    for block in library.blocks:
+        line = (block.start_line or 0) + 1
+        if isinstance(block, DuplicateBlockKeyBlock):
+            problems.append(diag(
+                "duplicate-reference",
+                f"duplicate key '{block.key}' (first defined at line {first_line.get(block.key)})",
+                path, line, 1, "rename one of the two entries or delete the copy",
+            ))  # fmt: skip
+        elif isinstance(block, ParsingFailedBlock):
+            problems.append(_syntax_problem(block, text, path, line))
+        elif isinstance(block, BtEntry):
+            fields = {f.key.lower(): str(f.value) for f in block.fields}
+            entries.append(Entry(key=block.key, type=block.entry_type.lower(),
+                                 fields=fields, line=line))  # fmt: skip
+            first_line.setdefault(block.key, line)
+    problems.extend(_incomplete(e, path) for e in entries if _missing(e))
+    return Bibliography(path=path, entries=tuple(entries), problems=tuple(problems))
+
+
+def _syntax_problem(block: object, text: str, path: str, line: int) -> Diagnostic:
+    error = getattr(block, "error", None)
+    reason = " ".join(str(getattr(error, "abort_reason", "") or error or "").split())
+    reason = reason or "syntax error"
+    raw = getattr(block, "raw", "") or ""
+    head = raw.strip().split("\n")[0][:60]
+    return diag(
+        "bib-syntax", f"entry starting '{head}' cannot be parsed: {reason}", path, line, 1,
+        "check that every { has its } and every field ends with a comma",
+    )  # fmt: skip
+
+
+def _missing(entry: Entry) -> list[str]:
+    """Return what a reader needs to find the entry and it lacks."""
+    lacks = []
+    if not entry.fields.get("title"):
+        lacks.append("a title")
+    if not any(entry.fields.get(f) for f in NAME_FIELDS):
+        lacks.append("an author, editor or organisation")
+    if not any(entry.fields.get(f) for f in DATE_FIELDS):
+        lacks.append("a year or date")
+    return lacks
+
+
+def _incomplete(entry: Entry, path: str) -> Diagnostic:
+    return diag(
+        "incomplete-reference", f"entry '{entry.key}' lacks {', '.join(_missing(entry))}",
+        path, entry.line, 1,
+    )  # fmt: skip
+
+
+def load_bibliography(root: Path, relpath: str) -> Bibliography:
+    """Return the project's bibliography, or one that records why it could not be read."""
+    path = root / relpath
+    if not path.exists():
+        return Bibliography(path=relpath, exists=False)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Bibliography(path=relpath, problems=(
+            diag("bib-syntax", f"not valid UTF-8 (byte offset {exc.start})", relpath,
+                 hint="save the file as UTF-8"),))  # fmt: skip
+    except OSError as exc:
+        return Bibliography(path=relpath, problems=(
+            diag("bib-syntax", f"cannot be read: {exc.strerror}", relpath),))  # fmt: skip
+    return parse_bibtex(text.replace("\r\n", "\n"), relpath)

@@ -1,0 +1,208 @@
+"""Chapter files: reading, front matter, and a light source scan that gives locations."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode
+
+from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.yamlsrc import YamlProblem, compose, duplicate_keys, position
+
+FRONT_MATTER_KEYS = ("section", "title", "status", "author")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mark:
+    """Something found in the source at a line and column (1-based)."""
+
+    name: str
+    line: int
+    column: int
+    extra: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceScan:
+    """What the source scan found in one chapter, with positions."""
+
+    headings: tuple[Mark, ...] = ()
+    note_refs: tuple[Mark, ...] = ()
+    note_defs: tuple[Mark, ...] = ()
+    citations: tuple[Mark, ...] = ()
+    markers: tuple[Mark, ...] = ()
+
+    def first(self, kind: str, name: str) -> Mark | None:
+        """Return the first mark of that kind with that name."""
+        marks: tuple[Mark, ...] = getattr(self, kind)
+        return next((m for m in marks if m.name == name), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chapter:
+    """One Markdown chapter: its text (front matter blanked), metadata and source scan."""
+
+    path: str
+    text: str
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    scan: SourceScan = field(default_factory=SourceScan)
+
+    @property
+    def section_id(self) -> str | None:
+        """Return the section the front matter claims, as text."""
+        value = self.front_matter.get("section")
+        return None if value is None else str(value)
+
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+def decode(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
+    """Return the chapter's text (BOM dropped, line endings normalised) or a diagnostic."""
+    if b"\x00" in data[:8192]:
+        return None, diag("unreadable-chapter", "the file is binary, not Markdown text", path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, diag(
+            "unreadable-chapter",
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            path, line, column, "save the file as UTF-8",
+        )  # fmt: skip
+    return text.replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, list[Diagnostic]]:
+    """Return (front matter, text with the block blanked to keep line numbers, problems)."""
+    if not text.startswith("---"):
+        return {}, text, []
+    match = FRONT_MATTER.match(text)
+    if match is None:
+        if re.match(r"\A---[ \t]*\n", text):
+            return {}, text, [
+                diag("front-matter", "front matter starts with '---' but is never closed",
+                     path, 1, 1, "close it with a line '---'")
+            ]  # fmt: skip
+        return {}, text, []
+    block = match.group(1) or ""
+    blanked = "\n" * match.group(0).count("\n") + text[match.end() :]
+    try:
+        node = compose(block, path, rule="front-matter")
+    except YamlProblem as exc:
+        d = exc.diagnostic
+        return {}, blanked, [_shift(d, 1)]
+    if node is None:
+        return {}, blanked, []
+    if not isinstance(node, MappingNode):
+        line, col = position(node)
+        return {}, blanked, [diag("front-matter", "front matter must be a mapping", path,
+                                  line + 1, col)]  # fmt: skip
+    problems = [_shift(d, 1) for d in duplicate_keys(node, path, "front-matter")]
+    data = yaml.safe_load(block) or {}
+    return dict(data), blanked, problems
+
+
+def _shift(d: Diagnostic, lines: int) -> Diagnostic:
+    """Return the diagnostic moved down by some lines."""
+    return Diagnostic(
+        rule=d.rule, severity=d.severity, message=d.message, path=d.path,
+        line=None if d.line is None else d.line + lines, column=d.column, hint=d.hint,
+    )  # fmt: skip
+
+
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*$")
+SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+NOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
+NOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+CITATION = re.compile(r"(?<![\w@\\])@(?:\{([^{}]+)\}|([\w](?:[\w:.#$%&\-+?<>~/]*[\w])?))")
+MARKER = re.compile(r"\{[^{}\n]*?\bpoints=(?:\"([^\"]*)\"|'([^']*)'|([^\s}\"']+))[^{}\n]*\}")
+CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+
+
+def _mask(line: str, pattern: re.Pattern[str]) -> str:
+    """Return the line with each match replaced by spaces (keeping columns)."""
+    return pattern.sub(lambda m: " " * len(m.group(0)), line)
+
+
+def _strip_comments(lines: list[str]) -> list[str]:
+    """Return the lines with HTML comments replaced by spaces (columns kept)."""
+    out, inside = [], False
+    for line in lines:
+        chars = list(line)
+        i = 0
+        while i < len(line):
+            if not inside and line.startswith("<!--", i):
+                inside = True
+            if inside:
+                end = line.find("-->", i)
+                stop = len(line) if end < 0 else end + 3
+                chars[i:stop] = " " * (stop - i)
+                i = stop
+                inside = end < 0
+            else:
+                i += 1
+        out.append("".join(chars))
+    return out
+
+
+def scan(text: str) -> SourceScan:
+    """Return the positions of headings, footnotes, citations and coverage markers."""
+    headings, refs, defs, cites, markers = [], [], [], [], []
+    fence: str | None = None
+    previous = ""
+    lines = _strip_comments(text.split("\n"))
+    for number, raw in enumerate(lines, start=1):
+        fm = FENCE.match(raw)
+        if fence is not None:
+            if fm and fm.group(1)[0] == fence[0] and len(fm.group(1)) >= len(fence):
+                fence = None
+            continue
+        if fm:
+            fence = fm.group(1)
+            continue
+        line = _mask(raw, CODE_SPAN)
+        for m in MARKER.finditer(line):
+            ids = next(g for g in m.groups() if g is not None)
+            for pid in ids.replace(",", " ").split():
+                markers.append(Mark(name=pid, line=number, column=m.start() + 1))
+        line = _mask(line, MARKER)
+        atx = ATX.match(line)
+        if atx:
+            title = re.sub(r"[ \t]+#+$", "", atx.group(2)).strip()
+            headings.append(Mark(name=title, line=number, column=1, extra=atx.group(1)))
+        elif SETEXT.match(line) and previous.strip() and not previous.startswith(" " * 4):
+            level = "#" if line.strip()[0] == "=" else "##"
+            headings.append(Mark(name=previous.strip(), line=number - 1, column=1, extra=level))
+        d = NOTE_DEF.match(line)
+        if d:
+            defs.append(Mark(name=d.group(1), line=number, column=line.index("[") + 1,
+                             extra=_note_text(lines, number, d.end())))  # fmt: skip
+        for m in NOTE_REF.finditer(line, d.end() if d else 0):
+            refs.append(Mark(name=m.group(1), line=number, column=m.start() + 1))
+        for m in CITATION.finditer(line):
+            key = m.group(1) or m.group(2)
+            cites.append(Mark(name=key, line=number, column=m.start() + 1))
+        previous = line
+    return SourceScan(
+        headings=tuple(headings), note_refs=tuple(refs), note_defs=tuple(defs),
+        citations=tuple(cites), markers=tuple(markers),
+    )  # fmt: skip
+
+
+def _note_text(lines: list[str], number: int, start: int) -> str:
+    """Return a footnote definition's text: its first line and indented continuation."""
+    parts = [lines[number - 1][start:].strip()]
+    for following in lines[number:]:
+        if following.strip() == "":
+            parts.append("")
+            continue
+        if not following.startswith(("    ", "\t")):
+            break
+        parts.append(following.strip())
+    return " ".join(p for p in parts if p)

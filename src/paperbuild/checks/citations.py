@@ -1,0 +1,45 @@
+"""Citations against references.bib: unknown keys, unused entries, the bibliography itself."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from paperbuild.ast import citation_ids
+from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.outline import OUTLINE_FILE
+from paperbuild.project import Project
+
+Blocks = list[dict[str, Any]]
+
+
+def check(project: Project, blocks: dict[str, Blocks]) -> list[Diagnostic]:
+    """Return citation and bibliography problems (pandoc's parse says what is a citation)."""
+    bib = project.bibliography
+    problems: list[Diagnostic] = list(bib.problems)
+    if not bib.exists:
+        problems.append(diag(
+            "missing-bibliography", f"the bibliography {bib.path} does not exist",
+            OUTLINE_FILE, None, None, f"create {bib.path}, or set 'bibliography:' in outline.yaml",
+        ))  # fmt: skip
+    keys = bib.keys
+    cited: set[str] = set()
+    for chapter in project.chapters:
+        for key in dict.fromkeys(citation_ids(blocks.get(chapter.path, []))):
+            cited.add(key)
+            if key in keys:
+                continue
+            marks = [m for m in chapter.scan.citations if m.name == key] or [None]
+            for mark in marks:
+                close = difflib.get_close_matches(key, sorted(keys), n=1)
+                problems.append(diag(
+                    "unknown-citation", f"citation key '{key}' is not in {bib.path}",
+                    chapter.path, mark.line if mark else 1, mark.column if mark else 1,
+                    f"did you mean '{close[0]}'?" if close else f"add an entry '{key}' to "
+                    f"{bib.path}",
+                ))  # fmt: skip
+    for entry in bib.entries:
+        if entry.key not in cited:
+            problems.append(diag("unused-reference", f"entry '{entry.key}' is never cited",
+                                 bib.path, entry.line, 1))  # fmt: skip
+    return problems

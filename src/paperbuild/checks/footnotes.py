@@ -1,0 +1,48 @@
+"""Footnotes, chapter by chapter: undefined, unused, duplicate and empty notes."""
+
+from __future__ import annotations
+
+from paperbuild.chapters import Chapter
+from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.project import Project
+
+
+def check_chapter(chapter: Chapter) -> list[Diagnostic]:
+    """Return the footnote problems of one chapter (ids are local to it)."""
+    problems: list[Diagnostic] = []
+    scan = chapter.scan
+    defined: dict[str, int] = {}
+    for d in scan.note_defs:
+        if d.name in defined:
+            problems.append(diag(
+                "duplicate-footnote", f"footnote [^{d.name}] is defined twice (first at line "
+                f"{defined[d.name]})", chapter.path, d.line, d.column,
+                "give the second note its own id; pandoc would silently keep only one",
+            ))  # fmt: skip
+        else:
+            defined[d.name] = d.line
+        if not d.extra.strip():
+            problems.append(diag("empty-footnote", f"footnote [^{d.name}] has no text",
+                                 chapter.path, d.line, d.column))  # fmt: skip
+    referenced = {r.name for r in scan.note_refs}
+    for r in scan.note_refs:
+        if r.name not in defined:
+            problems.append(diag(
+                "undefined-footnote", f"footnote [^{r.name}] has no definition in this chapter",
+                chapter.path, r.line, r.column,
+                f"add a line '[^{r.name}]: …' to this chapter (notes are chapter-local)",
+            ))  # fmt: skip
+    seen = set()
+    for d in scan.note_defs:
+        if d.name not in referenced and d.name not in seen:
+            seen.add(d.name)
+            problems.append(diag(
+                "unused-footnote", f"footnote [^{d.name}] is defined but never referenced",
+                chapter.path, d.line, d.column,
+            ))  # fmt: skip
+    return problems
+
+
+def check(project: Project) -> list[Diagnostic]:
+    """Return the footnote problems of every chapter."""
+    return [d for chapter in project.chapters for d in check_chapter(chapter)]

@@ -1,0 +1,183 @@
+"""The click layer: parse flags, call one core function, print its result, set the exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from paperbuild import __version__
+from paperbuild.diagnostics import (
+    Diagnostic,
+    failed,
+    format_github,
+    format_json,
+    format_text,
+    summary_line,
+)
+from paperbuild.errors import ChecksFailed, ConfigError, PaperbuildError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_RUN = 0, 1, 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class Globals:
+    """Options shared by every command."""
+
+    start: Path
+    quiet: bool
+    debug: bool
+    color: bool
+
+
+def _color_wanted(stream: Any) -> bool:
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+class GuardedGroup(click.Group):
+    """A group that turns PaperbuildError, and anything unexpected, into a clean exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except ConfigError as exc:
+            _print_diagnostics(exc.diagnostics, "text", err=True)
+            _fail(exc)
+        except ChecksFailed as exc:
+            _fail(exc)
+        except PaperbuildError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            globs = ctx.find_object(Globals)
+            if globs is not None and globs.debug:
+                traceback.print_exc()
+            click.echo(f"paperbuild: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("  hint: this is a bug; re-run with --debug for the traceback and "
+                       "report it", err=True)  # fmt: skip
+            ctx.exit(EXIT_CANNOT_RUN)
+
+
+def _fail(exc: PaperbuildError) -> None:
+    click.echo(f"paperbuild: error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"  hint: {exc.hint}", err=True)
+    raise click.exceptions.Exit(EXIT_CANNOT_RUN)
+
+
+def _print_diagnostics(diagnostics: Any, fmt: str, *, err: bool = False, color: bool = False,
+                       summary: dict[str, Any] | None = None) -> None:  # fmt: skip
+    diagnostics = list(diagnostics)
+    if fmt == "json":
+        click.echo(format_json(diagnostics, summary or {}), err=err)
+    elif fmt == "github":
+        text = format_github(diagnostics)
+        if text:
+            click.echo(text, err=err)
+    elif diagnostics:
+        click.echo(format_text(diagnostics, color=color), err=err)
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="paperbuild")
+@click.option("-C", "--directory", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Run as if started in this folder.")  # fmt: skip
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems and results.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, directory: Path | None, quiet: bool, debug: bool) -> None:
+    """Check a structured paper against its outline and build committee-ready drafts.
+
+    Exit codes: 0 ok, 1 problems found, 2 could not run.
+    """
+    ctx.obj = Globals(start=directory or Path.cwd(), quiet=quiet, debug=debug,
+                      color=_color_wanted(sys.stdout))  # fmt: skip
+
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                      show_default=True, help="Output format.")  # fmt: skip
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")  # fmt: skip
+@click.option("--to", "to", type=click.Choice(["docx"]), default=None,
+              help="Write the concept note with its outline table to build/ instead.")
+@click.pass_obj
+def outline(g: Globals, fmt: str, to: str | None) -> None:
+    """Show the outline: sections, titles and points."""
+    from paperbuild.outline import outline_as_json
+    from paperbuild.project import find_root, load_outline
+    from paperbuild.report import outline_table
+
+    root = find_root(g.start)
+    model = load_outline(root)
+    if to == "docx":
+        from paperbuild.render.concept import write_concept_note
+
+        path = write_concept_note(root, model)
+        click.echo(str(path))
+        return
+    if fmt == "json":
+        click.echo(json.dumps(outline_as_json(model), indent=2, ensure_ascii=False))
+    else:
+        click.echo(outline_table(model, width=_width()))
+
+
+def _width() -> int:
+    try:
+        return max(60, min(os.get_terminal_size().columns, 140))
+    except OSError:
+        return 100
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="Output format (github: Actions workflow commands).")
+@click.option("--strict", is_flag=True, help="Treat warnings (and uncovered points) as errors.")
+@click.pass_obj
+def check(g: Globals, fmt: str, strict: bool) -> None:
+    """Check chapters against the outline, and footnotes, citations and the bibliography.
+
+    Exit 0 when there are no errors, 1 when there are (or warnings under --strict), 2 when
+    the check could not run (for example a malformed outline.yaml).
+    """
+    from paperbuild.checks import run_checks
+    from paperbuild.project import load_project
+
+    try:
+        project = load_project(g.start)
+    except ConfigError as exc:
+        _print_diagnostics(exc.diagnostics, fmt, color=g.color,
+                           summary={"error": len(exc.diagnostics), "could_not_run": True})
+        if fmt == "text":
+            click.echo(f"paperbuild: error: {exc.message}", err=True)
+        raise click.exceptions.Exit(EXIT_CANNOT_RUN) from None
+    result = run_checks(project, strict=strict)
+    _print_diagnostics(result.diagnostics, fmt, color=g.color, summary=result.summary())
+    if fmt == "text" and not g.quiet:
+        if result.diagnostics:
+            click.echo("")
+        click.echo(summary_line(list(result.diagnostics), result.coverage_line))
+    raise click.exceptions.Exit(EXIT_PROBLEMS if failed(result.diagnostics, strict=strict)
+                                else EXIT_OK)  # fmt: skip
+
+
+def print_check_failure(diagnostics: list[Diagnostic], color: bool) -> None:
+    """Print the diagnostics that stopped a build."""
+    _print_diagnostics(diagnostics, "text", err=True, color=color)
+
+
+def main() -> None:
+    """Run the CLI (the console script's entry point)."""
+    cli(prog_name="paperbuild")

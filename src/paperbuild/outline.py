@@ -1,0 +1,393 @@
+"""The Outline model: outline.yaml loaded safely into frozen dataclasses, every problem located."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from paperbuild.diagnostics import RULES, SEVERITIES, Diagnostic, diag
+from paperbuild.yamlsrc import (
+    YamlProblem,
+    compose,
+    did_you_mean,
+    duplicate_keys,
+    items,
+    kind,
+    position,
+    scalar,
+)
+
+OUTLINE_FILE = "outline.yaml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WordRange:
+    """An optional lower and upper bound on a word count."""
+
+    min: int | None = None
+    max: int | None = None
+
+    def describe(self) -> str:
+        """Return the range as a reader would write it."""
+        if self.min is not None and self.max is not None:
+            return f"{self.min}–{self.max}"
+        return f"at least {self.min}" if self.min is not None else f"at most {self.max}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Point:
+    """One point of a section's proposed contents."""
+
+    id: str
+    text: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Section:
+    """One numbered section of the outline."""
+
+    id: str
+    title: str
+    points: tuple[Point, ...] = ()
+    chapter: str | None = None
+    final: bool = False
+    words: WordRange | None = None
+    line: int = 1
+    column: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentMeta:
+    """The concept note's metadata: what the title page and running header show."""
+
+    title: str
+    author: str
+    status: str
+    version: str
+    subtitle: str | None = None
+    commissioned_by: str | None = None
+    date: str | None = None
+    lang: str = "en-GB"
+    slug: str | None = None
+    period: tuple[int, int] | None = None
+    concept: str | None = None
+    questions: tuple[str, ...] = ()
+
+    @property
+    def file_slug(self) -> str:
+        """Return the file-name stem for outputs (the slug, or one derived from the title)."""
+        if self.slug:
+            return self.slug
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-") or "paper"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outline:
+    """The canonical structure of the paper."""
+
+    document: DocumentMeta
+    sections: tuple[Section, ...]
+    words: WordRange | None = None
+    rules: dict[str, str] = field(default_factory=dict)
+    bibliography: str = "references.bib"
+    csl: str | None = None
+    reference_doc: str | None = None
+    path: str = OUTLINE_FILE
+
+    @property
+    def points(self) -> tuple[Point, ...]:
+        """Return every point of every section, in order."""
+        return tuple(p for s in self.sections for p in s.points)
+
+    def section(self, section_id: str) -> Section | None:
+        """Return the section with this id, if any."""
+        return next((s for s in self.sections if s.id == section_id), None)
+
+
+class OutlineInvalid(Exception):
+    """outline.yaml could not be turned into an Outline; carries every problem found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} problem(s) in {OUTLINE_FILE}")
+        self.diagnostics = diagnostics
+
+
+@dataclass
+class _Reader:
+    """Walks YAML nodes, collecting located problems."""
+
+    path: str
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def report(self, node: Node, message: str, hint: str | None = None, rule: str = "") -> None:
+        line, column = position(node)
+        self.problems.append(diag(rule or "outline-schema", message, self.path, line, column, hint))
+
+    def mapping(
+        self, node: Node, where: str, allowed: list[str], required: list[str]
+    ) -> dict[str, Node] | None:
+        """Return the mapping's entries by key, reporting unknown, missing and duplicate keys."""
+        if not isinstance(node, MappingNode):
+            self.report(node, f"{where} must be a mapping, not {kind(node)}")
+            return None
+        self.problems.extend(duplicate_keys(node, self.path, "outline-schema"))
+        entries: dict[str, Node] = {}
+        for key, key_node, value in items(node):
+            if key not in allowed:
+                hint = did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}"
+                self.report(key_node, f"unknown key '{key}' in {where}", hint)
+            entries.setdefault(key, value)
+        for key in required:
+            if key not in entries:
+                self.report(node, f"{where} is missing '{key}'")
+        return entries
+
+    def text(self, node: Node | None, where: str, *, numbers: bool = False) -> str | None:
+        """Return the node as text (numbers and dates allowed where they read as text)."""
+        if node is None:
+            return None
+        value = scalar(node) if isinstance(node, ScalarNode) else node
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if numbers and isinstance(value, int | float | dt.date) and not isinstance(value, bool):
+            return str(value)
+        self.report(node, f"{where} must be text, not {kind(node)}")
+        return None
+
+    def integer(self, node: Node, where: str) -> int | None:
+        """Return the node as a non-negative whole number."""
+        value = scalar(node) if isinstance(node, ScalarNode) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        self.report(node, f"{where} must be a whole number, not {kind(node)}")
+        return None
+
+    def boolean(self, node: Node | None, where: str) -> bool:
+        """Return the node as true/false."""
+        if node is None:
+            return False
+        value = scalar(node) if isinstance(node, ScalarNode) else None
+        if isinstance(value, bool):
+            return value
+        self.report(node, f"{where} must be true or false, not {kind(node)}")
+        return False
+
+    def sequence(self, node: Node | None, where: str) -> list[Node]:
+        """Return the items of a list node (an empty value reads as an empty list)."""
+        if node is None or (isinstance(node, ScalarNode) and scalar(node) is None):
+            return []
+        if isinstance(node, SequenceNode):
+            return list(node.value)
+        self.report(node, f"{where} must be a list, not {kind(node)}")
+        return []
+
+    def word_range(self, node: Node | None, where: str) -> WordRange | None:
+        """Return a {min, max} word range."""
+        if node is None:
+            return None
+        entries = self.mapping(node, where, ["min", "max"], [])
+        if entries is None:
+            return None
+        lo = self.integer(entries["min"], f"{where}.min") if "min" in entries else None
+        hi = self.integer(entries["max"], f"{where}.max") if "max" in entries else None
+        if lo is not None and hi is not None and lo > hi:
+            self.report(node, f"{where}: min ({lo}) is greater than max ({hi})")
+        if lo is None and hi is None:
+            return None
+        return WordRange(min=lo, max=hi)
+
+    def project_path(self, node: Node | None, where: str) -> str | None:
+        """Return a relative path that stays inside the project, or report it."""
+        value = self.text(node, where)
+        if value is None or node is None:
+            return None
+        p = PurePosixPath(value.replace("\\", "/"))
+        depth = 0
+        for part in p.parts:
+            depth += -1 if part == ".." else (0 if part == "." else 1)
+            if depth < 0:
+                break
+        if p.is_absolute() or depth < 0 or re.match(r"^[A-Za-z]:", value):
+            self.report(
+                node,
+                f"{where} '{value}' leaves the project folder",
+                "give a path relative to the folder that holds outline.yaml",
+                rule="path-outside-project",
+            )
+            return None
+        return str(p)
+
+
+DOCUMENT_KEYS = [
+    "title", "subtitle", "author", "commissioned-by", "status", "version", "date",
+    "lang", "slug", "period", "concept", "questions",
+]  # fmt: skip
+TOP_KEYS = ["document", "sections", "words", "rules", "bibliography", "csl", "reference-doc"]
+SECTION_KEYS = ["id", "title", "chapter", "points", "final", "words"]
+
+
+def _document(r: _Reader, node: Node) -> DocumentMeta | None:
+    entries = r.mapping(node, "document", DOCUMENT_KEYS, ["title", "author", "status", "version"])
+    if entries is None:
+        return None
+    get: Callable[[str], str | None] = lambda key: (  # noqa: E731
+        r.text(entries[key], f"document.{key}", numbers=True) if key in entries else None
+    )
+    title, author, status, version = get("title"), get("author"), get("status"), get("version")
+    period = _period(r, entries.get("period"))
+    questions = tuple(
+        q
+        for i, n in enumerate(r.sequence(entries.get("questions"), "document.questions"))
+        if (q := r.text(n, f"document.questions[{i + 1}]")) is not None
+    )
+    if not (title and author and status and version):
+        return None
+    return DocumentMeta(
+        title=title, author=author, status=status, version=version,
+        subtitle=get("subtitle"), commissioned_by=get("commissioned-by"), date=get("date"),
+        lang=get("lang") or "en-GB", slug=get("slug"), period=period,
+        concept=get("concept"), questions=questions,
+    )  # fmt: skip
+
+
+def _period(r: _Reader, node: Node | None) -> tuple[int, int] | None:
+    if node is None:
+        return None
+    entries = r.mapping(node, "document.period", ["from", "to"], ["from", "to"])
+    if not entries or "from" not in entries or "to" not in entries:
+        return None
+    start = r.integer(entries["from"], "document.period.from")
+    end = r.integer(entries["to"], "document.period.to")
+    return (start, end) if start is not None and end is not None else None
+
+
+def _point(r: _Reader, node: Node, where: str) -> Point | None:
+    entries = r.mapping(node, where, ["id", "text"], ["id", "text"])
+    if not entries or "id" not in entries or "text" not in entries:
+        return None
+    pid = r.text(entries["id"], f"{where}.id", numbers=True)
+    text = r.text(entries["text"], f"{where}.text")
+    if pid is None or text is None:
+        return None
+    line, column = position(entries["id"])
+    return Point(id=pid, text=" ".join(text.split()), line=line, column=column)
+
+
+def _section(r: _Reader, node: Node, index: int) -> Section | None:
+    where = f"sections[{index}]"
+    entries = r.mapping(node, where, SECTION_KEYS, ["id", "title"])
+    if not entries or "id" not in entries or "title" not in entries:
+        return None
+    sid = r.text(entries["id"], f"{where}.id", numbers=True)
+    title = r.text(entries["title"], f"{where}.title")
+    points = []
+    for i, pnode in enumerate(r.sequence(entries.get("points"), f"{where}.points")):
+        point = _point(r, pnode, f"{where}.points[{i + 1}]")
+        if point is not None:
+            points.append(point)
+    chapter = r.project_path(entries.get("chapter"), f"{where}.chapter")
+    final = r.boolean(entries.get("final"), f"{where}.final")
+    words = r.word_range(entries.get("words"), f"{where}.words")
+    if sid is None or title is None:
+        return None
+    line, column = position(node)
+    return Section(
+        id=sid, title=" ".join(title.split()), points=tuple(points), chapter=chapter,
+        final=final, words=words, line=line, column=column,
+    )  # fmt: skip
+
+
+def _rules(r: _Reader, node: Node | None) -> dict[str, str]:
+    if node is None:
+        return {}
+    if not isinstance(node, MappingNode):
+        r.report(node, f"rules must be a mapping of rule name to severity, not {kind(node)}")
+        return {}
+    result = {}
+    levels = [*SEVERITIES, "off"]
+    for key, key_node, value in items(node):
+        if key not in RULES:
+            r.report(key_node, f"unknown rule '{key}'", did_you_mean(key, list(RULES)))
+            continue
+        level = scalar(value) if isinstance(value, ScalarNode) else None
+        level = "off" if level is False else level
+        if level not in levels:
+            r.report(value, f"rule '{key}' must be one of {', '.join(levels)}")
+            continue
+        result[key] = str(level)
+    return result
+
+
+def _unique_ids(r: _Reader, sections: list[Section]) -> None:
+    seen: dict[str, tuple[str, int]] = {}
+    for s in sections:
+        if s.id in seen:
+            r.problems.append(
+                diag("duplicate-id", f"section id {s.id} is used twice (first at line "
+                     f"{seen[s.id][1]})", r.path, s.line, s.column)
+            )  # fmt: skip
+        seen.setdefault(s.id, ("section", s.line))
+    points: dict[str, int] = {}
+    for p in (p for s in sections for p in s.points):
+        if p.id in points:
+            r.problems.append(
+                diag("duplicate-id", f"point id {p.id} is used twice (first at line "
+                     f"{points[p.id]})", r.path, p.line, p.column)
+            )  # fmt: skip
+        points.setdefault(p.id, p.line)
+
+
+def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
+    """Return the Outline for outline.yaml's text, or raise OutlineInvalid with every problem."""
+    r = _Reader(path)
+    try:
+        root = compose(text, path)
+    except YamlProblem as exc:
+        raise OutlineInvalid([exc.diagnostic]) from None
+    if root is None:
+        raise OutlineInvalid(
+            [diag("outline-schema", "outline.yaml is empty", path, 1, 1,
+                  "run `paperbuild init` for a starting outline")]
+        )  # fmt: skip
+    entries = r.mapping(root, "the top level", TOP_KEYS, ["document", "sections"])
+    if entries is None:
+        raise OutlineInvalid(r.problems)
+    document = _document(r, entries["document"]) if "document" in entries else None
+    section_nodes = r.sequence(entries.get("sections"), "sections")
+    sections = [s for i, n in enumerate(section_nodes) if (s := _section(r, n, i + 1))]
+    if "sections" in entries and not section_nodes:
+        r.report(entries["sections"], "sections is empty", "list at least one section")
+    _unique_ids(r, sections)
+    words = r.word_range(entries.get("words"), "words")
+    rules = _rules(r, entries.get("rules"))
+    bib = r.project_path(entries.get("bibliography"), "bibliography") or "references.bib"
+    csl = r.project_path(entries.get("csl"), "csl")
+    refdoc = r.project_path(entries.get("reference-doc"), "reference-doc")
+    if r.problems or document is None:
+        raise OutlineInvalid(r.problems)
+    return Outline(
+        document=document, sections=tuple(sections), words=words, rules=rules,
+        bibliography=bib, csl=csl, reference_doc=refdoc, path=path,
+    )  # fmt: skip
+
+
+def outline_as_json(outline: Outline) -> dict[str, Any]:
+    """Return the outline as `{"sections": [{"id", "title", "points": [{"id", "text"}]}]}`."""
+    return {
+        "sections": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "points": [{"id": p.id, "text": p.text} for p in s.points],
+            }
+            for s in outline.sections
+        ]
+    }

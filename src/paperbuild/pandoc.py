@@ -1,0 +1,131 @@
+"""The one pandoc wrapper: finds the bundled binary, runs it offline, caches chapter parses."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from paperbuild.errors import BuildError
+from paperbuild.fsutil import write_atomic
+
+MIN_VERSION = (3, 1, 1)
+LUA_DIR = Path(__file__).parent / "lua"
+READER = LUA_DIR / "chapters.lua"
+READER_FORMAT = "markdown"
+
+Block = dict[str, Any]
+
+
+def pandoc_path() -> str:
+    """Return the path of the pandoc binary (pypandoc-binary's, else one on PATH)."""
+    spec = importlib.util.find_spec("pypandoc")
+    if spec and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            for name in ("pandoc", "pandoc.exe"):
+                candidate = Path(folder) / "files" / name
+                if candidate.is_file():
+                    return str(candidate)
+    found = shutil.which("pandoc")
+    if found:
+        return found
+    raise BuildError(
+        "pandoc was not found", hint="install paperbuild with pip so that pypandoc-binary comes too"
+    )
+
+
+@functools.cache
+def version() -> tuple[int, ...]:
+    """Return pandoc's version, checking once that it is new enough."""
+    out = run(["--version"]).decode("utf-8", "replace")
+    text = out.split()[1] if out.startswith("pandoc") else "0"
+    parsed = tuple(int(p) for p in text.split(".") if p.isdigit())
+    if parsed < MIN_VERSION:
+        raise BuildError(
+            f"pandoc {text} is too old; paperbuild needs {'.'.join(map(str, MIN_VERSION))} or newer",
+            hint="pip install --upgrade pypandoc-binary",
+        )
+    return parsed
+
+
+def run(args: Sequence[str], data: bytes | None = None, *, cwd: Path | None = None) -> bytes:
+    """Return pandoc's standard output for these arguments, or raise BuildError."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["http_proxy"] = env["https_proxy"] = "http://127.0.0.1:9"  # never reach the network
+    try:
+        proc = subprocess.run(
+            [pandoc_path(), *args], input=data, capture_output=True, cwd=cwd, env=env, check=False
+        )
+    except OSError as exc:
+        raise BuildError(f"could not run pandoc: {exc}") from exc
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+        raise BuildError(f"pandoc failed: {message}")
+    return proc.stdout
+
+
+def cache_key(text: str) -> str:
+    """Return the cache key of one chapter's parse: its text, pandoc's and the reader's version."""
+    h = hashlib.sha256()
+    h.update(".".join(map(str, version())).encode())
+    h.update(READER.read_bytes())
+    h.update(text.encode("utf-8"))
+    return h.hexdigest()
+
+
+def parse_chapters(
+    chapters: Sequence[tuple[str, str]], cache_dir: Path | None = None
+) -> list[list[Block]]:
+    """Return each chapter's pandoc blocks, parsing only those not already in the cache."""
+    results: list[list[Block] | None] = [None] * len(chapters)
+    todo: list[int] = []
+    keys = [cache_key(text) for _, text in chapters]
+    for i, key in enumerate(keys):
+        cached = _cache_read(cache_dir, key)
+        if cached is None:
+            todo.append(i)
+        else:
+            results[i] = cached
+    if todo:
+        payload = json.dumps([{"name": chapters[i][0], "text": chapters[i][1]} for i in todo])
+        out = run(["-f", str(READER), "-t", "json"], payload.encode("utf-8"))
+        divs = json.loads(out)["blocks"]
+        for i, div in zip(todo, divs, strict=True):
+            blocks = div["c"][1]
+            results[i] = blocks
+            _cache_write(cache_dir, keys[i], blocks)
+    return [r if r is not None else [] for r in results]
+
+
+def _cache_read(cache_dir: Path | None, key: str) -> list[Block] | None:
+    if cache_dir is None:
+        return None
+    try:
+        data: list[Block] = json.loads((cache_dir / f"{key}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+def _cache_write(cache_dir: Path | None, key: str, blocks: list[Block]) -> None:
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(cache_dir / f"{key}.json", json.dumps(blocks).encode("utf-8"))
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def api_version() -> list[int]:
+    """Return the pandoc-api-version that this pandoc writes."""
+    out = run(["-f", "markdown", "-t", "json"], b"")
+    value: list[int] = json.loads(out)["pandoc-api-version"]
+    return value

@@ -1,0 +1,136 @@
+"""Find the project root and load outline, chapters and bibliography (reading only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paperbuild.bibliography import Bibliography, load_bibliography
+from paperbuild.chapters import Chapter, decode, scan, split_front_matter
+from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.errors import ConfigError, PaperbuildError, ProjectNotFound
+from paperbuild.outline import OUTLINE_FILE, Outline, OutlineInvalid, parse_outline
+
+PAPER_DIR = "paper"
+BUILD_DIR = "build"
+MAX_CHAPTER_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class Project:
+    """Everything read from a paper project, plus the problems met while reading it."""
+
+    root: Path
+    outline: Outline
+    chapters: tuple[Chapter, ...]
+    bibliography: Bibliography
+    problems: tuple[Diagnostic, ...] = ()
+    missing_files: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def build_dir(self) -> Path:
+        """Return the folder that receives every output."""
+        return self.root / BUILD_DIR
+
+    @property
+    def cache_dir(self) -> Path:
+        """Return the folder of the per-chapter parse cache."""
+        return self.build_dir / ".cache" / "ast"
+
+    def chapter(self, path: str) -> Chapter | None:
+        """Return the chapter at this project-relative path."""
+        return next((c for c in self.chapters if c.path == path), None)
+
+
+def find_root(start: Path) -> Path:
+    """Return the nearest folder at or above start that holds outline.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / OUTLINE_FILE).is_file():
+            return folder
+    raise ProjectNotFound(
+        f"no {OUTLINE_FILE} found in {start} or any folder above it",
+        hint="run paperbuild inside a paper project, or create one with `paperbuild init`",
+    )
+
+
+def load_outline(root: Path) -> Outline:
+    """Return the project's Outline, or raise ConfigError with every located problem."""
+    path = root / OUTLINE_FILE
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PaperbuildError(f"cannot read {OUTLINE_FILE}: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        d = diag("outline-syntax", f"not valid UTF-8 (byte offset {exc.start})", OUTLINE_FILE,
+                 line, None, "save outline.yaml as UTF-8")  # fmt: skip
+        raise ConfigError(f"{OUTLINE_FILE} cannot be read", [d]) from exc
+    try:
+        return parse_outline(text, OUTLINE_FILE)
+    except OutlineInvalid as exc:
+        raise ConfigError(
+            f"{OUTLINE_FILE} has {len(exc.diagnostics)} problem(s); fix them and run again",
+            exc.diagnostics,
+        ) from exc
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Return True when path, with symlinks resolved, stays inside root."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False
+
+
+def chapter_paths(root: Path, outline: Outline) -> list[str]:
+    """Return the project-relative paths of all chapters: those in paper/ and those named."""
+    found = set()
+    paper = root / PAPER_DIR
+    if paper.is_dir():
+        found.update(p.relative_to(root).as_posix() for p in paper.rglob("*.md") if p.is_file())
+    found.update(s.chapter for s in outline.sections if s.chapter)
+    return sorted(found)
+
+
+def read_chapter(root: Path, rel: str) -> tuple[Chapter | None, list[Diagnostic]]:
+    """Return the chapter at rel (or None) and the problems met reading it."""
+    path = root / rel
+    if not inside(root, path):
+        return None, [diag("path-outside-project", f"{rel} leads outside the project folder",
+                           rel, hint="replace the link by the file itself")]  # fmt: skip
+    try:
+        if path.stat().st_size > MAX_CHAPTER_BYTES:
+            return None, [diag("unreadable-chapter", "chapter is larger than 64 MB", rel)]
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [diag("unreadable-chapter", f"cannot be read: {exc.strerror}", rel)]
+    text, problem = decode(data, rel)
+    if text is None:
+        return None, [problem] if problem else []
+    front, body, problems = split_front_matter(text, rel)
+    return Chapter(path=rel, text=body, front_matter=front, scan=scan(body)), problems
+
+
+def load_project(start: Path) -> Project:
+    """Return the project found at or above start."""
+    root = find_root(start)
+    outline = load_outline(root)
+    chapters: list[Chapter] = []
+    problems: list[Diagnostic] = []
+    missing = set()
+    for rel in chapter_paths(root, outline):
+        if not (root / rel).exists():
+            missing.add(rel)
+            continue
+        chapter, found = read_chapter(root, rel)
+        problems.extend(found)
+        if chapter is not None:
+            chapters.append(chapter)
+    bibliography = load_bibliography(root, outline.bibliography)
+    return Project(
+        root=root, outline=outline, chapters=tuple(chapters), bibliography=bibliography,
+        problems=tuple(problems), missing_files=frozenset(missing),
+    )  # fmt: skip
