@@ -181,3 +181,48 @@ def print_check_failure(diagnostics: list[Diagnostic], color: bool) -> None:
 def main() -> None:
     """Run the CLI (the console script's entry point)."""
     cli(prog_name="paperbuild")
+
+
+@cli.command()
+@click.option("--to", "to", default="docx,pdf", show_default=True,
+              help="Comma-separated output formats: docx, pdf.")
+@click.option("--force", is_flag=True, help="Build even when the check finds errors.")
+@click.option("--line-numbers", is_flag=True, help="Number lines, restarting on each page.")
+@click.option("--watermark", metavar="TEXT", default=None, help="Print TEXT across every page.")
+@click.option("--version", "version", metavar="VERSION", default=None,
+              help="Draft version (default: document.version in outline.yaml).")
+@click.option("--pdf-engine", type=click.Choice(["typst", "libreoffice"]), default="typst",
+              show_default=True, help="How the PDF is made.")
+@click.pass_obj
+def build(g: Globals, to: str, force: bool, line_numbers: bool, watermark: str | None,
+          version: str | None, pdf_engine: str) -> None:  # fmt: skip
+    """Check, then assemble the chapters into DOCX and PDF drafts under build/.
+
+    Stops with exit 1 when the check finds errors (unless --force); prints the paths written.
+    """
+    from paperbuild.build import FORMATS, BuildOptions, build_project
+    from paperbuild.project import load_project
+    from paperbuild.render.common import RenderOptions
+
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in to.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'}; choose from "
+                                 f"{', '.join(FORMATS)}", param_hint="--to")  # fmt: skip
+    options = BuildOptions(formats=formats, force=force, version=version, pdf_engine=pdf_engine,
+                           render=RenderOptions(line_numbers=line_numbers, watermark=watermark))
+    project = load_project(g.start)
+    try:
+        result = build_project(project, options, progress=None)
+    except ChecksFailed as exc:
+        print_check_failure(list(exc.diagnostics), g.color)
+        click.echo(f"paperbuild: {exc.message}", err=True)
+        click.echo(f"  hint: {exc.hint}", err=True)
+        raise click.exceptions.Exit(EXIT_PROBLEMS) from None
+    if not g.quiet:
+        warnings = [d for d in result.check.diagnostics if d.severity == "warning"]
+        if warnings:
+            click.echo(f"check: {summary_line(list(result.check.diagnostics), result.check.coverage_line)}"
+                       " (run `paperbuild check` for details)", err=True)  # fmt: skip
+    for path in result.outputs:
+        click.echo(str(path.relative_to(project.root)))

@@ -124,6 +124,7 @@ def _cache_write(cache_dir: Path | None, key: str, blocks: list[Block]) -> None:
         pass  # a cache that cannot be written only costs time
 
 
+@functools.cache
 def api_version() -> list[int]:
     """Return the pandoc-api-version that this pandoc writes."""
     out = run(["-f", "markdown", "-t", "json"], b"")

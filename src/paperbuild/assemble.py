@@ -1,0 +1,168 @@
+"""Chapters to one Document: outline order, section numbers, markers removed, ids made unique."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from paperbuild.ast import CROSSREF_PREFIXES, attr, stringify, transform
+from paperbuild.checks import Parsed
+from paperbuild.outline import DocumentMeta, Section
+
+Node = dict[str, Any]
+MARKER_KEY = "points"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TocEntry:
+    """One heading for the table of contents."""
+
+    level: int
+    number: str
+    title: str
+    anchor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document:
+    """The assembled paper: pandoc blocks in outline order, and what the furniture needs."""
+
+    meta: DocumentMeta
+    blocks: list[Node]
+    toc: tuple[TocEntry, ...]
+    date: dt.date
+    version: str
+
+    @property
+    def display_date(self) -> str:
+        """Return the draft's date as a reader writes it (e.g. 28 November 2026)."""
+        return f"{self.date.day} {self.date.strftime('%B %Y')}"
+
+
+def build_date(meta: DocumentMeta) -> dt.date:
+    """Return the draft's date: outline.yaml's, else SOURCE_DATE_EPOCH's, else today."""
+    if meta.date:
+        try:
+            return dt.date.fromisoformat(meta.date[:10])
+        except ValueError:
+            pass
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.date.today()
+
+
+def _str_inlines(text: str) -> list[Node]:
+    out: list[Node] = []
+    for i, word in enumerate(text.split()):
+        if i:
+            out.append({"t": "Space"})
+        out.append({"t": "Str", "c": word})
+    return out
+
+
+def _strip_markers(node: Node) -> Node | list[Node] | None:
+    """Remove coverage markers; unwrap a div or span that only carried one."""
+    a = attr(node)
+    if not a or not any(k == MARKER_KEY for k, _ in a[2]):
+        return None
+    kept = [[k, v] for k, v in a[2] if k != MARKER_KEY]
+    bare = not a[0] and not a[1] and not kept
+    if node["t"] in ("Div", "Span") and bare:
+        contents: list[Node] = node["c"][1]
+        return contents
+    new_attr = [a[0], a[1], kept]
+    if node["t"] == "Header":
+        return {"t": "Header", "c": [node["c"][0], new_attr, node["c"][2]]}
+    return {"t": node["t"], "c": [new_attr, *node["c"][1:]]}
+
+
+class _Numberer:
+    """Numbers headings below each section and keeps identifiers unique in the document."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        self.toc: list[TocEntry] = []
+        self.anchors: dict[str, tuple[str, str]] = {}  # author id -> (number, anchor), for @sec:
+
+    def unique(self, ident: str, fallback: str) -> str:
+        base = ident or fallback
+        candidate, n = base, 1
+        while candidate in self.used:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.used.add(candidate)
+        return candidate
+
+    def chapter(self, section: Section, blocks: list[Node]) -> list[Node]:
+        counters = [0, 0, 0, 0, 0, 0]
+        out: list[Node] = []
+        first = next((i for i, b in enumerate(blocks) if b["t"] == "Header"), None)
+        if first is None or blocks[first]["c"][0] != 1:
+            blocks = [{"t": "Header", "c": [1, ["", [], []], _str_inlines(section.title)]},
+                      *blocks]  # fmt: skip
+            first = 0
+        for i, block in enumerate(blocks):
+            if block["t"] != "Header":
+                out.append(block)
+                continue
+            level, (ident, classes, kvs), inlines = block["c"]
+            if i == first:
+                number, depth = section.id, 1
+            else:
+                depth = max(2, level)
+                counters[depth - 2] += 1
+                for j in range(depth - 1, len(counters)):
+                    counters[j] = 0
+                number = ".".join([section.id, *[str(c) for c in counters[: depth - 1] if c]])
+            anchor = self.unique(ident, f"section-{number.replace('.', '-')}")
+            if ident:
+                self.anchors.setdefault(ident, (number, anchor))
+            title = stringify(inlines)
+            self.toc.append(TocEntry(level=depth, number=number, title=title, anchor=anchor))
+            numbered = [{"t": "Str", "c": number}, {"t": "Space"}, *inlines]
+            out.append({"t": "Header", "c": [depth, [anchor, classes, kvs], numbered]})
+        return out
+
+
+def _crossrefs(numberer: _Numberer) -> Any:
+    def fix(node: Node) -> Node | None:
+        if node["t"] != "Cite":
+            return None
+        cites = node["c"][0]
+        if not all(c["citationId"].startswith(CROSSREF_PREFIXES) for c in cites):
+            return None
+        parts: list[Node] = []
+        for c in cites:
+            target = c["citationId"].split(":", 1)[1]
+            label, anchor = numberer.anchors.get(target, ("??", target))
+            if parts:
+                parts.append({"t": "Str", "c": ", "})
+            parts.append({"t": "Link", "c": [["", [], []], [{"t": "Str", "c": f"section {label}"}],
+                                             [f"#{anchor}", ""]]})  # fmt: skip
+        return {"t": "Span", "c": [["", [], []], parts]}
+
+    return fix
+
+
+def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
+    """Return the Document: each section's chapter in outline order, numbered and cleaned."""
+    outline = parsed.project.outline
+    numberer = _Numberer()
+    blocks: list[Node] = []
+    for section in outline.sections:
+        path = parsed.assignment.get(section.id)
+        chapter_blocks = parsed.blocks.get(path, []) if path else []
+        if not chapter_blocks:
+            chapter_blocks = [{"t": "Para", "c": [{"t": "Emph", "c": _str_inlines(
+                "This section has not been written yet.")}]}]  # fmt: skip
+        cleaned = transform(chapter_blocks, _strip_markers)
+        blocks.extend(numberer.chapter(section, cleaned))
+    blocks = transform(blocks, _crossrefs(numberer))
+    meta = outline.document
+    return Document(
+        meta=meta, blocks=blocks, toc=tuple(numberer.toc), date=build_date(meta),
+        version=version or meta.version,
+    )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Renderers: the assembled Document to DOCX and PDF."""

@@ -1,0 +1,61 @@
+"""What the DOCX and PDF renderers share: pandoc arguments for citations, paths, options."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from paperbuild import pandoc
+from paperbuild.assemble import Document
+from paperbuild.errors import BuildError
+from paperbuild.project import Project, inside
+
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULT_CSL = TEMPLATES / "chicago-notes.csl"
+REFERENCES_TITLE = "References"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderOptions:
+    """How a draft is rendered."""
+
+    line_numbers: bool = False
+    watermark: str | None = None
+
+
+def csl_path(project: Project) -> Path:
+    """Return the CSL style to use: outline.yaml's `csl:`, else the bundled Chicago notes style."""
+    if project.outline.csl is None:
+        return DEFAULT_CSL
+    path = project.root / project.outline.csl
+    if not inside(project.root, path):
+        raise BuildError(f"csl: {project.outline.csl} leads outside the project folder")
+    if not path.is_file():
+        raise BuildError(
+            f"the CSL style {project.outline.csl} named in outline.yaml does not exist",
+            hint="correct 'csl:' in outline.yaml, or remove it to use the bundled style",
+        )
+    return path
+
+
+def citation_args(project: Project) -> list[str]:
+    """Return pandoc's arguments for citeproc with the project's bibliography and style."""
+    args = ["--citeproc", "--csl", str(csl_path(project)),
+            "-M", f"reference-section-title={REFERENCES_TITLE}",
+            "-M", f"lang={project.outline.document.lang}"]  # fmt: skip
+    bib = project.root / project.outline.bibliography
+    if project.bibliography.exists and inside(project.root, bib):
+        args += ["--bibliography", str(bib)]
+    return args
+
+
+def document_json(document: Document, blocks: list[dict[str, Any]] | None = None) -> bytes:
+    """Return the pandoc JSON of the document's blocks (or of the given blocks)."""
+    payload = {
+        "pandoc-api-version": pandoc.api_version(),
+        "meta": {},
+        "blocks": document.blocks if blocks is None else blocks,
+    }
+    return json.dumps(payload).encode("utf-8")

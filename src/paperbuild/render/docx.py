@@ -1,0 +1,198 @@
+"""DOCX drafts: pandoc writes with the house reference document, python-docx adds the furniture."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from paperbuild import pandoc
+from paperbuild.assemble import Document, TocEntry
+from paperbuild.project import Project
+from paperbuild.ast import citation_ids
+from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, citation_args, document_json
+from paperbuild.render.ooxml import (
+    PAGE_BREAK,
+    build_datetime,
+    field_runs,
+    fld_char,
+    instr_text,
+    normalise_zip,
+    run_with_text,
+)
+from paperbuild.render.reference import reference_docx
+
+TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
+Node = dict[str, Any]
+
+
+def _para(text: str) -> Node:
+    words: list[Node] = []
+    for i, w in enumerate(text.split()):
+        words += [{"t": "Space"}] if i else []
+        words.append({"t": "Str", "c": w})
+    return {"t": "Para", "c": words}
+
+
+def _styled(style: str, text: str) -> Node:
+    return {"t": "Div", "c": [["", [], [["custom-style", style]]], [_para(text)]]}
+
+
+def front_matter_blocks(document: Document) -> list[Node]:
+    """Return the title page and the contents page, as pandoc blocks."""
+    meta = document.meta
+    blocks = [_styled("Title", meta.title)]
+    if meta.subtitle:
+        blocks.append(_styled("Subtitle", meta.subtitle))
+    blocks.append(_styled("Status", meta.status))
+    blocks.append(_styled("Author", meta.author))
+    if meta.commissioned_by:
+        blocks.append(_styled("Commissioned", f"Commissioned by {meta.commissioned_by}"))
+    blocks.append(_styled("Draft Version", f"Version {document.version} · {document.display_date}"))
+    raw_break = {"t": "RawBlock", "c": ["openxml", PAGE_BREAK]}
+    blocks += [raw_break, _styled("TOC Heading", "Contents"),
+               {"t": "Para", "c": [{"t": "Str", "c": TOC_PLACEHOLDER}]}, raw_break]  # fmt: skip
+    return blocks
+
+
+def pandoc_docx(document: Document, project: Project) -> bytes:
+    """Return pandoc's DOCX of the document, with the house reference document and citeproc."""
+    ref = reference_docx(project.build_dir / ".cache")
+    blocks = front_matter_blocks(document) + document.blocks
+    args = ["-f", "json", "-t", "docx", "-o", "-", "--reference-doc", str(ref),
+            *citation_args(project)]  # fmt: skip
+    return pandoc.run(args, document_json(document, blocks), cwd=project.root)
+
+
+def render_docx(document: Document, project: Project, options: RenderOptions) -> bytes:
+    """Return the finished DOCX draft's bytes."""
+    import docx
+
+    doc = docx.Document(io.BytesIO(pandoc_docx(document, project)))
+    toc = document.toc
+    if citation_ids(document.blocks):
+        toc += (TocEntry(level=1, number="", title=REFERENCES_TITLE, anchor="bibliography"),)
+    _contents(doc, toc)
+    _continuous_footnotes(doc)
+    _header_footer(doc, document)
+    if options.line_numbers:
+        _line_numbers(doc)
+    if options.watermark:
+        from paperbuild.render.watermark import add_watermark
+
+        add_watermark(doc, options.watermark)
+    _properties(doc, document)
+    out = io.BytesIO()
+    doc.save(out)
+    return normalise_zip(out.getvalue(), build_datetime())
+
+
+def _contents(doc: Any, toc: tuple[TocEntry, ...]) -> None:
+    """Replace the placeholder by a TOC field whose cached result already lists the headings."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    placeholder = next((p for p in doc.paragraphs if TOC_PLACEHOLDER in p.text), None)
+    if placeholder is None:
+        return
+    entries = [e for e in toc if e.level <= 2] or [TocEntry(level=1, number="", title="",
+                                                            anchor="")]  # fmt: skip
+    anchor_el = placeholder._p
+    for i, entry in enumerate(entries):
+        p = OxmlElement("w:p")
+        ppr = OxmlElement("w:pPr")
+        style = OxmlElement("w:pStyle")
+        style.set(qn("w:val"), "ContentsEntry1" if entry.level == 1 else "ContentsEntry2")
+        ppr.append(style)
+        p.append(ppr)
+        if i == 0:
+            p.append(fld_char("begin"))
+            p.append(instr_text('TOC \\o "1-2" \\h \\z \\u'))
+            p.append(fld_char("separate"))
+        link = OxmlElement("w:hyperlink")
+        link.set(qn("w:anchor"), entry.anchor)
+        label = f"{entry.number}\t{entry.title}" if entry.number else entry.title
+        link.append(run_with_text(label, bold=entry.level == 1))
+        p.append(link)
+        if i == len(entries) - 1:
+            p.append(fld_char("end"))
+        anchor_el.addprevious(p)
+    anchor_el.getparent().remove(anchor_el)
+
+
+def _continuous_footnotes(doc: Any) -> None:
+    """Number footnotes through the whole document (LibreOffice reads eachSect as per chapter)."""
+    from docx.oxml.ns import qn
+
+    for restart in doc.element.body.iter(qn("w:numRestart")):
+        restart.set(qn("w:val"), "continuous")
+
+
+def _header_footer(doc: Any, document: Document) -> None:
+    """Add the running header (title, status line) and footer (version, page X of Y)."""
+    for section in doc.sections:
+        section.different_first_page_header_footer = True
+        header = section.header
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]
+        p.style = doc.styles["Running Header"]
+        p._p.append(run_with_text(document.meta.title, bold=True))
+        p2 = header.add_paragraph(style=doc.styles["Running Header"])
+        p2._p.append(run_with_text(document.meta.status, italic=True))
+        footer = section.footer
+        footer.is_linked_to_previous = False
+        f = footer.paragraphs[0]
+        f.style = doc.styles["Running Footer"]
+        f._p.append(run_with_text(f"Version {document.version} · {document.display_date}\tpage "))
+        for r in field_runs("PAGE", "1"):
+            f._p.append(r)
+        f._p.append(run_with_text(" of "))
+        for r in field_runs("NUMPAGES", "1"):
+            f._p.append(r)
+        _right_tab(f, section)
+
+
+def _right_tab(paragraph: Any, section: Any) -> None:
+    from docx.enum.text import WD_TAB_ALIGNMENT
+
+    width = section.page_width - section.left_margin - section.right_margin
+    paragraph.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+
+
+def _line_numbers(doc: Any) -> None:
+    """Number lines in the margin, restarting on each page (as reviewers cite them)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for section in doc.sections:
+        sect_pr = section._sectPr
+        for old in sect_pr.findall(qn("w:lnNumType")):
+            sect_pr.remove(old)
+        ln = OxmlElement("w:lnNumType")
+        ln.set(qn("w:countBy"), "1")
+        ln.set(qn("w:restart"), "newPage")
+        ln.set(qn("w:distance"), "283")
+        # lnNumType must come before pgNumType/cols/titlePg in CT_SectPr's sequence.
+        successor = next((sect_pr.find(qn(t)) for t in ("w:pgNumType", "w:cols", "w:formProt",
+                          "w:vAlign", "w:noEndnote", "w:titlePg", "w:textDirection", "w:bidi",
+                          "w:rtlGutter", "w:docGrid") if sect_pr.find(qn(t)) is not None),
+                         None)  # fmt: skip
+        if successor is not None:
+            successor.addprevious(ln)
+        else:
+            sect_pr.append(ln)
+
+
+def _properties(doc: Any, document: Document) -> None:
+    """Set the document properties: title, author, subject (status), version and dates."""
+    props = doc.core_properties
+    meta = document.meta
+    props.title = meta.title
+    props.author = meta.author
+    props.subject = meta.status
+    props.version = document.version
+    props.keywords = f"paperbuild draft {document.version}"
+    props.last_modified_by = "paperbuild"
+    props.revision = 1
+    when = build_datetime()
+    props.created = when
+    props.modified = when

@@ -1,0 +1,80 @@
+"""Low-level OOXML helpers for python-docx documents: fields, page breaks, deterministic zips."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import zipfile
+from typing import Any
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+PAGE_BREAK = '<w:p><w:r><w:br w:type="page" /></w:r></w:p>'
+
+
+def run_with_text(text: str, *, bold: bool = False, italic: bool = False) -> Any:
+    """Return a w:r element holding text."""
+    r = OxmlElement("w:r")
+    if bold or italic:
+        rpr = OxmlElement("w:rPr")
+        if bold:
+            rpr.append(OxmlElement("w:b"))
+        if italic:
+            rpr.append(OxmlElement("w:i"))
+        r.append(rpr)
+    t = OxmlElement("w:t")
+    t.set(qn("xml:space"), "preserve")
+    t.text = text
+    r.append(t)
+    return r
+
+
+def field_runs(instruction: str, cached: str) -> list[Any]:
+    """Return the runs of a complex field (begin, instruction, separate, cached result, end)."""
+    return [fld_char("begin"), instr_text(instruction), fld_char("separate"),
+            run_with_text(cached), fld_char("end")]  # fmt: skip
+
+
+def fld_char(kind: str) -> Any:
+    """Return a run holding one w:fldChar of the given type."""
+    r = OxmlElement("w:r")
+    fc = OxmlElement("w:fldChar")
+    fc.set(qn("w:fldCharType"), kind)
+    r.append(fc)
+    return r
+
+
+def instr_text(instruction: str) -> Any:
+    """Return a run holding a field instruction."""
+    r = OxmlElement("w:r")
+    it = OxmlElement("w:instrText")
+    it.set(qn("xml:space"), "preserve")
+    it.text = f" {instruction} "
+    r.append(it)
+    return r
+
+
+def build_datetime() -> dt.datetime:
+    """Return the build's timestamp: SOURCE_DATE_EPOCH when set, else now (UTC, whole seconds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def normalise_zip(data: bytes, when: dt.datetime) -> bytes:
+    """Return the zip with every entry's time set to `when`, so equal inputs give equal bytes."""
+    stamp = max(when, dt.datetime(1980, 1, 1)).timetuple()[:6]
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    order = {name: i for i, name in enumerate(src.namelist())}
+    names = sorted(order, key=lambda n: (n != "[Content_Types].xml", order[n]))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in names:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, src.read(name))
+    return out.getvalue()
