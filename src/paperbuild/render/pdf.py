@@ -1,0 +1,124 @@
+"""PDF drafts without TeX: pandoc writes Typst with paperbuild's template, typst compiles it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from paperbuild import pandoc
+from paperbuild.assemble import Document
+from paperbuild.errors import BuildError
+from paperbuild.project import Project
+from paperbuild.render.common import TEMPLATES, RenderOptions, citation_args, document_json
+from paperbuild.render.ooxml import build_datetime
+
+TEMPLATE = TEMPLATES / "paper.typ"
+Renderer = Callable[[Document, Project, RenderOptions], bytes]
+
+
+def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
+    meta = document.meta
+    lang, _, region = meta.lang.partition("-")
+    values: dict[str, str | bool] = {
+        "title": meta.title, "status": meta.status, "author": meta.author,
+        "version": document.version, "date": document.display_date,
+        "lang": lang.lower() or "en", "region": (region or "GB").upper(),
+        "year": str(document.date.year), "month": str(document.date.month),
+        "day": str(document.date.day),
+    }  # fmt: skip
+    if meta.subtitle:
+        values["subtitle"] = meta.subtitle
+    if meta.commissioned_by:
+        values["commissioned-by"] = meta.commissioned_by
+    if options.watermark:
+        values["watermark"] = options.watermark
+    if options.line_numbers:
+        values["line-numbers"] = True
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, bool):
+            result[key] = {"t": "MetaBool", "c": value}
+        elif key in ("year", "month", "day", "lang", "region"):
+            result[key] = {"t": "MetaString", "c": value}
+        else:
+            result[key] = {"t": "MetaInlines", "c": [{"t": "Str", "c": value}]}
+    result["author-plain"] = {"t": "MetaString", "c": _typst_string(meta.author)}
+    return result
+
+
+def _typst_string(text: str) -> str:
+    """Return text escaped for the inside of a Typst string literal."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def typst_source(document: Document, project: Project, options: RenderOptions) -> str:
+    """Return the Typst source of the draft, written by pandoc with paperbuild's template."""
+    data = document_json(document)
+    import json
+
+    doc = json.loads(data)
+    doc["meta"] = _meta(document, options)
+    args = ["-f", "json", "-t", "typst", "--wrap=none", "--template", str(TEMPLATE),
+            *citation_args(project)]
+    return pandoc.run(args, json.dumps(doc).encode("utf-8"), cwd=project.root).decode("utf-8")
+
+
+def render_typst(document: Document, project: Project, options: RenderOptions) -> bytes:
+    """Return the PDF compiled in-process by the typst package, with embedded fonts only."""
+    import typst
+
+    source = typst_source(document, project, options)
+    try:
+        pdf: bytes = typst.compile(
+            source.encode("utf-8"), root=str(project.root), format="pdf",
+            ignore_system_fonts=True, timestamp=int(build_datetime().timestamp()),
+        )  # fmt: skip
+    except Exception as exc:  # typst raises its own TypstError with the compiler's message
+        raise BuildError(f"Typst could not compile the draft: {_first_line(exc)}",
+                         hint=_typst_hint(source, exc)) from exc  # fmt: skip
+    return pdf
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.split("\n")[0] if text else type(exc).__name__
+
+
+def _typst_hint(source: str, exc: Exception) -> str:
+    return "re-run with --debug, or check the chapter text near the place the message quotes"
+
+
+def render_libreoffice(document: Document, project: Project, options: RenderOptions) -> bytes:
+    """Return the PDF that LibreOffice makes of the DOCX draft (page-for-page as in Word)."""
+    from paperbuild.render.docx import render_docx
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        raise BuildError("--pdf-engine libreoffice needs LibreOffice, which was not found",
+                         hint="install it (Debian: apt-get install libreoffice-writer) or use "
+                         "the default engine, typst")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "draft.docx"
+        src.write_bytes(render_docx(document, project, options))
+        profile = Path(tmp) / "profile"
+        proc = subprocess.run(
+            [office, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+             "pdf", "--outdir", tmp, str(src)], capture_output=True, check=False, timeout=600,
+        )  # fmt: skip
+        out = Path(tmp) / "draft.pdf"
+        if proc.returncode != 0 or not out.is_file():
+            raise BuildError(f"LibreOffice could not convert the draft: "
+                             f"{proc.stderr.decode('utf-8', 'replace').strip()}")  # fmt: skip
+        return out.read_bytes()
+
+
+def pdf_renderer(engine: str) -> Renderer:
+    """Return the renderer for a PDF engine name."""
+    engines: dict[str, Renderer] = {"typst": render_typst, "libreoffice": render_libreoffice}
+    if engine not in engines:
+        raise BuildError(f"unknown PDF engine '{engine}'", hint="choose typst or libreoffice")
+    return engines[engine]
