@@ -37,7 +37,7 @@ def compose(text: str, path: str, rule: str = "outline-syntax") -> Node | None:
         if exc.context:
             problem = f"{problem} ({exc.context})"
         hint = None
-        if "\t" in problem or "tab" in problem.lower():
+        if "'\\t'" in problem or "tab" in problem.lower():
             hint = "YAML does not allow tabs for indentation; indent with spaces"
         raise YamlProblem(diag(rule, f"invalid YAML: {problem}", path, line, column, hint)) from exc
     except yaml.YAMLError as exc:

@@ -1,0 +1,140 @@
+"""The command line: exit codes, formats, help, and messages for a user's mistakes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from paperbuild import __version__
+from paperbuild.cli import cli
+from tests.conftest import REPO
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["outline"], ["check"], ["build"]])
+def test_every_command_has_help(command):
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_outline_json_has_11_sections_and_41_points():
+    result = run("-C", str(REPO), "outline", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert len(data["sections"]) == 11
+    assert sum(len(s["points"]) for s in data["sections"]) == 41
+    assert set(data["sections"][0]) == {"id", "title", "points"}
+    assert set(data["sections"][0]["points"][0]) == {"id", "text"}
+
+
+def test_outline_table():
+    result = run("-C", str(REPO), "outline")
+    assert result.exit_code == 0
+    assert "Recommendations" in result.output and "11 sections, 41 points" in result.output
+
+
+def test_no_project_says_so_and_exits_2(tmp_path):
+    result = run("-C", str(tmp_path), "check")
+    assert result.exit_code == 2
+    assert "no outline.yaml found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_project_found_from_a_subfolder(mini):
+    root = mini()
+    result = run("-C", str(root / "paper"), "check")
+    assert result.exit_code == 0, result.output
+
+
+def test_check_text_output_and_summary(mini):
+    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.[^9]\n"})
+    result = run("-C", str(root), "check")
+    assert result.exit_code == 1
+    assert "paper/02-second.md:7:7: error[undefined-footnote]" in result.output
+    assert "1 error, 1 warning" in result.output
+    assert "1/2 points covered, 2/2 sections" in result.output
+
+
+def test_check_json_output(mini):
+    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.[^9]\n"})
+    result = run("-C", str(root), "check", "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    rules = {d["rule"] for d in data["diagnostics"]}
+    assert rules == {"undefined-footnote", "uncovered-point", "suggested-coverage"}
+    d = next(d for d in data["diagnostics"] if d["rule"] == "undefined-footnote")
+    assert (d["path"], d["line"], d["column"], d["severity"]) == ("paper/02-second.md", 7, 7, "error")
+    assert data["summary"]["points_covered"] == 1 and data["summary"]["error"] == 1
+
+
+def test_check_github_output(mini):
+    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.[^9]\n"})
+    result = run("-C", str(root), "check", "--format", "github")
+    assert "::error file=paper/02-second.md,line=7,col=7,title=undefined-footnote::" in result.output
+    assert "::warning file=outline.yaml,line=15,col=13,title=uncovered-point::" in result.output
+
+
+def test_strict_fails_on_warnings(mini):
+    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.\n"})
+    assert run("-C", str(root), "check").exit_code == 0
+    assert run("-C", str(root), "check", "--strict").exit_code == 1
+
+
+def test_malformed_outline_exits_2_with_every_problem(mini):
+    root = mini({"outline.yaml": "document:\n  title: T\n  titel: U\nsections:\n  - id: 1\n"})
+    result = run("-C", str(root), "check")
+    assert result.exit_code == 2
+    assert "outline.yaml:3:3: error[outline-schema] unknown key 'titel'" in result.output
+    assert "outline.yaml:5:5: error[outline-schema] sections[1] is missing 'title'" in result.output
+    result = run("-C", str(root), "check", "--format", "json")
+    assert result.exit_code == 2
+    data = json.loads(result.output)
+    assert len(data["diagnostics"]) >= 4
+    assert all(d["path"] == "outline.yaml" and d["line"] for d in data["diagnostics"])
+
+
+def test_outline_command_on_malformed_outline_exits_2(mini):
+    root = mini({"outline.yaml": "document: [\n"})
+    result = run("-C", str(root), "outline")
+    assert result.exit_code == 2
+    assert "outline.yaml:2:1: error[outline-syntax]" in result.output
+
+
+def test_build_stops_on_errors_unless_forced(mini):
+    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.[^9]\n"})
+    result = run("-C", str(root), "build", "--to", "docx")
+    assert result.exit_code == 1
+    assert "undefined-footnote" in result.output and "--force" in result.output
+    assert not (root / "build" / "a-small-paper-1.0.docx").exists()
+    result = run("-C", str(root), "build", "--to", "docx", "--force")
+    assert result.exit_code == 0, result.output
+    assert (root / "build" / "a-small-paper-1.0.docx").is_file()
+
+
+def test_build_rejects_unknown_format(mini):
+    result = run("-C", str(mini()), "build", "--to", "odt")
+    assert result.exit_code == 2
+    assert "unknown format odt" in result.output
+
+
+def test_python_m_and_console_script(mini):
+    root = mini()
+    env = {**os.environ, "NO_COLOR": "1"}
+    out = subprocess.run([sys.executable, "-m", "paperbuild", "-C", str(root), "check"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "2/2 points covered" in out.stdout

@@ -1,0 +1,147 @@
+"""The outline model: the bundled outline is the seed's, and every malformation is located."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from paperbuild.outline import OutlineInvalid, parse_outline
+from tests.conftest import MINI_OUTLINE, REPO, SEED
+
+
+def bundled():
+    return parse_outline((REPO / "outline.yaml").read_text(encoding="utf-8"))
+
+
+def test_bundled_outline_has_the_seed_structure():
+    outline = bundled()
+    assert len(outline.sections) == 11
+    assert len(outline.points) == 41
+    assert [len(s.points) for s in outline.sections] == [4, 5, 6, 7, 4, 4, 3, 4, 2, 2, 0]
+    assert outline.sections[10].title == "Recommendations"
+    assert outline.document.commissioned_by == "ECPAT International"
+    assert outline.document.status == "First draft submitted to the Congress Coordinating Committee"
+    assert outline.document.period == (2000, 2008)
+    assert len(outline.document.questions) == 3
+    assert all(p.id.startswith(f"{s.id}.") for s in outline.sections for p in s.points)
+
+
+def _flatten_seed_table(text: str) -> str:
+    table = text[text.index("DRAFT OUTLINE OF CONTENTS"):]
+    table = table.replace("## Child Trafficking for Sexual Purposes", " ")
+    table = table.replace("First draft submitted to the Congress Coordinating Committee", " ")
+    table = re.sub(r"<[^>]+>", " ", table).replace("•", " ")
+    return " ".join(table.split())
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="the seed (../shared/seed) is not beside the repo")
+def test_every_point_and_title_is_verbatim_from_the_seed():
+    seed = _flatten_seed_table(SEED.read_text(encoding="utf-8"))
+    outline = bundled()
+    for section in outline.sections:
+        assert section.title in seed, section.title
+        for point in section.points:
+            assert point.text in seed, point.id
+    # the two bullets that run across a page break are joined into one point each
+    assert outline.points[6].text.endswith("needs of children into account.")
+    assert "(April 2007)." in outline.section("6").points[3].text
+
+
+def problems(text: str) -> list[tuple[str, int | None, int | None, str]]:
+    with pytest.raises(OutlineInvalid) as info:
+        parse_outline(text)
+    return [(d.rule, d.line, d.column, d.message) for d in info.value.diagnostics]
+
+
+def test_yaml_syntax_error_is_located():
+    found = problems("document:\n  title: [unclosed\nsections: []\n")
+    assert found[0][0] == "outline-syntax"
+    assert found[0][1] == 3
+
+
+def test_tab_indentation_is_explained():
+    with pytest.raises(OutlineInvalid) as info:
+        parse_outline("document:\n\ttitle: x\n")
+    d = info.value.diagnostics[0]
+    assert (d.rule, d.line, d.column) == ("outline-syntax", 2, 1)
+    assert "tab" in (d.hint or "").lower()
+
+
+def test_empty_outline():
+    assert problems("") == [("outline-schema", 1, 1, "outline.yaml is empty")]
+
+
+def test_top_level_must_be_a_mapping():
+    found = problems("- a\n- b\n")
+    assert found == [("outline-schema", 1, 1, "the top level must be a mapping, not a list")]
+
+
+def test_unknown_key_suggests_the_close_one():
+    text = MINI_OUTLINE.replace("    title: First section", "    titel: First section")
+    with pytest.raises(OutlineInvalid) as info:
+        parse_outline(text)
+    unknown = [d for d in info.value.diagnostics if "unknown key" in d.message][0]
+    assert (unknown.line, unknown.column) == (8, 5)
+    assert unknown.hint == "did you mean 'title'?"
+    missing = [d for d in info.value.diagnostics if "missing 'title'" in d.message][0]
+    assert missing.line == 7
+
+
+def test_wrong_types_are_reported_with_their_place():
+    text = MINI_OUTLINE.replace("    points:\n      - id: \"2.1\"", "    final: maybe\n    points:\n      - id: \"2.1\"")
+    text = text.replace('  version: "1.0"', "  version: [1, 0]")
+    found = problems(text)
+    assert ("outline-schema", 5, 12, "document.version must be text, not a list") in found
+    assert ("outline-schema", 14, 12, "sections[2].final must be true or false, not text") in found
+
+
+def test_missing_document_fields():
+    found = problems("document:\n  title: T\nsections:\n  - id: 1\n    title: S\n")
+    messages = [m for *_, m in found]
+    assert "document is missing 'author'" in messages
+    assert "document is missing 'status'" in messages
+    assert all(line == 2 for _, line, _, m in found if m.startswith("document is missing"))
+
+
+def test_duplicate_section_and_point_ids():
+    text = MINI_OUTLINE.replace("  - id: 2\n", "  - id: 1\n").replace('"2.1"', '"1.1"')
+    found = problems(text)
+    assert ("duplicate-id", 12, 5, "section id 1 is used twice (first at line 7)") in found
+    assert ("duplicate-id", 15, 13, "point id 1.1 is used twice (first at line 10)") in found
+
+
+def test_duplicate_keys_are_reported():
+    text = MINI_OUTLINE.replace("  author: A. Author\n", "  author: A. Author\n  author: B\n")
+    found = problems(text)
+    assert found == [("outline-schema", 4, 3, "duplicate key 'author' (first at line 3)")]
+
+
+def test_point_without_id_is_an_error():
+    text = MINI_OUTLINE.replace('      - id: "2.1"\n        text: Something about pears\n',
+                                "      - Something about pears\n")
+    found = problems(text)
+    assert found == [("outline-schema", 15, 9, "sections[2].points[1] must be a mapping, not text")]
+
+
+@pytest.mark.parametrize("path", ["../elsewhere.md", "/etc/passwd", "paper/../../x.md"])
+def test_chapter_path_may_not_leave_the_project(path):
+    text = MINI_OUTLINE.replace("    title: Second section\n",
+                                f"    title: Second section\n    chapter: {path}\n")
+    found = problems(text)
+    assert found[0][0] == "path-outside-project"
+    assert found[0][1:3] == (14, 14)
+
+
+def test_unknown_rule_and_bad_severity():
+    text = MINI_OUTLINE + "rules:\n  unused-footnot: off\n  unused-reference: loud\n"
+    found = problems(text)
+    assert found[0][:3] == ("outline-schema", 18, 3)
+    assert "did you mean" not in found[0][3]
+    assert found[1][:3] == ("outline-schema", 19, 21)
+
+
+def test_rules_accept_off_and_severities():
+    text = MINI_OUTLINE + "rules:\n  unused-footnote: off\n  title-drift: error\n"
+    outline = parse_outline(text)
+    assert outline.rules == {"unused-footnote": "off", "title-drift": "error"}
