@@ -36,9 +36,9 @@ MINI_FILES = {
     "references.bib": "@book{smith2020,\n  author = {Smith, Jane},\n  title = {Apples},\n"
     "  year = {2020},\n  publisher = {Orchard Press},\n}\n",
     "paper/01-first.md": "---\nsection: 1\n---\n\n# First section\n\n"
-    "::: {points=\"1.1\"}\nApples grow in orchards [@smith2020].[^1]\n:::\n\n[^1]: First note.\n",
+    '::: {points="1.1"}\nApples grow in orchards [@smith2020].[^1]\n:::\n\n[^1]: First note.\n',
     "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
-    "[Pears too.]{points=\"2.1\"}[^1]\n\n[^1]: Second note.\n",
+    '[Pears too.]{points="2.1"}[^1]\n\n[^1]: Second note.\n',
 }
 
 ProjectFactory = Callable[[dict[str, str | bytes]], Path]
@@ -59,8 +59,9 @@ def make_project(tmp_path: Path) -> ProjectFactory:
             if isinstance(content, bytes):
                 path.write_bytes(content)
             else:
-                path.write_text(textwrap.dedent(content) if rel.endswith(".yaml") else content,
-                                encoding="utf-8")
+                path.write_text(
+                    textwrap.dedent(content) if rel.endswith(".yaml") else content, encoding="utf-8"
+                )
         root.mkdir(parents=True, exist_ok=True)
         return root
 

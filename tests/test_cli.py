@@ -77,14 +77,21 @@ def test_check_json_output(mini):
     rules = {d["rule"] for d in data["diagnostics"]}
     assert rules == {"undefined-footnote", "uncovered-point", "suggested-coverage"}
     d = next(d for d in data["diagnostics"] if d["rule"] == "undefined-footnote")
-    assert (d["path"], d["line"], d["column"], d["severity"]) == ("paper/02-second.md", 7, 7, "error")
+    assert (d["path"], d["line"], d["column"], d["severity"]) == (
+        "paper/02-second.md",
+        7,
+        7,
+        "error",
+    )
     assert data["summary"]["points_covered"] == 1 and data["summary"]["error"] == 1
 
 
 def test_check_github_output(mini):
     root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.[^9]\n"})
     result = run("-C", str(root), "check", "--format", "github")
-    assert "::error file=paper/02-second.md,line=7,col=7,title=undefined-footnote::" in result.output
+    assert (
+        "::error file=paper/02-second.md,line=7,col=7,title=undefined-footnote::" in result.output
+    )
     assert "::warning file=outline.yaml,line=15,col=13,title=uncovered-point::" in result.output
 
 
@@ -134,7 +141,11 @@ def test_build_rejects_unknown_format(mini):
 def test_python_m_and_console_script(mini):
     root = mini()
     env = {**os.environ, "NO_COLOR": "1"}
-    out = subprocess.run([sys.executable, "-m", "paperbuild", "-C", str(root), "check"],
-                         capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "paperbuild", "-C", str(root), "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     assert "2/2 points covered" in out.stdout

@@ -28,7 +28,7 @@ def test_bundled_outline_has_the_seed_structure():
 
 
 def _flatten_seed_table(text: str) -> str:
-    table = text[text.index("DRAFT OUTLINE OF CONTENTS"):]
+    table = text[text.index("DRAFT OUTLINE OF CONTENTS") :]
     table = table.replace("## Child Trafficking for Sexual Purposes", " ")
     table = table.replace("First draft submitted to the Congress Coordinating Committee", " ")
     table = re.sub(r"<[^>]+>", " ", table).replace("•", " ")
@@ -81,15 +81,17 @@ def test_unknown_key_suggests_the_close_one():
     text = MINI_OUTLINE.replace("    title: First section", "    titel: First section")
     with pytest.raises(OutlineInvalid) as info:
         parse_outline(text)
-    unknown = [d for d in info.value.diagnostics if "unknown key" in d.message][0]
+    unknown = next(d for d in info.value.diagnostics if "unknown key" in d.message)
     assert (unknown.line, unknown.column) == (8, 5)
     assert unknown.hint == "did you mean 'title'?"
-    missing = [d for d in info.value.diagnostics if "missing 'title'" in d.message][0]
+    missing = next(d for d in info.value.diagnostics if "missing 'title'" in d.message)
     assert missing.line == 7
 
 
 def test_wrong_types_are_reported_with_their_place():
-    text = MINI_OUTLINE.replace("    points:\n      - id: \"2.1\"", "    final: maybe\n    points:\n      - id: \"2.1\"")
+    text = MINI_OUTLINE.replace(
+        '    points:\n      - id: "2.1"', '    final: maybe\n    points:\n      - id: "2.1"'
+    )
     text = text.replace('  version: "1.0"', "  version: [1, 0]")
     found = problems(text)
     assert ("outline-schema", 5, 12, "document.version must be text, not a list") in found
@@ -118,16 +120,19 @@ def test_duplicate_keys_are_reported():
 
 
 def test_point_without_id_is_an_error():
-    text = MINI_OUTLINE.replace('      - id: "2.1"\n        text: Something about pears\n',
-                                "      - Something about pears\n")
+    text = MINI_OUTLINE.replace(
+        '      - id: "2.1"\n        text: Something about pears\n',
+        "      - Something about pears\n",
+    )
     found = problems(text)
     assert found == [("outline-schema", 15, 9, "sections[2].points[1] must be a mapping, not text")]
 
 
 @pytest.mark.parametrize("path", ["../elsewhere.md", "/etc/passwd", "paper/../../x.md"])
 def test_chapter_path_may_not_leave_the_project(path):
-    text = MINI_OUTLINE.replace("    title: Second section\n",
-                                f"    title: Second section\n    chapter: {path}\n")
+    text = MINI_OUTLINE.replace(
+        "    title: Second section\n", f"    title: Second section\n    chapter: {path}\n"
+    )
     found = problems(text)
     assert found[0][0] == "path-outside-project"
     assert found[0][1:3] == (14, 14)

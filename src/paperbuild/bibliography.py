@@ -44,9 +44,10 @@ class Bibliography:
 def parse_bibtex(text: str, path: str) -> Bibliography:
     """Return the entries of a BibTeX text with a diagnostic for each broken or duplicate one."""
     import bibtexparser
-    from bibtexparser.model import DuplicateBlockKeyBlock, Entry as BtEntry, ParsingFailedBlock
+    from bibtexparser.model import DuplicateBlockKeyBlock, ParsingFailedBlock
+    from bibtexparser.model import Entry as BtEntry
 
-    library = bibtexparser.parse_string(text)
+    library = bibtexparser.parse_string(text)  # type: ignore[attr-defined]
     entries: list[Entry] = []
     problems: list[Diagnostic] = []
     first_line: dict[str, int] = {}

@@ -111,8 +111,13 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")  # fmt: skip
-@click.option("--to", "to", type=click.Choice(["docx"]), default=None,
-              help="Write the concept note with its outline table to build/ instead.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["docx"]),
+    default=None,
+    help="Write the concept note with its outline table to build/ instead.",
+)
 @click.pass_obj
 def outline(g: Globals, fmt: str, to: str | None) -> None:
     """Show the outline: sections, titles and points."""
@@ -142,8 +147,14 @@ def _width() -> int:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="Output format (github: Actions workflow commands).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format (github: Actions workflow commands).",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings (and uncovered points) as errors.")
 @click.pass_obj
 def check(g: Globals, fmt: str, strict: bool) -> None:
@@ -158,8 +169,12 @@ def check(g: Globals, fmt: str, strict: bool) -> None:
     try:
         project = load_project(g.start)
     except ConfigError as exc:
-        _print_diagnostics(exc.diagnostics, fmt, color=g.color,
-                           summary={"error": len(exc.diagnostics), "could_not_run": True})
+        _print_diagnostics(
+            exc.diagnostics,
+            fmt,
+            color=g.color,
+            summary={"error": len(exc.diagnostics), "could_not_run": True},
+        )
         if fmt == "text":
             click.echo(f"paperbuild: error: {exc.message}", err=True)
         raise click.exceptions.Exit(EXIT_CANNOT_RUN) from None
@@ -184,15 +199,30 @@ def main() -> None:
 
 
 @cli.command()
-@click.option("--to", "to", default="docx,pdf", show_default=True,
-              help="Comma-separated output formats: docx, pdf.")
+@click.option(
+    "--to",
+    "to",
+    default="docx,pdf",
+    show_default=True,
+    help="Comma-separated output formats: docx, pdf.",
+)
 @click.option("--force", is_flag=True, help="Build even when the check finds errors.")
 @click.option("--line-numbers", is_flag=True, help="Number lines, restarting on each page.")
 @click.option("--watermark", metavar="TEXT", default=None, help="Print TEXT across every page.")
-@click.option("--version", "version", metavar="VERSION", default=None,
-              help="Draft version (default: document.version in outline.yaml).")
-@click.option("--pdf-engine", type=click.Choice(["typst", "libreoffice"]), default="typst",
-              show_default=True, help="How the PDF is made.")
+@click.option(
+    "--version",
+    "version",
+    metavar="VERSION",
+    default=None,
+    help="Draft version (default: document.version in outline.yaml).",
+)
+@click.option(
+    "--pdf-engine",
+    type=click.Choice(["typst", "libreoffice"]),
+    default="typst",
+    show_default=True,
+    help="How the PDF is made.",
+)
 @click.pass_obj
 def build(g: Globals, to: str, force: bool, line_numbers: bool, watermark: str | None,
           version: str | None, pdf_engine: str) -> None:  # fmt: skip
@@ -209,8 +239,13 @@ def build(g: Globals, to: str, force: bool, line_numbers: bool, watermark: str |
     if unknown or not formats:
         raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'}; choose from "
                                  f"{', '.join(FORMATS)}", param_hint="--to")  # fmt: skip
-    options = BuildOptions(formats=formats, force=force, version=version, pdf_engine=pdf_engine,
-                           render=RenderOptions(line_numbers=line_numbers, watermark=watermark))
+    options = BuildOptions(
+        formats=formats,
+        force=force,
+        version=version,
+        pdf_engine=pdf_engine,
+        render=RenderOptions(line_numbers=line_numbers, watermark=watermark),
+    )
     project = load_project(g.start)
     try:
         result = build_project(project, options, progress=None)
@@ -220,9 +255,9 @@ def build(g: Globals, to: str, force: bool, line_numbers: bool, watermark: str |
         click.echo(f"  hint: {exc.hint}", err=True)
         raise click.exceptions.Exit(EXIT_PROBLEMS) from None
     if not g.quiet:
-        warnings = [d for d in result.check.diagnostics if d.severity == "warning"]
-        if warnings:
-            click.echo(f"check: {summary_line(list(result.check.diagnostics), result.check.coverage_line)}"
-                       " (run `paperbuild check` for details)", err=True)  # fmt: skip
+        diagnostics = list(result.check.diagnostics)
+        if any(d.severity == "warning" for d in diagnostics):
+            line = summary_line(diagnostics, result.check.coverage_line)
+            click.echo(f"check: {line} (run `paperbuild check` for details)", err=True)
     for path in result.outputs:
         click.echo(str(path.relative_to(project.root)))

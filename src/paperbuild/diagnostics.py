@@ -94,7 +94,7 @@ def configure(
         if level == "off":
             continue
         if level in SEVERITIES:
-            d = replace(d, severity=level)  # type: ignore[arg-type]
+            d = replace(d, severity=level)
         result.append(d)
     return sorted(result, key=sort_key)
 

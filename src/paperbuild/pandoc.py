@@ -48,8 +48,9 @@ def version() -> tuple[int, ...]:
     text = out.split()[1] if out.startswith("pandoc") else "0"
     parsed = tuple(int(p) for p in text.split(".") if p.isdigit())
     if parsed < MIN_VERSION:
+        needed = ".".join(map(str, MIN_VERSION))
         raise BuildError(
-            f"pandoc {text} is too old; paperbuild needs {'.'.join(map(str, MIN_VERSION))} or newer",
+            f"pandoc {text} is too old; paperbuild needs {needed} or newer",
             hint="pip install --upgrade pypandoc-binary",
         )
     return parsed

@@ -87,7 +87,7 @@ def inside(root: Path, path: Path) -> bool:
 
 def chapter_paths(root: Path, outline: Outline) -> list[str]:
     """Return the project-relative paths of all chapters: those in paper/ and those named."""
-    found = set()
+    found: set[str] = set()
     paper = root / PAPER_DIR
     if paper.is_dir():
         found.update(p.relative_to(root).as_posix() for p in paper.rglob("*.md") if p.is_file())

@@ -54,8 +54,13 @@ def test_orphan_chapter(mini):
 
 def test_missing_chapter_file_named_by_outline(mini):
     root = mini()
-    text = (root / "outline.yaml").read_text().replace(
-        "    title: Second section\n", "    title: Second section\n    chapter: paper/nope.md\n")
+    text = (
+        (root / "outline.yaml")
+        .read_text()
+        .replace(
+            "    title: Second section\n", "    title: Second section\n    chapter: paper/nope.md\n"
+        )
+    )
     (root / "outline.yaml").write_text(text)
     (root / "paper/02-second.md").unlink()
     diags = check(root)
@@ -64,8 +69,12 @@ def test_missing_chapter_file_named_by_outline(mini):
 
 
 def test_title_drift_shows_both_titles(mini):
-    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# The second part\n\n"
-                 "[Pears.]{points=\"2.1\"}\n"})
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# The second part\n\n"
+            '[Pears.]{points="2.1"}\n'
+        }
+    )
     diags = [d for d in check(root) if d.rule == "title-drift"]
     assert [(d.path, d.line, d.column) for d in diags] == [("paper/02-second.md", 5, 1)]
     assert "The second part" in diags[0].message and "Second section" in diags[0].message
@@ -73,11 +82,15 @@ def test_title_drift_shows_both_titles(mini):
 
 def test_title_comparison_ignores_typographic_quotes_dashes_and_spacing(mini):
     root = mini()
-    outline = (root / "outline.yaml").read_text().replace(
-        "title: Second section", "title: \"Identifying 'good practice' - a note\"")
+    outline = (
+        (root / "outline.yaml")
+        .read_text()
+        .replace("title: Second section", "title: \"Identifying 'good practice' - a note\"")
+    )
     (root / "outline.yaml").write_text(outline)
     (root / "paper/02-second.md").write_text(
-        "---\nsection: 2\n---\n\n# Identifying  ‘good practice’ — a note\n\n[P.]{points=\"2.1\"}\n")
+        '---\nsection: 2\n---\n\n# Identifying  ‘good practice’ — a note\n\n[P.]{points="2.1"}\n'
+    )
     assert found(check(root), "title-drift") == []
 
 
@@ -85,40 +98,58 @@ def test_uncovered_point_is_a_warning_in_a_draft(mini):
     root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.\n"})
     diags = [d for d in check(root) if d.rule == "uncovered-point"]
     assert [(d.path, d.line, d.column, d.severity) for d in diags] == [
-        ("outline.yaml", 15, 13, "warning")]
+        ("outline.yaml", 15, 13, "warning")
+    ]
 
 
 def test_uncovered_point_is_an_error_when_strict_or_final(mini):
     root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.\n"})
-    assert [d.severity for d in check(root, strict=True) if d.rule == "uncovered-point"] == ["error"]
-    outline = (root / "outline.yaml").read_text().replace(
-        "    title: Second section\n", "    title: Second section\n    final: true\n")
+    assert [d.severity for d in check(root, strict=True) if d.rule == "uncovered-point"] == [
+        "error"
+    ]
+    outline = (
+        (root / "outline.yaml")
+        .read_text()
+        .replace("    title: Second section\n", "    title: Second section\n    final: true\n")
+    )
     (root / "outline.yaml").write_text(outline)
     assert [d.severity for d in check(root) if d.rule == "uncovered-point"] == ["error"]
 
 
 def test_unknown_point_in_a_marker(mini):
-    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
-                 "Text.\n\n[Pears.]{points=\"2.1 2.7\"}\n"})
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            'Text.\n\n[Pears.]{points="2.1 2.7"}\n'
+        }
+    )
     diags = [d for d in check(root) if d.rule == "unknown-point"]
     assert [(d.path, d.line, d.column) for d in diags] == [("paper/02-second.md", 9, 9)]
     assert "2.7" in diags[0].message and "2.1" in (diags[0].hint or "")
 
 
 def test_markers_on_headings_divs_and_spans_all_count(mini):
-    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section {points=\"2.1\"}\n"})
+    root = mini({"paper/02-second.md": '---\nsection: 2\n---\n\n# Second section {points="2.1"}\n'})
     assert found(check(root), "uncovered-point") == []
 
 
 def test_marker_in_code_is_not_coverage(mini):
-    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
-                 "```\n[x]{points=\"2.1\"}\n```\n"})
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '```\n[x]{points="2.1"}\n```\n'
+        }
+    )
     assert found(check(root), "uncovered-point") == [("outline.yaml", 15, 13)]
 
 
 def test_suggestion_for_an_uncovered_point(mini):
-    root = mini({"paper/01-first.md": "---\nsection: 1\n---\n\n# First section\n\n"
-                 "Something unrelated.\n\nWe discuss apples grown in orchards here.\n"})
+    root = mini(
+        {
+            "paper/01-first.md": "---\nsection: 1\n---\n\n# First section\n\n"
+            "Something unrelated.\n\nWe discuss apples grown in orchards here.\n"
+        }
+    )
     diags = [d for d in check(root) if d.rule == "suggested-coverage"]
     assert [(d.path, d.line, d.severity) for d in diags] == [("paper/01-first.md", 9, "info")]
     assert diags[0].hint == 'mark it with {points="1.1"}'
@@ -127,8 +158,11 @@ def test_suggestion_for_an_uncovered_point(mini):
 
 def test_length_out_of_range(mini):
     root = mini()
-    outline = (root / "outline.yaml").read_text().replace(
-        "    title: First section\n", "    title: First section\n    words: {min: 50}\n")
+    outline = (
+        (root / "outline.yaml")
+        .read_text()
+        .replace("    title: First section\n", "    title: First section\n    words: {min: 50}\n")
+    )
     outline += "words:\n  max: 3\n"
     (root / "outline.yaml").write_text(outline)
     diags = [d for d in check(root) if d.rule == "length"]
@@ -170,12 +204,16 @@ def test_same_footnote_id_in_two_chapters_is_fine(mini):
 
 
 def test_citation_rules(mini):
-    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
-                 "[Pears]{points=\"2.1\"} [see @smith2021, p. 3; -@smith2020] and @sec:intro "
-                 "and mail me at a@b.org.\n"})
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '[Pears]{points="2.1"} [see @smith2021, p. 3; -@smith2020] and @sec:intro '
+            "and mail me at a@b.org.\n"
+        }
+    )
     diags = check(root)
     assert found(diags, "unknown-citation") == [("paper/02-second.md", 7, 28)]
-    unknown = [d for d in diags if d.rule == "unknown-citation"][0]
+    unknown = next(d for d in diags if d.rule == "unknown-citation")
     assert unknown.hint == "did you mean 'smith2020'?"
     assert "sec:intro" not in str(diags) and "b.org" not in str(diags)
 
@@ -210,7 +248,7 @@ def test_bibliography_rules(mini):
     diags = check(mini({"references.bib": BROKEN_BIB}))
     assert found(diags, "bib-syntax") == [("references.bib", 5, 1)]
     assert found(diags, "duplicate-reference") == [("references.bib", 10, 1)]
-    dup = [d for d in diags if d.rule == "duplicate-reference"][0]
+    dup = next(d for d in diags if d.rule == "duplicate-reference")
     assert "line 1" in dup.message
     incomplete = [d for d in diags if d.rule == "incomplete-reference"]
     assert [(d.path, d.line) for d in incomplete] == [("references.bib", 14)]
@@ -226,15 +264,22 @@ def test_missing_bibliography(mini):
 
 
 def test_latin1_chapter_is_reported_with_line_and_column(mini):
-    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\ncaf".encode()
-                 + b"\xe9 au lait\n"})
+    root = mini(
+        {
+            "paper/02-second.md": b"---\nsection: 2\n---\n\n# Second section\n\ncaf"
+            + b"\xe9 au lait\n"
+        }
+    )
     diags = check(root)
     assert found(diags, "unreadable-chapter") == [("paper/02-second.md", 7, 4)]
     assert found(diags, "missing-chapter") == [("outline.yaml", 12, 5)]
 
 
 def test_bom_and_crlf_read_like_any_chapter(mini):
-    text = "---\r\nsection: 2\r\n---\r\n\r\n# Second section\r\n\r\n[Pears.]{points=\"2.1\"}[^1]\r\n\r\n[^1]: N.\r\n"
+    text = (
+        '---\r\nsection: 2\r\n---\r\n\r\n# Second section\r\n\r\n[Pears.]{points="2.1"}[^1]'
+        "\r\n\r\n[^1]: N.\r\n"
+    )
     assert check(mini({"paper/02-second.md": b"\xef\xbb\xbf" + text.encode()})) == []
 
 
@@ -246,9 +291,15 @@ def test_front_matter_problems(mini):
 
 
 def test_rules_can_be_turned_off_or_promoted(mini):
-    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Other title\n\n"
-                 "[P.]{points=\"2.1\"}[^1] [^2]\n\n[^1]: a\n[^2]: b\n[^3]: c\n"})
-    outline = (root / "outline.yaml").read_text() + "rules:\n  unused-footnote: off\n  title-drift: error\n"
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Other title\n\n"
+            '[P.]{points="2.1"}[^1] [^2]\n\n[^1]: a\n[^2]: b\n[^3]: c\n'
+        }
+    )
+    outline = (
+        root / "outline.yaml"
+    ).read_text() + "rules:\n  unused-footnote: off\n  title-drift: error\n"
     (root / "outline.yaml").write_text(outline)
     diags = check(root)
     assert found(diags, "unused-footnote") == []

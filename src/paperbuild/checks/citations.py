@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 from paperbuild.ast import citation_ids
+from paperbuild.chapters import Mark
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.outline import OUTLINE_FILE
 from paperbuild.project import Project
@@ -29,8 +30,8 @@ def check(project: Project, blocks: dict[str, Blocks]) -> list[Diagnostic]:
             cited.add(key)
             if key in keys:
                 continue
-            marks = [m for m in chapter.scan.citations if m.name == key] or [None]
-            for mark in marks:
+            marks: list[Mark | None] = [m for m in chapter.scan.citations if m.name == key]
+            for mark in marks or [None]:
                 close = difflib.get_close_matches(key, sorted(keys), n=1)
                 problems.append(diag(
                     "unknown-citation", f"citation key '{key}' is not in {bib.path}",

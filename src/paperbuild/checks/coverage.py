@@ -8,16 +8,61 @@ from typing import Any
 
 from paperbuild.ast import count_words, marked_points
 from paperbuild.chapters import Chapter
-from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.diagnostics import Diagnostic, Severity, diag
 from paperbuild.outline import OUTLINE_FILE, Point, Section
 from paperbuild.project import Project
 
 Blocks = list[dict[str, Any]]
 SUGGEST_THRESHOLD = 0.4
 STOPWORDS = frozenset(
-    "the and for with that this from which whose what when where into about their there these "
-    "those have been being more most some such than them they will would could should also "
-    "other others only over under between both each including e.g i.e not but".split()
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "that",
+        "this",
+        "from",
+        "which",
+        "whose",
+        "what",
+        "when",
+        "where",
+        "into",
+        "about",
+        "their",
+        "there",
+        "these",
+        "those",
+        "have",
+        "been",
+        "being",
+        "more",
+        "most",
+        "some",
+        "such",
+        "than",
+        "them",
+        "they",
+        "will",
+        "would",
+        "could",
+        "should",
+        "also",
+        "other",
+        "others",
+        "only",
+        "over",
+        "under",
+        "between",
+        "both",
+        "each",
+        "including",
+        "e.g",
+        "i.e",
+        "not",
+        "but",
+    ]
 )
 
 
@@ -60,10 +105,10 @@ def check(
                 ))  # fmt: skip
     words = {sid: count_words(blocks.get(path, [])) for sid, path in assignment.items()}
     for section in outline.sections:
-        chapter = project.chapter(assignment[section.id]) if section.id in assignment else None
+        own = project.chapter(assignment[section.id]) if section.id in assignment else None
         for point in section.points:
             if point.id not in covered:
-                problems.extend(_uncovered(section, point, chapter, strict=strict))
+                problems.extend(_uncovered(section, point, own, strict=strict))
         problems.extend(_length(section, words.get(section.id)))
     if outline.words is not None:
         total = sum(words.values())
@@ -81,7 +126,7 @@ def _near_ids(pid: str, ids: list[str]) -> str | None:
 def _uncovered(
     section: Section, point: Point, chapter: Chapter | None, *, strict: bool
 ) -> list[Diagnostic]:
-    severity = "error" if (strict or section.final) else "warning"
+    severity: Severity = "error" if (strict or section.final) else "warning"
     d = diag(
         "uncovered-point", f"point {point.id} is not marked as covered: {_short(point.text)}",
         OUTLINE_FILE, point.line, point.column,
@@ -122,7 +167,7 @@ def _stem(word: str) -> str:
 def paragraphs(text: str) -> list[tuple[int, str]]:
     """Return (start line, text) of each prose paragraph of a chapter's source."""
     result: list[tuple[int, str]] = []
-    start, lines = 0, []
+    start, lines = 0, list[str]()
     for number, line in enumerate([*text.split("\n"), ""], start=1):
         if line.strip():
             if not lines:

@@ -7,12 +7,13 @@ from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
-from paperbuild.project import Project
 from paperbuild.ast import citation_ids
+from paperbuild.project import Project
 from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, citation_args, document_json
 from paperbuild.render.ooxml import (
     PAGE_BREAK,
     build_datetime,
+    custom_properties,
     field_runs,
     fld_char,
     instr_text,
@@ -83,7 +84,11 @@ def render_docx(document: Document, project: Project, options: RenderOptions) ->
     _properties(doc, document)
     out = io.BytesIO()
     doc.save(out)
-    return normalise_zip(out.getvalue(), build_datetime())
+    # pandoc stores its own options (with absolute paths) as custom properties: replace them.
+    custom = custom_properties(
+        {"paperbuild-version": document.version, "paperbuild-status": document.meta.status}
+    )
+    return normalise_zip(out.getvalue(), build_datetime(), {"docProps/custom.xml": custom})
 
 
 def _contents(doc: Any, toc: tuple[TocEntry, ...]) -> None:

@@ -64,8 +64,25 @@ def build_datetime() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
-def normalise_zip(data: bytes, when: dt.datetime) -> bytes:
-    """Return the zip with every entry's time set to `when`, so equal inputs give equal bytes."""
+def custom_properties(values: dict[str, str]) -> bytes:
+    """Return a docProps/custom.xml part holding these text properties."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    props = "".join(
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{i}" '
+        f"name={quoteattr(name)}><vt:lpwstr>{escape(value)}</vt:lpwstr></property>"
+        for i, (name, value) in enumerate(values.items(), start=2)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://'
+        'schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://'
+        f'schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">{props}</Properties>'
+    ).encode()
+
+
+def normalise_zip(data: bytes, when: dt.datetime, replace: dict[str, bytes] | None = None) -> bytes:
+    """Return the zip with entry times set to `when` (and some parts replaced), reproducibly."""
+    replace = replace or {}
     stamp = max(when, dt.datetime(1980, 1, 1)).timetuple()[:6]
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
@@ -76,5 +93,5 @@ def normalise_zip(data: bytes, when: dt.datetime) -> bytes:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(name))
+            dst.writestr(info, replace.get(name) or src.read(name))
     return out.getvalue()

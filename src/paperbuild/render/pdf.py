@@ -62,8 +62,16 @@ def typst_source(document: Document, project: Project, options: RenderOptions) -
 
     doc = json.loads(data)
     doc["meta"] = _meta(document, options)
-    args = ["-f", "json", "-t", "typst", "--wrap=none", "--template", str(TEMPLATE),
-            *citation_args(project)]
+    args = [
+        "-f",
+        "json",
+        "-t",
+        "typst",
+        "--wrap=none",
+        "--template",
+        str(TEMPLATE),
+        *citation_args(project),
+    ]
     return pandoc.run(args, json.dumps(doc).encode("utf-8"), cwd=project.root).decode("utf-8")
 
 
@@ -73,7 +81,8 @@ def render_typst(document: Document, project: Project, options: RenderOptions) -
 
     source = typst_source(document, project, options)
     try:
-        pdf: bytes = typst.compile(
+        compile_pdf: Any = typst.compile  # its overloads tie root's type to input's
+        pdf: bytes = compile_pdf(
             source.encode("utf-8"), root=str(project.root), format="pdf",
             ignore_system_fonts=True, timestamp=int(build_datetime().timestamp()),
         )  # fmt: skip

@@ -10,7 +10,7 @@ from docx.oxml import parse_xml
 VML = (
     '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
     'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office">'
-    "<w:pict><v:shapetype id=\"_x0000_t136\" coordsize=\"21600,21600\" o:spt=\"136\" "
+    '<w:pict><v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" '
     'adj="10800" path="m@7,l@8,m@5,21600l@6,21600e"><v:path textpathok="t" o:connecttype="custom"/>'
     '<v:textpath on="t" fitshape="t"/></v:shapetype>'
     '<v:shape id="PaperbuildWatermark" o:spid="_x0000_s2049" type="#_x0000_t136" '

@@ -1,0 +1,101 @@
+"""`paperbuild outline --to docx`: the concept note with its "Draft outline of contents" table."""
+
+from __future__ import annotations
+
+import io
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from paperbuild import pandoc
+from paperbuild.fsutil import write_atomic
+from paperbuild.outline import Outline
+from paperbuild.project import BUILD_DIR
+from paperbuild.render.ooxml import build_datetime, normalise_zip, run_with_text
+from paperbuild.render.reference import reference_docx
+
+
+def concept_html(outline: Outline) -> str:
+    """Return the concept note as HTML for pandoc: metadata, concept, questions, outline table."""
+    meta = outline.document
+    parts = [f"<h1>{escape(meta.title)}</h1>", "<p><strong>Concept Note and Outline</strong></p>",
+             f"<p>Author: {escape(meta.author)}</p>"]  # fmt: skip
+    if meta.commissioned_by:
+        parts.append(f"<p>Commissioned by {escape(meta.commissioned_by)}</p>")
+    if meta.concept or meta.questions:
+        parts.append("<h2>Concept</h2>")
+        for para in (meta.concept or "").split("\n"):
+            if para.strip():
+                parts.append(f"<p>{escape(para.strip())}</p>")
+        if meta.questions:
+            items = "".join(f"<li>{escape(q)}</li>" for q in meta.questions)
+            parts.append(f"<ul>{items}</ul>")
+    parts.append("<h2>Draft outline of contents</h2>")
+    rows = []
+    for s in outline.sections:
+        points = "".join(f"<li>{escape(p.text)}</li>" for p in s.points)
+        cell = f"<ul>{points}</ul>" if points else ""
+        rows.append(f"<tr><td>{escape(s.id)}</td><td>{escape(s.title)}</td><td>{cell}</td></tr>")
+    parts.append(
+        '<table><colgroup><col width="11%"/><col width="29%"/>'
+        '<col width="60%"/></colgroup><thead><tr><th>Section</th><th>Section title</th>'
+        f"<th>Summary of proposed contents</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    return "\n".join(parts)
+
+
+def concept_docx(root: Path, outline: Outline) -> bytes:
+    """Return the concept note as DOCX bytes, in the house style with the running header."""
+    import docx
+
+    ref = reference_docx(root / BUILD_DIR / ".cache")
+    html = concept_html(outline).encode("utf-8")
+    data = pandoc.run(["-f", "html", "-t", "docx", "-o", "-", "--reference-doc", str(ref)], html)
+    doc = docx.Document(io.BytesIO(data))
+    for section in doc.sections:
+        header = section.header
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]
+        p.style = doc.styles["Running Header"]
+        p._p.append(run_with_text(outline.document.title, bold=True))
+        p2 = header.add_paragraph(style=doc.styles["Running Header"])
+        p2._p.append(run_with_text(outline.document.status, italic=True))
+    _full_width(doc)
+    props = doc.core_properties
+    props.title = f"{outline.document.title}: Concept Note and Outline"
+    props.author = outline.document.author
+    props.created = props.modified = build_datetime()
+    out = io.BytesIO()
+    doc.save(out)
+    return normalise_zip(out.getvalue(), build_datetime())
+
+
+def _full_width(doc: Any) -> None:
+    """Give the outline table the text width, in the seed's proportions."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    section = doc.sections[0]
+    width = section.page_width - section.left_margin - section.right_margin
+    shares = (0.12, 0.29, 0.59)
+    for table in doc.tables:
+        tbl_pr = table._tbl.tblPr
+        for old in tbl_pr.findall(qn("w:tblW")):
+            tbl_pr.remove(old)
+        tbl_w = OxmlElement("w:tblW")
+        tbl_w.set(qn("w:w"), "5000")
+        tbl_w.set(qn("w:type"), "pct")
+        tbl_pr.append(tbl_w)
+        for i, column in enumerate(table.columns):
+            for cell in column.cells:
+                cell.width = int(width * shares[i % 3])
+        grid = table._tbl.tblGrid
+        for i, col in enumerate(grid.findall(qn("w:gridCol"))):
+            col.set(qn("w:w"), str(int(width * shares[i % 3] / 635)))
+
+
+def write_concept_note(root: Path, outline: Outline) -> Path:
+    """Write build/<slug>-concept-note.docx and return its path."""
+    path = root / BUILD_DIR / f"{outline.document.file_slug}-concept-note.docx"
+    write_atomic(path, concept_docx(root, outline))
+    return path

@@ -1,0 +1,87 @@
+"""Readers we did not write, for reading outputs back: pandoc's DOCX reader, python-docx, pypdf."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from paperbuild.pandoc import pandoc_path
+
+
+def pandoc_docx_json(path: Path, track_changes: str = "accept") -> dict[str, Any]:
+    """Return pandoc's own reading of a DOCX file as its JSON AST."""
+    out = subprocess.run(
+        [pandoc_path(), "-f", "docx", "-t", "json", f"--track-changes={track_changes}", str(path)],
+        capture_output=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def text_of(value: Any) -> str:
+    """Return the plain text of pandoc JSON (notes included)."""
+    parts: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            t = v.get("t")
+            if t == "Str":
+                parts.append(v["c"])
+            elif t in ("Space", "SoftBreak", "LineBreak"):
+                parts.append(" ")
+            elif "c" in v:
+                walk(v["c"])
+            if t in ("Para", "Plain", "Header"):
+                parts.append("\n")
+        elif isinstance(v, list):
+            for item in v:
+                walk(item)
+
+    walk(value)
+    return "".join(parts)
+
+
+def headers(doc: dict[str, Any], level: int = 1) -> list[str]:
+    """Return the texts of the headings of a level, in order."""
+    return [
+        " ".join(text_of(b["c"][2]).split())
+        for b in doc["blocks"]
+        if b["t"] == "Header" and b["c"][0] == level
+    ]
+
+
+def notes_after(doc: dict[str, Any], phrase: str) -> list[str]:
+    """Return the texts of the notes in the paragraph that contains phrase."""
+    for block in _paras(doc["blocks"]):
+        if phrase in " ".join(text_of([i for i in block["c"] if i["t"] != "Note"]).split()):
+            return [" ".join(text_of(i["c"]).split()) for i in block["c"] if i["t"] == "Note"]
+    raise AssertionError(f"no paragraph contains {phrase!r}")
+
+
+def _paras(value: Any) -> list[dict[str, Any]]:
+    found = []
+    if isinstance(value, dict):
+        if value.get("t") == "Para":
+            found.append(value)
+        for v in value.values():
+            found += _paras(v)
+    elif isinstance(value, list):
+        for v in value:
+            found += _paras(v)
+    return found
+
+
+def docx_part(path: Path, name: str) -> str:
+    """Return one XML part of a DOCX file as text."""
+    with zipfile.ZipFile(path) as z:
+        return z.read(name).decode("utf-8")
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """Return the text of each page of a PDF (pypdf)."""
+    from pypdf import PdfReader
+
+    return [page.extract_text() or "" for page in PdfReader(str(path)).pages]

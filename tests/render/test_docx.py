@@ -1,0 +1,175 @@
+"""The DOCX draft, read back with pandoc's DOCX reader and python-docx."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import docx
+import pytest
+
+from paperbuild.outline import parse_outline
+from tests.conftest import REPO
+from tests.render.readers import docx_part, headers, notes_after, pandoc_docx_json, text_of
+
+OUTLINE = parse_outline((REPO / "outline.yaml").read_text(encoding="utf-8"))
+
+
+def test_file_name_is_slug_and_version(bundled_build):
+    assert bundled_build["docx"].name == "child-trafficking-0.1.docx"
+
+
+def test_eleven_sections_in_outline_order_then_references(bundled_build):
+    doc = pandoc_docx_json(bundled_build["docx"])
+    expected = [f"{s.id} {s.title}" for s in OUTLINE.sections] + ["References"]
+    got = [h.replace("’", "'").replace("‘", "'") for h in headers(doc) if h != "Contents"]
+    assert got == expected
+
+
+def test_subheadings_are_numbered_below_their_section(bundled_build):
+    doc = pandoc_docx_json(bundled_build["docx"])
+    assert "3.2 Specialist training and child-friendly procedures" in headers(doc, 2)
+    assert "8.2 International cooperation" in headers(doc, 2)
+
+
+def test_running_header_has_title_and_status_after_the_title_page(bundled_build):
+    d = docx.Document(str(bundled_build["docx"]))
+    section = d.sections[0]
+    assert section.different_first_page_header_footer
+    header = "\n".join(p.text for p in section.header.paragraphs)
+    assert "Child Trafficking for Sexual Purposes" in header
+    assert "First draft submitted to the Congress Coordinating Committee" in header
+    assert "".join(p.text for p in section.first_page_header.paragraphs).strip() == ""
+
+
+def test_footer_has_real_page_fields_and_the_version(bundled_build):
+    footers = [docx_part(bundled_build["docx"], n) for n in _parts(bundled_build["docx"], "footer")]
+    joined = "".join(footers)
+    assert " PAGE " in joined and " NUMPAGES " in joined
+    d = docx.Document(str(bundled_build["docx"]))
+    assert "Version 0.1" in d.sections[0].footer.paragraphs[0].text
+
+
+def _parts(path, prefix):
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return [n for n in z.namelist() if n.startswith(f"word/{prefix}")]
+
+
+def test_title_page_and_properties(bundled_build):
+    d = docx.Document(str(bundled_build["docx"]))
+    first = [p.text for p in d.paragraphs[:8]]
+    assert first[0] == "Child Trafficking for Sexual Purposes"
+    assert "First draft submitted to the Congress Coordinating Committee" in first
+    assert "Commissioned by ECPAT International" in first
+    assert any(t.startswith("Version 0.1 · ") for t in first)
+    props = d.core_properties
+    assert props.title == "Child Trafficking for Sexual Purposes"
+    assert props.author.startswith("Mike Dottridge")
+    assert props.version == "0.1"
+    assert props.subject == "First draft submitted to the Congress Coordinating Committee"
+
+
+def test_contents_lists_the_sections_without_a_field_update(bundled_build):
+    d = docx.Document(str(bundled_build["docx"]))
+    entries = [p.text for p in d.paragraphs if p.style.name.startswith("Contents Entry")]
+    assert (
+        entries[0]
+        == "1\tPatterns of child trafficking for sexual purposes and changes reported since 2001"
+    )
+    assert "3.1\tNew laws on trafficking" in entries
+    assert entries[-1] == "References"
+    assert 'TOC \\o "1-2"' in docx_part(bundled_build["docx"], "word/document.xml")
+
+
+def test_footnotes_are_real_word_footnotes_with_their_texts(bundled_build):
+    xml = docx_part(bundled_build["docx"], "word/document.xml")
+    assert "w:footnoteReference" in xml
+    assert "w:endnoteReference" not in xml
+    doc = pandoc_docx_json(bundled_build["docx"])
+    notes = notes_after(doc, "The UN adopted the Optional Protocol to the CRC in May 2000")
+    assert notes[0].startswith("Optional Protocol to the Convention on the Rights of the Child")
+    assert notes[1].endswith("Entered into force on 26 December 2003.")
+    care = notes_after(doc, "outside their country of origin")
+    assert any("39th session, 17 May to 3 June 2005" in n for n in care)
+
+
+def test_no_local_paths_leak_into_the_file(bundled_build):
+    import zipfile
+
+    with zipfile.ZipFile(bundled_build["docx"]) as z:
+        everything = b"".join(z.read(n) for n in z.namelist())
+    assert str(bundled_build["docx"].parent.parent).encode() not in everything
+    assert b"site-packages" not in everything and b"/src/paperbuild" not in everything
+    custom = docx_part(bundled_build["docx"], "docProps/custom.xml")
+    assert "paperbuild-version" in custom and "<vt:lpwstr>0.1</vt:lpwstr>" in custom
+
+
+def test_footnote_numbering_runs_through_the_document(bundled_build):
+    xml = docx_part(bundled_build["docx"], "word/document.xml")
+    assert 'w:numRestart w:val="eachSect"' not in xml
+
+
+def test_same_note_id_in_two_chapters_keeps_each_text(mini_build):
+    doc = pandoc_docx_json(mini_build["docx"])
+    assert notes_after(doc, "Apples grow in orchards")[-1] == "First note."
+    assert notes_after(doc, "Pears too.") == ["Second note."]
+
+
+def test_citations_become_notes_and_the_bibliography_lists_them(bundled_build):
+    doc = pandoc_docx_json(bundled_build["docx"])
+    text = " ".join(text_of(doc["blocks"]).split())
+    refs = text[text.rindex("References") :]
+    for title in (
+        "Recommended Principles and Guidelines on Human Rights and Human Trafficking",
+        "Guidelines on the Protection of the Rights of Child Victims of Trafficking",
+        "Trafficking in Persons Report",
+        "Regional Guidelines for Special Protection in Cases of the Repatriation",
+    ):
+        assert title in refs
+    notes = notes_after(doc, "The US Trafficking in Persons report")
+    assert any("Trafficking in Persons Report" in n for n in notes)
+    assert "[@" not in text and "@un-trafficking-protocol" not in text
+
+
+def test_coverage_markers_leave_no_trace(bundled_build):
+    xml = docx_part(bundled_build["docx"], "word/document.xml")
+    assert "points" not in xml.replace("Suspects", "")
+    assert 'points="' not in text_of(pandoc_docx_json(bundled_build["docx"])["blocks"])
+
+
+def test_line_numbers_restart_each_page_when_asked(bundled_build, reviewed_build):
+    assert "w:lnNumType" not in docx_part(bundled_build["docx"], "word/document.xml")
+    xml = docx_part(reviewed_build["docx"], "word/document.xml")
+    assert '<w:lnNumType w:countBy="1" w:restart="newPage"' in xml
+
+
+def test_watermark_when_asked(reviewed_build):
+    headers_xml = "".join(
+        docx_part(reviewed_build["docx"], n) for n in _parts(reviewed_build["docx"], "header")
+    )
+    assert 'string="DRAFT"' in headers_xml
+    docx.Document(str(reviewed_build["docx"]))  # still opens
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pdf"])
+def test_byte_identical_under_source_date_epoch(tmp_path, fmt):
+    import shutil
+
+    outputs = []
+    for n in range(2):
+        root = tmp_path / f"copy{n}"
+        shutil.copytree(REPO / "paper", root / "paper")
+        shutil.copy(REPO / "outline.yaml", root)
+        shutil.copy(REPO / "references.bib", root)
+        env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
+        subprocess.run(
+            [sys.executable, "-m", "paperbuild", "-C", str(root), "-q", "build", "--to", fmt],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        outputs.append((root / "build" / f"child-trafficking-0.1.{fmt}").read_bytes())
+    assert outputs[0] == outputs[1]

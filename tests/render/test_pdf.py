@@ -1,0 +1,95 @@
+"""The PDF draft, read back with pypdf."""
+
+from __future__ import annotations
+
+import re
+
+from pypdf import PdfReader
+
+from paperbuild.outline import parse_outline
+from tests.conftest import REPO
+from tests.render.readers import pdf_pages
+
+OUTLINE = parse_outline((REPO / "outline.yaml").read_text(encoding="utf-8"))
+STATUS = "First draft submitted to the Congress Coordinating Committee"
+
+
+def flat(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").replace("-\n", "")
+    return " ".join(text.split())
+
+
+def test_title_page_then_status_line_and_page_x_of_y_on_every_other_page(bundled_build):
+    pages = pdf_pages(bundled_build["pdf"])
+    assert len(pages) >= 5
+    assert "Child Trafficking for Sexual Purposes" in pages[0]
+    assert "Commissioned by ECPAT International" in flat(pages[0])
+    assert "page 1 of" not in pages[0]
+    for number, text in enumerate(pages[1:], start=2):
+        assert STATUS in flat(text), number
+        assert f"page {number} of {len(pages)}" in flat(text), number
+
+
+def test_sections_in_outline_order(bundled_build):
+    body = flat(" ".join(pdf_pages(bundled_build["pdf"])[2:]))
+    positions = [body.find(f"{s.id} {s.title}") for s in OUTLINE.sections]
+    assert all(p >= 0 for p in positions), [
+        s.id for s, p in zip(OUTLINE.sections, positions, strict=False) if p < 0
+    ]
+    assert positions == sorted(positions)
+    assert body.rfind("References") > positions[-1]
+
+
+def test_contents_page_lists_sections_with_page_numbers(bundled_build):
+    contents = flat(pdf_pages(bundled_build["pdf"])[1])
+    assert "Contents" in contents
+    assert re.search(r"3 Law enforcement[ .]*\d", contents)
+
+
+def test_every_footnote_text_is_there(bundled_build):
+    text = flat(" ".join(pdf_pages(bundled_build["pdf"])))
+    for note in (
+        "Entered into force on 18 January 2002.",
+        "Entered into force on 26 December 2003.",
+        "Adopted during the Committee's 39th session, 17 May to 3 June 2005.",
+        "The report has been published every year since 2001.",
+    ):
+        assert note in text, note
+
+
+def test_bibliography(bundled_build):
+    text = flat(" ".join(pdf_pages(bundled_build["pdf"])))
+    refs = text[text.rindex("References") :]
+    assert "Recommended Principles and Guidelines on Human Rights and Human Trafficking" in refs
+    assert "Trafficking in Persons Report" in refs
+
+
+def test_fonts_are_embedded_and_metadata_set(bundled_build):
+    reader = PdfReader(str(bundled_build["pdf"]))
+    fonts = {}
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            desc = (descendants[0].get_object() if descendants else font).get("/FontDescriptor")
+            desc = desc.get_object()
+            fonts[str(font["/BaseFont"])] = any(
+                k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+    assert fonts and all(fonts.values()), fonts
+    assert reader.metadata.title == "Child Trafficking for Sexual Purposes"
+    assert reader.metadata.author.startswith("Mike Dottridge")
+
+
+def test_same_note_id_in_two_chapters_keeps_each_text(mini_build):
+    text = flat(" ".join(pdf_pages(mini_build["pdf"])))
+    assert "First note." in text and "Second note." in text
+
+
+def test_watermark_and_line_numbers(reviewed_build, bundled_build):
+    pages = pdf_pages(reviewed_build["pdf"])
+    assert all("DRAFT" in p for p in pages)
+    tokens = set(pages[2].split())
+    assert {str(n) for n in range(1, 30)} <= tokens
+    plain = set(pdf_pages(bundled_build["pdf"])[2].split())
+    assert not {str(n) for n in range(1, 30)} <= plain
