@@ -68,7 +68,8 @@ def assign(project: Project) -> tuple[dict[str, str], list[Diagnostic]]:
                     f"section {section.id} is claimed by both {paths[0]} and {extra}",
                     extra, 1, 1, "give each section exactly one chapter",
                 ))  # fmt: skip
-        if not paths and not (section.chapter and section.chapter in project.missing_files):
+        reported = project.missing_files | {d.path for d in project.problems}
+        if not paths and not (section.chapter and section.chapter in reported):
             problems.append(diag(
                 "missing-chapter", f"section {section.id} '{section.title}' has no chapter",
                 OUTLINE_FILE, section.line, section.column,
