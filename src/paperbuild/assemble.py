@@ -34,6 +34,7 @@ class Document:
     toc: tuple[TocEntry, ...]
     date: dt.date
     version: str
+    cited: tuple[str, ...] = ()
 
     @property
     def display_date(self) -> str:
@@ -165,4 +166,5 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     return Document(
         meta=meta, blocks=blocks, toc=tuple(numberer.toc), date=build_date(meta),
         version=version or meta.version,
+        cited=tuple(dict.fromkeys(k for f in parsed.facts.values() for k in f.citations)),
     )  # fmt: skip

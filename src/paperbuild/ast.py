@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 Node = dict[str, Any]
@@ -10,18 +11,6 @@ Node = dict[str, Any]
 ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "CodeBlock": 0, "Code": 0, "Link": 0, "Image": 0,
            "Table": 0, "Figure": 0}  # fmt: skip
 CROSSREF_PREFIXES = ("sec:", "fig:", "tbl:", "eq:", "lst:")
-
-
-def walk(value: Any) -> Iterator[Node]:
-    """Yield every element (dict with a 't') below value, depth first, in document order."""
-    if isinstance(value, dict):
-        if "t" in value:
-            yield value
-        for child in value.values():
-            yield from walk(child)
-    elif isinstance(value, list):
-        for item in value:
-            yield from walk(item)
 
 
 def attr(node: Node) -> list[Any] | None:
@@ -74,46 +63,62 @@ def _text(value: Any, parts: list[str]) -> None:
         parts.append(" ")
 
 
-def citation_ids(blocks: Any) -> list[str]:
-    """Return the bibliography keys cited in blocks, in order (cross-references left out)."""
-    return [
-        c["citationId"]
-        for node in walk(blocks)
-        if node["t"] == "Cite"
-        for c in node["c"][0]
-        if not c["citationId"].startswith(CROSSREF_PREFIXES)
-    ]
+@dataclass(frozen=True, kw_only=True)
+class Facts:
+    """What the checks need to know of one chapter's AST, gathered in one pass."""
+
+    citations: tuple[str, ...] = ()
+    points: tuple[str, ...] = ()
+    words: int = 0
+    first_heading: str | None = None
+    notes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the facts as JSON-ready data."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Facts:
+        """Return facts read back from JSON data."""
+        return cls(citations=tuple(data["citations"] or ()), points=tuple(data["points"] or ()),
+                   words=int(data["words"]), first_heading=data["first_heading"],
+                   notes=int(data["notes"]))  # fmt: skip
 
 
-def marked_points(blocks: Any) -> list[str]:
-    """Return the point ids named by `points` attributes in blocks."""
-    ids: list[str] = []
-    for node in walk(blocks):
-        a = attr(node)
-        if a:
-            for key, value in a[2]:
-                if key == "points":
-                    ids.extend(value.replace(",", " ").split())
-    return ids
+NOT_READ = frozenset(("Header", "CodeBlock", "RawBlock", "RawInline", "Code", "Math"))
 
 
-def count_words(blocks: Any) -> int:
-    """Return the words a reader reads: body text and footnotes, not headings, markup or code."""
-    count = 0
-    stack: list[Any] = [blocks]
+def chapter_facts(blocks: list[Node]) -> Facts:
+    """Return citations, coverage markers, words and first heading of blocks, in one walk."""
+    cites: list[str] = []
+    points: list[str] = []
+    words = notes = 0
+    heading = next((stringify(b) for b in blocks if b.get("t") == "Header"), None)
+    stack: list[tuple[Any, bool]] = [(blocks, True)]  # (value, counts as text a reader reads)
     while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, dict):
-            t = value.get("t")
-            if t == "Str":
-                count += any(ch.isalnum() for ch in value["c"])
-            elif t in ("Header", "CodeBlock", "RawBlock", "RawInline", "Cite", "Code", "Math"):
-                continue
-            elif "c" in value:
-                stack.append(value["c"])
-    return count
+        value, read = stack.pop()
+        if type(value) is list:
+            stack.extend([(v, read) for v in reversed(value)])
+            continue
+        if type(value) is not dict:
+            continue
+        t = value.get("t")
+        if t == "Str":
+            words += read and any(ch.isalnum() for ch in value["c"])
+        elif t == "Cite":
+            cites += [c["citationId"] for c in value["c"][0]
+                      if not c["citationId"].startswith(CROSSREF_PREFIXES)]  # fmt: skip
+        elif "c" in value:
+            notes += t == "Note"
+            if t in ATTR_AT:
+                a = attr(value)
+                if a:
+                    points += [
+                        i for k, v in a[2] if k == "points" for i in v.replace(",", " ").split()
+                    ]
+            stack.append((value["c"], read and t not in NOT_READ))
+    return Facts(citations=tuple(cites), points=tuple(points), words=words,
+                 first_heading=heading, notes=notes)  # fmt: skip
 
 
 def transform(value: Any, fn: Callable[[Node], Node | list[Node] | None]) -> Any:

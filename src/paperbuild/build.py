@@ -59,7 +59,7 @@ def build_project(
     project: Project, options: BuildOptions, progress: Callable[[str], None] | None = None
 ) -> BuildResult:
     """Return the outputs written for a loaded project (raises ChecksFailed on errors)."""
-    result = run_checks(project)
+    result = run_checks(project, with_blocks=True)
     if failed(result.diagnostics) and not options.force:
         raise ChecksFailed("the check found errors; no draft was written", result.diagnostics)
     document = assemble(result.parsed, version=options.version)

@@ -130,25 +130,14 @@ def _mask(line: str, pattern: re.Pattern[str]) -> str:
     return pattern.sub(lambda m: " " * len(m.group(0)), line)
 
 
-def _strip_comments(lines: list[str]) -> list[str]:
-    """Return the lines with HTML comments replaced by spaces (columns kept)."""
-    out, inside = [], False
-    for line in lines:
-        chars = list(line)
-        i = 0
-        while i < len(line):
-            if not inside and line.startswith("<!--", i):
-                inside = True
-            if inside:
-                end = line.find("-->", i)
-                stop = len(line) if end < 0 else end + 3
-                chars[i:stop] = " " * (stop - i)
-                i = stop
-                inside = end < 0
-            else:
-                i += 1
-        out.append("".join(chars))
-    return out
+HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+
+
+def _strip_comments(text: str) -> str:
+    """Return the text with HTML comments blanked (newlines and columns kept)."""
+    if "<!--" not in text:
+        return text
+    return HTML_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
 
 
 def scan(text: str) -> SourceScan:
@@ -156,7 +145,7 @@ def scan(text: str) -> SourceScan:
     headings, refs, defs, cites, markers = [], [], [], [], []
     fence: str | None = None
     previous = ""
-    lines = _strip_comments(text.split("\n"))
+    lines = _strip_comments(text).split("\n")
     for number, raw in enumerate(lines, start=1):
         fm = FENCE.match(raw)
         if fence is not None:

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,37 +73,66 @@ def run(args: Sequence[str], data: bytes | None = None, *, cwd: Path | None = No
     return proc.stdout
 
 
+@functools.cache
+def toolchain_id() -> bytes:
+    """Return what identifies this pandoc binary and reader (without starting pandoc)."""
+    binary = Path(pandoc_path())
+    stat = binary.stat()
+    return f"{binary}:{stat.st_size}:{stat.st_mtime_ns}:".encode() + READER.read_bytes()
+
+
 def cache_key(text: str) -> str:
-    """Return the cache key of one chapter's parse: its text, pandoc's and the reader's version."""
-    h = hashlib.sha256()
-    h.update(".".join(map(str, version())).encode())
-    h.update(READER.read_bytes())
+    """Return the cache key of one chapter's parse: its text, the pandoc binary and the reader."""
+    h = hashlib.sha256(toolchain_id())
     h.update(text.encode("utf-8"))
     return h.hexdigest()
 
 
 def parse_chapters(
-    chapters: Sequence[tuple[str, str]], cache_dir: Path | None = None
+    chapters: Sequence[tuple[str, str]],
+    cache_dir: Path | None = None,
+    keys: Sequence[str] | None = None,
 ) -> list[list[Block]]:
-    """Return each chapter's pandoc blocks, parsing only those not already in the cache."""
-    results: list[list[Block] | None] = [None] * len(chapters)
-    todo: list[int] = []
-    keys = [cache_key(text) for _, text in chapters]
-    for i, key in enumerate(keys):
-        cached = _cache_read(cache_dir, key)
-        if cached is None:
-            todo.append(i)
-        else:
-            results[i] = cached
+    """Return each chapter's pandoc blocks, running pandoc once for all uncached chapters."""
+    keys = keys or [cache_key(text) for _, text in chapters]
+    results: list[list[Block] | None] = [_cache_read(cache_dir, key) for key in keys]
+    todo = [i for i, r in enumerate(results) if r is None]
     if todo:
-        payload = json.dumps([{"name": chapters[i][0], "text": chapters[i][1]} for i in todo])
-        out = run(["-f", str(READER), "-t", "json"], payload.encode("utf-8"))
-        divs = json.loads(out)["blocks"]
-        for i, div in zip(todo, divs, strict=True):
-            blocks = div["c"][1]
+        version()
+        for i, blocks in _parse_in_parallel([chapters[i] for i in todo], todo):
             results[i] = blocks
             _cache_write(cache_dir, keys[i], blocks)
     return [r if r is not None else [] for r in results]
+
+
+def _groups(sizes: Sequence[int], count: int) -> list[list[int]]:
+    """Return indexes split into `count` groups of about equal total size (largest first)."""
+    groups: list[list[int]] = [[] for _ in range(count)]
+    totals = [0] * count
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        smallest = totals.index(min(totals))
+        groups[smallest].append(i)
+        totals[smallest] += sizes[i]
+    return [sorted(g) for g in groups if g]
+
+
+def _parse_in_parallel(
+    chapters: Sequence[tuple[str, str]], ids: Sequence[int]
+) -> list[tuple[int, list[Block]]]:
+    """Return (id, blocks) for each chapter, parsed by one pandoc process per core."""
+    workers = max(1, min(os.cpu_count() or 1, 4, len(chapters)))
+    groups = _groups([len(text) for _, text in chapters], workers)
+    payloads = [
+        json.dumps([{"name": chapters[i][0], "text": chapters[i][1]} for i in group]).encode()
+        for group in groups
+    ]
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        outputs = list(pool.map(lambda p: run(["-f", str(READER), "-t", "json"], p), payloads))
+    found: list[tuple[int, list[Block]]] = []
+    for group, out in zip(groups, outputs, strict=True):
+        for i, div in zip(group, json.loads(out)["blocks"], strict=True):
+            found.append((ids[i], div["c"][1]))
+    return found
 
 
 def _cache_read(cache_dir: Path | None, key: str) -> list[Block] | None:

@@ -34,8 +34,10 @@ def mutated(bundled_copy: Path) -> Path:
     edit(root, "paper/06-care.md", "[@crc-gc6]", "[@crc-gc7]")
     # broken and duplicate bib entries, appended after line 52
     with (root / "references.bib").open("a", encoding="utf-8") as fh:
-        fh.write("\n@misc{opsc,\n  title = {Copy},\n  year = 2000,\n  author = {X},\n}\n"
-                 "\n@misc{broken,\n  title = {Never {closed,\n  year = 2001,\n}\n")
+        fh.write(
+            "\n@misc{opsc,\n  title = {Copy},\n  year = 2000,\n  author = {X},\n}\n"
+            "\n@misc{broken,\n  title = {Never {closed,\n  year = 2001,\n}\n"
+        )
     # deleted chapter 9
     (root / "paper/09-private-sector.md").unlink()
     # Latin-1 bytes in chapter 10, line 8
@@ -61,7 +63,7 @@ def test_each_mutation_is_reported_where_it_is(mutated):
 
 
 def test_broken_yaml_stops_the_check_with_its_location(bundled_copy):
-    edit(bundled_copy, "outline.yaml", "  version: \"0.1\"", "  version: \"0.1")
+    edit(bundled_copy, "outline.yaml", '  version: "0.1"', '  version: "0.1')
     result = CliRunner().invoke(cli, ["-C", str(bundled_copy), "check"])
     assert result.exit_code == 2
     assert "outline.yaml:" in result.output and "error[outline-syntax]" in result.output

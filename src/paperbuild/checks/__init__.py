@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from paperbuild import pandoc
+from paperbuild.ast import Facts, chapter_facts
 from paperbuild.checks import citations, coverage, footnotes, sections
 from paperbuild.diagnostics import Diagnostic, configure, counts
+from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
 
 
 @dataclass(frozen=True, kw_only=True)
 class Parsed:
-    """A project with each chapter's pandoc blocks and the section each chapter serves."""
+    """A project with each chapter's facts (and blocks), and the section each chapter serves."""
 
     project: Project
-    blocks: dict[str, list[dict[str, Any]]]
+    blocks: dict[str, list[dict[str, Any]]]  # filled only when asked for (the build needs them)
+    facts: dict[str, Facts]
     assignment: dict[str, str]  # section id -> chapter path
     mapping_problems: tuple[Diagnostic, ...] = ()
 
@@ -52,29 +58,51 @@ class CheckResult:
         }
 
 
-def parse(project: Project) -> Parsed:
-    """Return the project with each chapter parsed (through the per-chapter cache)."""
-    items = [(c.path, c.text) for c in project.chapters]
-    parsed = pandoc.parse_chapters(items, project.cache_dir)
+def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
+    """Return the project's chapter facts (and ASTs when asked), through the per-chapter cache."""
+    cache = project.cache_dir
+    keys = [pandoc.cache_key(c.text) for c in project.chapters]
+    facts: list[Facts | None] = [_read_facts(cache, k) for k in keys]
+    blocks: dict[str, list[dict[str, Any]]] = {}
+    if with_blocks or None in facts:
+        items = [(c.path, c.text) for c in project.chapters]
+        for i, chapter_blocks in enumerate(pandoc.parse_chapters(items, cache, keys)):
+            blocks[project.chapters[i].path] = chapter_blocks
+            if facts[i] is None:
+                facts[i] = found = chapter_facts(chapter_blocks)
+                _write_facts(cache, keys[i], found)
     assignment, problems = sections.assign(project)
     return Parsed(
         project=project,
-        blocks={c.path: b for c, b in zip(project.chapters, parsed, strict=True)},
+        blocks=blocks,
+        facts={c.path: f for c, f in zip(project.chapters, facts, strict=True) if f is not None},
         assignment=assignment,
         mapping_problems=tuple(problems),
     )
 
 
-def run_checks(project: Project, *, strict: bool = False) -> CheckResult:
+def _read_facts(cache: Path, key: str) -> Facts | None:
+    try:
+        return Facts.from_json(json.loads((cache / f"{key}.facts.json").read_bytes()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_facts(cache: Path, key: str, facts: Facts) -> None:
+    with contextlib.suppress(OSError):
+        write_atomic(cache / f"{key}.facts.json", json.dumps(facts.to_json()).encode("utf-8"))
+
+
+def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = False) -> CheckResult:
     """Return every diagnostic for the project, with project severities applied."""
-    parsed = parse(project)
+    parsed = parse(project, with_blocks=with_blocks)
     assignment = parsed.assignment
     found: list[Diagnostic] = [*project.problems, *parsed.mapping_problems]
-    found += sections.title_drift(project, parsed.blocks, assignment)
-    cov = coverage.check(project, parsed.blocks, assignment, strict=strict)
+    found += sections.title_drift(project, parsed.facts, assignment)
+    cov = coverage.check(project, parsed.facts, assignment, strict=strict)
     found += cov.diagnostics
     found += footnotes.check(project)
-    found += citations.check(project, parsed.blocks)
+    found += citations.check(project, parsed.facts)
     diagnostics = configure(found, project.outline.rules, strict=strict)
     return CheckResult(
         diagnostics=tuple(diagnostics),

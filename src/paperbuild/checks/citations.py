@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
 
-from paperbuild.ast import citation_ids
+from paperbuild.ast import Facts
 from paperbuild.chapters import Mark
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.outline import OUTLINE_FILE
 from paperbuild.project import Project
 
-Blocks = list[dict[str, Any]]
 
-
-def check(project: Project, blocks: dict[str, Blocks]) -> list[Diagnostic]:
+def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
     """Return citation and bibliography problems (pandoc's parse says what is a citation)."""
     bib = project.bibliography
     problems: list[Diagnostic] = list(bib.problems)
@@ -26,7 +23,8 @@ def check(project: Project, blocks: dict[str, Blocks]) -> list[Diagnostic]:
     keys = bib.keys
     cited: set[str] = set()
     for chapter in project.chapters:
-        for key in dict.fromkeys(citation_ids(blocks.get(chapter.path, []))):
+        chapter_facts = facts.get(chapter.path)
+        for key in dict.fromkeys(chapter_facts.citations if chapter_facts else ()):
             cited.add(key)
             if key in keys:
                 continue

@@ -6,13 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from paperbuild.ast import count_words, marked_points
+from paperbuild.ast import Facts
 from paperbuild.chapters import Chapter
 from paperbuild.diagnostics import Diagnostic, Severity, diag
 from paperbuild.outline import OUTLINE_FILE, Point, Section
 from paperbuild.project import Project
 
-Blocks = list[dict[str, Any]]
 SUGGEST_THRESHOLD = 0.4
 STOPWORDS = frozenset(
     [
@@ -77,7 +76,7 @@ class Coverage:
 
 
 def check(
-    project: Project, blocks: dict[str, Blocks], assignment: dict[str, str], *, strict: bool
+    project: Project, facts: dict[str, Facts], assignment: dict[str, str], *, strict: bool
 ) -> Coverage:
     """Return the coverage of the outline's points by the chapters' markers."""
     outline = project.outline
@@ -86,7 +85,7 @@ def check(
     covered: set[str] = set()
     section_of_chapter = {path: sid for sid, path in assignment.items()}
     for chapter in project.chapters:
-        ids = marked_points(blocks.get(chapter.path, []))
+        ids = facts[chapter.path].points if chapter.path in facts else ()
         for pid in dict.fromkeys(ids):
             mark = chapter.scan.first("markers", pid)
             line, col = (mark.line, mark.column) if mark else (1, 1)
@@ -103,7 +102,7 @@ def check(
                     "misplaced-point", f"point {pid} belongs to section {owner[pid].id}, but is "
                     f"marked in the chapter of section {here}", chapter.path, line, col,
                 ))  # fmt: skip
-    words = {sid: count_words(blocks.get(path, [])) for sid, path in assignment.items()}
+    words = {sid: facts[path].words for sid, path in assignment.items() if path in facts}
     for section in outline.sections:
         own = project.chapter(assignment[section.id]) if section.id in assignment else None
         for point in section.points:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
 
-from paperbuild.ast import stringify
+from paperbuild.ast import Facts
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.outline import OUTLINE_FILE
 from paperbuild.project import Project
-
-Blocks = list[dict[str, Any]]
 
 
 def assign(project: Project) -> tuple[dict[str, str], list[Diagnostic]]:
@@ -91,16 +88,8 @@ def normalise_title(text: str) -> str:
     return " ".join(text.split())
 
 
-def first_heading(blocks: Blocks) -> str | None:
-    """Return the text of the chapter's first heading."""
-    for block in blocks:
-        if block.get("t") == "Header":
-            return stringify(block)
-    return None
-
-
 def title_drift(
-    project: Project, blocks: dict[str, Blocks], assignment: dict[str, str]
+    project: Project, facts: dict[str, Facts], assignment: dict[str, str]
 ) -> list[Diagnostic]:
     """Return a warning for each chapter whose first heading is not its section's title."""
     problems = []
@@ -109,7 +98,7 @@ def title_drift(
         chapter = project.chapter(path) if path else None
         if chapter is None or path is None:
             continue
-        heading = first_heading(blocks.get(path, []))
+        heading = facts[path].first_heading if path in facts else None
         mark = chapter.scan.headings[0] if chapter.scan.headings else None
         line = mark.line if mark else 1
         if heading is None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
-from paperbuild.ast import citation_ids
 from paperbuild.project import Project
 from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, citation_args, document_json
 from paperbuild.render.ooxml import (
@@ -70,7 +69,7 @@ def render_docx(document: Document, project: Project, options: RenderOptions) ->
 
     doc = docx.Document(io.BytesIO(pandoc_docx(document, project)))
     toc = document.toc
-    if citation_ids(document.blocks):
+    if document.cited:
         toc += (TocEntry(level=1, number="", title=REFERENCES_TITLE, anchor="bibliography"),)
     _contents(doc, toc)
     _continuous_footnotes(doc)
