@@ -1,7 +1,7 @@
 """Deterministic generator of synthetic paper projects for benchmarks (and an edit mode).
 
-    python bench/generate.py DIR --size medium [--seed 1]
-    python bench/generate.py DIR --size medium --edit-from OTHER_DIR --share 0.1
+python bench/generate.py DIR --size medium [--seed 1]
+python bench/generate.py DIR --size medium --edit-from OTHER_DIR --share 0.1
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 SIZES = {  # chapters, words per chapter, footnotes per chapter, references
     "small": (11, 400, 2, 8),
-    "medium": (11, 3200, 27, 150),
-    "large": (60, 5800, 30, 400),
+    "medium": (11, 2650, 27, 150),
+    "large": (60, 4800, 30, 400),
 }
 
 VOCABULARY = """trafficking children protection law enforcement prevention coordination cooperation
@@ -26,13 +26,15 @@ investment funds results impact campaigns publicity demand supply origin transit
 private sector transport codes enterprises informal economy practice organisations committee
 review period changes patterns responses implementation obstacles justice compensation damages
 """.split()
-FILLER = "the of and to in a that for on with as by is are was were be has have it this which".split()
+FILLER = (
+    "the of and to in a that for on with as by is are was were be has have it this which".split()
+)
 
 
 def words(rng: random.Random, n: int) -> str:
     """Return n pseudo-words: content words mixed with function words, like prose."""
     out = []
-    for i in range(n):
+    for _ in range(n):
         pool = VOCABULARY if rng.random() < 0.55 else FILLER
         out.append(rng.choice(pool))
     out[0] = out[0].capitalize()
@@ -41,12 +43,24 @@ def words(rng: random.Random, n: int) -> str:
 
 def outline_yaml(chapters: int, points: int) -> str:
     """Return an outline.yaml with `chapters` sections of `points` points each."""
-    lines = ["document:", "  title: Synthetic Benchmark Paper", "  author: paperbuild bench",
-             "  status: Benchmark draft", '  version: "1.0"', "  date: 2026-01-01",
-             "rules:", "  unused-reference: off", "sections:"]  # fmt: skip
+    lines = [
+        "document:",
+        "  title: Synthetic Benchmark Paper",
+        "  author: paperbuild bench",
+        "  status: Benchmark draft",
+        '  version: "1.0"',
+        "  date: 2026-01-01",
+        "rules:",
+        "  unused-reference: off",
+        "sections:",
+    ]
     for c in range(1, chapters + 1):
-        lines += [f"  - id: {c}", f"    title: Section {c} on trafficking responses",
-                  f"    chapter: paper/{c:02d}.md", "    points:"]  # fmt: skip
+        lines += [
+            f"  - id: {c}",
+            f"    title: Section {c} on trafficking responses",
+            f"    chapter: paper/{c:02d}.md",
+            "    points:",
+        ]
         for p in range(1, points + 1):
             lines += [f'      - id: "{c}.{p}"', f"        text: Point {p} of section {c}"]
     return "\n".join(lines) + "\n"
@@ -56,23 +70,28 @@ def bibliography(n: int) -> str:
     """Return a references.bib with n entries."""
     entries = []
     for i in range(n):
-        entries.append(f"@report{{ref{i},\n  author = {{{{Agency {i % 17}}}}},\n"
-                       f"  title = {{Report number {i} on child protection}},\n"
-                       f"  year = {{{2000 + i % 9}}},\n  institution = {{Agency {i % 17}}},\n}}\n")  # fmt: skip
+        entries.append(
+            f"@report{{ref{i},\n  author = {{{{Agency {i % 17}}}}},\n"
+            f"  title = {{Report number {i} on child protection}},\n"
+            f"  year = {{{2000 + i % 9}}},\n  institution = {{Agency {i % 17}}},\n}}\n"
+        )
     return "\n".join(entries)
 
 
-def chapter(rng: random.Random, c: int, n_words: int, n_notes: int, n_refs: int) -> str:
-    """Return one chapter: heading, subsections, paragraphs with notes, citations, a list, a table."""
+def chapter(
+    rng: random.Random, c: int, n_words: int, n_notes: int, n_refs: int, points: int
+) -> str:
+    """Return a chapter: heading, subsections, paragraphs with notes and citations, tables."""
     parts = [f"# Section {c} on trafficking responses", ""]
     written, note, sub = 0, 0, 0
     while written < n_words:
         if written // 900 >= sub:
             sub += 1
-            parts += [f"## Subsection {c}.{sub} {{points=\"{c}.{sub}\"}}", ""]
+            marker = f' {{points="{c}.{sub}"}}' if sub <= points else ""
+            parts += [f"## Subsection {c}.{sub}{marker}", ""]
         size = rng.randint(60, 120)
         text = words(rng, size)
-        if note < n_notes and rng.random() < 0.5:
+        if note < n_notes and rng.random() < 0.9:
             note += 1
             text += f".[^{note}] " + words(rng, 8)
         if rng.random() < 0.4:
@@ -84,8 +103,10 @@ def chapter(rng: random.Random, c: int, n_words: int, n_notes: int, n_refs: int)
             parts += [f"- {words(rng, 9)}" for _ in range(3)] + [""]
         elif roll < 0.09:
             parts += ["| Country | Cases | Note |", "|---|---|---|"]
-            parts += [f"| {rng.choice(VOCABULARY)} | {rng.randint(1, 900)} | {words(rng, 4)} |"
-                      for _ in range(4)] + [""]  # fmt: skip
+            parts += [
+                f"| {rng.choice(VOCABULARY)} | {rng.randint(1, 900)} | {words(rng, 4)} |"
+                for _ in range(4)
+            ] + [""]
         elif roll < 0.11:
             parts += [f"> {words(rng, 40)}.", ""]
     parts += [f"[^{i}]: {words(rng, rng.randint(8, 30))}." for i in range(1, note + 1)]
@@ -100,10 +121,11 @@ def generate(root: Path, size: str, seed: int = 1, scale: float = 1.0) -> Path:
     if root.exists():
         shutil.rmtree(root)
     (root / "paper").mkdir(parents=True)
-    (root / "outline.yaml").write_text(outline_yaml(chapters, max(1, per_chapter // 900)))
+    points = max(1, per_chapter // 900)
+    (root / "outline.yaml").write_text(outline_yaml(chapters, points))
     (root / "references.bib").write_text(bibliography(refs))
     for c in range(1, chapters + 1):
-        text = chapter(rng, c, per_chapter, int(notes * scale), refs)
+        text = chapter(rng, c, per_chapter, int(notes * scale), refs, points)
         (root / "paper" / f"{c:02d}.md").write_text(text)
     return root
 

@@ -102,8 +102,7 @@ class _Numberer:
         out: list[Node] = []
         first = next((i for i, b in enumerate(blocks) if b["t"] == "Header"), None)
         if first is None or blocks[first]["c"][0] != 1:
-            blocks = [{"t": "Header", "c": [1, ["", [], []], _str_inlines(section.title)]},
-                      *blocks]  # fmt: skip
+            blocks = [{"t": "Header", "c": [1, ["", [], []], _str_inlines(section.title)]}, *blocks]
             first = 0
         for i, block in enumerate(blocks):
             if block["t"] != "Header":
@@ -141,8 +140,16 @@ def _crossrefs(numberer: _Numberer) -> Any:
             label, anchor = numberer.anchors.get(target, ("??", target))
             if parts:
                 parts.append({"t": "Str", "c": ", "})
-            parts.append({"t": "Link", "c": [["", [], []], [{"t": "Str", "c": f"section {label}"}],
-                                             [f"#{anchor}", ""]]})  # fmt: skip
+            parts.append(
+                {
+                    "t": "Link",
+                    "c": [
+                        ["", [], []],
+                        [{"t": "Str", "c": f"section {label}"}],
+                        [f"#{anchor}", ""],
+                    ],
+                }
+            )
         return {"t": "Span", "c": [["", [], []], parts]}
 
     return fix
@@ -157,14 +164,23 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         path = parsed.assignment.get(section.id)
         chapter_blocks = parsed.blocks.get(path, []) if path else []
         if not chapter_blocks:
-            chapter_blocks = [{"t": "Para", "c": [{"t": "Emph", "c": _str_inlines(
-                "This section has not been written yet.")}]}]  # fmt: skip
+            chapter_blocks = [
+                {
+                    "t": "Para",
+                    "c": [
+                        {"t": "Emph", "c": _str_inlines("This section has not been written yet.")}
+                    ],
+                }
+            ]
         cleaned = transform(chapter_blocks, _strip_markers)
         blocks.extend(numberer.chapter(section, cleaned))
     blocks = transform(blocks, _crossrefs(numberer))
     meta = outline.document
     return Document(
-        meta=meta, blocks=blocks, toc=tuple(numberer.toc), date=build_date(meta),
+        meta=meta,
+        blocks=blocks,
+        toc=tuple(numberer.toc),
+        date=build_date(meta),
         version=version or meta.version,
         cited=tuple(dict.fromkeys(k for f in parsed.facts.values() for k in f.citations)),
-    )  # fmt: skip
+    )

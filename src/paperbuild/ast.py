@@ -8,8 +8,17 @@ from typing import Any
 
 Node = dict[str, Any]
 
-ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "CodeBlock": 0, "Code": 0, "Link": 0, "Image": 0,
-           "Table": 0, "Figure": 0}  # fmt: skip
+ATTR_AT = {
+    "Header": 1,
+    "Div": 0,
+    "Span": 0,
+    "CodeBlock": 0,
+    "Code": 0,
+    "Link": 0,
+    "Image": 0,
+    "Table": 0,
+    "Figure": 0,
+}
 CROSSREF_PREFIXES = ("sec:", "fig:", "tbl:", "eq:", "lst:")
 
 
@@ -80,9 +89,13 @@ class Facts:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Facts:
         """Return facts read back from JSON data."""
-        return cls(citations=tuple(data["citations"] or ()), points=tuple(data["points"] or ()),
-                   words=int(data["words"]), first_heading=data["first_heading"],
-                   notes=int(data["notes"]))  # fmt: skip
+        return cls(
+            citations=tuple(data["citations"] or ()),
+            points=tuple(data["points"] or ()),
+            words=int(data["words"]),
+            first_heading=data["first_heading"],
+            notes=int(data["notes"]),
+        )
 
 
 NOT_READ = frozenset(("Header", "CodeBlock", "RawBlock", "RawInline", "Code", "Math"))
@@ -106,8 +119,11 @@ def chapter_facts(blocks: list[Node]) -> Facts:
         if t == "Str":
             words += read and any(ch.isalnum() for ch in value["c"])
         elif t == "Cite":
-            cites += [c["citationId"] for c in value["c"][0]
-                      if not c["citationId"].startswith(CROSSREF_PREFIXES)]  # fmt: skip
+            cites += [
+                c["citationId"]
+                for c in value["c"][0]
+                if not c["citationId"].startswith(CROSSREF_PREFIXES)
+            ]
         elif "c" in value:
             notes += t == "Note"
             if t in ATTR_AT:
@@ -117,8 +133,13 @@ def chapter_facts(blocks: list[Node]) -> Facts:
                         i for k, v in a[2] if k == "points" for i in v.replace(",", " ").split()
                     ]
             stack.append((value["c"], read and t not in NOT_READ))
-    return Facts(citations=tuple(cites), points=tuple(points), words=words,
-                 first_heading=heading, notes=notes)  # fmt: skip
+    return Facts(
+        citations=tuple(cites),
+        points=tuple(points),
+        words=words,
+        first_heading=heading,
+        notes=notes,
+    )
 
 
 def transform(value: Any, fn: Callable[[Node], Node | list[Node] | None]) -> Any:

@@ -54,17 +54,24 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
     for block in library.blocks:
         line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock):
-            problems.append(diag(
-                "duplicate-reference",
-                f"duplicate key '{block.key}' (first defined at line {first_line.get(block.key)})",
-                path, line, 1, "rename one of the two entries or delete the copy",
-            ))  # fmt: skip
+            problems.append(
+                diag(
+                    "duplicate-reference",
+                    f"duplicate key '{block.key}' "
+                    f"(first defined at line {first_line.get(block.key)})",
+                    path,
+                    line,
+                    1,
+                    "rename one of the two entries or delete the copy",
+                )
+            )
         elif isinstance(block, ParsingFailedBlock):
             problems.append(_syntax_problem(block, text, path, line))
         elif isinstance(block, BtEntry):
             fields = {f.key.lower(): str(f.value) for f in block.fields}
-            entries.append(Entry(key=block.key, type=block.entry_type.lower(),
-                                 fields=fields, line=line))  # fmt: skip
+            entries.append(
+                Entry(key=block.key, type=block.entry_type.lower(), fields=fields, line=line)
+            )
             first_line.setdefault(block.key, line)
     problems.extend(_incomplete(e, path) for e in entries if _missing(e))
     return Bibliography(path=path, entries=tuple(entries), problems=tuple(problems))
@@ -77,9 +84,13 @@ def _syntax_problem(block: object, text: str, path: str, line: int) -> Diagnosti
     raw = getattr(block, "raw", "") or ""
     head = raw.strip().split("\n")[0][:60]
     return diag(
-        "bib-syntax", f"entry starting '{head}' cannot be parsed: {reason}", path, line, 1,
+        "bib-syntax",
+        f"entry starting '{head}' cannot be parsed: {reason}",
+        path,
+        line,
+        1,
         "check that every { has its } and every field ends with a comma",
-    )  # fmt: skip
+    )
 
 
 def _missing(entry: Entry) -> list[str]:
@@ -96,9 +107,12 @@ def _missing(entry: Entry) -> list[str]:
 
 def _incomplete(entry: Entry, path: str) -> Diagnostic:
     return diag(
-        "incomplete-reference", f"entry '{entry.key}' lacks {', '.join(_missing(entry))}",
-        path, entry.line, 1,
-    )  # fmt: skip
+        "incomplete-reference",
+        f"entry '{entry.key}' lacks {', '.join(_missing(entry))}",
+        path,
+        entry.line,
+        1,
+    )
 
 
 def load_bibliography(root: Path, relpath: str) -> Bibliography:
@@ -109,10 +123,19 @@ def load_bibliography(root: Path, relpath: str) -> Bibliography:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return Bibliography(path=relpath, problems=(
-            diag("bib-syntax", f"not valid UTF-8 (byte offset {exc.start})", relpath,
-                 hint="save the file as UTF-8"),))  # fmt: skip
+        return Bibliography(
+            path=relpath,
+            problems=(
+                diag(
+                    "bib-syntax",
+                    f"not valid UTF-8 (byte offset {exc.start})",
+                    relpath,
+                    hint="save the file as UTF-8",
+                ),
+            ),
+        )
     except OSError as exc:
-        return Bibliography(path=relpath, problems=(
-            diag("bib-syntax", f"cannot be read: {exc.strerror}", relpath),))  # fmt: skip
+        return Bibliography(
+            path=relpath, problems=(diag("bib-syntax", f"cannot be read: {exc.strerror}", relpath),)
+        )
     return parse_bibtex(text.replace("\r\n", "\n"), relpath)

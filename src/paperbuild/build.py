@@ -42,8 +42,9 @@ def output_path(project: Project, document: Document, fmt: str) -> Path:
     return project.build_dir / f"{document.meta.file_slug}-{safe_version}.{fmt}"
 
 
-def _renderer(fmt: str, options: BuildOptions) -> Callable[[Document, Project, RenderOptions],
-                                                            bytes]:  # fmt: skip
+def _renderer(
+    fmt: str, options: BuildOptions
+) -> Callable[[Document, Project, RenderOptions], bytes]:
     if fmt == "docx":
         from paperbuild.render.docx import render_docx
 
@@ -70,8 +71,10 @@ def build_project(
         try:
             write_atomic(path, data)
         except OSError as exc:
-            raise BuildError(f"cannot write {path}: {exc.strerror}",
-                             hint="check that build/ is a writable folder") from exc  # fmt: skip
+            raise BuildError(
+                f"cannot write {path}: {exc.strerror}",
+                hint="check that build/ is a writable folder",
+            ) from exc
         outputs.append(path)
         if progress:
             progress(str(path))

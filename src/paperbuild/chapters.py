@@ -72,8 +72,11 @@ def decode(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
         return None, diag(
             "unreadable-chapter",
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            path, line, column, "save the file as UTF-8",
-        )  # fmt: skip
+            path,
+            line,
+            column,
+            "save the file as UTF-8",
+        )
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
 
@@ -84,10 +87,20 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, list[
     match = FRONT_MATTER.match(text)
     if match is None:
         if re.match(r"\A---[ \t]*\n", text):
-            return {}, text, [
-                diag("front-matter", "front matter starts with '---' but is never closed",
-                     path, 1, 1, "close it with a line '---'")
-            ]  # fmt: skip
+            return (
+                {},
+                text,
+                [
+                    diag(
+                        "front-matter",
+                        "front matter starts with '---' but is never closed",
+                        path,
+                        1,
+                        1,
+                        "close it with a line '---'",
+                    )
+                ],
+            )
         return {}, text, []
     block = match.group(1) or ""
     blanked = "\n" * match.group(0).count("\n") + text[match.end() :]
@@ -100,8 +113,11 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, list[
         return {}, blanked, []
     if not isinstance(node, MappingNode):
         line, col = position(node)
-        return {}, blanked, [diag("front-matter", "front matter must be a mapping", path,
-                                  line + 1, col)]  # fmt: skip
+        return (
+            {},
+            blanked,
+            [diag("front-matter", "front matter must be a mapping", path, line + 1, col)],
+        )
     problems = [_shift(d, 1) for d in duplicate_keys(node, path, "front-matter")]
     data = yaml.safe_load(block) or {}
     return dict(data), blanked, problems
@@ -110,9 +126,14 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, list[
 def _shift(d: Diagnostic, lines: int) -> Diagnostic:
     """Return the diagnostic moved down by some lines."""
     return Diagnostic(
-        rule=d.rule, severity=d.severity, message=d.message, path=d.path,
-        line=None if d.line is None else d.line + lines, column=d.column, hint=d.hint,
-    )  # fmt: skip
+        rule=d.rule,
+        severity=d.severity,
+        message=d.message,
+        path=d.path,
+        line=None if d.line is None else d.line + lines,
+        column=d.column,
+        hint=d.hint,
+    )
 
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -170,8 +191,14 @@ def scan(text: str) -> SourceScan:
             headings.append(Mark(name=previous.strip(), line=number - 1, column=1, extra=level))
         d = NOTE_DEF.match(line)
         if d:
-            defs.append(Mark(name=d.group(1), line=number, column=line.index("[") + 1,
-                             extra=_note_text(lines, number, d.end())))  # fmt: skip
+            defs.append(
+                Mark(
+                    name=d.group(1),
+                    line=number,
+                    column=line.index("[") + 1,
+                    extra=_note_text(lines, number, d.end()),
+                )
+            )
         for m in NOTE_REF.finditer(line, d.end() if d else 0):
             refs.append(Mark(name=m.group(1), line=number, column=m.start() + 1))
         for m in CITATION.finditer(line):
@@ -179,9 +206,12 @@ def scan(text: str) -> SourceScan:
             cites.append(Mark(name=key, line=number, column=m.start() + 1))
         previous = line
     return SourceScan(
-        headings=tuple(headings), note_refs=tuple(refs), note_defs=tuple(defs),
-        citations=tuple(cites), markers=tuple(markers),
-    )  # fmt: skip
+        headings=tuple(headings),
+        note_refs=tuple(refs),
+        note_defs=tuple(defs),
+        citations=tuple(cites),
+        markers=tuple(markers),
+    )
 
 
 def _note_text(lines: list[str], number: int, start: int) -> str:

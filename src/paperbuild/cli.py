@@ -63,8 +63,10 @@ class GuardedGroup(click.Group):
             if globs is not None and globs.debug:
                 traceback.print_exc()
             click.echo(f"paperbuild: internal error: {type(exc).__name__}: {exc}", err=True)
-            click.echo("  hint: this is a bug; re-run with --debug for the traceback and "
-                       "report it", err=True)  # fmt: skip
+            click.echo(
+                "  hint: this is a bug; re-run with --debug for the traceback and report it",
+                err=True,
+            )
             ctx.exit(EXIT_CANNOT_RUN)
 
 
@@ -75,8 +77,14 @@ def _fail(exc: PaperbuildError) -> None:
     raise click.exceptions.Exit(EXIT_CANNOT_RUN)
 
 
-def _print_diagnostics(diagnostics: Any, fmt: str, *, err: bool = False, color: bool = False,
-                       summary: dict[str, Any] | None = None) -> None:  # fmt: skip
+def _print_diagnostics(
+    diagnostics: Any,
+    fmt: str,
+    *,
+    err: bool = False,
+    color: bool = False,
+    summary: dict[str, Any] | None = None,
+) -> None:
     diagnostics = list(diagnostics)
     if fmt == "json":
         click.echo(format_json(diagnostics, summary or {}), err=err)
@@ -90,8 +98,14 @@ def _print_diagnostics(diagnostics: Any, fmt: str, *, err: bool = False, color: 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="paperbuild")
-@click.option("-C", "--directory", "directory", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Run as if started in this folder.")  # fmt: skip
+@click.option(
+    "-C",
+    "--directory",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run as if started in this folder.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems and results.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
 @click.pass_context
@@ -100,17 +114,30 @@ def cli(ctx: click.Context, directory: Path | None, quiet: bool, debug: bool) ->
 
     Exit codes: 0 ok, 1 problems found, 2 could not run.
     """
-    ctx.obj = Globals(start=directory or Path.cwd(), quiet=quiet, debug=debug,
-                      color=_color_wanted(sys.stdout))  # fmt: skip
+    ctx.obj = Globals(
+        start=directory or Path.cwd(), quiet=quiet, debug=debug, color=_color_wanted(sys.stdout)
+    )
 
 
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                      show_default=True, help="Output format.")  # fmt: skip
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @click.option(
     "--to",
     "to",
@@ -184,8 +211,32 @@ def check(g: Globals, fmt: str, strict: bool) -> None:
         if result.diagnostics:
             click.echo("")
         click.echo(summary_line(list(result.diagnostics), result.coverage_line))
-    raise click.exceptions.Exit(EXIT_PROBLEMS if failed(result.diagnostics, strict=strict)
-                                else EXIT_OK)  # fmt: skip
+    raise click.exceptions.Exit(
+        EXIT_PROBLEMS if failed(result.diagnostics, strict=strict) else EXIT_OK
+    )
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_obj
+def status(g: Globals, fmt: str) -> None:
+    """Show progress per section: words against target, points covered, notes, citations."""
+    from paperbuild.project import load_project
+    from paperbuild.report import status_table
+    from paperbuild.status import status as paper_status
+
+    result = paper_status(load_project(g.start))
+    if fmt == "json":
+        click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(status_table(result, width=_width()))
 
 
 def print_check_failure(diagnostics: list[Diagnostic], color: bool) -> None:
@@ -224,8 +275,15 @@ def main() -> None:
     help="How the PDF is made.",
 )
 @click.pass_obj
-def build(g: Globals, to: str, force: bool, line_numbers: bool, watermark: str | None,
-          version: str | None, pdf_engine: str) -> None:  # fmt: skip
+def build(
+    g: Globals,
+    to: str,
+    force: bool,
+    line_numbers: bool,
+    watermark: str | None,
+    version: str | None,
+    pdf_engine: str,
+) -> None:
     """Check, then assemble the chapters into DOCX and PDF drafts under build/.
 
     Stops with exit 1 when the check finds errors (unless --force); prints the paths written.
@@ -237,8 +295,10 @@ def build(g: Globals, to: str, force: bool, line_numbers: bool, watermark: str |
     formats = tuple(dict.fromkeys(f.strip().lower() for f in to.split(",") if f.strip()))
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'}; choose from "
-                                 f"{', '.join(FORMATS)}", param_hint="--to")  # fmt: skip
+        raise click.BadParameter(
+            f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}",
+            param_hint="--to",
+        )
     options = BuildOptions(
         formats=formats,
         force=force,

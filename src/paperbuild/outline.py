@@ -227,9 +227,19 @@ class _Reader:
 
 
 DOCUMENT_KEYS = [
-    "title", "subtitle", "author", "commissioned-by", "status", "version", "date",
-    "lang", "slug", "period", "concept", "questions",
-]  # fmt: skip
+    "title",
+    "subtitle",
+    "author",
+    "commissioned-by",
+    "status",
+    "version",
+    "date",
+    "lang",
+    "slug",
+    "period",
+    "concept",
+    "questions",
+]
 TOP_KEYS = ["document", "sections", "words", "rules", "bibliography", "csl", "reference-doc"]
 SECTION_KEYS = ["id", "title", "chapter", "points", "final", "words"]
 
@@ -251,11 +261,19 @@ def _document(r: _Reader, node: Node) -> DocumentMeta | None:
     if not (title and author and status and version):
         return None
     return DocumentMeta(
-        title=title, author=author, status=status, version=version,
-        subtitle=get("subtitle"), commissioned_by=get("commissioned-by"), date=get("date"),
-        lang=get("lang") or "en-GB", slug=get("slug"), period=period,
-        concept=get("concept"), questions=questions,
-    )  # fmt: skip
+        title=title,
+        author=author,
+        status=status,
+        version=version,
+        subtitle=get("subtitle"),
+        commissioned_by=get("commissioned-by"),
+        date=get("date"),
+        lang=get("lang") or "en-GB",
+        slug=get("slug"),
+        period=period,
+        concept=get("concept"),
+        questions=questions,
+    )
 
 
 def _period(r: _Reader, node: Node | None) -> tuple[int, int] | None:
@@ -300,9 +318,15 @@ def _section(r: _Reader, node: Node, index: int) -> Section | None:
         return None
     line, column = position(node)
     return Section(
-        id=sid, title=" ".join(title.split()), points=tuple(points), chapter=chapter,
-        final=final, words=words, line=line, column=column,
-    )  # fmt: skip
+        id=sid,
+        title=" ".join(title.split()),
+        points=tuple(points),
+        chapter=chapter,
+        final=final,
+        words=words,
+        line=line,
+        column=column,
+    )
 
 
 def _rules(r: _Reader, node: Node | None) -> dict[str, str]:
@@ -331,17 +355,27 @@ def _unique_ids(r: _Reader, sections: list[Section]) -> None:
     for s in sections:
         if s.id in seen:
             r.problems.append(
-                diag("duplicate-id", f"section id {s.id} is used twice (first at line "
-                     f"{seen[s.id][1]})", r.path, s.line, s.column)
-            )  # fmt: skip
+                diag(
+                    "duplicate-id",
+                    f"section id {s.id} is used twice (first at line {seen[s.id][1]})",
+                    r.path,
+                    s.line,
+                    s.column,
+                )
+            )
         seen.setdefault(s.id, ("section", s.line))
     points: dict[str, int] = {}
     for p in (p for s in sections for p in s.points):
         if p.id in points:
             r.problems.append(
-                diag("duplicate-id", f"point id {p.id} is used twice (first at line "
-                     f"{points[p.id]})", r.path, p.line, p.column)
-            )  # fmt: skip
+                diag(
+                    "duplicate-id",
+                    f"point id {p.id} is used twice (first at line {points[p.id]})",
+                    r.path,
+                    p.line,
+                    p.column,
+                )
+            )
         points.setdefault(p.id, p.line)
 
 
@@ -354,9 +388,17 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
         raise OutlineInvalid([exc.diagnostic]) from None
     if root is None:
         raise OutlineInvalid(
-            [diag("outline-schema", "outline.yaml is empty", path, 1, 1,
-                  "run `paperbuild init` for a starting outline")]
-        )  # fmt: skip
+            [
+                diag(
+                    "outline-schema",
+                    "outline.yaml is empty",
+                    path,
+                    1,
+                    1,
+                    "run `paperbuild init` for a starting outline",
+                )
+            ]
+        )
     entries = r.mapping(root, "the top level", TOP_KEYS, ["document", "sections"])
     if entries is None:
         raise OutlineInvalid(r.problems)
@@ -374,9 +416,15 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
     if r.problems or document is None:
         raise OutlineInvalid(r.problems)
     return Outline(
-        document=document, sections=tuple(sections), words=words, rules=rules,
-        bibliography=bib, csl=csl, reference_doc=refdoc, path=path,
-    )  # fmt: skip
+        document=document,
+        sections=tuple(sections),
+        words=words,
+        rules=rules,
+        bibliography=bib,
+        csl=csl,
+        reference_doc=refdoc,
+        path=path,
+    )
 
 
 def outline_as_json(outline: Outline) -> dict[str, Any]:

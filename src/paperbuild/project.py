@@ -65,8 +65,14 @@ def load_outline(root: Path) -> Outline:
         text = data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        d = diag("outline-syntax", f"not valid UTF-8 (byte offset {exc.start})", OUTLINE_FILE,
-                 line, None, "save outline.yaml as UTF-8")  # fmt: skip
+        d = diag(
+            "outline-syntax",
+            f"not valid UTF-8 (byte offset {exc.start})",
+            OUTLINE_FILE,
+            line,
+            None,
+            "save outline.yaml as UTF-8",
+        )
         raise ConfigError(f"{OUTLINE_FILE} cannot be read", [d]) from exc
     try:
         return parse_outline(text, OUTLINE_FILE)
@@ -99,8 +105,14 @@ def read_chapter(root: Path, rel: str) -> tuple[Chapter | None, list[Diagnostic]
     """Return the chapter at rel (or None) and the problems met reading it."""
     path = root / rel
     if not inside(root, path):
-        return None, [diag("path-outside-project", f"{rel} leads outside the project folder",
-                           rel, hint="replace the link by the file itself")]  # fmt: skip
+        return None, [
+            diag(
+                "path-outside-project",
+                f"{rel} leads outside the project folder",
+                rel,
+                hint="replace the link by the file itself",
+            )
+        ]
     try:
         if path.stat().st_size > MAX_CHAPTER_BYTES:
             return None, [diag("unreadable-chapter", "chapter is larger than 64 MB", rel)]
@@ -131,6 +143,10 @@ def load_project(start: Path) -> Project:
             chapters.append(chapter)
     bibliography = load_bibliography(root, outline.bibliography)
     return Project(
-        root=root, outline=outline, chapters=tuple(chapters), bibliography=bibliography,
-        problems=tuple(problems), missing_files=frozenset(missing),
-    )  # fmt: skip
+        root=root,
+        outline=outline,
+        chapters=tuple(chapters),
+        bibliography=bibliography,
+        problems=tuple(problems),
+        missing_files=frozenset(missing),
+    )

@@ -34,6 +34,7 @@ class CheckResult:
     diagnostics: tuple[Diagnostic, ...]
     parsed: Parsed
     points_covered: int
+    covered_ids: frozenset[str]
     points_total: int
     sections_with_chapter: int
     sections_total: int
@@ -108,6 +109,7 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
         diagnostics=tuple(diagnostics),
         parsed=parsed,
         points_covered=cov.covered,
+        covered_ids=cov.covered_ids,
         points_total=len(project.outline.points),
         sections_with_chapter=sum(1 for s in project.outline.sections if s.id in assignment),
         sections_total=len(project.outline.sections),

@@ -16,10 +16,16 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
     bib = project.bibliography
     problems: list[Diagnostic] = list(bib.problems)
     if not bib.exists:
-        problems.append(diag(
-            "missing-bibliography", f"the bibliography {bib.path} does not exist",
-            OUTLINE_FILE, None, None, f"create {bib.path}, or set 'bibliography:' in outline.yaml",
-        ))  # fmt: skip
+        problems.append(
+            diag(
+                "missing-bibliography",
+                f"the bibliography {bib.path} does not exist",
+                OUTLINE_FILE,
+                None,
+                None,
+                f"create {bib.path}, or set 'bibliography:' in outline.yaml",
+            )
+        )
     keys = bib.keys
     cited: set[str] = set()
     for chapter in project.chapters:
@@ -31,14 +37,27 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
             marks: list[Mark | None] = [m for m in chapter.scan.citations if m.name == key]
             for mark in marks or [None]:
                 close = difflib.get_close_matches(key, sorted(keys), n=1)
-                problems.append(diag(
-                    "unknown-citation", f"citation key '{key}' is not in {bib.path}",
-                    chapter.path, mark.line if mark else 1, mark.column if mark else 1,
-                    f"did you mean '{close[0]}'?" if close else f"add an entry '{key}' to "
-                    f"{bib.path}",
-                ))  # fmt: skip
+                problems.append(
+                    diag(
+                        "unknown-citation",
+                        f"citation key '{key}' is not in {bib.path}",
+                        chapter.path,
+                        mark.line if mark else 1,
+                        mark.column if mark else 1,
+                        f"did you mean '{close[0]}'?"
+                        if close
+                        else f"add an entry '{key}' to {bib.path}",
+                    )
+                )
     for entry in bib.entries:
         if entry.key not in cited:
-            problems.append(diag("unused-reference", f"entry '{entry.key}' is never cited",
-                                 bib.path, entry.line, 1))  # fmt: skip
+            problems.append(
+                diag(
+                    "unused-reference",
+                    f"entry '{entry.key}' is never cited",
+                    bib.path,
+                    entry.line,
+                    1,
+                )
+            )
     return problems

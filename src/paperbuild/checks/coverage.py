@@ -90,18 +90,30 @@ def check(
             mark = chapter.scan.first("markers", pid)
             line, col = (mark.line, mark.column) if mark else (1, 1)
             if pid not in owner:
-                problems.append(diag(
-                    "unknown-point", f"marker names point {pid}, which the outline does not have",
-                    chapter.path, line, col, _near_ids(pid, list(owner)),
-                ))  # fmt: skip
+                problems.append(
+                    diag(
+                        "unknown-point",
+                        f"marker names point {pid}, which the outline does not have",
+                        chapter.path,
+                        line,
+                        col,
+                        _near_ids(pid, list(owner)),
+                    )
+                )
                 continue
             covered.add(pid)
             here = section_of_chapter.get(chapter.path)
             if here is not None and owner[pid].id != here:
-                problems.append(diag(
-                    "misplaced-point", f"point {pid} belongs to section {owner[pid].id}, but is "
-                    f"marked in the chapter of section {here}", chapter.path, line, col,
-                ))  # fmt: skip
+                problems.append(
+                    diag(
+                        "misplaced-point",
+                        f"point {pid} belongs to section {owner[pid].id}, but is "
+                        f"marked in the chapter of section {here}",
+                        chapter.path,
+                        line,
+                        col,
+                    )
+                )
     words = {sid: facts[path].words for sid, path in assignment.items() if path in facts}
     for section in outline.sections:
         own = project.chapter(assignment[section.id]) if section.id in assignment else None
@@ -112,8 +124,12 @@ def check(
     if outline.words is not None:
         total = sum(words.values())
         problems.extend(_out_of_range(outline.words, total, "the document", OUTLINE_FILE, 1))
-    return Coverage(covered=len(covered), covered_ids=frozenset(covered),
-                    diagnostics=tuple(problems), words=words)  # fmt: skip
+    return Coverage(
+        covered=len(covered),
+        covered_ids=frozenset(covered),
+        diagnostics=tuple(problems),
+        words=words,
+    )
 
 
 def _near_ids(pid: str, ids: list[str]) -> str | None:
@@ -127,22 +143,39 @@ def _uncovered(
 ) -> list[Diagnostic]:
     severity: Severity = "error" if (strict or section.final) else "warning"
     d = diag(
-        "uncovered-point", f"point {point.id} is not marked as covered: {_short(point.text)}",
-        OUTLINE_FILE, point.line, point.column,
-        f"mark the passage that addresses it with {{points=\"{point.id}\"}}",
-    )  # fmt: skip
-    result = [Diagnostic(rule=d.rule, severity=severity, message=d.message, path=d.path,
-                         line=d.line, column=d.column, hint=d.hint)]  # fmt: skip
+        "uncovered-point",
+        f"point {point.id} is not marked as covered: {_short(point.text)}",
+        OUTLINE_FILE,
+        point.line,
+        point.column,
+        f'mark the passage that addresses it with {{points="{point.id}"}}',
+    )
+    result = [
+        Diagnostic(
+            rule=d.rule,
+            severity=severity,
+            message=d.message,
+            path=d.path,
+            line=d.line,
+            column=d.column,
+            hint=d.hint,
+        )
+    ]
     if chapter is not None:
         best = suggest(point.text, chapter.text)
         if best is not None:
             line, score = best
-            result.append(diag(
-                "suggested-coverage",
-                f"maybe {chapter.path}:{line} addresses point {point.id} ({score:.0%} of its "
-                "words)", chapter.path, line, 1,
-                f"mark it with {{points=\"{point.id}\"}}",
-            ))  # fmt: skip
+            result.append(
+                diag(
+                    "suggested-coverage",
+                    f"maybe {chapter.path}:{line} addresses point {point.id} ({score:.0%} of its "
+                    "words)",
+                    chapter.path,
+                    line,
+                    1,
+                    f'mark it with {{points="{point.id}"}}',
+                )
+            )
     return result
 
 
@@ -202,9 +235,25 @@ def _length(section: Section, words: int | None) -> list[Diagnostic]:
 
 def _out_of_range(rng: Any, words: int, where: str, path: str, line: int) -> list[Diagnostic]:
     if rng.min is not None and words < rng.min:
-        return [diag("length", f"{where} has {words} words, fewer than {rng.min}", path, line, 1,
-                     f"target: {rng.describe()} words")]  # fmt: skip
+        return [
+            diag(
+                "length",
+                f"{where} has {words} words, fewer than {rng.min}",
+                path,
+                line,
+                1,
+                f"target: {rng.describe()} words",
+            )
+        ]
     if rng.max is not None and words > rng.max:
-        return [diag("length", f"{where} has {words} words, more than {rng.max}", path, line, 1,
-                     f"target: {rng.describe()} words")]  # fmt: skip
+        return [
+            diag(
+                "length",
+                f"{where} has {words} words, more than {rng.max}",
+                path,
+                line,
+                1,
+                f"target: {rng.describe()} words",
+            )
+        ]
     return []

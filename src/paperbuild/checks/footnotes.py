@@ -14,32 +14,54 @@ def check_chapter(chapter: Chapter) -> list[Diagnostic]:
     defined: dict[str, int] = {}
     for d in scan.note_defs:
         if d.name in defined:
-            problems.append(diag(
-                "duplicate-footnote", f"footnote [^{d.name}] is defined twice (first at line "
-                f"{defined[d.name]})", chapter.path, d.line, d.column,
-                "give the second note its own id; pandoc would silently keep only one",
-            ))  # fmt: skip
+            problems.append(
+                diag(
+                    "duplicate-footnote",
+                    f"footnote [^{d.name}] is defined twice (first at line {defined[d.name]})",
+                    chapter.path,
+                    d.line,
+                    d.column,
+                    "give the second note its own id; pandoc would silently keep only one",
+                )
+            )
         else:
             defined[d.name] = d.line
         if not d.extra.strip():
-            problems.append(diag("empty-footnote", f"footnote [^{d.name}] has no text",
-                                 chapter.path, d.line, d.column))  # fmt: skip
+            problems.append(
+                diag(
+                    "empty-footnote",
+                    f"footnote [^{d.name}] has no text",
+                    chapter.path,
+                    d.line,
+                    d.column,
+                )
+            )
     referenced = {r.name for r in scan.note_refs}
     for r in scan.note_refs:
         if r.name not in defined:
-            problems.append(diag(
-                "undefined-footnote", f"footnote [^{r.name}] has no definition in this chapter",
-                chapter.path, r.line, r.column,
-                f"add a line '[^{r.name}]: …' to this chapter (notes are chapter-local)",
-            ))  # fmt: skip
+            problems.append(
+                diag(
+                    "undefined-footnote",
+                    f"footnote [^{r.name}] has no definition in this chapter",
+                    chapter.path,
+                    r.line,
+                    r.column,
+                    f"add a line '[^{r.name}]: …' to this chapter (notes are chapter-local)",
+                )
+            )
     seen = set()
     for d in scan.note_defs:
         if d.name not in referenced and d.name not in seen:
             seen.add(d.name)
-            problems.append(diag(
-                "unused-footnote", f"footnote [^{d.name}] is defined but never referenced",
-                chapter.path, d.line, d.column,
-            ))  # fmt: skip
+            problems.append(
+                diag(
+                    "unused-footnote",
+                    f"footnote [^{d.name}] is defined but never referenced",
+                    chapter.path,
+                    d.line,
+                    d.column,
+                )
+            )
     return problems
 
 

@@ -19,12 +19,16 @@ def assign(project: Project) -> tuple[dict[str, str], list[Diagnostic]]:
     named = {s.chapter: s for s in outline.sections if s.chapter}
     for section in outline.sections:
         if section.chapter and section.chapter in project.missing_files:
-            problems.append(diag(
-                "missing-chapter-file",
-                f"section {section.id} names chapter {section.chapter}, which does not exist",
-                OUTLINE_FILE, section.line, section.column,
-                f"create {section.chapter} or correct the 'chapter:' path",
-            ))  # fmt: skip
+            problems.append(
+                diag(
+                    "missing-chapter-file",
+                    f"section {section.id} names chapter {section.chapter}, which does not exist",
+                    OUTLINE_FILE,
+                    section.line,
+                    section.column,
+                    f"create {section.chapter} or correct the 'chapter:' path",
+                )
+            )
         elif section.chapter and project.chapter(section.chapter):
             claims[section.id].append(section.chapter)
     for chapter in project.chapters:
@@ -32,25 +36,41 @@ def assign(project: Project) -> tuple[dict[str, str], list[Diagnostic]]:
         by_outline = named.get(chapter.path)
         if by_outline is not None:
             if claimed is not None and claimed != by_outline.id:
-                problems.append(diag(
-                    "duplicate-chapter",
-                    f"front matter says section {claimed}, but {OUTLINE_FILE} assigns this "
-                    f"chapter to section {by_outline.id}", chapter.path, 1, 1,
-                    "make the front matter agree with the outline, or remove it",
-                ))  # fmt: skip
+                problems.append(
+                    diag(
+                        "duplicate-chapter",
+                        f"front matter says section {claimed}, but {OUTLINE_FILE} assigns this "
+                        f"chapter to section {by_outline.id}",
+                        chapter.path,
+                        1,
+                        1,
+                        "make the front matter agree with the outline, or remove it",
+                    )
+                )
             continue
         if claimed is None:
-            problems.append(diag(
-                "orphan-chapter", "this chapter maps to no section of the outline",
-                chapter.path, 1, 1,
-                "add 'section: N' to its front matter, or name it in outline.yaml with 'chapter:'",
-            ))  # fmt: skip
+            problems.append(
+                diag(
+                    "orphan-chapter",
+                    "this chapter maps to no section of the outline",
+                    chapter.path,
+                    1,
+                    1,
+                    "add 'section: N' to its front matter, "
+                    "or name it in outline.yaml with 'chapter:'",
+                )
+            )
         elif claimed not in claims:
-            problems.append(diag(
-                "orphan-chapter", f"front matter names section {claimed}, which the outline "
-                "does not have", chapter.path, 1, 1,
-                f"sections are {', '.join(s.id for s in outline.sections)}",
-            ))  # fmt: skip
+            problems.append(
+                diag(
+                    "orphan-chapter",
+                    f"front matter names section {claimed}, which the outline does not have",
+                    chapter.path,
+                    1,
+                    1,
+                    f"sections are {', '.join(s.id for s in outline.sections)}",
+                )
+            )
         else:
             claims[claimed].append(chapter.path)
     assignment: dict[str, str] = {}
@@ -60,25 +80,52 @@ def assign(project: Project) -> tuple[dict[str, str], list[Diagnostic]]:
             assignment[section.id] = paths[0]
         if len(paths) > 1:
             for extra in paths[1:]:
-                problems.append(diag(
-                    "duplicate-chapter",
-                    f"section {section.id} is claimed by both {paths[0]} and {extra}",
-                    extra, 1, 1, "give each section exactly one chapter",
-                ))  # fmt: skip
+                problems.append(
+                    diag(
+                        "duplicate-chapter",
+                        f"section {section.id} is claimed by both {paths[0]} and {extra}",
+                        extra,
+                        1,
+                        1,
+                        "give each section exactly one chapter",
+                    )
+                )
         reported = project.missing_files | {d.path for d in project.problems}
         if not paths and not (section.chapter and section.chapter in reported):
-            problems.append(diag(
-                "missing-chapter", f"section {section.id} '{section.title}' has no chapter",
-                OUTLINE_FILE, section.line, section.column,
-                "create a chapter in paper/ with front matter 'section: "
-                f"{section.id}', or name it with 'chapter:'",
-            ))  # fmt: skip
+            problems.append(
+                diag(
+                    "missing-chapter",
+                    f"section {section.id} '{section.title}' has no chapter",
+                    OUTLINE_FILE,
+                    section.line,
+                    section.column,
+                    "create a chapter in paper/ with front matter 'section: "
+                    f"{section.id}', or name it with 'chapter:'",
+                )
+            )
     return assignment, problems
 
 
-QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"',
-                        "„": '"', "‟": '"', "–": "-", "—": "-", "‐": "-", "‑": "-", "‒": "-",
-                        "−": "-", "\u00a0": " "})  # fmt: skip
+QUOTES = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "′": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "−": "-",
+        "\u00a0": " ",
+    }
+)
 
 
 def normalise_title(text: str) -> str:
@@ -102,12 +149,25 @@ def title_drift(
         mark = chapter.scan.headings[0] if chapter.scan.headings else None
         line = mark.line if mark else 1
         if heading is None:
-            problems.append(diag("title-drift", "chapter has no heading; expected "
-                                 f"'# {section.title}'", path, 1, 1))  # fmt: skip
+            problems.append(
+                diag(
+                    "title-drift",
+                    f"chapter has no heading; expected '# {section.title}'",
+                    path,
+                    1,
+                    1,
+                )
+            )
         elif normalise_title(heading) != normalise_title(section.title):
-            problems.append(diag(
-                "title-drift", f"heading '{heading}' differs from section {section.id}'s title "
-                f"'{section.title}'", path, line, 1,
-                "make the heading match outline.yaml, or change the title there",
-            ))  # fmt: skip
+            problems.append(
+                diag(
+                    "title-drift",
+                    f"heading '{heading}' differs from section {section.id}'s title "
+                    f"'{section.title}'",
+                    path,
+                    line,
+                    1,
+                    "make the heading match outline.yaml, or change the title there",
+                )
+            )
     return problems

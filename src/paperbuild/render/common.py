@@ -42,9 +42,15 @@ def csl_path(project: Project) -> Path:
 
 def citation_args(project: Project) -> list[str]:
     """Return pandoc's arguments for citeproc with the project's bibliography and style."""
-    args = ["--citeproc", "--csl", str(csl_path(project)),
-            "-M", f"reference-section-title={REFERENCES_TITLE}",
-            "-M", f"lang={project.outline.document.lang}"]  # fmt: skip
+    args = [
+        "--citeproc",
+        "--csl",
+        str(csl_path(project)),
+        "-M",
+        f"reference-section-title={REFERENCES_TITLE}",
+        "-M",
+        f"lang={project.outline.document.lang}",
+    ]
     bib = project.root / project.outline.bibliography
     if project.bibliography.exists and inside(project.root, bib):
         args += ["--bibliography", str(bib)]

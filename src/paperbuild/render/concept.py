@@ -18,8 +18,11 @@ from paperbuild.render.reference import reference_docx
 def concept_html(outline: Outline) -> str:
     """Return the concept note as HTML for pandoc: metadata, concept, questions, outline table."""
     meta = outline.document
-    parts = [f"<h1>{escape(meta.title)}</h1>", "<p><strong>Concept Note and Outline</strong></p>",
-             f"<p>Author: {escape(meta.author)}</p>"]  # fmt: skip
+    parts = [
+        f"<h1>{escape(meta.title)}</h1>",
+        "<p><strong>Concept Note and Outline</strong></p>",
+        f"<p>Author: {escape(meta.author)}</p>",
+    ]
     if meta.commissioned_by:
         parts.append(f"<p>Commissioned by {escape(meta.commissioned_by)}</p>")
     if meta.concept or meta.questions:

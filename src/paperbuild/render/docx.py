@@ -49,8 +49,12 @@ def front_matter_blocks(document: Document) -> list[Node]:
         blocks.append(_styled("Commissioned", f"Commissioned by {meta.commissioned_by}"))
     blocks.append(_styled("Draft Version", f"Version {document.version} · {document.display_date}"))
     raw_break = {"t": "RawBlock", "c": ["openxml", PAGE_BREAK]}
-    blocks += [raw_break, _styled("TOC Heading", "Contents"),
-               {"t": "Para", "c": [{"t": "Str", "c": TOC_PLACEHOLDER}]}, raw_break]  # fmt: skip
+    blocks += [
+        raw_break,
+        _styled("TOC Heading", "Contents"),
+        {"t": "Para", "c": [{"t": "Str", "c": TOC_PLACEHOLDER}]},
+        raw_break,
+    ]
     return blocks
 
 
@@ -58,8 +62,17 @@ def pandoc_docx(document: Document, project: Project) -> bytes:
     """Return pandoc's DOCX of the document, with the house reference document and citeproc."""
     ref = reference_docx(project.build_dir / ".cache")
     blocks = front_matter_blocks(document) + document.blocks
-    args = ["-f", "json", "-t", "docx", "-o", "-", "--reference-doc", str(ref),
-            *citation_args(project)]  # fmt: skip
+    args = [
+        "-f",
+        "json",
+        "-t",
+        "docx",
+        "-o",
+        "-",
+        "--reference-doc",
+        str(ref),
+        *citation_args(project),
+    ]
     return pandoc.run(args, document_json(document, blocks), cwd=project.root)
 
 
@@ -98,8 +111,9 @@ def _contents(doc: Any, toc: tuple[TocEntry, ...]) -> None:
     placeholder = next((p for p in doc.paragraphs if TOC_PLACEHOLDER in p.text), None)
     if placeholder is None:
         return
-    entries = [e for e in toc if e.level <= 2] or [TocEntry(level=1, number="", title="",
-                                                            anchor="")]  # fmt: skip
+    entries = [e for e in toc if e.level <= 2] or [
+        TocEntry(level=1, number="", title="", anchor="")
+    ]
     anchor_el = placeholder._p
     for i, entry in enumerate(entries):
         p = OxmlElement("w:p")
@@ -176,10 +190,25 @@ def _line_numbers(doc: Any) -> None:
         ln.set(qn("w:restart"), "newPage")
         ln.set(qn("w:distance"), "283")
         # lnNumType must come before pgNumType/cols/titlePg in CT_SectPr's sequence.
-        successor = next((sect_pr.find(qn(t)) for t in ("w:pgNumType", "w:cols", "w:formProt",
-                          "w:vAlign", "w:noEndnote", "w:titlePg", "w:textDirection", "w:bidi",
-                          "w:rtlGutter", "w:docGrid") if sect_pr.find(qn(t)) is not None),
-                         None)  # fmt: skip
+        successor = next(
+            (
+                sect_pr.find(qn(t))
+                for t in (
+                    "w:pgNumType",
+                    "w:cols",
+                    "w:formProt",
+                    "w:vAlign",
+                    "w:noEndnote",
+                    "w:titlePg",
+                    "w:textDirection",
+                    "w:bidi",
+                    "w:rtlGutter",
+                    "w:docGrid",
+                )
+                if sect_pr.find(qn(t)) is not None
+            ),
+            None,
+        )
         if successor is not None:
             successor.addprevious(ln)
         else:

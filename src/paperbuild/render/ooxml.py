@@ -33,8 +33,13 @@ def run_with_text(text: str, *, bold: bool = False, italic: bool = False) -> Any
 
 def field_runs(instruction: str, cached: str) -> list[Any]:
     """Return the runs of a complex field (begin, instruction, separate, cached result, end)."""
-    return [fld_char("begin"), instr_text(instruction), fld_char("separate"),
-            run_with_text(cached), fld_char("end")]  # fmt: skip
+    return [
+        fld_char("begin"),
+        instr_text(instruction),
+        fld_char("separate"),
+        run_with_text(cached),
+        fld_char("end"),
+    ]
 
 
 def fld_char(kind: str) -> Any:

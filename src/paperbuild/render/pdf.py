@@ -24,12 +24,17 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
     meta = document.meta
     lang, _, region = meta.lang.partition("-")
     values: dict[str, str | bool] = {
-        "title": meta.title, "status": meta.status, "author": meta.author,
-        "version": document.version, "date": document.display_date,
-        "lang": lang.lower() or "en", "region": (region or "GB").upper(),
-        "year": str(document.date.year), "month": str(document.date.month),
+        "title": meta.title,
+        "status": meta.status,
+        "author": meta.author,
+        "version": document.version,
+        "date": document.display_date,
+        "lang": lang.lower() or "en",
+        "region": (region or "GB").upper(),
+        "year": str(document.date.year),
+        "month": str(document.date.month),
         "day": str(document.date.day),
-    }  # fmt: skip
+    }
     if meta.subtitle:
         values["subtitle"] = meta.subtitle
     if meta.commissioned_by:
@@ -83,12 +88,16 @@ def render_typst(document: Document, project: Project, options: RenderOptions) -
     try:
         compile_pdf: Any = typst.compile  # its overloads tie root's type to input's
         pdf: bytes = compile_pdf(
-            source.encode("utf-8"), root=str(project.root), format="pdf",
-            ignore_system_fonts=True, timestamp=int(build_datetime().timestamp()),
-        )  # fmt: skip
+            source.encode("utf-8"),
+            root=str(project.root),
+            format="pdf",
+            ignore_system_fonts=True,
+            timestamp=int(build_datetime().timestamp()),
+        )
     except Exception as exc:  # typst raises its own TypstError with the compiler's message
-        raise BuildError(f"Typst could not compile the draft: {_first_line(exc)}",
-                         hint=_typst_hint(source, exc)) from exc  # fmt: skip
+        raise BuildError(
+            f"Typst could not compile the draft: {_first_line(exc)}", hint=_typst_hint(source, exc)
+        ) from exc
     return pdf
 
 
@@ -107,21 +116,36 @@ def render_libreoffice(document: Document, project: Project, options: RenderOpti
 
     office = shutil.which("soffice") or shutil.which("libreoffice")
     if office is None:
-        raise BuildError("--pdf-engine libreoffice needs LibreOffice, which was not found",
-                         hint="install it (Debian: apt-get install libreoffice-writer) or use "
-                         "the default engine, typst")  # fmt: skip
+        raise BuildError(
+            "--pdf-engine libreoffice needs LibreOffice, which was not found",
+            hint="install it (Debian: apt-get install libreoffice-writer) or use "
+            "the default engine, typst",
+        )
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "draft.docx"
         src.write_bytes(render_docx(document, project, options))
         profile = Path(tmp) / "profile"
         proc = subprocess.run(
-            [office, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-             "pdf", "--outdir", tmp, str(src)], capture_output=True, check=False, timeout=600,
-        )  # fmt: skip
+            [
+                office,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                tmp,
+                str(src),
+            ],
+            capture_output=True,
+            check=False,
+            timeout=600,
+        )
         out = Path(tmp) / "draft.pdf"
         if proc.returncode != 0 or not out.is_file():
-            raise BuildError(f"LibreOffice could not convert the draft: "
-                             f"{proc.stderr.decode('utf-8', 'replace').strip()}")  # fmt: skip
+            raise BuildError(
+                f"LibreOffice could not convert the draft: "
+                f"{proc.stderr.decode('utf-8', 'replace').strip()}"
+            )
         return out.read_bytes()
 
 

@@ -49,9 +49,15 @@ def _style_paragraphs(doc: object) -> None:
     title.font.color.rgb = RGBColor.from_string(INK)
     title.paragraph_format.space_before = Pt(120)
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    extra = {"Status": (13, True), "Commissioned": (11, False), "Draft Version": (11, False),
-             "Contents Entry 1": (11, False), "Contents Entry 2": (10, False),
-             "Running Header": (8.5, False), "Running Footer": (8.5, False)}  # fmt: skip
+    extra = {
+        "Status": (13, True),
+        "Commissioned": (11, False),
+        "Draft Version": (11, False),
+        "Contents Entry 1": (11, False),
+        "Contents Entry 2": (10, False),
+        "Running Header": (8.5, False),
+        "Running Footer": (8.5, False),
+    }
     for name, (size, italic) in extra.items():
         st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         st.base_style = styles["Normal"]

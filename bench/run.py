@@ -1,0 +1,242 @@
+"""Benchmarks: paperbuild against the tools a user would otherwise run, as ratios measured side
+by side in the same run (absolute times on shared machines are noise; ratios are not).
+
+    python bench/run.py --size medium [--repeat 5]
+
+Prints a Markdown table and writes bench/results/<date>-<size>.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generate import generate  # noqa: E402
+
+PAPERBUILD = [sys.executable, "-m", "paperbuild"]
+RSS_WRAPPER = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,"
+    " stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def pandoc_bin() -> str:
+    """Return the pandoc binary paperbuild uses."""
+    from paperbuild.pandoc import pandoc_path
+
+    return pandoc_path()
+
+
+def timed(fn: Callable[[], object], repeat: int, before: Callable[[], object] | None = None):
+    """Return (median, min, max) seconds of fn over `repeat` runs after one warm-up."""
+    times = []
+    for i in range(repeat + 1):
+        if before:
+            before()
+        start = time.perf_counter()
+        fn()
+        if i:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times), min(times), max(times)
+
+
+def sh(*args: str, cwd: Path | None = None) -> None:
+    """Run a command, failing loudly."""
+    subprocess.run(
+        list(args), cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def max_rss_mb(args: list[str], cwd: Path) -> float:
+    """Return the peak resident memory (MiB) of a command and all its children."""
+    out = subprocess.run(
+        [sys.executable, "-c", RSS_WRAPPER, *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stdout.strip()) / 1024
+
+
+class Bench:
+    """Holds the project under test and the rows measured."""
+
+    def __init__(self, root: Path, repeat: int) -> None:
+        self.root = root
+        self.repeat = repeat
+        self.rows: list[dict[str, object]] = []
+        self.pandoc = pandoc_bin()
+        self.concat = root / "concatenated.md"
+        self.concat.write_text(
+            "\n\n".join(p.read_text() for p in sorted((root / "paper").glob("*.md")))
+        )
+
+    def clear_cache(self) -> None:
+        shutil.rmtree(self.root / "build", ignore_errors=True)
+
+    def pb(self, *args: str) -> Callable[[], None]:
+        return lambda: sh(*PAPERBUILD, "-C", str(self.root), "-q", *args)
+
+    def row(self, name: str, ours, base, target: float | None, base_name: str) -> None:
+        ratio = ours[0] / base[0]
+        self.rows.append(
+            {
+                "measurement": name,
+                "paperbuild_s": ours,
+                "baseline": base_name,
+                "baseline_s": base,
+                "ratio": ratio,
+                "target": target,
+                "ok": None if target is None else ratio <= target,
+            }
+        )
+        print(_line(self.rows[-1]), flush=True)
+
+    def skip(self, name: str, why: str) -> None:
+        self.rows.append({"measurement": name, "skipped": why})
+        print(f"| {name} | skipped: {why} | | | | |", flush=True)
+
+
+def _fmt(t) -> str:
+    return f"{t[0]:.2f} s ({t[1]:.2f}–{t[2]:.2f})"
+
+
+def _line(r: dict[str, object]) -> str:
+    target = "" if r["target"] is None else f"≤ {r['target']}"
+    ok = "" if r["ok"] is None else ("yes" if r["ok"] else "**no**")
+    return (
+        f"| {r['measurement']} | {_fmt(r['paperbuild_s'])} | {r['baseline']}: "
+        f"{_fmt(r['baseline_s'])} | {r['ratio']:.2f} | {target} | {ok} |"
+    )
+
+
+def measure(size: str, repeat: int, work: Path) -> Bench:
+    """Run every measurement on a generated project of the given size."""
+    b = Bench(generate(work / size, size), repeat)
+    pandoc, concat, bib = b.pandoc, str(b.concat), str(b.root / "references.bib")
+    bare_parse = timed(
+        lambda: sh(pandoc, "-f", "markdown", "-t", "json", concat, "-o", os.devnull), repeat
+    )
+    b.row(
+        "cold check (empty cache)",
+        timed(b.pb("check"), repeat, b.clear_cache),
+        bare_parse,
+        1.5,
+        "bare pandoc parse",
+    )
+    b.pb("check")()
+    b.row(
+        "warm check (nothing changed)",
+        timed(b.pb("check"), repeat),
+        bare_parse,
+        0.5,
+        "bare pandoc parse",
+    )
+    out = str(b.root / "bare.docx")
+    bare_docx = timed(
+        lambda: sh(pandoc, concat, "--citeproc", "--bibliography", bib, "-o", out), repeat
+    )
+    cold_docx = timed(b.pb("build", "--to", "docx", "--force"), repeat, b.clear_cache)
+    b.row("cold DOCX build", cold_docx, bare_docx, 1.3, "bare pandoc → DOCX")
+    chapter = b.root / "paper" / "01.md"
+    original = chapter.read_text()
+    flip = [0]
+
+    def touch() -> None:
+        flip[0] += 1
+        chapter.write_text(original + f"\nAn added sentence number {flip[0]}.\n")
+
+    warm = timed(b.pb("build", "--to", "docx", "--force"), repeat, touch)
+    chapter.write_text(original)
+    b.row("DOCX rebuild, one chapter changed", warm, cold_docx, 0.5, "cold DOCX build")
+    typ = str(b.root / "bare.typ")
+    pdf = str(b.root / "bare.pdf")
+    compile_py = f"import typst; typst.compile({typ!r}, output={pdf!r})"
+
+    def bare_pdf() -> None:
+        sh(pandoc, concat, "--citeproc", "--bibliography", bib, "-t", "typst", "-s", "-o", typ)
+        sh(sys.executable, "-c", compile_py)
+
+    b.row(
+        "cold PDF build",
+        timed(b.pb("build", "--to", "pdf", "--force"), repeat, b.clear_cache),
+        timed(bare_pdf, repeat),
+        1.3,
+        "bare pandoc → Typst + typst.compile",
+    )
+    if shutil.which("pandiff"):
+        b.skip("diff medium v1..v2 vs pandiff", "paperbuild diff is not built yet")
+    else:
+        b.skip(
+            "diff medium v1..v2 vs pandiff", "paperbuild diff is not built yet; pandiff not on PATH"
+        )
+    for args, name in ((["check"], "check"), (["build", "--to", "docx", "--force"], "DOCX build")):
+        b.clear_cache()
+        mib = max_rss_mb([*PAPERBUILD, "-C", str(b.root), *args], b.root)
+        b.rows.append({"measurement": f"peak memory, {name}", "max_rss_mib": mib})
+        print(
+            f"| peak memory, {name} | {mib:.0f} MiB | | | < 1024 MiB | "
+            f"{'yes' if mib < 1024 else '**no**'} |"
+        )
+    return b
+
+
+def growth(repeat: int, work: Path) -> list[dict[str, object]]:
+    """Return cold-check times at 1x and 4x the medium text, to show linear growth."""
+    rows = []
+    base = None
+    for scale in (1, 4):
+        root = generate(work / f"growth{scale}", "medium", scale=scale)
+        b = Bench(root, repeat)
+        t = timed(b.pb("check"), repeat, b.clear_cache)
+        base = base or t
+        ratio = t[0] / base[0]
+        rows.append(
+            {"measurement": f"cold check at {scale}x text", "paperbuild_s": t, "ratio_to_1x": ratio}
+        )
+        print(
+            f"| cold check at {scale}x text | {_fmt(t)} | 1x | | {ratio:.2f} | "
+            f"≤ {4.4 if scale == 4 else 1} |"
+        )
+    return rows
+
+
+def main() -> None:
+    """Run the benchmarks and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", choices=["small", "medium", "large"], default="medium")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-growth", action="store_true", help="skip the 1x/4x growth rows")
+    args = parser.parse_args()
+    print(f"# paperbuild benchmarks, size {args.size}, median of {args.repeat} runs (min–max)\n")
+    print("| measurement | paperbuild | baseline | ratio | target | met |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        bench = measure(args.size, args.repeat, Path(tmp))
+        rows = bench.rows + ([] if args.no_growth else growth(args.repeat, Path(tmp)))
+    stamp = dt.date.today().isoformat()
+    out = HERE / "results" / f"{stamp}-{args.size}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {"date": stamp, "size": args.size, "repeat": args.repeat, "rows": rows}, indent=2
+        )
+    )
+    print(f"\nwritten: {out.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    main()

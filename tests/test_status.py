@@ -1,0 +1,77 @@
+"""`paperbuild status`: per-section progress, and the works cited formatted by citeproc-py."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from paperbuild.bibliography import parse_bibtex
+from paperbuild.cli import cli
+from paperbuild.project import load_project
+from paperbuild.references import csl_item, format_references
+from paperbuild.render.common import DEFAULT_CSL
+from paperbuild.status import status
+
+
+def test_status_counts_words_points_notes_and_citations(mini):
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            "Pears grow here, `code is not counted`.[^1]\n\n[^1]: Three note words.\n"
+        }
+    )
+    st = status(load_project(root))
+    first, second = st.sections
+    assert (first.points_covered, first.points_total, first.footnotes, first.citations) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    assert (second.points_covered, second.footnotes, second.citations) == (0, 1, 0)
+    assert second.words == 3 + 3  # "Pears grow here," and the note's three words
+    assert first.last_change is not None
+    assert st.points_covered == 1 and st.points_total == 2
+
+
+def test_works_cited_are_formatted_by_citeproc_py(mini):
+    st = status(load_project(mini()))
+    assert st.works_cited == (("smith2020", "Smith, Jane. Apples. Orchard Press, 2020."),)
+
+
+def test_csl_items_from_bibtex():
+    bib = parse_bibtex(
+        "@report{r,\n author = {{UN Body} and Doe, Jo},\n title = {A {B} c},\n"
+        " date = {2001/2008},\n institution = {UN},\n}\n",
+        "x.bib",
+    )
+    item = csl_item(bib.entries[0])
+    assert item["author"] == [{"literal": "UN Body"}, {"family": "Doe", "given": "Jo"}]
+    assert item["issued"] == {"date-parts": [[2001], [2008]]}
+    assert item["type"] == "report" and item["publisher"] == "UN" and item["title"] == "A B c"
+    assert format_references(bib.entries, DEFAULT_CSL)[0][1].endswith("UN, 2001–2008.")
+
+
+def test_status_command_table_and_json(bundled_copy):
+    runner = CliRunner()
+    table = runner.invoke(cli, ["-C", str(bundled_copy), "status"])
+    assert table.exit_code == 0, table.output
+    assert "28/41 points covered" in table.output
+    assert "Works cited (7 of 7 entries)" in table.output
+    data = json.loads(
+        runner.invoke(cli, ["-C", str(bundled_copy), "status", "--format", "json"]).output
+    )
+    assert len(data["sections"]) == 11
+    assert {
+        "id",
+        "title",
+        "words",
+        "points_covered",
+        "points_total",
+        "footnotes",
+        "citations",
+        "last_change",
+    } <= set(data["sections"][0])
+    assert data["sections"][10]["points_total"] == 0
+    assert any("Trafficking in Persons Report" in w["reference"] for w in data["works_cited"])
