@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
 
-from paperbuild.ast import CROSSREF_PREFIXES, attr, stringify, transform
+from paperbuild.ast import ATTR_AT, CROSSREF_PREFIXES, attr, rewrite, stringify
 from paperbuild.checks import Parsed
 from paperbuild.outline import DocumentMeta, Section
 
 Node = dict[str, Any]
 MARKER_KEY = "points"
+MARKED_KINDS = frozenset(ATTR_AT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +157,12 @@ def _crossrefs(numberer: _Numberer) -> Any:
     return fix
 
 
+def _copy(blocks: list[Node]) -> list[Node]:
+    """Return a deep copy of JSON data (a JSON round trip is several times faster than deepcopy)."""
+    copied: list[Node] = json.loads(json.dumps(blocks))
+    return copied
+
+
 def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     """Return the Document: each section's chapter in outline order, numbered and cleaned."""
     outline = parsed.project.outline
@@ -172,9 +180,9 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
                     ],
                 }
             ]
-        cleaned = transform(chapter_blocks, _strip_markers)
+        cleaned = rewrite(_copy(chapter_blocks), _strip_markers, MARKED_KINDS)
         blocks.extend(numberer.chapter(section, cleaned))
-    blocks = transform(blocks, _crossrefs(numberer))
+    blocks = rewrite(blocks, _crossrefs(numberer), frozenset(("Cite",)))
     meta = outline.document
     return Document(
         meta=meta,

@@ -142,21 +142,36 @@ def chapter_facts(blocks: list[Node]) -> Facts:
     )
 
 
-def transform(value: Any, fn: Callable[[Node], Node | list[Node] | None]) -> Any:
-    """Return value with fn applied bottom-up to each element (None keeps it, a list splices)."""
-    if isinstance(value, list):
-        out: list[Any] = []
-        for item in value:
-            new = transform(item, fn)
-            if isinstance(item, dict) and "t" in item and isinstance(new, list):
-                out.extend(new)
-            else:
-                out.append(new)
-        return out
-    if isinstance(value, dict):
-        copy = {k: transform(v, fn) for k, v in value.items()}
-        if "t" in copy:
-            result = fn(copy)
-            return copy if result is None else result
-        return copy
+LEAVES = frozenset(("Str", "Space", "SoftBreak", "LineBreak", "Code", "Math", "RawInline",
+                    "RawBlock", "CodeBlock", "HorizontalRule"))
+
+
+def rewrite(value: Any, fn: Callable[[Node], Node | list[Node] | None], kinds: frozenset[str]) -> Any:
+    """Return value with fn applied bottom-up to elements of the given kinds, in place.
+
+    fn returns None to keep an element, an element to replace it, or a list to splice in its
+    place. The tree is changed in place (it must be one the caller owns, e.g. fresh JSON).
+    """
+    if type(value) is list:
+        i = 0
+        while i < len(value):
+            item = value[i]
+            if type(item) is dict and item.get("t") not in LEAVES:
+                new = rewrite(item, fn, kinds)
+                if type(new) is list and "t" in item:
+                    value[i : i + 1] = new
+                    i += len(new)
+                    continue
+                value[i] = new
+            elif type(item) is list:
+                rewrite(item, fn, kinds)
+            i += 1
+        return value
+    if type(value) is dict:
+        content = value.get("c")
+        if type(content) is list:
+            rewrite(content, fn, kinds)
+        if value.get("t") in kinds:
+            result = fn(value)
+            return value if result is None else result
     return value
