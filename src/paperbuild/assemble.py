@@ -25,6 +25,7 @@ class TocEntry:
     number: str
     title: str
     anchor: str
+    chapter: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,7 +100,7 @@ class _Numberer:
         self.used.add(candidate)
         return candidate
 
-    def chapter(self, section: Section, blocks: list[Node]) -> list[Node]:
+    def chapter(self, section: Section, blocks: list[Node], path: str | None) -> list[Node]:
         counters = [0, 0, 0, 0, 0, 0]
         out: list[Node] = []
         first = next((i for i, b in enumerate(blocks) if b["t"] == "Header"), None)
@@ -123,7 +124,9 @@ class _Numberer:
             if ident:
                 self.anchors.setdefault(ident, (number, anchor))
             title = stringify(inlines)
-            self.toc.append(TocEntry(level=depth, number=number, title=title, anchor=anchor))
+            self.toc.append(
+                TocEntry(level=depth, number=number, title=title, anchor=anchor, chapter=path)
+            )
             numbered = [{"t": "Str", "c": number}, {"t": "Space"}, *inlines]
             out.append({"t": "Header", "c": [depth, [anchor, classes, kvs], numbered]})
         return out
@@ -181,7 +184,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
                 }
             ]
         cleaned = rewrite(_copy(chapter_blocks), _strip_markers, MARKED_KINDS)
-        blocks.extend(numberer.chapter(section, cleaned))
+        blocks.extend(numberer.chapter(section, cleaned, path))
     blocks = rewrite(blocks, _crossrefs(numberer), frozenset(("Cite",)))
     meta = outline.document
     return Document(

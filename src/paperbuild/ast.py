@@ -142,11 +142,25 @@ def chapter_facts(blocks: list[Node]) -> Facts:
     )
 
 
-LEAVES = frozenset(("Str", "Space", "SoftBreak", "LineBreak", "Code", "Math", "RawInline",
-                    "RawBlock", "CodeBlock", "HorizontalRule"))
+LEAVES = frozenset(
+    (
+        "Str",
+        "Space",
+        "SoftBreak",
+        "LineBreak",
+        "Code",
+        "Math",
+        "RawInline",
+        "RawBlock",
+        "CodeBlock",
+        "HorizontalRule",
+    )
+)
 
 
-def rewrite(value: Any, fn: Callable[[Node], Node | list[Node] | None], kinds: frozenset[str]) -> Any:
+def rewrite(
+    value: Any, fn: Callable[[Node], Node | list[Node] | None], kinds: frozenset[str]
+) -> Any:
     """Return value with fn applied bottom-up to elements of the given kinds, in place.
 
     fn returns None to keep an element, an element to replace it, or a list to splice in its

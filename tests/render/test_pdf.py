@@ -93,3 +93,36 @@ def test_watermark_and_line_numbers(reviewed_build, bundled_build):
     assert {str(n) for n in range(1, 30)} <= tokens
     plain = set(pdf_pages(bundled_build["pdf"])[2].split())
     assert not {str(n) for n in range(1, 30)} <= plain
+
+
+def test_typst_failure_names_the_chapter_and_line(mini):
+    from click.testing import CliRunner
+
+    from paperbuild.cli import cli
+
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '[Pears.]{points="2.1"}\n\n```{=typst}\n#let x = (\n```\n'
+        }
+    )
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf"])
+    assert result.exit_code == 2
+    assert "Typst could not compile the draft: unclosed delimiter" in result.output
+    assert "paper/02-second.md:10: #let x = (" in result.output
+    assert "Traceback" not in result.output
+    assert not list((root / "build").glob("*.pdf"))
+
+
+def test_missing_pdf_engine_says_how_to_install_it(mini, monkeypatch):
+    from click.testing import CliRunner
+
+    from paperbuild.cli import cli
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = CliRunner().invoke(
+        cli, ["-C", str(mini()), "build", "--to", "pdf", "--pdf-engine", "libreoffice"]
+    )
+    assert result.exit_code == 2
+    assert "LibreOffice, which was not found" in result.output
+    assert "apt-get install libreoffice-writer" in result.output

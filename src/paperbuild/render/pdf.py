@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -96,18 +97,41 @@ def render_typst(document: Document, project: Project, options: RenderOptions) -
         )
     except Exception as exc:  # typst raises its own TypstError with the compiler's message
         raise BuildError(
-            f"Typst could not compile the draft: {_first_line(exc)}", hint=_typst_hint(source, exc)
+            f"Typst could not compile the draft: {_first_line(exc)}",
+            hint=_trace_to_chapter(source, exc, document, project),
         ) from exc
     return pdf
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
+    text = str(getattr(exc, "message", "") or exc).strip()
     return text.split("\n")[0] if text else type(exc).__name__
 
 
-def _typst_hint(source: str, exc: Exception) -> str:
-    return "re-run with --debug, or check the chapter text near the place the message quotes"
+def _trace_to_chapter(source: str, exc: Exception, document: Document, project: Project) -> str:
+    """Return where in the chapters the failing Typst line comes from, as far as it can be told."""
+    diagnostic = str(getattr(exc, "diagnostic", "") or "")
+    match = re.search(r":(\d+):(\d+)", diagnostic)
+    if match is None:
+        return "re-run with --debug; raw Typst in a chapter is the usual cause"
+    lines = source.split("\n")
+    number = int(match.group(1))
+    offending = lines[number - 1].strip() if number <= len(lines) else ""
+    chapters = {e.anchor: e.chapter for e in document.toc if e.chapter}
+    path = None
+    for line in reversed(lines[:number]):  # pandoc writes a heading's label on its own line
+        label = re.fullmatch(r"\s*<([^<>\s]+)>\s*", line)
+        if label and label.group(1) in chapters:
+            path = chapters[label.group(1)]
+            break
+    if path is None:
+        return f"the failing Typst line is: {offending}"
+    chapter = project.chapter(path)
+    if chapter and offending:
+        for i, text in enumerate(chapter.text.split("\n"), start=1):
+            if offending in text:
+                return f"{path}:{i}: {text.strip()}"
+    return f"in {path}, near: {offending}"
 
 
 def render_libreoffice(document: Document, project: Project, options: RenderOptions) -> bytes:
