@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -195,3 +196,62 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         version=version or meta.version,
         cited=tuple(dict.fromkeys(k for f in parsed.facts.values() for k in f.citations)),
     )
+
+
+def document_to_json(document: Document) -> dict[str, Any]:
+    """Return the document as JSON data (for snapshots)."""
+    return {
+        "meta": dataclasses.asdict(document.meta),
+        "blocks": document.blocks,
+        "toc": [dataclasses.asdict(e) for e in document.toc],
+        "date": document.date.isoformat(),
+        "version": document.version,
+        "cited": list(document.cited),
+    }
+
+
+def document_from_json(data: dict[str, Any]) -> Document:
+    """Return the document stored by document_to_json."""
+    meta = dict(data["meta"])
+    meta["questions"] = tuple(meta.get("questions") or ())
+    meta["period"] = tuple(meta["period"]) if meta.get("period") else None
+    return Document(
+        meta=DocumentMeta(**meta),
+        blocks=data["blocks"],
+        toc=tuple(TocEntry(**e) for e in data["toc"]),
+        date=dt.date.fromisoformat(data["date"]),
+        version=data["version"],
+        cited=tuple(data.get("cited") or ()),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Part:
+    """One section's share of the document's blocks."""
+
+    id: str
+    title: str
+    blocks: list[Node]
+
+
+BIBLIOGRAPHY_IDS = ("bibliography", "refs")
+
+
+def parts(document: Document) -> list[Part]:
+    """Return the document's blocks split by section (the bibliography as part 'references')."""
+    starts = {e.anchor: e for e in document.toc if e.level == 1 and e.number}
+    found: list[Part] = []
+    for block in document.blocks:
+        ident = (
+            block["c"][1][0]
+            if block["t"] == "Header"
+            else (block["c"][0][0] if block["t"] == "Div" else "")
+        )
+        if ident in starts:
+            found.append(Part(id=starts[ident].number, title=starts[ident].title, blocks=[]))
+        elif ident in BIBLIOGRAPHY_IDS and not (found and found[-1].id == "references"):
+            found.append(Part(id="references", title="References", blocks=[]))
+        elif not found:
+            found.append(Part(id="front", title="", blocks=[]))
+        found[-1].blocks.append(block)
+    return found

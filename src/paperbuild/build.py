@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperbuild.assemble import Document, assemble
 from paperbuild.checks import CheckResult, run_checks
+from paperbuild.cite import resolve_citations
 from paperbuild.diagnostics import failed
 from paperbuild.errors import BuildError, ChecksFailed
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project, load_project
 from paperbuild.render.common import RenderOptions
+from paperbuild.versions import (
+    ReleasedVersion,
+    check_version_name,
+    git_version,
+    versions_dir,
+    write_snapshot,
+)
 
 FORMATS = ("docx", "pdf")
 
@@ -34,6 +43,7 @@ class BuildResult:
 
     outputs: tuple[Path, ...]
     check: CheckResult
+    snapshot: Path | None = None
 
 
 def output_path(project: Project, document: Document, fmt: str) -> Path:
@@ -63,7 +73,9 @@ def build_project(
     result = run_checks(project, with_blocks=True)
     if failed(result.diagnostics) and not options.force:
         raise ChecksFailed("the check found errors; no draft was written", result.diagnostics)
-    document = assemble(result.parsed, version=options.version)
+    version = draft_version(project, options.version)
+    ensure_not_released(project, version)
+    document = resolve_citations(assemble(result.parsed, version=version), project)
     outputs = []
     for fmt in options.formats:
         data = _renderer(fmt, options)(document, project, options.render)
@@ -78,7 +90,30 @@ def build_project(
         outputs.append(path)
         if progress:
             progress(str(path))
-    return BuildResult(outputs=tuple(outputs), check=result)
+    snapshot = write_snapshot(project, document, result)
+    return BuildResult(outputs=tuple(outputs), check=result, snapshot=snapshot)
+
+
+def draft_version(project: Project, override: str | None) -> str:
+    """Return the draft's version: --version, else outline.yaml's; `git` means git describe."""
+    version = override or project.outline.document.version
+    if version == "git":
+        version = git_version(project.root)
+    return check_version_name(version)
+
+
+def ensure_not_released(project: Project, version: str) -> None:
+    """Raise ReleasedVersion when this version's snapshot is released (before any writing)."""
+    manifest = versions_dir(project) / version / "manifest.json"
+    try:
+        released = json.loads(manifest.read_text(encoding="utf-8")).get("released")
+    except (OSError, ValueError):
+        return
+    if released:
+        raise ReleasedVersion(
+            f"version {version} is released; its drafts are never overwritten",
+            hint="set document.version in outline.yaml to the next version, or pass --version",
+        )
 
 
 def build(start: Path, options: BuildOptions) -> BuildResult:

@@ -239,6 +239,137 @@ def status(g: Globals, fmt: str) -> None:
         click.echo(status_table(result, width=_width()))
 
 
+@cli.command()
+@click.argument("version", required=False)
+@click.pass_obj
+def release(g: Globals, version: str | None) -> None:
+    """Freeze a built draft (default: the outline's version) so it is never overwritten."""
+    from paperbuild.project import load_project
+    from paperbuild.versions import release as freeze
+
+    project = load_project(g.start)
+    snap = freeze(project, version or project.outline.document.version)
+    click.echo(f"released {snap.version} ({snap.path.relative_to(project.root)})")
+
+
+@cli.command()
+@click.option("--verify", is_flag=True, help="Re-hash released drafts; exit 1 if one changed.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_obj
+def versions(g: Globals, verify: bool, fmt: str) -> None:
+    """List recorded drafts with date, words, coverage and whether they are released."""
+    from paperbuild.project import load_project
+    from paperbuild.versions import list_snapshots
+    from paperbuild.versions import verify as check_released
+
+    project = load_project(g.start)
+    snaps = list_snapshots(project)
+    if fmt == "json":
+        rows = [
+            {
+                "version": s.version,
+                "created": s.created,
+                "words": s.words,
+                "points_covered": s.points_covered,
+                "points_total": s.points_total,
+                "released": s.released,
+            }
+            for s in snaps
+        ]
+        click.echo(json.dumps({"versions": rows}, indent=2))
+    elif not snaps:
+        click.echo("no drafts recorded yet; `paperbuild build` records one")
+    else:
+        click.echo(f"{'version':<14} {'created':<21} {'words':>7}  {'points':>7}  released")
+        for s in snaps:
+            click.echo(
+                f"{s.version:<14} {s.created:<21} {s.words:>7}  "
+                f"{f'{s.points_covered}/{s.points_total}':>7}  "
+                f"{'yes' if s.released else ''}"
+            )
+    if verify:
+        problems = check_released(project)
+        for version, problem in problems:
+            click.echo(f"paperbuild: released draft {version}: {problem}", err=True)
+        if problems:
+            raise click.exceptions.Exit(EXIT_PROBLEMS)
+        if fmt != "json":
+            click.echo("all released drafts verified")
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new", required=False, default=".")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: build/diff/).",
+)
+@click.option(
+    "--to",
+    "to",
+    default="docx,pdf,md",
+    show_default=True,
+    help="Comma-separated outputs: docx, pdf, md.",
+)
+@click.option(
+    "--author", default="paperbuild", show_default=True, help="Author of the tracked changes."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Print the paths (text) or the summary (json).",
+)
+@click.pass_obj
+def diff(g: Globals, old: str, new: str, out: Path | None, to: str, author: str, fmt: str) -> None:
+    """Compare two drafts: a redline with Word tracked changes, a PDF and a change summary.
+
+    OLD and NEW are each a recorded version (see `paperbuild versions`), a git ref (git:v1),
+    a project folder, or a single Markdown file. NEW defaults to the current sources (.).
+    """
+    from paperbuild.diff.redline import FORMATS, DiffOptions, write_diff
+    from paperbuild.diff.sides import resolve_side
+    from paperbuild.project import load_project
+
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in to.split(",") if f.strip()))
+    if not formats or any(f not in FORMATS for f in formats):
+        raise click.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--to")
+    project = load_project(g.start)
+    old_side = resolve_side(old, project, g.start)
+    new_side = resolve_side(new, project, g.start)
+    options = DiffOptions(out_dir=out or project.build_dir / "diff", formats=formats, author=author)
+    summary, written = write_diff(project, old_side, new_side, options)
+    if fmt == "json":
+        click.echo(json.dumps(summary.as_json(), indent=2, ensure_ascii=False))
+        return
+    if not g.quiet:
+        t = summary.total
+        click.echo(
+            f"{old_side.label} → {new_side.label}: "
+            + (
+                f"+{t.words_added} −{t.words_removed} words, {t.paragraphs_changed} paragraphs "
+                f"changed"
+                if summary.changed
+                else "no changes"
+            )
+        )
+    for path in written:
+        click.echo(str(path))
+
+
 def print_check_failure(diagnostics: list[Diagnostic], color: bool) -> None:
     """Print the diagnostics that stopped a build."""
     _print_diagnostics(diagnostics, "text", err=True, color=color)

@@ -107,6 +107,11 @@ class Outline:
         """Return every point of every section, in order."""
         return tuple(p for s in self.sections for p in s.points)
 
+    @property
+    def sections_by_id(self) -> dict[str, Section]:
+        """Return the sections keyed by id."""
+        return {s.id: s for s in self.sections}
+
     def section(self, section_id: str) -> Section | None:
         """Return the section with this id, if any."""
         return next((s for s in self.sections if s.id == section_id), None)

@@ -8,7 +8,7 @@ from typing import Any
 from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
 from paperbuild.project import Project
-from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, citation_args, document_json
+from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, document_json
 from paperbuild.render.ooxml import (
     PAGE_BREAK,
     build_datetime,
@@ -20,6 +20,7 @@ from paperbuild.render.ooxml import (
     run_with_text,
 )
 from paperbuild.render.reference import reference_docx
+from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
 
 TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
 Node = dict[str, Any]
@@ -58,10 +59,10 @@ def front_matter_blocks(document: Document) -> list[Node]:
     return blocks
 
 
-def pandoc_docx(document: Document, project: Project) -> bytes:
-    """Return pandoc's DOCX of the document, with the house reference document and citeproc."""
+def pandoc_docx(document: Document, project: Project, front: list[Node] | None = None) -> bytes:
+    """Return pandoc's DOCX of the document (title and contents pages first), in house style."""
     ref = reference_docx(project.build_dir / ".cache")
-    blocks = front_matter_blocks(document) + document.blocks
+    blocks = (front_matter_blocks(document) if front is None else front) + document.blocks
     args = [
         "-f",
         "json",
@@ -71,16 +72,24 @@ def pandoc_docx(document: Document, project: Project) -> bytes:
         "-",
         "--reference-doc",
         str(ref),
-        *citation_args(project),
     ]
     return pandoc.run(args, document_json(document, blocks), cwd=project.root)
 
 
-def render_docx(document: Document, project: Project, options: RenderOptions) -> bytes:
-    """Return the finished DOCX draft's bytes."""
+def render_docx(
+    document: Document,
+    project: Project,
+    options: RenderOptions,
+    *,
+    front: list[Node] | None = None,
+    tracked: bool = False,
+) -> bytes:
+    """Return the finished DOCX draft's bytes (a redline's when `tracked`)."""
     import docx
 
-    doc = docx.Document(io.BytesIO(pandoc_docx(document, project)))
+    doc = docx.Document(io.BytesIO(pandoc_docx(document, project, front)))
+    if tracked:
+        track_paragraph_marks(doc)
     toc = document.toc
     if document.cited:
         toc += (TocEntry(level=1, number="", title=REFERENCES_TITLE, anchor="bibliography"),)
@@ -100,7 +109,10 @@ def render_docx(document: Document, project: Project, options: RenderOptions) ->
     custom = custom_properties(
         {"paperbuild-version": document.version, "paperbuild-status": document.meta.status}
     )
-    return normalise_zip(out.getvalue(), build_datetime(), {"docProps/custom.xml": custom})
+    replace = {"docProps/custom.xml": custom}
+    if tracked:
+        replace.update(renumber_changes(out.getvalue()))
+    return normalise_zip(out.getvalue(), build_datetime(), replace)
 
 
 def _contents(doc: Any, toc: tuple[TocEntry, ...]) -> None:

@@ -14,7 +14,7 @@ from paperbuild import pandoc
 from paperbuild.assemble import Document
 from paperbuild.errors import BuildError
 from paperbuild.project import Project
-from paperbuild.render.common import TEMPLATES, RenderOptions, citation_args, document_json
+from paperbuild.render.common import TEMPLATES, RenderOptions, document_json
 from paperbuild.render.ooxml import build_datetime
 
 TEMPLATE = TEMPLATES / "paper.typ"
@@ -76,7 +76,6 @@ def typst_source(document: Document, project: Project, options: RenderOptions) -
         "--wrap=none",
         "--template",
         str(TEMPLATE),
-        *citation_args(project),
     ]
     return pandoc.run(args, json.dumps(doc).encode("utf-8"), cwd=project.root).decode("utf-8")
 

@@ -1,0 +1,158 @@
+"""`paperbuild diff`: align two drafts section by section and write the redline and summary."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+from paperbuild.assemble import Document, Part, parts
+from paperbuild.ast import rewrite
+from paperbuild.diff.align import DELETE, INSERT, Differ, Stats
+from paperbuild.diff.sides import Side, safe_label
+from paperbuild.diff.summary import SectionChange, Summary, cited_keys, formatted, markdown
+from paperbuild.fsutil import write_atomic
+from paperbuild.project import Project
+from paperbuild.render.common import RenderOptions, csl_path
+
+Node = dict[str, Any]
+FORMATS = ("docx", "pdf", "md")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Redline:
+    """The redline document (new draft with tracked changes) and its summary."""
+
+    document: Document
+    front: list[Node]
+    summary: Summary
+
+
+def change_date(document: Document) -> str:
+    """Return the new draft's date as a tracked-change timestamp."""
+    return f"{document.date.isoformat()}T00:00:00Z"
+
+
+def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
+    """Return the redline of two drafts: sections aligned by outline id, then blocks, then words."""
+    from paperbuild.render.docx import front_matter_blocks
+
+    date = change_date(new.document)
+    front = Differ(author=author, date=date).blocks(
+        front_matter_blocks(old.document), front_matter_blocks(new.document)
+    )
+    old_parts = {p.id: p for p in parts(old.document)}
+    new_parts = {p.id: p for p in parts(new.document)}
+    order = SequenceMatcher(None, list(old_parts), list(new_parts), autojunk=False)
+    blocks: list[Node] = []
+    changes: list[SectionChange] = []
+    total = Stats()
+    for tag, i1, i2, j1, j2 in order.get_opcodes():
+        ids = (
+            list(new_parts)[j1:j2]
+            if tag == "equal"
+            else (list(old_parts)[i1:i2] + list(new_parts)[j1:j2])
+        )
+        for sid in dict.fromkeys(ids):
+            differ = Differ(author=author, date=date)
+            o, n = old_parts.get(sid), new_parts.get(sid)
+            if o and n:
+                blocks += differ.blocks(o.blocks, n.blocks)
+            elif n:
+                blocks += differ.mark(n.blocks, INSERT)
+            elif o:
+                blocks += differ.mark(o.blocks, DELETE)
+            total.add(differ.stats)
+            changes.append(_section_change(sid, o, n, differ.stats, old, new, csl))
+    summary = Summary(old=old.label, new=new.label, sections=tuple(changes), total=total)
+    document = dataclasses.replace(new.document, blocks=blocks)
+    return Redline(document=document, front=front, summary=summary)
+
+
+def _section_change(
+    sid: str, o: Part | None, n: Part | None, stats: Stats, old: Side, new: Side, csl: Path
+) -> SectionChange:
+    before, after = old.coverage.get(sid, frozenset()), new.coverage.get(sid, frozenset())
+    keys_old, keys_new = cited_keys(o), cited_keys(n)
+    entries = {**old.entries, **new.entries}
+    return SectionChange(
+        id=sid if sid not in ("front", "references") else "",
+        title=_title(n, o, sid),
+        stats=stats,
+        points_gained=tuple(sorted(after - before)),
+        points_lost=tuple(sorted(before - after)),
+        citations_added=formatted(keys_new - keys_old, entries, csl),
+        citations_removed=formatted(keys_old - keys_new, entries, csl),
+    )
+
+
+def _title(n: Part | None, o: Part | None, sid: str) -> str:
+    part = n or o
+    return part.title if part is not None else sid
+
+
+def typst_changes(blocks: list[Node]) -> list[Node]:
+    """Return blocks with tracked-change spans as Typst calls (underlined / struck, in colour)."""
+
+    def convert(node: Node) -> Node | list[Node] | None:
+        classes = node["c"][0][1]
+        for kind, fn in ((INSERT, "pbins"), (DELETE, "pbdel")):
+            if kind in classes:
+                return [
+                    {"t": "RawInline", "c": ["typst", f"#{fn}["]},
+                    *node["c"][1],
+                    {"t": "RawInline", "c": ["typst", "]"]},
+                ]
+        return None
+
+    copied: list[Node] = json.loads(json.dumps(blocks))
+    result: list[Node] = rewrite(copied, convert, frozenset(("Span",)))
+    return result
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiffOptions:
+    """Where and what to write."""
+
+    out_dir: Path
+    formats: tuple[str, ...] = FORMATS
+    author: str = "paperbuild"
+    render: RenderOptions = dataclasses.field(default_factory=RenderOptions)
+
+
+def write_diff(
+    project: Project, old: Side, new: Side, options: DiffOptions
+) -> tuple[Summary, list[Path]]:
+    """Write OLD..NEW.docx / .pdf / .md into the output folder; return the summary and paths."""
+    redline = compare(old, new, author=options.author, csl=csl_path(project))
+    stem = f"{safe_label(old.label)}..{safe_label(new.label)}"
+    written: list[Path] = []
+    if "docx" in options.formats:
+        from paperbuild.render.docx import render_docx
+
+        data = render_docx(
+            redline.document, project, options.render, front=redline.front, tracked=True
+        )
+        written.append(_write(options.out_dir / f"{stem}.docx", data))
+    if "pdf" in options.formats:
+        from paperbuild.render.pdf import render_typst
+
+        document = dataclasses.replace(
+            redline.document, blocks=typst_changes(redline.document.blocks)
+        )
+        written.append(
+            _write(options.out_dir / f"{stem}.pdf", render_typst(document, project, options.render))
+        )
+    if "md" in options.formats:
+        written.append(
+            _write(options.out_dir / f"{stem}.md", markdown(redline.summary).encode("utf-8"))
+        )
+    return redline.summary, written
+
+
+def _write(path: Path, data: bytes) -> Path:
+    write_atomic(path, data)
+    return path

@@ -1,0 +1,135 @@
+"""The two drafts a diff compares: a version, a git ref, a project folder or one Markdown file."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paperbuild.assemble import Document, TocEntry, assemble, build_date
+from paperbuild.bibliography import Entry
+from paperbuild.checks import run_checks
+from paperbuild.cite import resolve_citations
+from paperbuild.errors import PaperbuildError
+from paperbuild.outline import DocumentMeta
+from paperbuild.project import Project, load_project
+from paperbuild.versions import load_snapshot, versions_dir
+
+
+@dataclass(frozen=True, kw_only=True)
+class Side:
+    """One draft of a comparison, with what its summary needs."""
+
+    label: str
+    document: Document
+    coverage: dict[str, frozenset[str]] = field(default_factory=dict)  # section -> point ids
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+
+def safe_label(text: str) -> str:
+    """Return text usable in a file name."""
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "draft"
+
+
+def _from_project(project: Project, label: str) -> Side:
+    result = run_checks(project, with_blocks=True)
+    document = resolve_citations(assemble(result.parsed), project)
+    coverage = {
+        s.id: frozenset(p.id for p in s.points if p.id in result.covered_ids)
+        for s in project.outline.sections
+    }
+    entries = {e.key: e for e in project.bibliography.entries}
+    return Side(label=label, document=document, coverage=coverage, entries=entries)
+
+
+def _from_snapshot(project: Project, version: str) -> Side:
+    document, manifest = load_snapshot(versions_dir(project) / version)
+    coverage = {sid: frozenset(ids) for sid, ids in (manifest.get("coverage") or {}).items()}
+    entries = {e.key: e for e in project.bibliography.entries}
+    return Side(label=version, document=document, coverage=coverage, entries=entries)
+
+
+def _from_git(project: Project, ref: str) -> Side:
+    """Return the draft as committed at ref, read with `git archive` (the work tree untouched)."""
+    try:
+        prefix = subprocess.run(
+            ["git", "rev-parse", "--show-prefix"],
+            cwd=project.root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        data = subprocess.run(
+            ["git", "archive", "--format=tar", ref, "--", prefix or "."],
+            cwd=project.root,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        message = detail.decode("utf-8", "replace").strip() if isinstance(detail, bytes) else ""
+        raise PaperbuildError(
+            f"cannot read git ref '{ref}': {message or exc}",
+            hint="name a commit, tag or branch of this repository",
+        ) from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(tmp, filter="data")
+        root = Path(tmp) / prefix
+        if not (root / "outline.yaml").is_file():
+            raise PaperbuildError(f"git ref '{ref}' has no outline.yaml at {prefix or 'the top'}")
+        return _from_project(load_project(root), f"git-{ref}")
+
+
+def _from_markdown(path: Path, project: Project | None) -> Side:
+    from paperbuild import pandoc
+    from paperbuild.chapters import decode, split_front_matter
+
+    text, problem = decode(path.read_bytes(), str(path))
+    if text is None:
+        raise PaperbuildError(f"cannot read {path}: {problem.message if problem else ''}")
+    _, body, _ = split_front_matter(text, str(path))
+    blocks = pandoc.parse_chapters([(path.name, body)])[0]
+    meta = (
+        project.outline.document
+        if project
+        else DocumentMeta(title=path.stem, author="", status="", version=path.stem)
+    )
+    document = Document(
+        meta=meta,
+        blocks=blocks,
+        date=build_date(meta),
+        version=path.stem,
+        toc=(TocEntry(level=1, number="1", title=path.stem, anchor=""),),
+    )
+    return Side(label=path.stem, document=document)
+
+
+def resolve_side(spec: str, project: Project | None, start: Path) -> Side:
+    """Return the draft named by spec: git:REF, a folder, a .md file, or a version name."""
+    if spec.startswith("git:"):
+        if project is None:
+            raise PaperbuildError("git: drafts need a paper project", hint="run inside one")
+        return _from_git(project, spec[4:])
+    path = (start / spec).resolve()
+    if path.is_dir():
+        if not (path / "outline.yaml").is_file():
+            raise PaperbuildError(f"{spec} is a folder without outline.yaml")
+        return _from_project(load_project(path), safe_label(path.name))
+    if path.is_file() and path.suffix.lower() in (".md", ".markdown"):
+        return _from_markdown(path, project)
+    if project is not None and (versions_dir(project) / spec / "manifest.json").is_file():
+        return _from_snapshot(project, spec)
+    known = []
+    if project is not None and versions_dir(project).is_dir():
+        known = sorted(p.name for p in versions_dir(project).iterdir() if p.is_dir())
+    raise PaperbuildError(
+        f"'{spec}' is not a recorded version, a git ref (git:REF), a folder or a Markdown file",
+        hint=f"recorded versions: {', '.join(known)}"
+        if known
+        else "build a draft first (`paperbuild build`) to record its version",
+    )

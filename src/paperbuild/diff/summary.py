@@ -1,0 +1,134 @@
+"""The change summary: per section, words and paragraphs changed, notes, citations, coverage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from paperbuild.assemble import Part
+from paperbuild.bibliography import Entry
+from paperbuild.diff.align import Stats
+from paperbuild.references import format_references
+
+
+@dataclass(frozen=True, kw_only=True)
+class SectionChange:
+    """What changed in one section."""
+
+    id: str
+    title: str
+    stats: Stats
+    points_gained: tuple[str, ...] = ()
+    points_lost: tuple[str, ...] = ()
+    citations_added: tuple[tuple[str, str], ...] = ()
+    citations_removed: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Return True when anything changed in the section."""
+        return bool(
+            self.stats.changed
+            or self.points_gained
+            or self.points_lost
+            or self.citations_added
+            or self.citations_removed
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    """What changed between two drafts."""
+
+    old: str
+    new: str
+    sections: tuple[SectionChange, ...]
+    total: Stats = field(default_factory=Stats)
+
+    @property
+    def changed(self) -> bool:
+        """Return True when the drafts differ."""
+        return any(s.changed for s in self.sections)
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the summary as JSON-ready data."""
+
+        def section(s: SectionChange) -> dict[str, Any]:
+            return {
+                "id": s.id,
+                "title": s.title,
+                **asdict(s.stats),
+                "points_gained": list(s.points_gained),
+                "points_lost": list(s.points_lost),
+                "citations_added": [{"key": k, "reference": t} for k, t in s.citations_added],
+                "citations_removed": [{"key": k, "reference": t} for k, t in s.citations_removed],
+            }
+
+        return {
+            "old": self.old,
+            "new": self.new,
+            "changed": self.changed,
+            "sections": [section(s) for s in self.sections if s.changed],
+            "total": asdict(self.total),
+        }
+
+
+def cited_keys(part: Part | None) -> set[str]:
+    """Return the bibliography keys cited in a part (from the rendered citation spans)."""
+    keys: set[str] = set()
+    stack: list[Any] = [part.blocks if part else []]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            if v.get("t") == "Span" and "citation" in v["c"][0][1]:
+                keys.update(dict(v["c"][0][2]).get("data-cites", "").split())
+            if "c" in v:
+                stack.append(v["c"])
+    return keys
+
+
+def formatted(keys: set[str], entries: dict[str, Entry], csl: Path) -> tuple[tuple[str, str], ...]:
+    """Return (key, reference formatted by citeproc-py) for the keys, unknown keys as is."""
+    known = [entries[k] for k in sorted(keys) if k in entries]
+    done = dict(format_references(known, csl)) if known else {}
+    return tuple((k, done.get(k, k)) for k in sorted(keys))
+
+
+def markdown(summary: Summary) -> str:
+    """Return the summary as Markdown: a table per section, then details, then the total."""
+    lines = [f"# Changes from {summary.old} to {summary.new}", ""]
+    if not summary.changed:
+        return "\n".join([*lines, "No changes.", ""])
+    lines += [
+        "| Section | Words added | Words removed | Paragraphs changed | Notes added | "
+        "Notes removed | Citations added | Citations removed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in summary.sections:
+        if s.changed:
+            st = s.stats
+            lines.append(
+                f"| {s.id} {s.title} | {st.words_added} | {st.words_removed} | "
+                f"{st.paragraphs_changed} | {st.notes_added} | {st.notes_removed} | "
+                f"{len(s.citations_added)} | {len(s.citations_removed)} |"
+            )
+    t = summary.total
+    lines.append(
+        f"| **Total** | **{t.words_added}** | **{t.words_removed}** | "
+        f"**{t.paragraphs_changed}** | **{t.notes_added}** | **{t.notes_removed}** | "
+        f"**{sum(len(s.citations_added) for s in summary.sections)}** | "
+        f"**{sum(len(s.citations_removed) for s in summary.sections)}** |"
+    )
+    for s in summary.sections:
+        details = []
+        if s.points_gained:
+            details.append(f"- Points now covered: {', '.join(s.points_gained)}")
+        if s.points_lost:
+            details.append(f"- Points no longer covered: {', '.join(s.points_lost)}")
+        details += [f"- Citation added: {text}" for _, text in s.citations_added]
+        details += [f"- Citation removed: {text}" for _, text in s.citations_removed]
+        if details:
+            lines += ["", f"## {s.id} {s.title}", "", *details]
+    return "\n".join(lines) + "\n"

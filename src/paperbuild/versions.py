@@ -1,0 +1,227 @@
+"""Draft snapshots under build/versions/<version>/, releases that freeze them, verification."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from paperbuild import __version__
+from paperbuild.assemble import Document, document_from_json, document_to_json
+from paperbuild.checks import CheckResult
+from paperbuild.errors import PaperbuildError
+from paperbuild.fsutil import write_atomic
+from paperbuild.project import Project
+from paperbuild.render.common import csl_path
+
+VERSIONS = "versions"
+SAFE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+class ReleasedVersion(PaperbuildError):
+    """A build or release would overwrite a released snapshot."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Snapshot:
+    """One recorded draft, as listed by `paperbuild versions`."""
+
+    version: str
+    created: str
+    words: int
+    points_covered: int
+    points_total: int
+    released: bool
+    path: Path
+
+
+def check_version_name(version: str) -> str:
+    """Return the version if it can name a folder and a file, else raise PaperbuildError."""
+    if not SAFE_VERSION.match(version) or ".." in version:
+        raise PaperbuildError(
+            f"version '{version}' cannot name a draft",
+            hint="use letters, digits, '.', '-', '_' or '+', e.g. 0.2 or 2026-11-draft",
+        )
+    return version
+
+
+def git_version(root: Path) -> str:
+    """Return `git describe --tags --always --dirty` for the project, or raise."""
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--tags", "--always", "--dirty"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise PaperbuildError(f"cannot run git describe: {exc}") from exc
+    if out.returncode != 0 or not out.stdout.strip():
+        raise PaperbuildError(
+            "version 'git' needs a git repository with at least one commit",
+            hint="commit the paper, or give the version explicitly",
+        )
+    return out.stdout.strip()
+
+
+def versions_dir(project: Project) -> Path:
+    """Return build/versions/."""
+    return project.build_dir / VERSIONS
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def input_hashes(project: Project) -> dict[str, str]:
+    """Return the hash of every input the draft was made from."""
+    hashes: dict[str, str] = {}
+    for rel in ["outline.yaml", *(c.path for c in project.chapters)]:
+        hashes[rel] = sha256_file(project.root / rel)
+    if project.bibliography.exists:
+        hashes[project.bibliography.path] = sha256_file(project.root / project.bibliography.path)
+    csl = csl_path(project)
+    hashes[f"csl:{csl.name}"] = sha256_file(csl)
+    return hashes
+
+
+def _manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+def write_snapshot(project: Project, document: Document, check: CheckResult) -> Path:
+    """Record the draft under build/versions/<version>/ (refusing to touch a released one)."""
+    folder = versions_dir(project) / check_version_name(document.version)
+    old = _manifest(folder)
+    if old and old.get("released"):
+        raise ReleasedVersion(
+            f"version {document.version} was released on {old.get('released_at', '?')}; "
+            "a released draft is never overwritten",
+            hint="set document.version in outline.yaml to the next version, or pass --version",
+        )
+    data = json.dumps(document_to_json(document), ensure_ascii=False).encode("utf-8")
+    by_section = {
+        sid: sorted(
+            p.id for p in project.outline.sections_by_id[sid].points if p.id in check.covered_ids
+        )
+        for sid in project.outline.sections_by_id
+    }
+    manifest = {
+        "version": document.version,
+        "created": _now(),
+        "date": document.date.isoformat(),
+        "paperbuild": __version__,
+        "inputs": input_hashes(project),
+        "words": sum(f.words for f in check.parsed.facts.values()),
+        "points_covered": check.points_covered,
+        "points_total": check.points_total,
+        "coverage": by_section,
+        "document_sha256": hashlib.sha256(data).hexdigest(),
+        "released": False,
+    }
+    write_atomic(folder / "document.json", data)
+    write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+    return folder
+
+
+def _now() -> str:
+    from paperbuild.render.ooxml import build_datetime
+
+    return build_datetime().isoformat(timespec="seconds") + "Z"
+
+
+def load_snapshot(folder: Path) -> tuple[Document, dict[str, Any]]:
+    """Return the document and manifest recorded in a snapshot folder."""
+    manifest = _manifest(folder)
+    try:
+        data = json.loads((folder / "document.json").read_text(encoding="utf-8"))
+        document = document_from_json(data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PaperbuildError(
+            f"the snapshot in {folder} cannot be read: {exc}",
+            hint="rebuild that version, or delete the folder",
+        ) from exc
+    if manifest is None:
+        raise PaperbuildError(f"the snapshot in {folder} has no readable manifest.json")
+    return document, manifest
+
+
+def release(project: Project, version: str) -> Snapshot:
+    """Freeze the recorded snapshot of a version; it is never overwritten afterwards."""
+    folder = versions_dir(project) / check_version_name(version)
+    manifest = _manifest(folder)
+    if manifest is None:
+        raise PaperbuildError(
+            f"there is no draft {version} to release",
+            hint=f"run `paperbuild build --version {version}` first",
+        )
+    if manifest.get("released"):
+        raise ReleasedVersion(
+            f"version {version} is already released (on {manifest.get('released_at', '?')})"
+        )
+    current = input_hashes(project)
+    if manifest.get("inputs") != current:
+        changed = sorted(
+            k
+            for k in set(current) | set(manifest.get("inputs", {}))
+            if current.get(k) != manifest.get("inputs", {}).get(k)
+        )
+        raise PaperbuildError(
+            f"the sources changed since draft {version} was built ({', '.join(changed)})",
+            hint=f"run `paperbuild build --version {version}` again, then release it",
+        )
+    manifest["released"] = True
+    manifest["released_at"] = _now()
+    write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+    return _snapshot(folder, manifest)
+
+
+def _snapshot(folder: Path, manifest: dict[str, Any]) -> Snapshot:
+    return Snapshot(
+        version=str(manifest.get("version", folder.name)),
+        created=str(manifest.get("created")),
+        words=int(manifest.get("words", 0)),
+        points_covered=int(manifest.get("points_covered", 0)),
+        points_total=int(manifest.get("points_total", 0)),
+        released=bool(manifest.get("released")),
+        path=folder,
+    )
+
+
+def list_snapshots(project: Project) -> list[Snapshot]:
+    """Return every recorded snapshot, oldest first."""
+    root = versions_dir(project)
+    found = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        manifest = _manifest(folder)
+        if folder.is_dir() and manifest is not None:
+            found.append(_snapshot(folder, manifest))
+    return sorted(found, key=lambda s: s.created)
+
+
+def verify(project: Project) -> list[tuple[str, str]]:
+    """Return (version, problem) for each released snapshot whose document changed."""
+    problems = []
+    for snap in list_snapshots(project):
+        if not snap.released:
+            continue
+        manifest = _manifest(snap.path) or {}
+        try:
+            actual = sha256_file(snap.path / "document.json")
+        except OSError as exc:
+            problems.append((snap.version, f"document.json cannot be read: {exc.strerror}"))
+            continue
+        if actual != manifest.get("document_sha256"):
+            problems.append((snap.version, "document.json changed since it was released"))
+    return problems
