@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from generate import generate  # noqa: E402
+from generate import edit, generate  # noqa: E402
 
 PAPERBUILD = [sys.executable, "-m", "paperbuild"]
 RSS_WRAPPER = (
@@ -177,12 +177,7 @@ def measure(size: str, repeat: int, work: Path) -> Bench:
         1.3,
         "bare pandoc → Typst + typst.compile",
     )
-    if shutil.which("pandiff"):
-        b.skip("diff medium v1..v2 vs pandiff", "paperbuild diff is not built yet")
-    else:
-        b.skip(
-            "diff medium v1..v2 vs pandiff", "paperbuild diff is not built yet; pandiff not on PATH"
-        )
+    diff_rows(b, repeat)
     for args, name in ((["check"], "check"), (["build", "--to", "docx", "--force"], "DOCX build")):
         b.clear_cache()
         mib = max_rss_mb([*PAPERBUILD, "-C", str(b.root), *args], b.root)
@@ -194,23 +189,72 @@ def measure(size: str, repeat: int, work: Path) -> Bench:
     return b
 
 
+def two_drafts(root: Path, share: float = 0.1) -> Path:
+    """Record draft v1 of the project, edit a share of its paragraphs, record v2; return root."""
+    sh(*PAPERBUILD, "-C", str(root), "-q", "build", "--to", "docx", "--force", "--version", "v1")
+    edited = edit(root, root.parent / f"{root.name}-v2", share)
+    shutil.copytree(root / "build" / "versions", edited / "build" / "versions")
+    sh(*PAPERBUILD, "-C", str(edited), "-q", "build", "--to", "docx", "--force", "--version", "v2")
+    return edited
+
+
+def diff_cmd(edited: Path) -> Callable[[], None]:
+    """Return a call of `paperbuild diff v1 v2` writing the DOCX redline and the summary."""
+    out = edited / "build" / "bench-diff"
+    return lambda: sh(
+        *PAPERBUILD, "-C", str(edited), "-q", "diff", "v1", "v2", "--to", "docx,md", "-o", str(out)
+    )
+
+
+def diff_rows(b: Bench, repeat: int) -> None:
+    """Add the diff row: paperbuild diff v1 v2 against pandiff on the same two texts."""
+    edited = two_drafts(b.root)
+    ours = timed(diff_cmd(edited), repeat)
+    pandiff = shutil.which("pandiff")
+    if pandiff is None:
+        b.skip(
+            "diff v1..v2 (DOCX redline + summary)",
+            "pandiff not on PATH (npm install pandiff); paperbuild alone: " + _fmt(ours),
+        )
+        return
+    v1, v2 = b.root / "v1.md", b.root / "v2.md"
+    for path, project in ((v1, b.root), (v2, edited)):
+        chapters = sorted((project / "paper").glob("*.md"))
+        path.write_text("\n\n".join(p.read_text() for p in chapters))
+    env = {**os.environ, "PATH": f"{Path(b.pandoc).parent}{os.pathsep}{os.environ['PATH']}"}
+    out = str(b.root / "pandiff.docx")
+    base = timed(
+        lambda: subprocess.run(
+            [pandiff, str(v1), str(v2), "-o", out], env=env, check=True, capture_output=True
+        ),
+        repeat,
+    )
+    b.row("diff v1..v2 (DOCX redline + summary)", ours, base, 0.2, "pandiff → DOCX")
+
+
 def growth(repeat: int, work: Path) -> list[dict[str, object]]:
-    """Return cold-check times at 1x and 4x the medium text, to show linear growth."""
-    rows = []
-    base = None
+    """Return cold-check and diff times at 1x and 4x the medium text, to show linear growth."""
+    rows: list[dict[str, object]] = []
+    base: dict[str, float] = {}
     for scale in (1, 4):
         root = generate(work / f"growth{scale}", "medium", scale=scale)
         b = Bench(root, repeat)
-        t = timed(b.pb("check"), repeat, b.clear_cache)
-        base = base or t
-        ratio = t[0] / base[0]
-        rows.append(
-            {"measurement": f"cold check at {scale}x text", "paperbuild_s": t, "ratio_to_1x": ratio}
-        )
-        print(
-            f"| cold check at {scale}x text | {_fmt(t)} | 1x | | {ratio:.2f} | "
-            f"≤ {4.4 if scale == 4 else 1} |"
-        )
+        edited = two_drafts(root)
+        for name, fn, before in (
+            ("cold check", b.pb("check"), b.clear_cache),
+            ("diff v1..v2", diff_cmd(edited), None),
+        ):
+            t = timed(fn, repeat, before)
+            base.setdefault(name, t[0])
+            ratio = t[0] / base[name]
+            rows.append(
+                {"measurement": f"{name} at {scale}x text", "paperbuild_s": t, "ratio_to_1x": ratio}
+            )
+            target = "≤ 4.4" if scale == 4 else ""
+            print(
+                f"| {name} at {scale}x text | {_fmt(t)} | same at 1x | | {ratio:.2f} | {target} |",
+                flush=True,
+            )
     return rows
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -58,19 +59,24 @@ def version() -> tuple[int, ...]:
 
 
 def run(args: Sequence[str], data: bytes | None = None, *, cwd: Path | None = None) -> bytes:
-    """Return pandoc's standard output for these arguments, or raise BuildError."""
+    """Return pandoc's output for these arguments, or raise BuildError.
+
+    pandoc writes to a temporary file rather than a pipe: reading megabytes of JSON from a pipe
+    costs a third of the time of the conversion itself (measured on the benchmark paper).
+    """
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env["http_proxy"] = env["https_proxy"] = "http://127.0.0.1:9"  # never reach the network
-    try:
-        proc = subprocess.run(
-            [pandoc_path(), *args], input=data, capture_output=True, cwd=cwd, env=env, check=False
-        )
-    except OSError as exc:
-        raise BuildError(f"could not run pandoc: {exc}") from exc
-    if proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
-        raise BuildError(f"pandoc failed: {message}")
-    return proc.stdout
+    with tempfile.TemporaryDirectory(prefix="paperbuild-") as tmp:
+        out = Path(tmp) / "out"
+        try:
+            proc = subprocess.run([pandoc_path(), *args, "-o", str(out)], input=data,
+                                  capture_output=True, cwd=cwd, env=env, check=False)
+        except OSError as exc:
+            raise BuildError(f"could not run pandoc: {exc}") from exc
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+            raise BuildError(f"pandoc failed: {message}")
+        return out.read_bytes() if out.exists() else proc.stdout
 
 
 @functools.cache

@@ -94,7 +94,7 @@ def plain_words(blocks, track: str | None = None) -> list[str]:
     doc = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": blocks}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "d.docx"
-        pandoc.run(["-f", "json", "-t", "docx", "-o", str(path)], json.dumps(doc).encode())
+        path.write_bytes(pandoc.run(["-f", "json", "-t", "docx"], json.dumps(doc).encode()))
         tracked = docx.Document(str(path))
         track_paragraph_marks(tracked)  # as the redline's DOCX step does
         tracked.save(str(path))

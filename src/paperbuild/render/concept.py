@@ -53,7 +53,7 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
 
     ref = reference_docx(root / BUILD_DIR / ".cache")
     html = concept_html(outline).encode("utf-8")
-    data = pandoc.run(["-f", "html", "-t", "docx", "-o", "-", "--reference-doc", str(ref)], html)
+    data = pandoc.run(["-f", "html", "-t", "docx", "--reference-doc", str(ref)], html)
     doc = docx.Document(io.BytesIO(data))
     for section in doc.sections:
         header = section.header

@@ -68,8 +68,6 @@ def pandoc_docx(document: Document, project: Project, front: list[Node] | None =
         "json",
         "-t",
         "docx",
-        "-o",
-        "-",
         "--reference-doc",
         str(ref),
     ]
