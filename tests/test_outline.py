@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from paperbuild.outline import OutlineInvalid, parse_outline
+from paperbuild.outline import Outline, OutlineInvalid, parse_outline
 from tests.conftest import MINI_OUTLINE, REPO, SEED
 
 
@@ -150,3 +152,69 @@ def test_rules_accept_off_and_severities():
     text = MINI_OUTLINE + "rules:\n  unused-footnote: off\n  title-drift: error\n"
     outline = parse_outline(text)
     assert outline.rules == {"unused-footnote": "off", "title-drift": "error"}
+
+
+NASTY = [
+    ":",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\t",
+    '"',
+    "'",
+    "#",
+    "&a",
+    "*a",
+    "!!python/object:os.system",
+    "?",
+    "|",
+    "> ",
+    "%",
+    "@",
+    "`",
+    "  ",
+    "\n",
+    "null",
+    "1e9",
+    "true",
+    "- id: 1",
+]
+
+
+@st.composite
+def mutated_outlines(draw):
+    lines = MINI_OUTLINE.split("\n")
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        kind = draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "indent", "dedent"]))
+        if kind == "delete" and len(lines) > 1:
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif kind == "insert":
+            pos = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:pos] + draw(st.sampled_from(NASTY)) + lines[i][pos:]
+        elif kind == "indent":
+            lines[i] = "  " + lines[i]
+        else:
+            lines[i] = lines[i].lstrip()
+    return "\n".join(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mutated_outlines())
+def test_random_outline_mutations_never_raise_anything_else(text):
+    try:
+        result = parse_outline(text)
+    except OutlineInvalid as exc:
+        assert exc.diagnostics
+        for d in exc.diagnostics:
+            assert d.path == "outline.yaml" and d.message
+            assert d.line is None or d.line >= 1
+    else:
+        assert isinstance(result, Outline)

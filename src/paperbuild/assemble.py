@@ -6,12 +6,15 @@ import dataclasses
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from paperbuild.ast import ATTR_AT, CROSSREF_PREFIXES, attr, rewrite, stringify
 from paperbuild.checks import Parsed
 from paperbuild.outline import DocumentMeta, Section
+from paperbuild.project import resolve_resource
 
 Node = dict[str, Any]
 MARKER_KEY = "points"
@@ -161,6 +164,25 @@ def _crossrefs(numberer: _Numberer) -> Any:
     return fix
 
 
+IMAGES = frozenset(("Image",))
+
+
+def _resources(root: Path, chapter: str) -> Callable[[Node], Node | None]:
+    """Return a rewrite that points images at project files, or shows a placeholder instead."""
+
+    def fix(node: Node) -> Node | None:
+        target = node["c"][2][0]
+        usable, problem = resolve_resource(root, chapter, target)
+        if usable is not None:
+            return {"t": "Image", "c": [node["c"][0], node["c"][1], [usable, node["c"][2][1]]]}
+        why = {"remote": "not fetched", "outside": "outside the project"}.get(
+            problem or "", "missing"
+        )
+        return {"t": "Emph", "c": _str_inlines(f"[image {why}: {target}]")}
+
+    return fix
+
+
 def _copy(blocks: list[Node]) -> list[Node]:
     """Return a deep copy of JSON data (a JSON round trip is several times faster than deepcopy)."""
     copied: list[Node] = json.loads(json.dumps(blocks))
@@ -185,6 +207,8 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
                 }
             ]
         cleaned = rewrite(_copy(chapter_blocks), _strip_markers, MARKED_KINDS)
+        if path:
+            cleaned = rewrite(cleaned, _resources(parsed.project.root, path), IMAGES)
         blocks.extend(numberer.chapter(section, cleaned, path))
     blocks = rewrite(blocks, _crossrefs(numberer), frozenset(("Cite",)))
     meta = outline.document

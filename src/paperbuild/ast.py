@@ -81,6 +81,8 @@ class Facts:
     words: int = 0
     first_heading: str | None = None
     notes: int = 0
+    resources: tuple[str, ...] = ()  # image and other resource targets
+    raw: tuple[tuple[str, str], ...] = ()  # (format, opening text) of raw HTML / LaTeX
 
     def to_json(self) -> dict[str, Any]:
         """Return the facts as JSON-ready data."""
@@ -95,9 +97,12 @@ class Facts:
             words=int(data["words"]),
             first_heading=data["first_heading"],
             notes=int(data["notes"]),
+            resources=tuple(data["resources"]),
+            raw=tuple((f, t) for f, t in data["raw"]),
         )
 
 
+DROPPED_RAW = frozenset(("html", "html4", "html5", "latex", "tex", "context", "rtf"))
 NOT_READ = frozenset(("Header", "CodeBlock", "RawBlock", "RawInline", "Code", "Math"))
 
 
@@ -106,6 +111,8 @@ def chapter_facts(blocks: list[Node]) -> Facts:
     cites: list[str] = []
     points: list[str] = []
     words = notes = 0
+    resources: list[str] = []
+    raw: list[tuple[str, str]] = []
     heading = next((stringify(b) for b in blocks if b.get("t") == "Header"), None)
     stack: list[tuple[Any, bool]] = [(blocks, True)]  # (value, counts as text a reader reads)
     while stack:
@@ -124,8 +131,13 @@ def chapter_facts(blocks: list[Node]) -> Facts:
                 for c in value["c"][0]
                 if not c["citationId"].startswith(CROSSREF_PREFIXES)
             ]
+        elif t in ("RawBlock", "RawInline"):
+            if value["c"][0].lower() in DROPPED_RAW:
+                raw.append((value["c"][0], value["c"][1].strip()[:60]))
         elif "c" in value:
             notes += t == "Note"
+            if t == "Image":
+                resources.append(value["c"][2][0])
             if t in ATTR_AT:
                 a = attr(value)
                 if a:
@@ -139,6 +151,8 @@ def chapter_facts(blocks: list[Node]) -> Facts:
         words=words,
         first_heading=heading,
         notes=notes,
+        resources=tuple(resources),
+        raw=tuple(raw),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import traceback
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from paperbuild.diagnostics import (
     summary_line,
 )
 from paperbuild.errors import ChecksFailed, ConfigError, PaperbuildError
+from paperbuild.fsutil import build_lock
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -56,8 +58,16 @@ class GuardedGroup(click.Group):
         except PaperbuildError as exc:
             _fail(exc)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo("paperbuild: interrupted; earlier outputs are unchanged", err=True)
             ctx.exit(130)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"paperbuild: error: {exc.strerror or exc}{where}", err=True)
+            click.echo(
+                "  hint: paperbuild writes only inside build/; check that it is a writable folder",
+                err=True,
+            )
+            ctx.exit(EXIT_CANNOT_RUN)
         except Exception as exc:
             globs = ctx.find_object(Globals)
             if globs is not None and globs.debug:
@@ -166,6 +176,10 @@ def outline(g: Globals, fmt: str, to: str | None) -> None:
         click.echo(outline_table(model, width=_width()))
 
 
+def _say(message: str) -> None:
+    click.echo(f"paperbuild: {message}", err=True)
+
+
 def _width() -> int:
     try:
         return max(60, min(os.get_terminal_size().columns, 140))
@@ -248,7 +262,8 @@ def release(g: Globals, version: str | None) -> None:
     from paperbuild.versions import release as freeze
 
     project = load_project(g.start)
-    snap = freeze(project, version or project.outline.document.version)
+    with build_lock(project.build_dir, notify=_say):
+        snap = freeze(project, version or project.outline.document.version)
     click.echo(f"released {snap.version} ({snap.path.relative_to(project.root)})")
 
 
@@ -351,7 +366,8 @@ def diff(g: Globals, old: str, new: str, out: Path | None, to: str, author: str,
     old_side = resolve_side(old, project, g.start)
     new_side = resolve_side(new, project, g.start)
     options = DiffOptions(out_dir=out or project.build_dir / "diff", formats=formats, author=author)
-    summary, written = write_diff(project, old_side, new_side, options)
+    with build_lock(project.build_dir, notify=_say):
+        summary, written = write_diff(project, old_side, new_side, options)
     if fmt == "json":
         click.echo(json.dumps(summary.as_json(), indent=2, ensure_ascii=False))
         return
@@ -375,8 +391,14 @@ def print_check_failure(diagnostics: list[Diagnostic], color: bool) -> None:
     _print_diagnostics(diagnostics, "text", err=True, color=color)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """Turn SIGTERM into an orderly exit, so temporary files are removed on the way out."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Run the CLI (the console script's entry point)."""
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="paperbuild")
 
 
@@ -439,7 +461,8 @@ def build(
     )
     project = load_project(g.start)
     try:
-        result = build_project(project, options, progress=None)
+        with build_lock(project.build_dir, notify=_say):
+            result = build_project(project, options, progress=None)
     except ChecksFailed as exc:
         print_check_failure(list(exc.diagnostics), g.color)
         click.echo(f"paperbuild: {exc.message}", err=True)

@@ -38,6 +38,12 @@ RULES: dict[str, tuple[Severity, str]] = {
     "bib-syntax": ("error", "references.bib cannot be parsed"),
     "incomplete-reference": ("warning", "a reference lacks a title, an author or a date"),
     "missing-bibliography": ("error", "the bibliography file does not exist"),
+    "remote-resource": ("warning", "an image or resource is given by URL: never fetched"),
+    "missing-resource": ("warning", "an image or resource does not exist"),
+    "dropped-raw": ("warning", "raw HTML or LaTeX that the DOCX and PDF drafts leave out"),
+    "missing-file": ("error", "a CSL style or reference document named in outline.yaml is missing"),
+    "invalid-style": ("error", "the CSL style is not a readable CSL file"),
+    "invalid-reference-doc": ("error", "the reference document is not a .docx file"),
 }
 
 

@@ -69,8 +69,14 @@ def run(args: Sequence[str], data: bytes | None = None, *, cwd: Path | None = No
     with tempfile.TemporaryDirectory(prefix="paperbuild-") as tmp:
         out = Path(tmp) / "out"
         try:
-            proc = subprocess.run([pandoc_path(), *args, "-o", str(out)], input=data,
-                                  capture_output=True, cwd=cwd, env=env, check=False)
+            proc = subprocess.run(
+                [pandoc_path(), *args, "-o", str(out)],
+                input=data,
+                capture_output=True,
+                cwd=cwd,
+                env=env,
+                check=False,
+            )
         except OSError as exc:
             raise BuildError(f"could not run pandoc: {exc}") from exc
         if proc.returncode != 0:

@@ -13,7 +13,7 @@ from paperbuild.outline import OUTLINE_FILE, Outline, OutlineInvalid, parse_outl
 
 PAPER_DIR = "paper"
 BUILD_DIR = "build"
-MAX_CHAPTER_BYTES = 64 * 1024 * 1024
+MAX_CHAPTER_BYTES = 8 * 1024 * 1024  # about a million words: far beyond any chapter
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,8 +114,19 @@ def read_chapter(root: Path, rel: str) -> tuple[Chapter | None, list[Diagnostic]
             )
         ]
     try:
-        if path.stat().st_size > MAX_CHAPTER_BYTES:
-            return None, [diag("unreadable-chapter", "chapter is larger than 64 MB", rel)]
+        size = path.stat().st_size
+        if size > MAX_CHAPTER_BYTES:
+            return None, [
+                diag(
+                    "unreadable-chapter",
+                    f"chapter is {size / 2**20:.1f} MB; paperbuild reads "
+                    f"chapters up to {MAX_CHAPTER_BYTES // 2**20} MB",
+                    rel,
+                    None,
+                    None,
+                    "split it, or move data (tables, appendices) out of the paper",
+                )
+            ]
         data = path.read_bytes()
     except OSError as exc:
         return None, [diag("unreadable-chapter", f"cannot be read: {exc.strerror}", rel)]
@@ -150,3 +161,27 @@ def load_project(start: Path) -> Project:
         problems=tuple(problems),
         missing_files=frozenset(missing),
     )
+
+
+REMOTE = ("http:", "https:", "ftp:", "ftps:", "//", "file:")
+
+
+def resolve_resource(root: Path, chapter: str, target: str) -> tuple[str | None, str | None]:
+    """Return (project-relative path, None) for a usable resource, else (None, problem).
+
+    The problem is "remote" (a URL: never fetched), "outside" (it leaves the project, also
+    through a link) or "missing". Paths are tried relative to the project, then to the chapter.
+    """
+    if target.lower().startswith("data:"):
+        return target, None
+    if target.lower().startswith(REMOTE) or "://" in target:
+        return None, "remote"
+    candidates = [root / target, root / Path(chapter).parent / target]
+    for candidate in candidates:
+        if candidate.exists():
+            if not inside(root, candidate):
+                return None, "outside"
+            return candidate.resolve().relative_to(root.resolve()).as_posix(), None
+    if any(not inside(root, c.parent) for c in candidates):
+        return None, "outside"
+    return None, "missing"

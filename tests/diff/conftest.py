@@ -21,8 +21,8 @@ EDITS = [
     # a paragraph deleted
     (
         "paper/05-protection.md",
-        "In one region, Europe, children who have been identified and intercepted, either as likely "
-        "victims\nof traffickers or as possible victims of other abuse, are reported to leave the "
+        "In one region, Europe, children who have been identified and intercepted, either as "
+        "likely victims\nof traffickers or as possible victims of other abuse, are reported to leave the "
         "residential care\nhomes to which they are sent in considerable numbers.\n\n",
         "",
     ),

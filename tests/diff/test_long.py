@@ -19,8 +19,11 @@ spec.loader.exec_module(generate)
 
 
 def words(path, track="accept") -> list[str]:
-    out = subprocess.run([pandoc_path(), "-f", "docx", f"--track-changes={track}", str(path),
-                          "-t", "json"], capture_output=True, check=True).stdout
+    out = subprocess.run(
+        [pandoc_path(), "-f", "docx", f"--track-changes={track}", str(path), "-t", "json"],
+        capture_output=True,
+        check=True,
+    ).stdout
     found, stack = [], [json.loads(out)["blocks"]]
     while stack:
         v = stack.pop()
@@ -41,8 +44,11 @@ def test_long_pair_accepts_to_new_and_rejects_to_old(tmp_path):
     new = build(v2, BuildOptions(formats=("docx",))).outputs[0]
     project = load_project(v2)
     summary, written = write_diff(
-        project, resolve_side(str(v1), project, v2), resolve_side(".", project, v2),
-        DiffOptions(out_dir=tmp_path / "out", formats=("docx",)))
+        project,
+        resolve_side(str(v1), project, v2),
+        resolve_side(".", project, v2),
+        DiffOptions(out_dir=tmp_path / "out", formats=("docx",)),
+    )
     red = written[0]
     assert summary.total.words_added > 100 and summary.total.words_removed > 100
     assert words(red, "accept") == words(new)

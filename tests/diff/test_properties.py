@@ -7,10 +7,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import docx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import docx
 
 from paperbuild import pandoc
 from paperbuild.diff.align import Differ

@@ -10,7 +10,7 @@ from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.ast import Facts, chapter_facts
-from paperbuild.checks import citations, coverage, footnotes, sections
+from paperbuild.checks import citations, coverage, footnotes, resources, sections
 from paperbuild.diagnostics import Diagnostic, configure, counts
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
@@ -104,6 +104,7 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     found += cov.diagnostics
     found += footnotes.check(project)
     found += citations.check(project, parsed.facts)
+    found += resources.check(project, parsed.facts)
     diagnostics = configure(found, project.outline.rules, strict=strict)
     return CheckResult(
         diagnostics=tuple(diagnostics),

@@ -51,7 +51,8 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
     """Return the concept note as DOCX bytes, in the house style with the running header."""
     import docx
 
-    ref = reference_docx(root / BUILD_DIR / ".cache")
+    user = root / outline.reference_doc if outline.reference_doc else None
+    ref = reference_docx(root / BUILD_DIR / ".cache", user)
     html = concept_html(outline).encode("utf-8")
     data = pandoc.run(["-f", "html", "-t", "docx", "--reference-doc", str(ref)], html)
     doc = docx.Document(io.BytesIO(data))

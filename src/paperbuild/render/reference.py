@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from paperbuild import pandoc
+from paperbuild.errors import BuildError
 from paperbuild.fsutil import write_atomic
 
 BODY_FONT = "Cambria"
@@ -15,7 +16,6 @@ INK = "1F2A44"
 
 
 def _style_paragraphs(doc: object) -> None:
-    from docx.enum.style import WD_STYLE_TYPE
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt, RGBColor
 
@@ -49,6 +49,20 @@ def _style_paragraphs(doc: object) -> None:
     title.font.color.rgb = RGBColor.from_string(INK)
     title.paragraph_format.space_before = Pt(120)
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    styles["TOC Heading"].font.color.rgb = RGBColor.from_string(INK)
+    styles["TOC Heading"].font.name = HEADING_FONT
+    styles["Author"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    styles["Author"].font.size = Pt(13)
+    styles["Date"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+
+
+def _paperbuild_styles(doc: object) -> None:
+    """Add the styles paperbuild's furniture uses, where the reference document lacks them."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Pt, RGBColor
+
+    styles = doc.styles  # type: ignore[attr-defined]
+    names = {s.name for s in styles}
     extra = {
         "Status": (13, True),
         "Commissioned": (11, False),
@@ -59,47 +73,55 @@ def _style_paragraphs(doc: object) -> None:
         "Running Footer": (8.5, False),
     }
     for name, (size, italic) in extra.items():
+        if name in names:
+            continue
         st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         st.base_style = styles["Normal"]
         st.font.size = Pt(size)
         st.font.italic = italic
         st.paragraph_format.space_after = Pt(4 if name.startswith(("Contents", "Running")) else 10)
-    for level, indent in ((1, 0), (2, 22)):
-        fmt = styles[f"Contents Entry {level}"].paragraph_format
-        fmt.left_indent = Pt(indent + 30)
-        fmt.first_line_indent = Pt(-30)
-        fmt.tab_stops.add_tab_stop(Pt(indent + 30))
-    styles["TOC Heading"].font.color.rgb = RGBColor.from_string(INK)
-    styles["TOC Heading"].font.name = HEADING_FONT
-    styles["Status"].font.color.rgb = RGBColor.from_string(INK)
-    styles["Author"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    styles["Author"].font.size = Pt(13)
-    styles["Date"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        if name.startswith("Contents Entry"):
+            indent = 0 if name.endswith("1") else 22
+            st.paragraph_format.left_indent = Pt(indent + 30)
+            st.paragraph_format.first_line_indent = Pt(-30)
+            st.paragraph_format.tab_stops.add_tab_stop(Pt(indent + 30))
+        if name == "Status":
+            st.font.color.rgb = RGBColor.from_string(INK)
 
 
-def build_reference_docx() -> bytes:
-    """Return the bytes of the house-style reference document."""
+def build_reference_docx(user: bytes | None = None) -> bytes:
+    """Return the reference document: the house style, or the author's with our styles added."""
     import docx
-
-    base = pandoc.run(["--print-default-data-file", "reference.docx"])
-    doc = docx.Document(io.BytesIO(base))
-    _style_paragraphs(doc)
-    section = doc.sections[0]
     from docx.shared import Cm
 
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
-    section.left_margin = section.right_margin = Cm(2.5)
-    section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.3)
+    base = user or pandoc.run(["--print-default-data-file", "reference.docx"])
+    doc = docx.Document(io.BytesIO(base))
+    if user is None:
+        _style_paragraphs(doc)
+        section = doc.sections[0]
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
+        section.left_margin = section.right_margin = Cm(2.5)
+        section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.3)
+    _paperbuild_styles(doc)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
-def reference_docx(cache_dir: Path) -> Path:
-    """Return the path of the reference document, building it once per code and pandoc version."""
+def reference_docx(cache_dir: Path, user: Path | None = None) -> Path:
+    """Return the reference document's path, built once per code, pandoc and author's file."""
+    user_bytes = user.read_bytes() if user else None
     key = hashlib.sha256(Path(__file__).read_bytes())
     key.update(".".join(map(str, pandoc.version())).encode())
+    key.update(user_bytes or b"")
     path = cache_dir / f"reference-{key.hexdigest()[:16]}.docx"
     if not path.is_file():
-        write_atomic(path, build_reference_docx())
+        try:
+            data = build_reference_docx(user_bytes)
+        except Exception as exc:  # python-docx raises several kinds for a broken package
+            raise BuildError(
+                f"the reference document {user} cannot be used: {exc}",
+                hint="save it again from Word or LibreOffice as .docx",
+            ) from exc
+        write_atomic(path, data)
     return path
