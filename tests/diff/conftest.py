@@ -22,8 +22,8 @@ EDITS = [
     (
         "paper/05-protection.md",
         "In one region, Europe, children who have been identified and intercepted, either as "
-        "likely victims\nof traffickers or as possible victims of other abuse, are reported to leave the "
-        "residential care\nhomes to which they are sent in considerable numbers.\n\n",
+        "likely victims\nof traffickers or as possible victims of other abuse, are reported "
+        "to leave the residential care\nhomes to which they are sent in considerable numbers.\n\n",
         "",
     ),
     # a paragraph added
