@@ -149,3 +149,12 @@ def test_python_m_and_console_script(mini):
     )
     assert out.returncode == 0, out.stderr
     assert "2/2 points covered" in out.stdout
+
+
+def test_readme_lists_every_rule():
+    from paperbuild.diagnostics import RULES
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("<!-- rules:start -->"): readme.index("<!-- rules:end -->")]
+    for rule, (severity, what) in RULES.items():
+        assert f"| `{rule}` | {severity} | {what} |" in table
