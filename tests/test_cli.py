@@ -155,6 +155,6 @@ def test_readme_lists_every_rule():
     from paperbuild.diagnostics import RULES
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("<!-- rules:start -->"): readme.index("<!-- rules:end -->")]
+    table = readme[readme.index("<!-- rules:start -->") : readme.index("<!-- rules:end -->")]
     for rule, (severity, what) in RULES.items():
         assert f"| `{rule}` | {severity} | {what} |" in table

@@ -132,7 +132,9 @@ def chapter_facts(blocks: list[Node]) -> Facts:
                 if not c["citationId"].startswith(CROSSREF_PREFIXES)
             ]
         elif t in ("RawBlock", "RawInline"):
-            if value["c"][0].lower() in DROPPED_RAW:
+            if value["c"][0].lower() in DROPPED_RAW and not value["c"][1].lstrip().startswith(
+                "<!--"
+            ):  # an HTML comment is meant to be invisible
                 raw.append((value["c"][0], value["c"][1].strip()[:60]))
         elif "c" in value:
             notes += t == "Note"

@@ -154,7 +154,7 @@ def _mask(line: str, pattern: re.Pattern[str]) -> str:
 HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 
 
-def _strip_comments(text: str) -> str:
+def strip_comments(text: str) -> str:
     """Return the text with HTML comments blanked (newlines and columns kept)."""
     if "<!--" not in text:
         return text
@@ -166,7 +166,7 @@ def scan(text: str) -> SourceScan:
     headings, refs, defs, cites, markers = [], [], [], [], []
     fence: str | None = None
     previous = ""
-    lines = _strip_comments(text).split("\n")
+    lines = strip_comments(text).split("\n")
     for number, raw in enumerate(lines, start=1):
         fm = FENCE.match(raw)
         if fence is not None:

@@ -176,6 +176,59 @@ def outline(g: Globals, fmt: str, to: str | None) -> None:
         click.echo(outline_table(model, width=_width()))
 
 
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--from-outline",
+    "from_outline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Start from this outline.yaml (default: the bundled example).",
+)
+@click.pass_obj
+def init(g: Globals, directory: Path | None, from_outline: Path | None) -> None:
+    """Create a paper project: outline.yaml, references.bib and a chapter per section.
+
+    Never overwrites a file: existing ones are kept and listed.
+    """
+    from paperbuild.init import init_project
+
+    target = directory if directory is None or directory.is_absolute() else g.start / directory
+    result = init_project(target or g.start, from_outline)
+    for path in result.created:
+        click.echo(f"created {path}")
+    for path in result.kept:
+        click.echo(f"kept    {path} (exists)")
+    if not g.quiet:
+        click.echo("next: write the chapters, then run `paperbuild check` and `paperbuild build`")
+
+
+@cli.command()
+@click.option(
+    "--to",
+    "to",
+    default="docx,pdf",
+    show_default=True,
+    help="Comma-separated output formats: docx, pdf.",
+)
+@click.option("--force", is_flag=True, help="Build even when the check finds errors.")
+@click.pass_obj
+def watch(g: Globals, to: str, force: bool) -> None:
+    """Rebuild whenever outline.yaml, references.bib or a chapter changes (Ctrl-C stops).
+
+    Each rebuild prints the check's diagnostics and how long it took; a broken save shows its
+    diagnostics and the watcher keeps going.
+    """
+    from paperbuild.build import FORMATS, BuildOptions
+    from paperbuild.watch import watch as watch_project
+
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in to.split(",") if f.strip()))
+    if not formats or any(f not in FORMATS for f in formats):
+        raise click.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--to")
+    watch_project(g.start, BuildOptions(formats=formats, force=force), say=click.echo)
+    click.echo("stopped watching")
+
+
 def _say(message: str) -> None:
     click.echo(f"paperbuild: {message}", err=True)
 

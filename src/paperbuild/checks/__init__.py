@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paperbuild import ast as ast_module
 from paperbuild import pandoc
 from paperbuild.ast import Facts, chapter_facts
 from paperbuild.checks import citations, coverage, footnotes, resources, sections
@@ -82,16 +85,26 @@ def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
     )
 
 
+@functools.cache
+def _facts_version() -> str:
+    """Return a digest of the code that computes facts, so a change to it invalidates them."""
+    return hashlib.sha256(Path(ast_module.__file__).read_bytes()).hexdigest()[:12]
+
+
+def _facts_path(cache: Path, key: str) -> Path:
+    return cache / f"{key}.{_facts_version()}.facts.json"
+
+
 def _read_facts(cache: Path, key: str) -> Facts | None:
     try:
-        return Facts.from_json(json.loads((cache / f"{key}.facts.json").read_bytes()))
+        return Facts.from_json(json.loads(_facts_path(cache, key).read_bytes()))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def _write_facts(cache: Path, key: str, facts: Facts) -> None:
     with contextlib.suppress(OSError):
-        write_atomic(cache / f"{key}.facts.json", json.dumps(facts.to_json()).encode("utf-8"))
+        write_atomic(_facts_path(cache, key), json.dumps(facts.to_json()).encode("utf-8"))
 
 
 def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = False) -> CheckResult:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paperbuild.ast import Facts
-from paperbuild.chapters import Chapter
+from paperbuild.chapters import Chapter, strip_comments
 from paperbuild.diagnostics import Diagnostic, Severity, diag
 from paperbuild.outline import OUTLINE_FILE, Point, Section
 from paperbuild.project import Project
@@ -200,7 +200,7 @@ def paragraphs(text: str) -> list[tuple[int, str]]:
     """Return (start line, text) of each prose paragraph of a chapter's source."""
     result: list[tuple[int, str]] = []
     start, lines = 0, list[str]()
-    for number, line in enumerate([*text.split("\n"), ""], start=1):
+    for number, line in enumerate([*strip_comments(text).split("\n"), ""], start=1):
         if line.strip():
             if not lines:
                 start = number

@@ -1,0 +1,81 @@
+"""`paperbuild watch`: rebuild when the outline, a chapter or the bibliography changes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from threading import Event
+
+from paperbuild.build import BuildOptions, build_project
+from paperbuild.diagnostics import Diagnostic, format_text, summary_line
+from paperbuild.errors import ChecksFailed, ConfigError, PaperbuildError
+from paperbuild.fsutil import build_lock
+from paperbuild.outline import OUTLINE_FILE
+from paperbuild.project import BUILD_DIR, PAPER_DIR, find_root, load_project
+
+Say = Callable[[str], None]
+
+
+def watched(root: Path) -> Callable[[object, str], bool]:
+    """Return a watchfiles filter: outline.yaml, the bibliography and Markdown under paper/."""
+    paper = root / PAPER_DIR
+    build = root / BUILD_DIR
+
+    def keep(change: object, path: str) -> bool:
+        p = Path(path)
+        if build in p.parents or p.name.startswith("."):
+            return False
+        return p.name in (OUTLINE_FILE, "references.bib") or (
+            paper in p.parents and p.suffix.lower() in (".md", ".markdown", ".bib", ".csl")
+        )
+
+    return keep
+
+
+def rebuild(start: Path, options: BuildOptions, say: Say) -> bool:
+    """Build once and report what happened; return True when drafts were written."""
+    began = time.perf_counter()
+    try:
+        project = load_project(start)
+        with build_lock(project.build_dir, notify=say):
+            result = build_project(project, options)
+    except ConfigError as exc:
+        _diagnostics(exc.diagnostics, say)
+        say(f"not built: {exc.message}")
+        return False
+    except ChecksFailed as exc:
+        _diagnostics(exc.diagnostics, say)
+        say(f"not built: {exc.message} ({time.perf_counter() - began:.1f} s)")
+        return False
+    except PaperbuildError as exc:
+        say(f"not built: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+        return False
+    _diagnostics([d for d in result.check.diagnostics if d.severity != "info"], say)
+    names = ", ".join(p.name for p in result.outputs)
+    say(
+        f"built {names} in {time.perf_counter() - began:.1f} s; "
+        f"{summary_line(list(result.check.diagnostics), result.check.coverage_line)}"
+    )
+    return True
+
+
+def _diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], say: Say) -> None:
+    text = format_text(list(diagnostics))
+    if text:
+        say(text)
+
+
+def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = None) -> None:
+    """Build, then rebuild after each change (debounced) until stopped or interrupted."""
+    import watchfiles
+
+    root = find_root(start)
+    rebuild(start, options, say)
+    say(f"watching {root} for changes to outline.yaml, references.bib and paper/ (Ctrl-C stops)")
+    for changes in watchfiles.watch(
+        root, watch_filter=watched(root), debounce=400, stop_event=stop, raise_interrupt=False
+    ):
+        files = sorted({Path(p).relative_to(root).as_posix() for _, p in changes})
+        say(f"changed: {', '.join(files)}")
+        rebuild(start, options, say)
