@@ -16,6 +16,7 @@ import click
 from paperbuild import __version__
 from paperbuild.diagnostics import (
     Diagnostic,
+    counts,
     failed,
     format_github,
     format_json,
@@ -229,6 +230,19 @@ def watch(g: Globals, to: str, force: bool) -> None:
     click.echo("stopped watching")
 
 
+@cli.command()
+@click.pass_obj
+def report(g: Globals) -> None:
+    """Write build/report.html: coverage matrix, words against targets, diagnostics, changes."""
+    from paperbuild.htmlreport import write_report
+    from paperbuild.project import load_project
+
+    project = load_project(g.start)
+    with build_lock(project.build_dir, notify=_say):
+        path = write_report(project)
+    click.echo(str(path.relative_to(project.root)))
+
+
 def _say(message: str) -> None:
     click.echo(f"paperbuild: {message}", err=True)
 
@@ -267,7 +281,7 @@ def check(g: Globals, fmt: str, strict: bool) -> None:
             exc.diagnostics,
             fmt,
             color=g.color,
-            summary={"error": len(exc.diagnostics), "could_not_run": True},
+            summary={**counts(exc.diagnostics), "could_not_run": True},
         )
         if fmt == "text":
             click.echo(f"paperbuild: error: {exc.message}", err=True)
