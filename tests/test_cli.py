@@ -158,3 +158,9 @@ def test_readme_lists_every_rule():
     table = readme[readme.index("<!-- rules:start -->") : readme.index("<!-- rules:end -->")]
     for rule, (severity, what) in RULES.items():
         assert f"| `{rule}` | {severity} | {what} |" in table
+
+
+def test_nothing_decorative_when_not_a_terminal(mini):
+    result = run("-C", str(mini()), "build", "--to", "docx")
+    assert result.exit_code == 0
+    assert result.output.strip() == "build/a-small-paper-1.0.docx"

@@ -70,14 +70,22 @@ def build_project(
     project: Project, options: BuildOptions, progress: Callable[[str], None] | None = None
 ) -> BuildResult:
     """Return the outputs written for a loaded project (raises ChecksFailed on errors)."""
+
+    def say(message: str) -> None:
+        if progress:
+            progress(message)
+
+    say(f"checking {len(project.chapters)} chapters")
     result = run_checks(project, with_blocks=True)
     if failed(result.diagnostics) and not options.force:
         raise ChecksFailed("the check found errors; no draft was written", result.diagnostics)
     version = draft_version(project, options.version)
     ensure_not_released(project, version)
+    say("assembling the draft and its citations")
     document = resolve_citations(assemble(result.parsed, version=version), project)
     outputs = []
     for fmt in options.formats:
+        say(f"writing the {fmt.upper()}")
         data = _renderer(fmt, options)(document, project, options.render)
         path = output_path(project, document, fmt)
         try:
@@ -88,8 +96,7 @@ def build_project(
                 hint="check that build/ is a writable folder",
             ) from exc
         outputs.append(path)
-        if progress:
-            progress(str(path))
+        say(f"wrote {path.relative_to(project.root)}")
     snapshot = write_snapshot(project, document, result)
     return BuildResult(outputs=tuple(outputs), check=result, snapshot=snapshot)
 

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -241,6 +242,13 @@ def report(g: Globals) -> None:
     with build_lock(project.build_dir, notify=_say):
         path = write_report(project)
     click.echo(str(path.relative_to(project.root)))
+
+
+def _progress(g: Globals) -> Callable[[str], None] | None:
+    """Return a progress printer for a terminal (stderr), or None: nothing decorative elsewhere."""
+    if g.quiet or not sys.stderr.isatty():
+        return None
+    return lambda message: click.echo(f"… {message}", err=True)
 
 
 def _say(message: str) -> None:
@@ -529,7 +537,7 @@ def build(
     project = load_project(g.start)
     try:
         with build_lock(project.build_dir, notify=_say):
-            result = build_project(project, options, progress=None)
+            result = build_project(project, options, progress=_progress(g))
     except ChecksFailed as exc:
         print_check_failure(list(exc.diagnostics), g.color)
         click.echo(f"paperbuild: {exc.message}", err=True)

@@ -118,7 +118,7 @@ def _changes(summary: Summary | None) -> str:
             details += [f"citation added: {escape(t)}" for _, t in s.citations_added]
             details += [f"citation removed: {escape(t)}" for _, t in s.citations_removed]
             rows.append(
-                f"<tr><td>{escape(s.id)} {escape(s.title)}</td>"
+                f"<tr><td>{escape(s.label)}</td>"
                 f'<td class="num">+{st.words_added}</td><td class="num">'
                 f'−{st.words_removed}</td><td class="num">{st.paragraphs_changed}</td>'
                 f"<td>{'<br>'.join(details)}</td></tr>"

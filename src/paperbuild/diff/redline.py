@@ -41,15 +41,17 @@ def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
     from paperbuild.render.docx import front_matter_blocks
 
     date = change_date(new.document)
-    front = Differ(author=author, date=date).blocks(
+    front_differ = Differ(author=author, date=date)
+    front = front_differ.blocks(
         front_matter_blocks(old.document), front_matter_blocks(new.document)
     )
     old_parts = {p.id: p for p in parts(old.document)}
     new_parts = {p.id: p for p in parts(new.document)}
     order = SequenceMatcher(None, list(old_parts), list(new_parts), autojunk=False)
     blocks: list[Node] = []
-    changes: list[SectionChange] = []
+    changes = [SectionChange(id="", title="Title page", stats=front_differ.stats)]
     total = Stats()
+    total.add(front_differ.stats)
     for tag, i1, i2, j1, j2 in order.get_opcodes():
         ids = (
             list(new_parts)[j1:j2]

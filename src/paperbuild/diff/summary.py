@@ -25,6 +25,11 @@ class SectionChange:
     citations_removed: tuple[tuple[str, str], ...] = ()
 
     @property
+    def label(self) -> str:
+        """Return the section's number and title (the title page has no number)."""
+        return f"{self.id} {self.title}".strip()
+
+    @property
     def changed(self) -> bool:
         """Return True when anything changed in the section."""
         return bool(
@@ -110,7 +115,7 @@ def markdown(summary: Summary) -> str:
         if s.changed:
             st = s.stats
             lines.append(
-                f"| {s.id} {s.title} | {st.words_added} | {st.words_removed} | "
+                f"| {s.label} | {st.words_added} | {st.words_removed} | "
                 f"{st.paragraphs_changed} | {st.notes_added} | {st.notes_removed} | "
                 f"{len(s.citations_added)} | {len(s.citations_removed)} |"
             )
@@ -130,5 +135,5 @@ def markdown(summary: Summary) -> str:
         details += [f"- Citation added: {text}" for _, text in s.citations_added]
         details += [f"- Citation removed: {text}" for _, text in s.citations_removed]
         if details:
-            lines += ["", f"## {s.id} {s.title}", "", *details]
+            lines += ["", f"## {s.label}", "", *details]
     return "\n".join(lines) + "\n"
