@@ -24,7 +24,22 @@ def test_version():
     assert result.exit_code == 0 and __version__ in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["outline"], ["check"], ["build"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["outline"],
+        ["check"],
+        ["build"],
+        ["init"],
+        ["status"],
+        ["versions"],
+        ["release"],
+        ["diff"],
+        ["watch"],
+        ["report"],
+    ],
+)
 def test_every_command_has_help(command):
     result = run(*command, "--help")
     assert result.exit_code == 0
