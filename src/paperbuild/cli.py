@@ -244,6 +244,86 @@ def report(g: Globals) -> None:
     click.echo(str(path.relative_to(project.root)))
 
 
+@cli.command()
+@click.argument(
+    "reviewed", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--against",
+    metavar="VERSION",
+    default=None,
+    help="The draft the files were reviewed from, when their properties were lost.",
+)
+@click.option(
+    "--patch",
+    "make_patch",
+    is_flag=True,
+    help="Also write the reviewers' tracked changes as a patch for `git apply`.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_obj
+def feedback(
+    g: Globals, reviewed: tuple[Path, ...], against: str | None, make_patch: bool, fmt: str
+) -> None:
+    """Read reviewed DOCX drafts: every comment and tracked change, at its chapter and line.
+
+    Several reviewers' files of one draft are merged (a remark made twice is shown once) and
+    sorted by chapter and line. Writes build/feedback/<draft>.md (and, with --patch, <draft>.patch,
+    which `git apply` accepts); the sources themselves are never edited.
+    """
+    from paperbuild.feedback.collect import collect, describe, markdown
+    from paperbuild.fsutil import write_atomic
+    from paperbuild.project import load_project
+
+    project = load_project(g.start)
+    files = [p if p.is_absolute() else g.start / p for p in reviewed]
+    result = collect(project, files, against)
+    out = project.build_dir / "feedback"
+    written = [out / f"{result.draft}.md"]
+    with build_lock(project.build_dir, notify=_say):
+        write_atomic(written[0], markdown(result).encode("utf-8"))
+        if make_patch:
+            written.append(out / f"{result.draft}.patch")
+            write_atomic(written[1], result.patch.encode("utf-8"))
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "draft": result.draft,
+                    "current": result.current,
+                    "items": [i.as_json() for i in result.items],
+                    "unplaced_changes": result.unplaced_changes,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    current: object = object()
+    for item in result.items:
+        if item.path != current:
+            current = item.path
+            click.echo(f"\n{item.path or 'not in a chapter'}")
+        click.echo(f"  {describe(item)}")
+    if not result.items:
+        click.echo("no comments or tracked changes")
+    if result.unplaced_changes:
+        click.echo(
+            f"\n{result.unplaced_changes} change(s) could not be placed in the patch; "
+            "apply them by hand",
+            err=True,
+        )
+    for path in written:
+        click.echo(str(path.relative_to(project.root)))
+
+
 def _progress(g: Globals) -> Callable[[str], None] | None:
     """Return a progress printer for a terminal (stderr), or None: nothing decorative elsewhere."""
     if g.quiet or not sys.stderr.isatty():

@@ -201,13 +201,15 @@ def paragraphs(text: str) -> list[tuple[int, str]]:
     result: list[tuple[int, str]] = []
     start, lines = 0, list[str]()
     for number, line in enumerate([*strip_comments(text).split("\n"), ""], start=1):
+        if line.lstrip().startswith(":::"):  # a div's fence: its content is prose like any
+            line = ""
         if line.strip():
             if not lines:
                 start = number
             lines.append(line)
         elif lines:
             block = " ".join(lines).strip()
-            if not block.startswith(("#", "<!--", ":::", "```", "|")):
+            if not block.startswith(("#", "<!--", "```", "|")):
                 result.append((start, block))
             lines = []
     return result

@@ -1,0 +1,126 @@
+"""Where a reviewer's remark belongs: the section, the chapter file and the line of its source."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from paperbuild.checks import sections as section_rules
+from paperbuild.checks.coverage import paragraphs
+from paperbuild.feedback.read import Paragraph, Review
+from paperbuild.project import Project
+
+SECTION_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\s")
+MIN_MATCH = 0.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class Place:
+    """A paragraph of the reviewed draft placed in the current sources."""
+
+    section: str | None
+    path: str | None
+    first_line: int | None  # first line of the matching source paragraph
+    lines: tuple[str, ...] = ()  # the source paragraph's lines
+    score: float = 0.0
+
+
+def words(text: str) -> list[str]:
+    """Return the words of a text, lower-cased, punctuation and quotes dropped."""
+    return re.findall(r"[^\W_]+", text.lower())
+
+
+def _similar(a: list[str], b: list[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+@dataclass
+class Locator:
+    """Places reviewed paragraphs in the project's current chapters."""
+
+    project: Project
+
+    def __post_init__(self) -> None:
+        self.assignment, _ = section_rules.assign(self.project)
+        self.sources: dict[str, list[tuple[int, str]]] = {}
+        self.notes: dict[str, list[tuple[int, str]]] = {}
+        for chapter in self.project.chapters:
+            self.sources[chapter.path] = paragraphs(chapter.text)
+            self.notes[chapter.path] = [(d.line, d.extra) for d in chapter.scan.note_defs]
+
+    def sections_of(self, review: Review) -> dict[int, str]:
+        """Return body paragraph index -> section id, following the draft's level-1 headings."""
+        current: str | None = None
+        found: dict[int, str] = {}
+        ids = {s.id for s in self.project.outline.sections}
+        for i, para in enumerate(review.body):
+            if para.style in ("Heading1", "heading1", "Heading 1"):
+                match = SECTION_HEADING.match(para.old)
+                current = match.group(1) if match and match.group(1) in ids else None
+            if current is not None:
+                found[i] = current
+        return found
+
+    def place(self, para: Paragraph, section: str | None) -> Place:
+        """Return the best matching source paragraph of the section's chapter."""
+        path = self.assignment.get(section) if section else None
+        if path is None:
+            return Place(section=section, path=None, first_line=None)
+        chapter = self.project.chapter(path)
+        target = words(para.old)
+        pool = self.notes[path] if para.part == "footnote" else self.sources[path]
+        best: tuple[float, int, str] = (0.0, 0, "")
+        for line, text in pool:
+            score = _similar(target, words(_plain(text)))
+            if score > best[0]:
+                best = (score, line, text)
+        if best[0] < MIN_MATCH or chapter is None:
+            return Place(section=section, path=path, first_line=None, score=best[0])
+        all_lines = chapter.text.split("\n")
+        count = self._extent(all_lines, best[1], para.part == "footnote")
+        lines = tuple(all_lines[best[1] - 1 : best[1] - 1 + count])
+        return Place(section=section, path=path, first_line=best[1], lines=lines, score=best[0])
+
+    @staticmethod
+    def _extent(lines: list[str], first: int, note: bool) -> int:
+        count = 1
+        while first - 1 + count < len(lines):
+            nxt = lines[first - 1 + count]
+            if not nxt.strip() or (note and not nxt.startswith(("    ", "\t"))):
+                break
+            count += 1
+        return count
+
+    def line_of(self, place: Place, anchor: str) -> int | None:
+        """Return the source line (in the placed paragraph) where anchor's words start."""
+        if place.first_line is None:
+            return None
+        wanted = words(anchor)[:4]
+        if not wanted:
+            return place.first_line
+        for i, line in enumerate(place.lines):
+            joined = words(_plain(" ".join(place.lines[i:])))
+            if joined[: len(wanted)] == wanted or _contains(words(_plain(line)), wanted[:2]):
+                return place.first_line + i
+        return place.first_line
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+MARKUP = re.compile(
+    r"\{[^{}]*\}|\[\^[^\]]+\]|\[@[^\]]*\]|(?<!\w)@[\w:.-]+|[*_`]|^\[\^[^\]]+\]:"
+    r"|^:::.*$|^#+\s*",
+    re.M,
+)
+
+
+def _plain(source: str) -> str:
+    """Return Markdown source with the markup a reader never sees removed (roughly)."""
+    text = MARKUP.sub(" ", source)
+    return re.sub(r"[\[\]]", " ", text)

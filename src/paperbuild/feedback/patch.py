@@ -1,0 +1,137 @@
+"""Reviewers' tracked changes as a unified diff against the Markdown sources (`git apply`)."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+QUOTES = {
+    "‘": "['‘’]",
+    "’": "['‘’]",
+    "'": "['‘’]",
+    "“": '["“”]',
+    "”": '["“”]',
+    '"': '["“”]',
+    "–": "(?:–|--)",
+    "—": "(?:—|---)",
+    "…": "(?:…|\\.\\.\\.)",
+    "\u00a0": "\\s",
+}
+
+
+def _token_pattern(token: str) -> str:
+    """Return a regex for a rendered word as it may be written in Markdown source."""
+    return "".join(QUOTES.get(ch, re.escape(ch)) for ch in token)
+
+
+def _sequence(tokens: list[str]) -> str:
+    return r"\s*".join(_token_pattern(t) for t in tokens)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Edit:
+    """A replacement in a source paragraph: [start, end) becomes text."""
+
+    start: int
+    end: int
+    text: str
+
+
+TOKEN = re.compile(r"[^\W_]+|\S")
+
+
+def _tokens(text: str) -> list[re.Match[str]]:
+    """Return the words and single punctuation marks of a text, with their positions."""
+    return list(TOKEN.finditer(text))
+
+
+def edits_for(source: str, old: str, new: str) -> tuple[list[Edit], int]:
+    """Return the source edits that turn the paragraph's old text into its new one.
+
+    The second value counts the changes that could not be placed (their words or context are not
+    in the source, usually because markup sits between them).
+    """
+    a, b = _tokens(old), _tokens(new)
+    matcher = difflib.SequenceMatcher(
+        None, [t.group() for t in a], [t.group() for t in b], autojunk=False
+    )
+    edits: list[Edit] = []
+    missed = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        new_text = new[b[j1].start() : b[j2 - 1].end()] if j2 > j1 else ""
+        edit = _place(source, [t.group() for t in a], i1, i2, new_text)
+        if edit is None:
+            missed += 1
+        else:
+            edits.append(edit)
+    edits.sort(key=lambda e: e.start)
+    if any(x.end > y.start for x, y in itertools.pairwise(edits)):
+        return [], missed + len(edits)
+    return edits, missed
+
+
+def _place(source: str, a: list[str], i1: int, i2: int, new_text: str) -> Edit | None:
+    for width in (4, 3, 2, 1):
+        before, after = a[max(0, i1 - width) : i1], a[i2 : i2 + width]
+        if not before and not after:
+            continue
+        parts = []
+        if before:
+            parts.append(f"(?P<before>{_sequence(before)})")
+        parts.append(f"(?P<old>{_sequence(a[i1:i2])})" if i2 > i1 else "(?P<old>)")
+        if after:
+            parts.append(f"(?P<after>{_sequence(after)})")
+        matches = list(re.finditer(r"\s*".join(parts), source))
+        if len(matches) == 1:
+            return _edit(source, matches[0], new_text)
+    return None
+
+
+def _edit(source: str, m: re.Match[str], new_text: str) -> Edit:
+    start, end = m.start("old"), m.end("old")
+    if start == end:  # an insertion: a space between it and a preceding word
+        prev = source[start - 1] if start else " "
+        nxt = source[start] if start < len(source) else " "
+        text = new_text
+        if prev.isalnum() or prev in ".,;:!?)’”'\"":
+            text = " " + text
+        if nxt.isalnum() and not text.endswith(" "):
+            text += " "
+        return Edit(start=start, end=end, text=text)
+    if not new_text:  # a deletion takes one neighbouring space with it
+        nxt = source[end] if end < len(source) else ""
+        if start > 0 and source[start - 1] == " " and (nxt in " .,;:!?)" or not nxt):
+            start -= 1
+        elif nxt == " ":
+            end += 1
+    return Edit(start=start, end=end, text=new_text)
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """Return text with non-overlapping edits applied."""
+    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    return text
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    """Return a git-style unified diff of one file (a/ and b/ prefixes)."""
+    a, b = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    out = []
+    for line in difflib.unified_diff(a, b, f"a/{path}", f"b/{path}"):
+        if not line.endswith("\n"):
+            line += "\n\\ No newline at end of file\n"
+        out.append(line)
+    return "".join(out)
+
+
+def read_source(root: Path, path: str) -> tuple[str, str]:
+    """Return a chapter's text with LF line endings, and the newline the file uses."""
+    raw = (root / path).read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    return raw.replace("\r\n", "\n"), newline

@@ -1,0 +1,214 @@
+"""`paperbuild feedback`: reviewers' comments and tracked changes, at their chapter and line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from paperbuild.cli import cli
+from tests.diff.conftest import copy_bundled
+from tests.feedback.wordlike import Change, Comment, Reviewer
+from tests.render.readers import pandoc_docx_json, text_of
+
+JANE, OMAR = "Jane Reviewer", "Omar Reviewer"
+QUESTION = "Which regions? Give two examples."
+
+
+def run(root: Path, *args: str):
+    return CliRunner().invoke(cli, ["-C", str(root), *args])
+
+
+@pytest.fixture(scope="module")
+def reviewed(tmp_path_factory) -> Path:
+    """Return a project whose draft 0.1 was reviewed by two people (files a.docx and b.docx)."""
+    root = copy_bundled(tmp_path_factory.mktemp("feedback") / "paper")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "."], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "draft 0.1"], cwd=root, check=True)
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    draft = root / "build/child-trafficking-0.1.docx"
+    comment = Comment(
+        paragraph="The plethora of new laws",
+        anchor="plethora of new laws",
+        author=JANE,
+        text=QUESTION,
+        replies=[("Mike Dottridge", "Will add West Africa and the Balkans.")],
+    )
+    a = Reviewer(draft)
+    a.comment(comment)
+    a.change(
+        Change(paragraph="The plethora of new laws", old="plethora", new="multitude", author=JANE)
+    )
+    a.change(
+        Change(
+            paragraph="The report has been published",
+            old="every year",
+            new="every June",
+            author=JANE,
+            part="word/footnotes.xml",
+        )
+    )
+    a.change(
+        Change(
+            paragraph="Two main preventive techniques",
+            old="",
+            new="broadly",
+            after="Two main preventive techniques are reported to have been",
+            author=JANE,
+        )
+    )
+    a.change(
+        Change(
+            paragraph="It sometimes seems that every initiative",
+            old=" by the organisation behind it",
+            new="",
+            author=JANE,
+        )
+    )
+    a.save(root / "a.docx")
+    b = Reviewer(draft)
+    b.comment(comment)  # the same remark, in the second reviewer's copy: shown once
+    b.comment(
+        Comment(
+            paragraph="The gaps between separate parts",
+            anchor="dangerously large",
+            author=OMAR,
+            text="Evidence for this?",
+            resolved=True,
+        )
+    )
+    b.save(root / "b.docx")
+    return root
+
+
+@pytest.fixture(scope="module")
+def items(reviewed):
+    result = run(reviewed, "feedback", "a.docx", "b.docx", "--patch", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["items"]
+
+
+def test_each_comment_and_change_at_its_chapter_and_line(items):
+    where = [(i["kind"], i["reviewer"], i["path"], i["line"]) for i in items]
+    assert where == [
+        ("change", JANE, "paper/03-law-enforcement.md", 9),
+        ("comment", JANE, "paper/03-law-enforcement.md", 9),
+        ("change", JANE, "paper/04-prevention.md", 7),
+        ("change", JANE, "paper/04-prevention.md", 42),
+        ("comment", OMAR, "paper/07-coordination.md", 29),
+        ("change", JANE, "paper/10-good-practice.md", 9),
+    ]
+    comment = items[1]
+    assert comment["text"] == QUESTION and comment["anchor"] == "plethora of new laws"
+    assert comment["replies"] == [
+        {
+            "reviewer": "Mike Dottridge",
+            "date": "2026-12-01T10:00:00Z",
+            "text": "Will add West Africa and the Balkans.",
+        }
+    ]
+    assert items[4]["resolved"] is True and items[4]["section"] == "7"
+    assert (items[0]["old"], items[0]["new"]) == ("plethora", "multitude")
+    assert (items[3]["old"], items[3]["new"]) == ("every year", "every June")
+    assert items[2]["new"] == "broadly" and items[2]["old"] == ""
+    assert all(i["in_patch"] for i in items if i["kind"] == "change")
+
+
+def test_listing_and_markdown_are_grouped_by_chapter(reviewed, items):
+    result = run(reviewed, "feedback", "a.docx", "b.docx")
+    assert result.exit_code == 0
+    assert (
+        "paper/03-law-enforcement.md:9: comment by Jane Reviewer, 2026-12-01 on " in result.output
+    )
+    text = (reviewed / "build/feedback/0.1.md").read_text()
+    assert "## paper/04-prevention.md" in text
+    assert (
+        "paper/04-prevention.md:42: change by Jane Reviewer, 2026-12-01: replace “every year” "
+        "with “every June”" in text
+    )
+
+
+def test_patch_applies_and_gives_the_reviewed_draft_accepted(reviewed, items):
+    patch = reviewed / "build/feedback/0.1.patch"
+    check = subprocess.run(
+        ["git", "apply", "--check", str(patch)], cwd=reviewed, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stderr
+    subprocess.run(["git", "apply", str(patch)], cwd=reviewed, check=True)
+    try:
+        assert run(reviewed, "build", "--to", "docx", "--version", "0.1-accepted").exit_code == 0
+        rebuilt = text_of(pandoc_docx_json(reviewed / "build/child-trafficking-0.1-accepted.docx"))
+        accepted = text_of(pandoc_docx_json(reviewed / "a.docx", "accept"))
+        strip = lambda t: " ".join(t.replace("0.1-accepted", "0.1").split())  # noqa: E731
+        assert strip(rebuilt) == strip(accepted)
+    finally:
+        subprocess.run(["git", "checkout", "--", "paper"], cwd=reviewed, check=True)
+
+
+def test_sources_are_never_edited(reviewed, items):
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--", "paper", "outline.yaml", "references.bib"],
+        cwd=reviewed,
+        capture_output=True,
+        text=True,
+    )
+    assert status.stdout == ""
+
+
+def test_text_changed_beyond_recognition_says_so(reviewed):
+    chapter = reviewed / "paper/03-law-enforcement.md"
+    original = chapter.read_text()
+    paragraph = original[original.index("The plethora") : original.index("## Specialist")]
+    chapter.write_text(
+        original.replace(
+            paragraph,
+            "Legislators rushed to act and copied model "
+            "texts wholesale, whatever the cases at home.\n\n",
+        )
+    )
+    try:
+        result = run(reviewed, "feedback", "a.docx", "--format", "json")
+        moved = [i for i in json.loads(result.output)["items"] if i["section"] == "3"]
+        assert moved and all(i["line"] is None for i in moved)
+        text = run(reviewed, "feedback", "a.docx").output
+        assert "section 3 (text changed beyond recognition)" in text
+    finally:
+        chapter.write_text(original)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"just text", "is not a readable .docx file"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "is password-protected"),
+    ],
+)
+def test_bad_files_get_a_clear_answer(reviewed, tmp_path, content, message):
+    bad = tmp_path / "reviewed.docx"
+    bad.write_bytes(content)
+    result = run(reviewed, "feedback", str(bad))
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_docx_that_is_not_a_paperbuild_draft_needs_against(reviewed, tmp_path):
+    import docx
+
+    other = tmp_path / "other.docx"
+    document = docx.Document()
+    document.add_paragraph("Unrelated text.")
+    document.save(str(other))
+    result = run(reviewed, "feedback", str(other))
+    assert result.exit_code == 2
+    assert (
+        "does not say which draft it was reviewed from (it is not a paperbuild draft)"
+        in result.output
+    )
+    assert "--against VERSION" in result.output
+    result = run(reviewed, "feedback", str(other), "--against", "0.1")
+    assert result.exit_code == 0 and "no comments or tracked changes" in result.output
