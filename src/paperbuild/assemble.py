@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from paperbuild.ast import ATTR_AT, CROSSREF_PREFIXES, attr, rewrite, stringify
 from paperbuild.checks import Parsed
+from paperbuild.clock import build_datetime
 from paperbuild.outline import DocumentMeta, Section
 from paperbuild.project import resolve_resource
 
@@ -50,16 +50,13 @@ class Document:
 
 
 def build_date(meta: DocumentMeta) -> dt.date:
-    """Return the draft's date: outline.yaml's, else SOURCE_DATE_EPOCH's, else today."""
+    """Return the draft's date: outline.yaml's, else the build clock's (SOURCE_DATE_EPOCH)."""
     if meta.date:
         try:
             return dt.date.fromisoformat(meta.date[:10])
         except ValueError:
             pass
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
-    return dt.date.today()
+    return build_datetime().date()
 
 
 def _str_inlines(text: str) -> list[Node]:

@@ -108,6 +108,29 @@ def _print_diagnostics(
         click.echo(format_text(diagnostics, color=color), err=err)
 
 
+def formats_option(default: str) -> Callable[[Any], Any]:
+    """Return the --to option: a comma-separated list of output formats."""
+    return click.option(
+        "--to",
+        "to",
+        default=default,
+        show_default=True,
+        help=f"Comma-separated outputs ({default.replace(',', ', ')}).",
+    )
+
+
+def parse_formats(to: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the formats named by --to, or raise a usage error naming the unknown ones."""
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in to.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in allowed]
+    if unknown or not formats:
+        raise click.BadParameter(
+            f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(allowed)}",
+            param_hint="--to",
+        )
+    return formats
+
+
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="paperbuild")
 @click.option(
@@ -162,7 +185,7 @@ def outline(g: Globals, fmt: str, to: str | None) -> None:
     """Show the outline: sections, titles and points."""
     from paperbuild.outline import outline_as_json
     from paperbuild.project import find_root, load_outline
-    from paperbuild.report import outline_table
+    from paperbuild.tables import outline_table
 
     root = find_root(g.start)
     model = load_outline(root)
@@ -206,13 +229,7 @@ def init(g: Globals, directory: Path | None, from_outline: Path | None) -> None:
 
 
 @cli.command()
-@click.option(
-    "--to",
-    "to",
-    default="docx,pdf",
-    show_default=True,
-    help="Comma-separated output formats: docx, pdf.",
-)
+@formats_option("docx,pdf")
 @click.option("--force", is_flag=True, help="Build even when the check finds errors.")
 @click.pass_obj
 def watch(g: Globals, to: str, force: bool) -> None:
@@ -224,9 +241,7 @@ def watch(g: Globals, to: str, force: bool) -> None:
     from paperbuild.build import FORMATS, BuildOptions
     from paperbuild.watch import watch as watch_project
 
-    formats = tuple(dict.fromkeys(f.strip().lower() for f in to.split(",") if f.strip()))
-    if not formats or any(f not in FORMATS for f in formats):
-        raise click.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--to")
+    formats = parse_formats(to, FORMATS)
     watch_project(g.start, BuildOptions(formats=formats, force=force), say=click.echo)
     click.echo("stopped watching")
 
@@ -398,8 +413,8 @@ def check(g: Globals, fmt: str, strict: bool) -> None:
 def status(g: Globals, fmt: str) -> None:
     """Show progress per section: words against target, points covered, notes, citations."""
     from paperbuild.project import load_project
-    from paperbuild.report import status_table
     from paperbuild.status import status as paper_status
+    from paperbuild.tables import status_table
 
     result = paper_status(load_project(g.start))
     if fmt == "json":
@@ -485,13 +500,7 @@ def versions(g: Globals, verify: bool, fmt: str) -> None:
     default=None,
     help="Output folder (default: build/diff/).",
 )
-@click.option(
-    "--to",
-    "to",
-    default="docx,pdf,md",
-    show_default=True,
-    help="Comma-separated outputs: docx, pdf, md.",
-)
+@formats_option("docx,pdf,md")
 @click.option(
     "--author", default="paperbuild", show_default=True, help="Author of the tracked changes."
 )
@@ -514,9 +523,7 @@ def diff(g: Globals, old: str, new: str, out: Path | None, to: str, author: str,
     from paperbuild.diff.sides import resolve_side
     from paperbuild.project import load_project
 
-    formats = tuple(dict.fromkeys(f.strip().lower() for f in to.split(",") if f.strip()))
-    if not formats or any(f not in FORMATS for f in formats):
-        raise click.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--to")
+    formats = parse_formats(to, FORMATS)
     project = load_project(g.start)
     old_side = resolve_side(old, project, g.start)
     new_side = resolve_side(new, project, g.start)
@@ -558,13 +565,7 @@ def main() -> None:
 
 
 @cli.command()
-@click.option(
-    "--to",
-    "to",
-    default="docx,pdf",
-    show_default=True,
-    help="Comma-separated output formats: docx, pdf.",
-)
+@formats_option("docx,pdf")
 @click.option("--force", is_flag=True, help="Build even when the check finds errors.")
 @click.option("--line-numbers", is_flag=True, help="Number lines, restarting on each page.")
 @click.option("--watermark", metavar="TEXT", default=None, help="Print TEXT across every page.")
@@ -600,13 +601,7 @@ def build(
     from paperbuild.project import load_project
     from paperbuild.render.common import RenderOptions
 
-    formats = tuple(dict.fromkeys(f.strip().lower() for f in to.split(",") if f.strip()))
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise click.BadParameter(
-            f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}",
-            param_hint="--to",
-        )
+    formats = parse_formats(to, FORMATS)
     options = BuildOptions(
         formats=formats,
         force=force,

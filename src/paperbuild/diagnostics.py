@@ -90,9 +90,7 @@ def diag(
     )
 
 
-def configure(
-    diagnostics: Iterable[Diagnostic], overrides: Mapping[str, str], *, strict: bool = False
-) -> list[Diagnostic]:
+def configure(diagnostics: Iterable[Diagnostic], overrides: Mapping[str, str]) -> list[Diagnostic]:
     """Return the diagnostics with per-project severities applied and `off` rules dropped."""
     result: list[Diagnostic] = []
     for d in diagnostics:

@@ -13,6 +13,7 @@ from typing import Any
 from paperbuild import __version__
 from paperbuild.assemble import Document, document_from_json, document_to_json
 from paperbuild.checks import CheckResult
+from paperbuild.clock import build_datetime
 from paperbuild.errors import PaperbuildError
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
@@ -136,8 +137,6 @@ def write_snapshot(project: Project, document: Document, check: CheckResult) -> 
 
 
 def _now() -> str:
-    from paperbuild.render.ooxml import build_datetime
-
     return build_datetime().isoformat(timespec="seconds") + "Z"
 
 

@@ -9,19 +9,7 @@ from paperbuild import pandoc
 from paperbuild.ast import chapter_facts
 from paperbuild.chapters import Chapter, scan
 from paperbuild.checks.footnotes import check_chapter
-
-
-def walk(value):
-    """Yield every pandoc element below value."""
-    if isinstance(value, dict):
-        if "t" in value:
-            yield value
-        for child in value.values():
-            yield from walk(child)
-    elif isinstance(value, list):
-        for item in value:
-            yield from walk(item)
-
+from tests.render.readers import walk
 
 IDS = st.sampled_from(["1", "2", "3", "a", "note-x"])
 KEYS = st.sampled_from(["smith2020", "un-protocol", "doe:2001", "sec:intro", "x_y"])

@@ -15,6 +15,7 @@ from paperbuild import pandoc
 from paperbuild.diff.align import Differ
 from paperbuild.pandoc import pandoc_path
 from paperbuild.render.tracked import track_paragraph_marks
+from tests.render.readers import walk
 
 PARAGRAPHS = [
     "Children continue to be trafficked for commercial sexual exploitation.[^a]",
@@ -105,18 +106,6 @@ def plain_words(blocks, track: str | None = None) -> list[str]:
         # inserted item (it ignores the tracked paragraph mark that Word honours), so list
         # markers are not compared, only the words a reader reads
         return [n["c"] for n in walk(read["blocks"]) if n["t"] == "Str"]
-
-
-def walk(value):
-    """Yield every pandoc element below value, in document order."""
-    if isinstance(value, dict):
-        if "t" in value:
-            yield value
-        for child in value.values():
-            yield from walk(child)
-    elif isinstance(value, list):
-        for item in value:
-            yield from walk(item)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

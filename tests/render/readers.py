@@ -21,6 +21,18 @@ def pandoc_docx_json(path: Path, track_changes: str = "accept") -> dict[str, Any
     return json.loads(out.stdout)
 
 
+def walk(value: Any):
+    """Yield every pandoc element below value, in document order."""
+    if isinstance(value, dict):
+        if "t" in value:
+            yield value
+        for child in value.values():
+            yield from walk(child)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+
+
 def text_of(value: Any) -> str:
     """Return the plain text of pandoc JSON (notes included)."""
     parts: list[str] = []

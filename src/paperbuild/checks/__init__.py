@@ -118,7 +118,7 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     found += footnotes.check(project)
     found += citations.check(project, parsed.facts)
     found += resources.check(project, parsed.facts)
-    diagnostics = configure(found, project.outline.rules, strict=strict)
+    diagnostics = configure(found, project.outline.rules)
     return CheckResult(
         diagnostics=tuple(diagnostics),
         parsed=parsed,

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild import pandoc
+from paperbuild.clock import build_datetime
 from paperbuild.fsutil import write_atomic
 from paperbuild.outline import Outline
 from paperbuild.project import BUILD_DIR
-from paperbuild.render.ooxml import build_datetime, normalise_zip, run_with_text
+from paperbuild.render.docx import running_header
+from paperbuild.render.ooxml import normalise_zip
 from paperbuild.render.reference import reference_docx
 
 
@@ -57,13 +59,7 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
     data = pandoc.run(["-f", "html", "-t", "docx", "--reference-doc", str(ref)], html)
     doc = docx.Document(io.BytesIO(data))
     for section in doc.sections:
-        header = section.header
-        header.is_linked_to_previous = False
-        p = header.paragraphs[0]
-        p.style = doc.styles["Running Header"]
-        p._p.append(run_with_text(outline.document.title, bold=True))
-        p2 = header.add_paragraph(style=doc.styles["Running Header"])
-        p2._p.append(run_with_text(outline.document.status, italic=True))
+        running_header(doc, section, outline.document.title, outline.document.status)
     _full_width(doc)
     props = doc.core_properties
     props.title = f"{outline.document.title}: Concept Note and Outline"

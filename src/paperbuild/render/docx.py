@@ -7,11 +7,11 @@ from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
+from paperbuild.clock import build_datetime
 from paperbuild.project import Project
 from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, document_json
 from paperbuild.render.ooxml import (
     PAGE_BREAK,
-    build_datetime,
     custom_properties,
     field_runs,
     fld_char,
@@ -156,17 +156,22 @@ def _continuous_footnotes(doc: Any) -> None:
         restart.set(qn("w:val"), "continuous")
 
 
+def running_header(doc: Any, section: Any, title: str, status: str) -> None:
+    """Write the running header of a section: the title in bold, the status line in italics."""
+    header = section.header
+    header.is_linked_to_previous = False
+    first = header.paragraphs[0]
+    first.style = doc.styles["Running Header"]
+    first._p.append(run_with_text(title, bold=True))
+    second = header.add_paragraph(style=doc.styles["Running Header"])
+    second._p.append(run_with_text(status, italic=True))
+
+
 def _header_footer(doc: Any, document: Document) -> None:
     """Add the running header (title, status line) and footer (version, page X of Y)."""
     for section in doc.sections:
         section.different_first_page_header_footer = True
-        header = section.header
-        header.is_linked_to_previous = False
-        p = header.paragraphs[0]
-        p.style = doc.styles["Running Header"]
-        p._p.append(run_with_text(document.meta.title, bold=True))
-        p2 = header.add_paragraph(style=doc.styles["Running Header"])
-        p2._p.append(run_with_text(document.meta.status, italic=True))
+        running_header(doc, section, document.meta.title, document.meta.status)
         footer = section.footer
         footer.is_linked_to_previous = False
         f = footer.paragraphs[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import zipfile
 from typing import Any
 
@@ -59,14 +58,6 @@ def instr_text(instruction: str) -> Any:
     it.text = f" {instruction} "
     r.append(it)
     return r
-
-
-def build_datetime() -> dt.datetime:
-    """Return the build's timestamp: SOURCE_DATE_EPOCH when set, else now (UTC, whole seconds)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def custom_properties(values: dict[str, str]) -> bytes:

@@ -12,10 +12,10 @@ from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import Document
+from paperbuild.clock import build_datetime
 from paperbuild.errors import BuildError
 from paperbuild.project import Project
 from paperbuild.render.common import TEMPLATES, RenderOptions, document_json
-from paperbuild.render.ooxml import build_datetime
 
 TEMPLATE = TEMPLATES / "paper.typ"
 Renderer = Callable[[Document, Project, RenderOptions], bytes]
