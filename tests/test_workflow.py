@@ -187,3 +187,16 @@ def test_ci_workflow_and_pre_commit_hook():
     assert any(s.startswith('paperbuild diff "git:origin/') for s in steps)
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert hooks[0]["id"] == "paperbuild-check" and hooks[0]["entry"] == "paperbuild check"
+
+
+def test_version_git_uses_git_describe(mini):
+    root = mini()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "."], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "first"], cwd=root, check=True)
+    subprocess.run([*git, "tag", "v0.3"], cwd=root, check=True)
+    result = run(root, "build", "--to", "docx", "--version", "git")
+    assert result.exit_code == 0, result.output
+    assert (root / "build/a-small-paper-v0.3.docx").is_file()
+    assert (root / "build/versions/v0.3/manifest.json").is_file()
