@@ -87,6 +87,10 @@ def _paperbuild_styles(doc: object) -> None:
             st.paragraph_format.tab_stops.add_tab_stop(Pt(indent + 30))
         if name == "Status":
             st.font.color.rgb = RGBColor.from_string(INK)
+    if "Line Number" not in names:  # the character style Word uses for --line-numbers
+        numbers = styles.add_style("Line Number", WD_STYLE_TYPE.CHARACTER)
+        numbers.font.size = Pt(7.5)
+        numbers.font.color.rgb = RGBColor.from_string("808080")
 
 
 def build_reference_docx(user: bytes | None = None) -> bytes:
