@@ -178,9 +178,17 @@ def measure(size: str, repeat: int, work: Path) -> Bench:
         "bare pandoc → Typst + typst.compile",
     )
     diff_rows(b, repeat)
-    for args, name in ((["check"], "check"), (["build", "--to", "docx", "--force"], "DOCX build")):
-        b.clear_cache()
-        mib = max_rss_mb([*PAPERBUILD, "-C", str(b.root), *args], b.root)
+    edited = b.root.parent / f"{b.root.name}-v2"  # recorded by diff_rows: drafts v1 and v2
+    commands = (
+        (b.root, ["check"], "check"),
+        (b.root, ["build", "--to", "docx", "--force"], "DOCX build"),
+        (b.root, ["build", "--to", "pdf", "--force"], "PDF build"),
+        (edited, ["diff", "v1", "v2", "--to", "docx,md", "-o", str(edited / "mem")], "diff"),
+    )
+    for root, args, name in commands:
+        if name != "diff":
+            b.clear_cache()
+        mib = max_rss_mb([*PAPERBUILD, "-C", str(root), *args], root)
         b.rows.append({"measurement": f"peak memory, {name}", "max_rss_mib": mib})
         print(
             f"| peak memory, {name} | {mib:.0f} MiB | | | < 1024 MiB | "

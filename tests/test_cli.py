@@ -179,3 +179,28 @@ def test_nothing_decorative_when_not_a_terminal(mini):
     result = run("-C", str(mini()), "build", "--to", "docx")
     assert result.exit_code == 0
     assert result.output.strip() == "build/a-small-paper-1.0.docx"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "outline",
+        "check",
+        "build",
+        "init",
+        "status",
+        "versions",
+        "release",
+        "diff",
+        "watch",
+        "report",
+        "feedback",
+    ],
+)
+def test_every_command_through_the_installed_console_script(command):
+    import shutil
+
+    script = shutil.which("paperbuild", path=os.path.dirname(sys.executable))
+    assert script
+    out = subprocess.run([script, command, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "Usage: paperbuild" in out.stdout
