@@ -108,6 +108,18 @@ def _print_diagnostics(
         click.echo(format_text(diagnostics, color=color), err=err)
 
 
+def format_option(*choices: str, help: str = "Output format.") -> Callable[[Any], Any]:
+    """Return the --format option; the first choice is the default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def formats_option(default: str) -> Callable[[Any], Any]:
     """Return the --to option: a comma-separated list of output formats."""
     return click.option(
@@ -154,25 +166,8 @@ def cli(ctx: click.Context, directory: Path | None, quiet: bool, debug: bool) ->
     )
 
 
-FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-
-
 @cli.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json")
 @click.option(
     "--to",
     "to",
@@ -275,14 +270,7 @@ def report(g: Globals) -> None:
     is_flag=True,
     help="Also write the reviewers' tracked changes as a patch for `git apply`.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json")
 @click.pass_obj
 def feedback(
     g: Globals, reviewed: tuple[Path, ...], against: str | None, make_patch: bool, fmt: str
@@ -358,14 +346,7 @@ def _width() -> int:
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="Output format (github: Actions workflow commands).",
-)
+@format_option("text", "json", "github", help="Output format (github: Actions workflow commands).")
 @click.option("--strict", is_flag=True, help="Treat warnings (and uncovered points) as errors.")
 @click.pass_obj
 def check(g: Globals, fmt: str, strict: bool) -> None:
@@ -401,14 +382,7 @@ def check(g: Globals, fmt: str, strict: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json")
 @click.pass_obj
 def status(g: Globals, fmt: str) -> None:
     """Show progress per section: words against target, points covered, notes, citations."""
@@ -439,14 +413,7 @@ def release(g: Globals, version: str | None) -> None:
 
 @cli.command()
 @click.option("--verify", is_flag=True, help="Re-hash released drafts; exit 1 if one changed.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json")
 @click.pass_obj
 def versions(g: Globals, verify: bool, fmt: str) -> None:
     """List recorded drafts with date, words, coverage and whether they are released."""
@@ -504,14 +471,7 @@ def versions(g: Globals, verify: bool, fmt: str) -> None:
 @click.option(
     "--author", default="paperbuild", show_default=True, help="Author of the tracked changes."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Print the paths (text) or the summary (json).",
-)
+@format_option("text", "json", help="Print the paths (text) or the summary (json).")
 @click.pass_obj
 def diff(g: Globals, old: str, new: str, out: Path | None, to: str, author: str, fmt: str) -> None:
     """Compare two drafts: a redline with Word tracked changes, a PDF and a change summary.
