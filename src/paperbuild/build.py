@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +15,9 @@ from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project, load_project
 from paperbuild.render.common import RenderOptions
 from paperbuild.versions import (
-    ReleasedVersion,
     check_version_name,
+    ensure_not_released,
     git_version,
-    versions_dir,
     write_snapshot,
 )
 
@@ -107,20 +105,6 @@ def draft_version(project: Project, override: str | None) -> str:
     if version == "git":
         version = git_version(project.root)
     return check_version_name(version)
-
-
-def ensure_not_released(project: Project, version: str) -> None:
-    """Raise ReleasedVersion when this version's snapshot is released (before any writing)."""
-    manifest = versions_dir(project) / version / "manifest.json"
-    try:
-        released = json.loads(manifest.read_text(encoding="utf-8")).get("released")
-    except (OSError, ValueError):
-        return
-    if released:
-        raise ReleasedVersion(
-            f"version {version} is released; its drafts are never overwritten",
-            hint="set document.version in outline.yaml to the next version, or pass --version",
-        )
 
 
 def build(start: Path, options: BuildOptions) -> BuildResult:

@@ -101,16 +101,21 @@ def _manifest(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def ensure_not_released(project: Project, version: str) -> None:
+    """Raise ReleasedVersion when this version's snapshot is released (before any writing)."""
+    manifest = _manifest(versions_dir(project) / version)
+    if manifest and manifest.get("released"):
+        raise ReleasedVersion(
+            f"version {version} is released (on {manifest.get('released_at', '?')}); "
+            "its drafts are never overwritten",
+            hint="set document.version in outline.yaml to the next version, or pass --version",
+        )
+
+
 def write_snapshot(project: Project, document: Document, check: CheckResult) -> Path:
     """Record the draft under build/versions/<version>/ (refusing to touch a released one)."""
     folder = versions_dir(project) / check_version_name(document.version)
-    old = _manifest(folder)
-    if old and old.get("released"):
-        raise ReleasedVersion(
-            f"version {document.version} was released on {old.get('released_at', '?')}; "
-            "a released draft is never overwritten",
-            hint="set document.version in outline.yaml to the next version, or pass --version",
-        )
+    ensure_not_released(project, document.version)
     data = json.dumps(document_to_json(document), ensure_ascii=False).encode("utf-8")
     by_section = {
         sid: sorted(

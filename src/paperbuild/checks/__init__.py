@@ -6,7 +6,7 @@ import contextlib
 import functools
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +36,15 @@ class CheckResult:
 
     diagnostics: tuple[Diagnostic, ...]
     parsed: Parsed
-    points_covered: int
     covered_ids: frozenset[str]
     points_total: int
     sections_with_chapter: int
     sections_total: int
-    summary_extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def points_covered(self) -> int:
+        """Return how many outline points are covered."""
+        return len(self.covered_ids)
 
     @property
     def coverage_line(self) -> str:
@@ -122,7 +125,6 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     return CheckResult(
         diagnostics=tuple(diagnostics),
         parsed=parsed,
-        points_covered=cov.covered,
         covered_ids=cov.covered_ids,
         points_total=len(project.outline.points),
         sections_with_chapter=sum(1 for s in project.outline.sections if s.id in assignment),

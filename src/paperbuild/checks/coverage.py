@@ -69,10 +69,8 @@ STOPWORDS = frozenset(
 class Coverage:
     """Which points are covered, and the diagnostics about coverage and length."""
 
-    covered: int
     covered_ids: frozenset[str]
     diagnostics: tuple[Diagnostic, ...]
-    words: dict[str, int]
 
 
 def check(
@@ -125,10 +123,8 @@ def check(
         total = sum(words.values())
         problems.extend(_out_of_range(outline.words, total, "the document", OUTLINE_FILE, 1))
     return Coverage(
-        covered=len(covered),
         covered_ids=frozenset(covered),
         diagnostics=tuple(problems),
-        words=words,
     )
 
 
