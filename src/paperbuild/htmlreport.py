@@ -130,10 +130,10 @@ def _changes(summary: Summary | None) -> str:
     )
 
 
-def previous_summary(project: Project) -> Summary | None:
+def previous_summary(project: Project, result: CheckResult) -> Summary | None:
     """Return what changed since the newest recorded draft of another version, if any."""
     from paperbuild.diff.redline import compare
-    from paperbuild.diff.sides import resolve_side
+    from paperbuild.diff.sides import resolve_side, side_from_project
     from paperbuild.render.common import csl_path
     from paperbuild.versions import list_snapshots
 
@@ -142,17 +142,14 @@ def previous_summary(project: Project) -> Summary | None:
     if not older:
         return None
     old = resolve_side(older[-1].version, project, project.root)
-    new = resolve_side(str(project.root), project, project.root)
-    new = type(new)(
-        label=current, document=new.document, coverage=new.coverage, entries=new.entries
-    )
+    new = side_from_project(project, current, result)
     return compare(old, new, author="paperbuild", csl=csl_path(project)).summary
 
 
 def report_html(project: Project) -> str:
     """Return the report page: coverage matrix, words against targets, diagnostics, changes."""
-    result = run_checks(project)
-    st = status(project)
+    result = run_checks(project, with_blocks=True)  # one check serves every part of the page
+    st = status(project, result)
     meta = project.outline.document
     generated = dt.datetime.now().strftime("%d %B %Y, %H:%M")
     return f"""<!DOCTYPE html>
@@ -173,7 +170,7 @@ def report_html(project: Project) -> str:
 <h2>Check</h2>
 {_diagnostics(result.diagnostics)}
 <h2>Changes</h2>
-{_changes(previous_summary(project))}
+{_changes(previous_summary(project, result))}
 </body></html>
 """
 

@@ -109,9 +109,9 @@ def _section(project: Project, result: CheckResult, section_id: str) -> SectionS
     )
 
 
-def status(project: Project) -> Status:
+def status(project: Project, result: CheckResult | None = None) -> Status:
     """Return the paper's status: per section progress and the works cited."""
-    result = run_checks(project)
+    result = result or run_checks(project)
     sections = tuple(_section(project, result, s.id) for s in project.outline.sections)
     cited = dict.fromkeys(k for f in result.parsed.facts.values() for k in f.citations)
     entries = [e for e in project.bibliography.entries if e.key in cited]

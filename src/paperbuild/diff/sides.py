@@ -12,7 +12,7 @@ from pathlib import Path
 
 from paperbuild.assemble import Document, TocEntry, assemble, build_date
 from paperbuild.bibliography import Entry
-from paperbuild.checks import run_checks
+from paperbuild.checks import CheckResult, run_checks
 from paperbuild.cite import resolve_citations
 from paperbuild.errors import PaperbuildError
 from paperbuild.outline import DocumentMeta
@@ -35,8 +35,10 @@ def safe_label(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "draft"
 
 
-def _from_project(project: Project, label: str) -> Side:
-    result = run_checks(project, with_blocks=True)
+def side_from_project(project: Project, label: str, result: CheckResult | None = None) -> Side:
+    """Return the draft the project's sources make now (reusing a check that kept the ASTs)."""
+    if result is None or not result.parsed.blocks:
+        result = run_checks(project, with_blocks=True)
     document = resolve_citations(assemble(result.parsed), project)
     coverage = {
         s.id: frozenset(p.id for p in s.points if p.id in result.covered_ids)
@@ -82,7 +84,7 @@ def _from_git(project: Project, ref: str) -> Side:
         root = Path(tmp) / prefix
         if not (root / "outline.yaml").is_file():
             raise PaperbuildError(f"git ref '{ref}' has no outline.yaml at {prefix or 'the top'}")
-        return _from_project(load_project(root), f"git-{ref}")
+        return side_from_project(load_project(root), f"git-{ref}")
 
 
 def _from_markdown(path: Path, project: Project | None) -> Side:
@@ -119,7 +121,9 @@ def resolve_side(spec: str, project: Project | None, start: Path) -> Side:
     if path.is_dir():
         if not (path / "outline.yaml").is_file():
             raise PaperbuildError(f"{spec} is a folder without outline.yaml")
-        return _from_project(load_project(path), safe_label(path.name))
+        if project is not None and path == project.root.resolve():
+            return side_from_project(project, safe_label(path.name))  # already loaded
+        return side_from_project(load_project(path), safe_label(path.name))
     if path.is_file() and path.suffix.lower() in (".md", ".markdown"):
         return _from_markdown(path, project)
     if project is not None and (versions_dir(project) / spec / "manifest.json").is_file():
