@@ -186,7 +186,7 @@ def rewrite(
         i = 0
         while i < len(value):
             item = value[i]
-            if type(item) is dict and item.get("t") not in LEAVES:
+            if type(item) is dict and (item.get("t") not in LEAVES or item.get("t") in kinds):
                 new = rewrite(item, fn, kinds)
                 if type(new) is list and "t" in item:
                     value[i : i + 1] = new
