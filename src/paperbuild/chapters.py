@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,15 +126,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, list[
 
 def _shift(d: Diagnostic, lines: int) -> Diagnostic:
     """Return the diagnostic moved down by some lines."""
-    return Diagnostic(
-        rule=d.rule,
-        severity=d.severity,
-        message=d.message,
-        path=d.path,
-        line=None if d.line is None else d.line + lines,
-        column=d.column,
-        hint=d.hint,
-    )
+    return dataclasses.replace(d, line=None if d.line is None else d.line + lines)
 
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -146,17 +147,7 @@ def _uncovered(
         point.column,
         f'mark the passage that addresses it with {{points="{point.id}"}}',
     )
-    result = [
-        Diagnostic(
-            rule=d.rule,
-            severity=severity,
-            message=d.message,
-            path=d.path,
-            line=d.line,
-            column=d.column,
-            hint=d.hint,
-        )
-    ]
+    result = [dataclasses.replace(d, severity=severity)]
     if chapter is not None:
         best = suggest(point.text, chapter.text)
         if best is not None:
