@@ -10,6 +10,7 @@ change gives the old one.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -59,6 +60,12 @@ def key(value: Any) -> str:
     if isinstance(value, dict) and value.get("t") in ("Space", "SoftBreak"):
         return " "
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def opcodes(old: list[Any], new: list[Any]) -> Sequence[tuple[str, int, int, int, int]]:
+    """Return difflib's edit script turning old into new, elements compared by key()."""
+    matcher = SequenceMatcher(None, [key(v) for v in old], [key(v) for v in new], autojunk=False)
+    return matcher.get_opcodes()
 
 
 def words_in(value: Any) -> int:
@@ -195,11 +202,8 @@ class Differ:
 
     def blocks(self, old: list[Node], new: list[Node]) -> list[Node]:
         """Return the redline of two block lists."""
-        matcher = SequenceMatcher(
-            None, [key(b) for b in old], [key(b) for b in new], autojunk=False
-        )
         out: list[Node] = []
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for tag, i1, i2, j1, j2 in opcodes(old, new):
             if tag == "equal":
                 out.extend(new[j1:j2])
             elif tag == "delete":
@@ -276,11 +280,8 @@ class Differ:
 
     def items(self, old: list[list[Node]], new: list[list[Node]]) -> list[list[Node]]:
         """Return the redline of two lists' items."""
-        matcher = SequenceMatcher(
-            None, [key(i) for i in old], [key(i) for i in new], autojunk=False
-        )
         out: list[list[Node]] = []
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for tag, i1, i2, j1, j2 in opcodes(old, new):
             if tag == "equal":
                 out.extend(new[j1:j2])
                 continue
@@ -306,11 +307,8 @@ class Differ:
 
     def inlines(self, old: list[Node], new: list[Node]) -> list[Node]:
         """Return the redline of two inline lists, word by word."""
-        matcher = SequenceMatcher(
-            None, [key(i) for i in old], [key(i) for i in new], autojunk=False
-        )
         out: list[Node] = []
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for tag, i1, i2, j1, j2 in opcodes(old, new):
             if tag == "equal":
                 out.extend(new[j1:j2])
             elif tag == "delete":
