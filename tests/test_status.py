@@ -75,3 +75,28 @@ def test_status_command_table_and_json(bundled_copy):
     } <= set(data["sections"][0])
     assert data["sections"][10]["points_total"] == 0
     assert any("Trafficking in Persons Report" in w["reference"] for w in data["works_cited"])
+
+
+def test_last_change_is_the_commit_date_until_the_file_changes(mini):
+    import datetime as dt
+    import os
+    import subprocess
+
+    root = mini()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": "2020-01-02T12:00:00",
+        "GIT_COMMITTER_DATE": "2020-01-02T12:00:00",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "first"]):
+        subprocess.run(["git", *args], cwd=root, env=env, check=True)
+    chapter = root / "paper/02-second.md"
+    chapter.write_text(chapter.read_text() + "\nMore.\n")
+    first, second = status(load_project(root / "paper")).sections
+    assert first.last_change == "2020-01-02"
+    saved = dt.datetime.fromtimestamp(chapter.stat().st_mtime, dt.UTC).date().isoformat()
+    assert second.last_change == saved

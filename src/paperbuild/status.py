@@ -55,39 +55,50 @@ class Status:
         return data
 
 
-def last_change(root: Path, rel: str) -> str | None:
-    """Return the date of the chapter's last commit, else of its last save (ISO date)."""
+def _git(root: Path, *args: str) -> str | None:
+    """Return git's output for args run in root, or None when git fails or is missing."""
     try:
         out = subprocess.run(
-            ["git", "log", "-1", "--format=%cs", "--", rel],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
+            ["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=False
         )
-        if out.returncode == 0 and out.stdout.strip():
-            committed = out.stdout.strip()
-            dirty = subprocess.run(
-                ["git", "status", "--porcelain", "--", rel],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-            if not dirty.stdout.strip():
-                return committed
     except (OSError, subprocess.SubprocessError):
-        pass
-    try:
-        stamp = (root / rel).stat().st_mtime
-    except OSError:
         return None
-    return dt.datetime.fromtimestamp(stamp, dt.UTC).date().isoformat()
+    return out.stdout if out.returncode == 0 else None
 
 
-def _section(project: Project, result: CheckResult, section_id: str) -> SectionStatus:
+def last_changes(root: Path, paths: list[str]) -> dict[str, str | None]:
+    """Return each file's last commit date, or its last save for a file changed since (ISO).
+
+    Two git calls serve every chapter: one log, newest first, and one diff against HEAD.
+    """
+    committed: dict[str, str] = {}
+    log = _git(root, "log", "--format=%x00%cs", "--name-only", "--relative", "--", *paths)
+    date = ""
+    for line in (log or "").splitlines():
+        if line.startswith("\0"):
+            date = line[1:]
+        elif line.strip():
+            committed.setdefault(line.strip(), date)
+    changed = set(
+        (_git(root, "diff", "--name-only", "--relative", "HEAD", "--", *paths) or "").split()
+    )
+    result: dict[str, str | None] = {}
+    for rel in paths:
+        if rel in committed and rel not in changed:
+            result[rel] = committed[rel]
+            continue
+        try:
+            stamp = (root / rel).stat().st_mtime
+        except OSError:
+            result[rel] = None
+            continue
+        result[rel] = dt.datetime.fromtimestamp(stamp, dt.UTC).date().isoformat()
+    return result
+
+
+def _section(
+    project: Project, result: CheckResult, section_id: str, changes: dict[str, str | None]
+) -> SectionStatus:
     section = project.outline.section(section_id)
     assert section is not None
     path = result.parsed.assignment.get(section_id)
@@ -105,14 +116,15 @@ def _section(project: Project, result: CheckResult, section_id: str) -> SectionS
         points_total=len(section.points),
         footnotes=facts.notes if facts else 0,
         citations=len(facts.citations) if facts else 0,
-        last_change=last_change(project.root, path) if path else None,
+        last_change=changes.get(path) if path else None,
     )
 
 
 def status(project: Project, result: CheckResult | None = None) -> Status:
     """Return the paper's status: per section progress and the works cited."""
     result = result or run_checks(project)
-    sections = tuple(_section(project, result, s.id) for s in project.outline.sections)
+    changes = last_changes(project.root, sorted(result.parsed.assignment.values()))
+    sections = tuple(_section(project, result, s.id, changes) for s in project.outline.sections)
     cited = dict.fromkeys(k for f in result.parsed.facts.values() for k in f.citations)
     entries = [e for e in project.bibliography.entries if e.key in cited]
     c = counts(result.diagnostics)
