@@ -1,4 +1,8 @@
-"""`paperbuild watch`: a saved chapter is rebuilt; a broken save is reported and survived."""
+"""`paperbuild watch`: a saved chapter is rebuilt; a broken save is reported and survived.
+
+No sleeps timed against a rebuild: every step waits on a line the watcher prints, and the
+watcher says "watching" only once its file watcher is really running.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +13,68 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
+from paperbuild.build import BuildOptions
+from paperbuild.watch import watch
 from tests.render.readers import pandoc_docx_json, text_of
 
 
-def reader(stream, lines: queue.Queue) -> None:
-    for line in iter(stream.readline, ""):
-        lines.put(line)
+class Lines:
+    """What the watcher said, as a queue that a test waits on."""
 
+    def __init__(self) -> None:
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
 
-def wait_for(lines: queue.Queue, needle: str, seen: list[str], timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            line = lines.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        seen.append(line)
-        if needle in line:
-            return
-    raise AssertionError(f"{needle!r} not seen in {''.join(seen)}")
+    def say(self, text: str) -> None:
+        self.queue.put(text)
+
+    def wait_for(self, needle: str, timeout: float = 60) -> str:
+        """Return the first new line containing needle, or fail after timeout seconds."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = self.queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if needle in line:
+                return line
+        raise AssertionError(f"{needle!r} not seen in:\n{''.join(self.seen)}")
 
 
 def test_watch_rebuilds_after_a_save_and_survives_a_broken_one(mini):
     root = mini()
+    lines, stop = Lines(), threading.Event()
+    watcher = threading.Thread(
+        target=watch, args=(root, BuildOptions(formats=("docx",)), lines.say, stop), daemon=True
+    )
+    watcher.start()
+    try:
+        lines.wait_for("built a-small-paper-1.0.docx")
+        lines.wait_for("watching")
+        chapter = root / "paper/02-second.md"
+        chapter.write_text(chapter.read_text().replace("Pears too.", "Pears and quinces too."))
+        lines.wait_for("changed: paper/02-second.md")
+        lines.wait_for("built a-small-paper-1.0.docx")
+        docx = root / "build/a-small-paper-1.0.docx"
+        assert "quinces" in text_of(pandoc_docx_json(docx)["blocks"])
+        chapter.write_text(chapter.read_text() + "\nBroken[^nowhere].\n")
+        lines.wait_for("error[undefined-footnote]")
+        lines.wait_for("not built")
+        assert watcher.is_alive(), "the watcher keeps running after a broken save"
+        (root / "outline.yaml").write_text("document: [unclosed\n")
+        lines.wait_for("not built")
+        assert watcher.is_alive(), "the watcher keeps running after a broken outline"
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+    assert not watcher.is_alive()
+    assert "quinces" in text_of(pandoc_docx_json(root / "build/a-small-paper-1.0.docx")["blocks"])
+
+
+def _start(root: Path) -> tuple[subprocess.Popen[str], Lines]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "paperbuild", "-C", str(root), "watch", "--to", "docx"],
         stdout=subprocess.PIPE,
@@ -40,33 +82,32 @@ def test_watch_rebuilds_after_a_save_and_survives_a_broken_one(mini):
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=reader, args=(proc.stdout, lines), daemon=True).start()
-    seen: list[str] = []
+    lines = Lines()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in iter(proc.stdout.readline, ""):
+            lines.say(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return proc, lines
+
+
+def test_ctrl_c_stops_the_watcher_cleanly_whenever_it_comes(mini):
+    """Ctrl-C while idle, or while a rebuild may be running, ends with exit 0 and no traceback."""
+    root = mini()
+    proc, lines = _start(root)
     try:
-        wait_for(lines, "built a-small-paper-1.0.docx", seen)
-        wait_for(lines, "watching", seen)
-        chapter = root / "paper/02-second.md"
-        text = chapter.read_text().replace("Pears too.", "Pears and quinces too.")
-        for _ in range(20):  # the watcher starts just after it says so: save until it notices
-            chapter.write_text(text)
-            try:
-                wait_for(lines, "changed: paper/02-second.md", seen, timeout=2)
-                break
-            except AssertionError:
-                continue
-        wait_for(lines, "built a-small-paper-1.0.docx", seen)
-        docx = root / "build/a-small-paper-1.0.docx"
-        assert "quinces" in text_of(pandoc_docx_json(docx)["blocks"])
-        chapter.write_text(chapter.read_text() + "\nBroken[^nowhere].\n")
-        wait_for(lines, "error[undefined-footnote]", seen)
-        wait_for(lines, "not built", seen)
-        assert proc.poll() is None, "the watcher keeps running after a broken save"
+        lines.wait_for("watching")
+        chapter = root / "paper/01-first.md"
+        chapter.write_text(chapter.read_text().replace("Apples", "Green apples", 1))
+        lines.wait_for("changed: paper/01-first.md")
+        proc.send_signal(signal.SIGINT)  # during the rebuild or just after it: both must be clean
+        assert proc.wait(timeout=60) == 0
+        lines.wait_for("stopped watching", timeout=10)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-    assert proc.returncode == 0
-    rest = "".join(seen) + "".join(
-        iter(lambda: lines.get_nowait() if not lines.empty() else "", "")
-    )
-    assert "Traceback" not in rest
+        if proc.poll() is None:
+            proc.kill()
+    assert "Traceback" not in "".join(lines.seen)
+    leftovers = [p.name for p in (root / "build").glob(".*.tmp")]
+    assert leftovers == []

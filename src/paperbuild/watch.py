@@ -51,6 +51,12 @@ def rebuild(start: Path, options: BuildOptions, say: Say) -> bool:
     except PaperbuildError as exc:
         say(f"not built: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
         return False
+    except OSError as exc:
+        say(f"not built: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        return False
+    except (RecursionError, MemoryError, ValueError) as exc:  # a save the watcher must survive
+        say(f"not built: {type(exc).__name__}: {exc} (run `paperbuild build --debug` for details)")
+        return False
     _diagnostics([d for d in result.check.diagnostics if d.severity != "info"], say)
     names = ", ".join(p.name for p in result.outputs)
     say(
@@ -67,15 +73,36 @@ def _diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], say: Sa
 
 
 def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = None) -> None:
-    """Build, then rebuild after each change (debounced) until stopped or interrupted."""
+    """Build, then rebuild after each change (debounced) until stopped or interrupted.
+
+    Ctrl-C stops the watcher whenever it comes, during a rebuild too (outputs are written
+    atomically, so an interrupted rebuild leaves the previous drafts whole).
+    """
     import watchfiles
 
     root = find_root(start)
-    rebuild(start, options, say)
-    say(f"watching {root} for changes to outline.yaml, references.bib and paper/ (Ctrl-C stops)")
-    for changes in watchfiles.watch(
-        root, watch_filter=watched(root), debounce=400, stop_event=stop, raise_interrupt=False
-    ):
-        files = sorted({Path(p).relative_to(root).as_posix() for _, p in changes})
-        say(f"changed: {', '.join(files)}")
+    try:
         rebuild(start, options, say)
+        ready = False
+        for changes in watchfiles.watch(
+            root,
+            watch_filter=watched(root),
+            debounce=400,
+            stop_event=stop,
+            raise_interrupt=False,
+            rust_timeout=300,
+            yield_on_timeout=True,  # the first empty yield says the watcher is really running
+        ):
+            if not ready:
+                ready = True
+                say(
+                    f"watching {root} for changes to outline.yaml, references.bib and paper/ "
+                    "(Ctrl-C stops)"
+                )
+            if not changes:
+                continue
+            files = sorted({Path(p).relative_to(root).as_posix() for _, p in changes})
+            say(f"changed: {', '.join(files)}")
+            rebuild(start, options, say)
+    except KeyboardInterrupt:
+        return
