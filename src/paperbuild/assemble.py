@@ -10,9 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paperbuild.ast import ATTR_AT, CROSSREF_PREFIXES, attr, rewrite, stringify
+from paperbuild.ast import ATTR_AT, attr, rewrite, stringify
 from paperbuild.checks import Parsed
 from paperbuild.clock import build_datetime
+from paperbuild.crossref import (
+    Numbering,
+    Target,
+    document_ids,
+    label_equations,
+    render_refs,
+    str_inlines,
+)
+from paperbuild.furniture import Words, words_for
 from paperbuild.outline import DocumentMeta, Section
 from paperbuild.project import resolve_resource
 
@@ -59,15 +68,6 @@ def build_date(meta: DocumentMeta) -> dt.date:
     return build_datetime().date()
 
 
-def _str_inlines(text: str) -> list[Node]:
-    out: list[Node] = []
-    for i, word in enumerate(text.split()):
-        if i:
-            out.append({"t": "Space"})
-        out.append({"t": "Str", "c": word})
-    return out
-
-
 def _strip_markers(node: Node) -> Node | list[Node] | None:
     """Remove coverage markers; unwrap a div or span that only carried one."""
     a = attr(node)
@@ -85,28 +85,21 @@ def _strip_markers(node: Node) -> Node | list[Node] | None:
 
 
 class _Numberer:
-    """Numbers headings below each section and keeps identifiers unique in the document."""
+    """Numbers headings below each section, with identifiers as pandoc would give them."""
 
-    def __init__(self) -> None:
-        self.used: set[str] = set()
+    def __init__(self, numbering: Numbering) -> None:
+        self.numbering = numbering
         self.toc: list[TocEntry] = []
-        self.anchors: dict[str, tuple[str, str]] = {}  # author id -> (number, anchor), for @sec:
+        self.fallbacks = 0
 
-    def unique(self, ident: str, fallback: str) -> str:
-        base = ident or fallback
-        candidate, n = base, 1
-        while candidate in self.used:
-            n += 1
-            candidate = f"{base}-{n}"
-        self.used.add(candidate)
-        return candidate
-
-    def chapter(self, section: Section, blocks: list[Node], path: str | None) -> list[Node]:
+    def chapter(
+        self, section: Section, blocks: list[Node], path: str | None, ids: dict[str, str]
+    ) -> list[Node]:
         counters = [0, 0, 0, 0, 0, 0]
         out: list[Node] = []
         first = next((i for i, b in enumerate(blocks) if b["t"] == "Header"), None)
         if first is None or blocks[first]["c"][0] != 1:
-            blocks = [{"t": "Header", "c": [1, ["", [], []], _str_inlines(section.title)]}, *blocks]
+            blocks = [{"t": "Header", "c": [1, ["", [], []], str_inlines(section.title)]}, *blocks]
             first = 0
         for i, block in enumerate(blocks):
             if block["t"] != "Header":
@@ -121,9 +114,8 @@ class _Numberer:
                 for j in range(depth - 1, len(counters)):
                     counters[j] = 0
                 number = ".".join([section.id, *[str(c) for c in counters[: depth - 1] if c]])
-            anchor = self.unique(ident, f"section-{number.replace('.', '-')}")
-            if ident:
-                self.anchors.setdefault(ident, (number, anchor))
+            anchor = ids.get(ident) or f"pb-section-{number.replace('.', '-')}"
+            self.numbering.add(anchor, Target(kind="section", number=number, anchor=anchor))
             title = stringify(inlines)
             self.toc.append(
                 TocEntry(level=depth, number=number, title=title, anchor=anchor, chapter=path)
@@ -133,30 +125,37 @@ class _Numberer:
         return out
 
 
-def _crossrefs(numberer: _Numberer) -> Any:
-    def fix(node: Node) -> Node | None:
-        if node["t"] != "Cite":
+def _references(targets: dict[str, Target], words: Words, keys: frozenset[str]) -> Any:
+    """Return a rewrite that renders cross-references (a citation stays a Cite for citeproc)."""
+
+    def fix(node: Node) -> list[Node] | None:
+        return render_refs(node, targets, words, keys)
+
+    return fix
+
+
+def _links(
+    local: dict[str, str], maps: dict[str, dict[str, str]], known: set[str]
+) -> Callable[[Node], Node | list[Node] | None]:
+    """Return a rewrite that points internal links at document ids, or unlinks dead ones."""
+
+    def fix(node: Node) -> Node | list[Node] | None:
+        url = node["c"][2][0]
+        if not url.startswith("#"):
             return None
-        cites = node["c"][0]
-        if not all(c["citationId"].startswith(CROSSREF_PREFIXES) for c in cites):
-            return None
-        parts: list[Node] = []
-        for c in cites:
-            target = c["citationId"].split(":", 1)[1]
-            label, anchor = numberer.anchors.get(target, ("??", target))
-            if parts:
-                parts.append({"t": "Str", "c": ", "})
-            parts.append(
-                {
-                    "t": "Link",
-                    "c": [
-                        ["", [], []],
-                        [{"t": "Str", "c": f"section {label}"}],
-                        [f"#{anchor}", ""],
-                    ],
-                }
-            )
-        return {"t": "Span", "c": [["", [], []], parts]}
+        ident = url[1:]
+        ident_attr, classes, kvs = node["c"][0]
+        other = next((v for k, v in kvs if k == "data-chapter"), None)
+        ids = maps.get(other, {}) if other is not None else local
+        ident = ids.get(ident, ident)
+        if ident in known:
+            kept = [[k, v] for k, v in kvs if k != "data-chapter"]
+            return {
+                "t": "Link",
+                "c": [[ident_attr, classes, kept], node["c"][1], [f"#{ident}", node["c"][2][1]]],
+            }
+        contents: list[Node] = node["c"][1]
+        return contents  # a dead link reads as its text (the check reports it)
 
     return fix
 
@@ -175,9 +174,29 @@ def _resources(root: Path, chapter: str) -> Callable[[Node], Node | None]:
         why = {"remote": "not fetched", "outside": "outside the project"}.get(
             problem or "", "missing"
         )
-        return {"t": "Emph", "c": _str_inlines(f"[image {why}: {target}]")}
+        shown = target if problem == "remote" else Path(target).name
+        return {
+            "t": "Span",
+            "c": [
+                [node["c"][0][0], ["pb-placeholder"], []],
+                [{"t": "Emph", "c": str_inlines(f"[image {why}: {shown}]")}],
+            ],
+        }
 
     return fix
+
+
+def all_ids(blocks: list[Node]) -> set[str]:
+    """Return every identifier in the blocks (headings, figures, tables, divs, spans, …)."""
+    found: set[str] = set()
+
+    def note(node: Node) -> None:
+        a = attr(node)
+        if a and a[0]:
+            found.add(a[0])
+
+    rewrite(blocks, lambda n: note(n), MARKED_KINDS)
+    return found
 
 
 def _copy(blocks: list[Node]) -> list[Node]:
@@ -189,25 +208,38 @@ def _copy(blocks: list[Node]) -> list[Node]:
 def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     """Return the Document: each section's chapter in outline order, numbered and cleaned."""
     outline = parsed.project.outline
-    numberer = _Numberer()
-    blocks: list[Node] = []
+    words = words_for(outline.document.lang)
+    numbering = Numbering(words=words, within_section=outline.numbering == "section")
+    chapters: list[tuple[Section, str | None, list[Node]]] = []
     for section in outline.sections:
         path = parsed.assignment.get(section.id)
         chapter_blocks = parsed.blocks.get(path, []) if path else []
         if not chapter_blocks:
             chapter_blocks = [
-                {
-                    "t": "Para",
-                    "c": [
-                        {"t": "Emph", "c": _str_inlines("This section has not been written yet.")}
-                    ],
-                }
+                {"t": "Para", "c": [{"t": "Emph", "c": str_inlines(words.not_written)}]}
             ]
         cleaned = rewrite(_copy(chapter_blocks), _strip_markers, MARKED_KINDS)
         if path:
             cleaned = rewrite(cleaned, _resources(parsed.project.root, path), IMAGES)
-        blocks.extend(numberer.chapter(section, cleaned, path))
-    blocks = rewrite(blocks, _crossrefs(numberer), frozenset(("Cite",)))
+        chapters.append((section, path, label_equations(cleaned)))
+    id_maps = document_ids(
+        [
+            [(stringify(b["c"][2]), b["c"][1][0]) for b in blocks if b["t"] == "Header"]
+            for _, _, blocks in chapters
+        ]
+    )
+    numberer = _Numberer(numbering)
+    numbered: list[list[Node]] = []
+    for (section, path, blocks), ids in zip(chapters, id_maps, strict=True):
+        numbering.start_section(section.id)
+        numbered.append(numberer.chapter(section, numbering.blocks(blocks), path, ids))
+    known = set().union(*(all_ids(b) for b in numbered)) if numbered else set()
+    blocks = []
+    by_path = {path: ids for (_, path, _), ids in zip(chapters, id_maps, strict=True) if path}
+    for chapter_blocks, ids in zip(numbered, id_maps, strict=True):
+        blocks += rewrite(chapter_blocks, _links(ids, by_path, known), LINKS)
+    keys = frozenset(parsed.project.bibliography.keys)
+    blocks = rewrite(blocks, _references(numbering.targets, words, keys), CITES)
     meta = outline.document
     return Document(
         meta=meta,
@@ -217,6 +249,10 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         version=version or meta.version,
         cited=tuple(dict.fromkeys(k for f in parsed.facts.values() for k in f.citations)),
     )
+
+
+LINKS = frozenset(("Link",))
+CITES = frozenset(("Cite",))
 
 
 def document_to_json(document: Document) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from paperbuild.crossref import EQ_LABEL, parse_ref
 
 Node = dict[str, Any]
 
@@ -19,7 +22,7 @@ ATTR_AT = {
     "Table": 0,
     "Figure": 0,
 }
-CROSSREF_PREFIXES = ("sec:", "fig:", "tbl:", "eq:", "lst:")
+LITERAL_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 
 
 def attr(node: Node) -> list[Any] | None:
@@ -83,6 +86,11 @@ class Facts:
     notes: int = 0
     resources: tuple[str, ...] = ()  # image and other resource targets
     raw: tuple[tuple[str, str], ...] = ()  # (format, opening text) of raw HTML / LaTeX
+    crossrefs: tuple[str, ...] = ()  # @fig:x and the like, as written
+    labels: tuple[tuple[str, str], ...] = ()  # (identifier, element) of every labelled element
+    links: tuple[str, ...] = ()  # internal link targets (#x), without the '#'
+    headings: tuple[tuple[str, str], ...] = ()  # (text, identifier) of the top-level headings
+    literal_notes: tuple[str, ...] = ()  # [^x] left as text by pandoc: a note with no definition
 
     def to_json(self) -> dict[str, Any]:
         """Return the facts as JSON-ready data."""
@@ -99,6 +107,11 @@ class Facts:
             notes=int(data["notes"]),
             resources=tuple(data["resources"]),
             raw=tuple((f, t) for f, t in data["raw"]),
+            crossrefs=tuple(data["crossrefs"]),
+            labels=tuple((i, k) for i, k in data["labels"]),
+            links=tuple(data["links"]),
+            headings=tuple((t, i) for t, i in data["headings"]),
+            literal_notes=tuple(data["literal_notes"]),
         )
 
 
@@ -107,55 +120,88 @@ NOT_READ = frozenset(("Header", "CodeBlock", "RawBlock", "RawInline", "Code", "M
 
 
 def chapter_facts(blocks: list[Node]) -> Facts:
-    """Return citations, coverage markers, words and first heading of blocks, in one walk."""
-    cites: list[str] = []
-    points: list[str] = []
-    words = notes = 0
-    resources: list[str] = []
-    raw: list[tuple[str, str]] = []
-    heading = next((stringify(b) for b in blocks if b.get("t") == "Header"), None)
-    stack: list[tuple[Any, bool]] = [(blocks, True)]  # (value, counts as text a reader reads)
-    while stack:
-        value, read = stack.pop()
-        if type(value) is list:
-            stack.extend([(v, read) for v in reversed(value)])
-            continue
-        if type(value) is not dict:
-            continue
+    """Return citations, coverage markers, words, labels and links of blocks, in one walk."""
+    found = _FactFinder()
+    found.walk(blocks)
+    return Facts(
+        citations=tuple(found.cites),
+        points=tuple(found.points),
+        words=found.words,
+        first_heading=next((stringify(b) for b in blocks if b.get("t") == "Header"), None),
+        notes=found.notes,
+        resources=tuple(found.resources),
+        raw=tuple(found.raw),
+        crossrefs=tuple(found.crossrefs),
+        labels=tuple(found.labels),
+        links=tuple(found.links),
+        headings=tuple(
+            (stringify(b["c"][2]), b["c"][1][0]) for b in blocks if b.get("t") == "Header"
+        ),
+        literal_notes=tuple(found.literal_notes),
+    )
+
+
+class _FactFinder:
+    """One iterative walk over a chapter's AST, collecting what the checks need."""
+
+    def __init__(self) -> None:
+        self.cites: list[str] = []
+        self.crossrefs: list[str] = []
+        self.points: list[str] = []
+        self.words = self.notes = 0
+        self.resources: list[str] = []
+        self.raw: list[tuple[str, str]] = []
+        self.labels: list[tuple[str, str]] = []
+        self.links: list[str] = []
+        self.literal_notes: list[str] = []
+
+    def walk(self, blocks: list[Node]) -> None:
+        stack: list[tuple[Any, bool]] = [(blocks, True)]  # (value, counts as text a reader reads)
+        while stack:
+            value, read = stack.pop()
+            if type(value) is list:
+                stack.extend([(v, read) for v in reversed(value)])
+            elif type(value) is dict:
+                self.element(value, read, stack)
+
+    def element(self, value: Node, read: bool, stack: list[tuple[Any, bool]]) -> None:
         t = value.get("t")
         if t == "Str":
-            words += read and any(ch.isalnum() for ch in value["c"])
-        elif t == "Cite":
-            cites += [
-                c["citationId"]
-                for c in value["c"][0]
-                if not c["citationId"].startswith(CROSSREF_PREFIXES)
-            ]
+            text = value["c"]
+            self.words += read and any(ch.isalnum() for ch in text)
+            if "[^" in text:
+                self.literal_notes += LITERAL_NOTE.findall(text)
+            if text.startswith("{#"):
+                eq = EQ_LABEL.match(text)
+                if eq:
+                    self.labels.append((eq.group(1), "Equation"))
+            return
+        if t == "Cite":
+            for c in value["c"][0]:
+                key = c["citationId"]
+                (self.crossrefs if parse_ref(key) else self.cites).append(key)
         elif t in ("RawBlock", "RawInline"):
             if value["c"][0].lower() in DROPPED_RAW and not value["c"][1].lstrip().startswith(
                 "<!--"
             ):  # an HTML comment is meant to be invisible
-                raw.append((value["c"][0], value["c"][1].strip()[:60]))
-        elif "c" in value:
-            notes += t == "Note"
-            if t == "Image":
-                resources.append(value["c"][2][0])
-            if t in ATTR_AT:
-                a = attr(value)
-                if a:
-                    points += [
-                        i for k, v in a[2] if k == "points" for i in v.replace(",", " ").split()
-                    ]
-            stack.append((value["c"], read and t not in NOT_READ))
-    return Facts(
-        citations=tuple(cites),
-        points=tuple(points),
-        words=words,
-        first_heading=heading,
-        notes=notes,
-        resources=tuple(resources),
-        raw=tuple(raw),
-    )
+                self.raw.append((value["c"][0], value["c"][1].strip()[:60]))
+            return
+        if "c" not in value:
+            return
+        self.notes += t == "Note"
+        if t == "Image":
+            self.resources.append(value["c"][2][0])
+        elif t == "Link" and value["c"][2][0].startswith("#"):
+            self.links.append(value["c"][2][0][1:])
+        if t in ATTR_AT:
+            a = attr(value)
+            if a:
+                if a[0]:
+                    self.labels.append((a[0], t))
+                self.points += [
+                    i for k, v in a[2] if k == "points" for i in v.replace(",", " ").split()
+                ]
+        stack.append((value["c"], read and t not in NOT_READ))
 
 
 LEAVES = frozenset(

@@ -44,6 +44,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "missing-file": ("error", "a CSL style or reference document named in outline.yaml is missing"),
     "invalid-style": ("error", "the CSL style is not a readable CSL file"),
     "invalid-reference-doc": ("error", "the reference document is not a .docx file"),
+    "unknown-crossref": ("error", "a cross-reference (@fig:x, @tbl:x, …) names no label"),
+    "duplicate-label": ("error", "two elements of the document share a label"),
+    "crossref-kind": ("warning", "a cross-reference names an element of another kind"),
+    "dead-link": ("warning", "an internal link (#id) leads to no heading or label"),
 }
 
 

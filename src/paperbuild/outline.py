@@ -100,6 +100,7 @@ class Outline:
     bibliography: str = "references.bib"
     csl: str | None = None
     reference_doc: str | None = None
+    numbering: str = "document"  # figures, tables, equations: through the document or "section"
     path: str = OUTLINE_FILE
 
     @property
@@ -245,7 +246,17 @@ DOCUMENT_KEYS = [
     "concept",
     "questions",
 ]
-TOP_KEYS = ["document", "sections", "words", "rules", "bibliography", "csl", "reference-doc"]
+TOP_KEYS = [
+    "document",
+    "sections",
+    "words",
+    "rules",
+    "bibliography",
+    "csl",
+    "reference-doc",
+    "numbering",
+]
+NUMBERING = ("document", "section")
 SECTION_KEYS = ["id", "title", "chapter", "points", "final", "words"]
 
 
@@ -418,6 +429,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
     bib = r.project_path(entries.get("bibliography"), "bibliography") or "references.bib"
     csl = r.project_path(entries.get("csl"), "csl")
     refdoc = r.project_path(entries.get("reference-doc"), "reference-doc")
+    numbering = _numbering(r, entries.get("numbering"))
     if r.problems or document is None:
         raise OutlineInvalid(r.problems)
     return Outline(
@@ -428,8 +440,24 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
         bibliography=bib,
         csl=csl,
         reference_doc=refdoc,
+        numbering=numbering,
         path=path,
     )
+
+
+def _numbering(r: _Reader, node: Node | None) -> str:
+    """Return how floats are numbered: through the "document" (default) or within each section."""
+    if node is None:
+        return "document"
+    value = r.text(node, "numbering")
+    if value not in NUMBERING:
+        r.report(
+            node,
+            f"numbering must be one of {', '.join(NUMBERING)}, not {value!r}",
+            "numbering: section gives Figure 3.2; numbering: document gives Figure 7",
+        )
+        return "document"
+    return value
 
 
 def outline_as_json(outline: Outline) -> dict[str, Any]:

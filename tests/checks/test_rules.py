@@ -215,7 +215,10 @@ def test_citation_rules(mini):
     assert found(diags, "unknown-citation") == [("paper/02-second.md", 7, 28)]
     unknown = next(d for d in diags if d.rule == "unknown-citation")
     assert unknown.hint == "did you mean 'smith2020'?"
-    assert "sec:intro" not in str(diags) and "b.org" not in str(diags)
+    citations = [d for d in diags if d.rule == "unknown-citation"]
+    assert "sec:intro" not in str(citations) and "b.org" not in str(diags)
+    # @sec:intro is a cross-reference: with no such heading it is reported as one, in place
+    assert found(diags, "unknown-crossref") == [("paper/02-second.md", 7, 63)]
 
 
 def test_unused_reference(mini):

@@ -6,14 +6,16 @@ import contextlib
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from paperbuild import ast as ast_module
+from paperbuild import crossref as crossref_module
 from paperbuild import pandoc
 from paperbuild.ast import Facts, chapter_facts
-from paperbuild.checks import citations, coverage, footnotes, resources, sections
+from paperbuild.checks import citations, coverage, crossrefs, footnotes, resources, sections
 from paperbuild.diagnostics import Diagnostic, configure, counts
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
@@ -78,6 +80,8 @@ def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
             if facts[i] is None:
                 facts[i] = found = chapter_facts(chapter_blocks)
                 _write_facts(cache, keys[i], found)
+    if blocks:
+        _link_across_chapters(project, blocks, [f for f in facts if f is not None], cache)
     assignment, problems = sections.assign(project)
     return Parsed(
         project=project,
@@ -88,10 +92,58 @@ def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
     )
 
 
+BRACKETED = re.compile(r"(?<![!\]^\\\w])\[([^\[\]\n^@][^\[\]\n]*)\](?!\(|:|\{|\[[^\]])")
+
+
+def _normal(text: str) -> str:
+    """Return a link label as pandoc compares them: case and spacing ignored, markup dropped."""
+    return " ".join(re.sub(r"[*_`]", "", text).lower().split())
+
+
+def cross_chapter_definitions(project: Project, facts: list[Facts]) -> dict[str, str]:
+    """Return, per chapter, reference definitions for `[Heading]` links to other chapters.
+
+    pandoc resolves an implicit header reference only inside the text it parses, and each
+    chapter is parsed on its own: `See [Method].` with `# Method` in another chapter would stay
+    literal. A definition `[Method]: #method {data-chapter=…}` appended to the chapter's text
+    lets pandoc link it; assemble maps the identifier to the document's.
+    """
+    headings = {c.path: f.headings for c, f in zip(project.chapters, facts, strict=False)}
+    found: dict[str, str] = {}
+    for chapter in project.chapters:
+        own = {_normal(t) for t, _ in headings.get(chapter.path, ())}
+        wanted = {_normal(m): m for m in BRACKETED.findall(chapter.text)}
+        lines: list[str] = []
+        for other, entries in headings.items():
+            for text, ident in entries:
+                label = _normal(text)
+                if other != chapter.path and label in wanted and label not in own and ident:
+                    own.add(label)
+                    lines.append(f'[{wanted[label]}]: #{ident} {{data-chapter="{other}"}}')
+        if lines:
+            found[chapter.path] = "\n\n" + "\n".join(lines) + "\n"
+    return found
+
+
+def _link_across_chapters(
+    project: Project, blocks: dict[str, list[dict[str, Any]]], facts: list[Facts], cache: Path
+) -> None:
+    """Re-read (through the cache) the chapters that link to other chapters' headings."""
+    extra = cross_chapter_definitions(project, facts)
+    if not extra:
+        return
+    items = [(c.path, c.text + extra[c.path]) for c in project.chapters if c.path in extra]
+    keys = [pandoc.cache_key(text) for _, text in items]
+    for (path, _), parsed in zip(items, pandoc.parse_chapters(items, cache, keys), strict=True):
+        blocks[path] = parsed
+
+
 @functools.cache
 def _facts_version() -> str:
     """Return a digest of the code that computes facts, so a change to it invalidates them."""
-    return hashlib.sha256(Path(ast_module.__file__).read_bytes()).hexdigest()[:12]
+    h = hashlib.sha256(Path(ast_module.__file__).read_bytes())
+    h.update(Path(crossref_module.__file__).read_bytes())
+    return h.hexdigest()[:12]
 
 
 def _facts_path(cache: Path, key: str) -> Path:
@@ -118,7 +170,8 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     found += sections.title_drift(project, parsed.facts, assignment)
     cov = coverage.check(project, parsed.facts, assignment, strict=strict)
     found += cov.diagnostics
-    found += footnotes.check(project)
+    found += footnotes.check(project, parsed.facts)
+    found += crossrefs.check(project, parsed.facts, assignment)
     found += citations.check(project, parsed.facts)
     found += resources.check(project, parsed.facts)
     diagnostics = configure(found, project.outline.rules)

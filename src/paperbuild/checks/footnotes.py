@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from paperbuild.ast import Facts
 from paperbuild.chapters import Chapter
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.project import Project
 
 
-def check_chapter(chapter: Chapter) -> list[Diagnostic]:
-    """Return the footnote problems of one chapter (ids are local to it)."""
+def check_chapter(chapter: Chapter, facts: Facts | None = None) -> list[Diagnostic]:
+    """Return the footnote problems of one chapter (ids are local to it).
+
+    The source scan gives positions; pandoc's parse (the facts) says which references really
+    lack a note: one inside code of any kind is text, not a reference.
+    """
     problems: list[Diagnostic] = []
     scan = chapter.scan
     defined: dict[str, int] = {}
@@ -37,8 +42,9 @@ def check_chapter(chapter: Chapter) -> list[Diagnostic]:
                 )
             )
     referenced = {r.name for r in scan.note_refs}
+    literal = None if facts is None else set(facts.literal_notes)
     for r in scan.note_refs:
-        if r.name not in defined:
+        if r.name not in defined and (literal is None or r.name in literal):
             problems.append(
                 diag(
                     "undefined-footnote",
@@ -65,6 +71,7 @@ def check_chapter(chapter: Chapter) -> list[Diagnostic]:
     return problems
 
 
-def check(project: Project) -> list[Diagnostic]:
+def check(project: Project, facts: dict[str, Facts] | None = None) -> list[Diagnostic]:
     """Return the footnote problems of every chapter."""
-    return [d for chapter in project.chapters for d in check_chapter(chapter)]
+    known = facts or {}
+    return [d for c in project.chapters for d in check_chapter(c, known.get(c.path))]

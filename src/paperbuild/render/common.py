@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paperbuild import pandoc
+from paperbuild import crossref, pandoc
 from paperbuild.assemble import Document
+from paperbuild.ast import rewrite
 from paperbuild.errors import BuildError
 from paperbuild.project import Project, inside
 
@@ -57,11 +58,20 @@ def citation_args(project: Project) -> list[str]:
     return args
 
 
-def document_json(document: Document, blocks: list[dict[str, Any]] | None = None) -> bytes:
-    """Return the pandoc JSON of the document's blocks (or of the given blocks)."""
-    payload = {
-        "pandoc-api-version": pandoc.api_version(),
-        "meta": {},
-        "blocks": document.blocks if blocks is None else blocks,
-    }
+FINISHERS = {"docx": crossref.for_docx, "typst": crossref.for_typst}
+FINISHED_KINDS = frozenset(("Span", "Div"))
+
+
+def document_json(
+    document: Document, blocks: list[dict[str, Any]] | None = None, *, target: str | None = None
+) -> bytes:
+    """Return the pandoc JSON of the document's blocks (or of the given blocks).
+
+    With a target ("docx" or "typst"), caption numbers and equations take that format's form
+    (on a copy: the document is shared by every renderer).
+    """
+    chosen = document.blocks if blocks is None else blocks
+    if target is not None:
+        chosen = rewrite(json.loads(json.dumps(chosen)), FINISHERS[target], FINISHED_KINDS)
+    payload = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": chosen}
     return json.dumps(payload).encode("utf-8")

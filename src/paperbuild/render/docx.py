@@ -72,7 +72,7 @@ def pandoc_docx(document: Document, project: Project, front: list[Node] | None =
         "--reference-doc",
         str(ref),
     ]
-    return pandoc.run(args, document_json(document, blocks), cwd=project.root)
+    return pandoc.run(args, document_json(document, blocks, target="docx"), cwd=project.root)
 
 
 def render_docx(

@@ -63,7 +63,7 @@ def _typst_string(text: str) -> str:
 
 def typst_source(document: Document, project: Project, options: RenderOptions) -> str:
     """Return the Typst source of the draft, written by pandoc with paperbuild's template."""
-    data = document_json(document)
+    data = document_json(document, target="typst")
     import json
 
     doc = json.loads(data)

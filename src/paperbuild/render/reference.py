@@ -87,6 +87,16 @@ def _paperbuild_styles(doc: object) -> None:
             st.paragraph_format.tab_stops.add_tab_stop(Pt(indent + 30))
         if name == "Status":
             st.font.color.rgb = RGBColor.from_string(INK)
+    if "Equation" not in names:  # a numbered equation: centred maths, its number at the right
+        from docx.enum.text import WD_TAB_ALIGNMENT
+        from docx.shared import Cm
+
+        eq = styles.add_style("Equation", WD_STYLE_TYPE.PARAGRAPH)
+        eq.base_style = styles["Normal"]
+        eq.paragraph_format.space_before = Pt(6)
+        eq.paragraph_format.space_after = Pt(6)
+        eq.paragraph_format.tab_stops.add_tab_stop(Cm(8.0), WD_TAB_ALIGNMENT.CENTER)
+        eq.paragraph_format.tab_stops.add_tab_stop(Cm(16.0), WD_TAB_ALIGNMENT.RIGHT)
     if "Line Number" not in names:  # the character style Word uses for --line-numbers
         numbers = styles.add_style("Line Number", WD_STYLE_TYPE.CHARACTER)
         numbers.font.size = Pt(7.5)

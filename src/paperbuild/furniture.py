@@ -1,0 +1,107 @@
+"""The words a draft prints by itself (captions, references, furniture), in the paper's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Words:
+    """Furniture strings for one language; kinds are figure, table, equation, listing, section."""
+
+    kinds: dict[str, tuple[str, str]]  # kind -> (singular, plural), capitalised
+    and_: str
+    caption_colon: str = ": "
+    contents: str = "Contents"
+    references: str = "References"
+    version: str = "Version"
+    page_of: str = "page {page} of {total}"
+    not_written: str = "This section has not been written yet."
+
+    def name(self, kind: str, *, plural: bool = False, capital: bool = True) -> str:
+        """Return the word for a kind of element (e.g. 'Figure', 'figures')."""
+        singular, many = self.kinds[kind]
+        word = many if plural else singular
+        return word if capital else word[0].lower() + word[1:]
+
+
+ENGLISH = Words(
+    kinds={
+        "figure": ("Figure", "Figures"),
+        "table": ("Table", "Tables"),
+        "equation": ("Equation", "Equations"),
+        "listing": ("Listing", "Listings"),
+        "section": ("Section", "Sections"),
+    },
+    and_="and",
+)
+
+LANGUAGES: dict[str, Words] = {
+    "en": ENGLISH,
+    "fr": Words(
+        kinds={
+            "figure": ("Figure", "Figures"),
+            "table": ("Tableau", "Tableaux"),
+            "equation": ("Équation", "Équations"),
+            "listing": ("Listing", "Listings"),
+            "section": ("Section", "Sections"),
+        },
+        and_="et",
+        caption_colon=" : ",
+        contents="Table des matières",
+        references="Références",
+        version="Version",
+        page_of="page {page} sur {total}",
+        not_written="Cette section n’a pas encore été rédigée.",
+    ),
+    "es": Words(
+        kinds={
+            "figure": ("Figura", "Figuras"),
+            "table": ("Tabla", "Tablas"),
+            "equation": ("Ecuación", "Ecuaciones"),
+            "listing": ("Listado", "Listados"),
+            "section": ("Sección", "Secciones"),
+        },
+        and_="y",
+        contents="Índice",
+        references="Referencias",
+        version="Versión",
+        page_of="página {page} de {total}",
+        not_written="Esta sección aún no se ha redactado.",
+    ),
+    "pt": Words(
+        kinds={
+            "figure": ("Figura", "Figuras"),
+            "table": ("Tabela", "Tabelas"),
+            "equation": ("Equação", "Equações"),
+            "listing": ("Listagem", "Listagens"),
+            "section": ("Seção", "Seções"),
+        },
+        and_="e",
+        contents="Sumário",
+        references="Referências",
+        version="Versão",
+        page_of="página {page} de {total}",
+        not_written="Esta seção ainda não foi escrita.",
+    ),
+    "de": Words(
+        kinds={
+            "figure": ("Abbildung", "Abbildungen"),
+            "table": ("Tabelle", "Tabellen"),
+            "equation": ("Gleichung", "Gleichungen"),
+            "listing": ("Listing", "Listings"),
+            "section": ("Abschnitt", "Abschnitte"),
+        },
+        and_="und",
+        contents="Inhalt",
+        references="Literatur",
+        version="Version",
+        page_of="Seite {page} von {total}",
+        not_written="Dieser Abschnitt ist noch nicht geschrieben.",
+    ),
+}
+
+
+def words_for(lang: str) -> Words:
+    """Return the furniture strings for a language tag (en-GB, fr-FR, …); English otherwise."""
+    return LANGUAGES.get(lang.split("-")[0].lower(), ENGLISH)
