@@ -136,11 +136,18 @@ def _split_equation(para: Node) -> list[Node]:
         j = i + 1
         while j < len(inlines) and inlines[j].get("t") in ("Space", "SoftBreak"):
             j += 1
-        m = EQ_LABEL.match(inlines[j]["c"]) if j < len(inlines) and inlines[j]["t"] == "Str" else None
+        m = (
+            EQ_LABEL.match(inlines[j]["c"])
+            if j < len(inlines) and inlines[j]["t"] == "Str"
+            else None
+        )
         if m is None:
             continue
         before, after = _trim(inlines[:i]), _trim(inlines[j + 1 :])
-        equation = {"t": "Div", "c": [[m.group(1), ["pb-equation"], []], [{"t": "Para", "c": [node]}]]}
+        equation = {
+            "t": "Div",
+            "c": [[m.group(1), ["pb-equation"], []], [{"t": "Para", "c": [node]}]],
+        }
         rest = _split_equation({"t": "Para", "c": after}) if after else []
         return ([{"t": "Para", "c": before}] if before else []) + [equation] + rest
     return [para]
@@ -309,7 +316,7 @@ class Numbering:
 
 
 def caption_label(words: Words, kind: str, number: str) -> list[Node]:
-    """Return the inlines that open a caption: 'Figure 3:' (its number in a span the DOCX fields)."""
+    """Return the inlines that open a caption: 'Figure 3:' (the DOCX makes the number a field)."""
     colon = words.caption_colon
     out: list[Node] = [
         {
@@ -329,9 +336,7 @@ def caption_label(words: Words, kind: str, number: str) -> list[Node]:
 
 def _is_figure_div(block: Node) -> bool:
     ident = block["c"][0][0].lower()
-    return ident.startswith(("fig:", "fig-")) and any(
-        b.get("t") == "Figure" for b in block["c"][1]
-    )
+    return ident.startswith(("fig:", "fig-")) and any(b.get("t") == "Figure" for b in block["c"][1])
 
 
 def _div_to_figure(block: Node) -> Node:
@@ -386,7 +391,9 @@ def render_refs(
     return [{"t": "Span", "c": [["", ["crossref"], []], out]}]
 
 
-def _render_run(run: list[tuple[Node, Ref]], targets: dict[str, Target], words: Words) -> list[Node]:
+def _render_run(
+    run: list[tuple[Node, Ref]], targets: dict[str, Target], words: Words
+) -> list[Node]:
     groups: list[tuple[str, bool, bool, list[tuple[Ref, Target | None]], Node]] = []
     for citation, ref in run:
         target = lookup(targets, ref)
@@ -449,7 +456,12 @@ def _consecutive(a: Target | None, b: Target | None) -> bool:
         return False
     head_a, _, last_a = a.number.rpartition(".")
     head_b, _, last_b = b.number.rpartition(".")
-    return head_a == head_b and last_a.isdigit() and last_b.isdigit() and int(last_b) == int(last_a) + 1
+    return (
+        head_a == head_b
+        and last_a.isdigit()
+        and last_b.isdigit()
+        and int(last_b) == int(last_a) + 1
+    )
 
 
 # --- what each renderer needs --------------------------------------------------------------------
@@ -477,13 +489,13 @@ def for_docx(node: Node) -> Node | list[Node] | None:
         if para is None:
             return None
         inlines = [
-            {"t": "Math", "c": [{"t": "InlineMath"}, n["c"][1]]}
-            if n.get("t") == "Math"
-            else n
+            {"t": "Math", "c": [{"t": "InlineMath"}, n["c"][1]]} if n.get("t") == "Math" else n
             for n in para["c"]
             if not (n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1])
         ]
-        number = [n for n in para["c"] if n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1]]
+        number = [
+            n for n in para["c"] if n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1]
+        ]
         line = [TAB, *inlines, TAB, *number]
         return {
             "t": "Div",
@@ -507,7 +519,9 @@ def for_typst(node: Node) -> Node | list[Node] | None:
         for s in n["c"][1]
         if s.get("t") == "Str"
     )
-    math = [n for n in para["c"] if not (n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1])]
+    math = [
+        n for n in para["c"] if not (n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1])
+    ]
     opening = "#grid(columns: (1fr, auto), align: horizon, ["
     closing = f"], [{_typst_text(number)}])"
     return {

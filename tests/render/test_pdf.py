@@ -114,6 +114,23 @@ def test_typst_failure_names_the_chapter_and_line(mini):
     assert not list((root / "build").glob("*.pdf"))
 
 
+def test_typst_failure_before_a_chapters_heading_names_that_chapter(mini):
+    """Raw Typst above a chapter's first heading comes after the previous chapter's heading."""
+    from click.testing import CliRunner
+
+    from paperbuild.cli import cli
+
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n```{=typst}\n#let y = (\n```\n\n"
+            '# Second section\n\n[Pears.]{points="2.1"}\n'
+        }
+    )
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf"])
+    assert result.exit_code == 2
+    assert "paper/02-second.md:6: #let y = (" in result.output
+
+
 def test_missing_pdf_engine_says_how_to_install_it(mini, monkeypatch):
     from click.testing import CliRunner
 

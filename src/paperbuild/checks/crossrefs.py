@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from paperbuild.ast import Facts
-from paperbuild.chapters import Chapter
+from paperbuild.chapters import Chapter, Mark
 from paperbuild.crossref import KINDS, auto_identifier, document_ids, parse_ref
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.project import Project
@@ -54,7 +54,7 @@ def _chapters_in_order(
 def check(
     project: Project, facts: dict[str, Facts], assignment: dict[str, str]
 ) -> list[Diagnostic]:
-    """Return unknown cross-references, duplicate labels, dead links and references of the wrong kind."""
+    """Return unknown references, duplicate labels, dead links and references of the wrong kind."""
     chapters = _chapters_in_order(project, facts, assignment)
     maps = document_ids([f.headings for _, f in chapters])
     kinds: dict[str, str | None] = {}
@@ -111,9 +111,9 @@ def _references(
         ref = parse_ref(written)
         if ref is None or written in keys:
             continue
-        marks = [m for m in chapter.scan.citations if m.name == written] or [None]
+        marks: list[Mark | None] = [m for m in chapter.scan.citations if m.name == written]
         ident = ref.label if ref.label in kinds else ref.bare if ref.bare in kinds else None
-        for mark in marks:
+        for mark in marks or [None]:
             line, col = (mark.line, mark.column) if mark else _locate(chapter, [f"@{written}"])
             if ident is None:
                 found.append(

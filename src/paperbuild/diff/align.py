@@ -131,7 +131,7 @@ class Differ:
             self.stats.words_removed += words_in(inlines)
             self.stats.notes_removed += notes_in(inlines)
         attrs = [["author", self.author], ["date", self.date]]
-        return {"t": "Span", "c": [["", [kind], attrs], inlines]}
+        return {"t": "Span", "c": [["", [kind], attrs], _fields_as_text(inlines)]}
 
     # ----- whole blocks -------------------------------------------------------------------
 
@@ -179,7 +179,9 @@ class Differ:
         if t == "Table":
             return [self._map_cells(block, lambda blocks: self.mark(blocks, kind))]
         if t == "Figure":
-            return [{"t": t, "c": [block["c"][0], block["c"][1], self.mark(block["c"][2], kind)]}]
+            short, caption = block["c"][1]
+            marked_caption = [short, self.mark(caption, kind)]
+            return [{"t": t, "c": [block["c"][0], marked_caption, self.mark(block["c"][2], kind)]}]
         if t == "LineBlock":
             return self._mark_one({"t": "Para", "c": _join_lines(block["c"])}, kind)
         # raw blocks and rules carry no words: an inserted one is kept, a deleted one dropped
@@ -266,6 +268,12 @@ class Differ:
             result = {"t": t, "c": [new["c"][0], self.items(old["c"][1], new["c"][1])]}
         elif t == "Table" and _shape(old) == _shape(new):
             result = self._cells(old, new)
+        elif t == "Figure":
+            caption = self.blocks(old["c"][1][1], new["c"][1][1])
+            content = self.blocks(old["c"][2], new["c"][2])
+            result = {"t": t, "c": [new["c"][0], [new["c"][1][0], caption], content]}
+        elif t == "DefinitionList":
+            result = {"t": t, "c": self.definitions(old["c"], new["c"])}
         else:
             return self.mark([old], DELETE) + self.mark([new], INSERT)
         after = (
@@ -290,6 +298,24 @@ class Differ:
                 out.append(self.blocks(old[i1 + k], new[j1 + k]))
             out.extend(self.mark(item, DELETE) for item in old[i1 + pairs : i2])
             out.extend(self.mark(item, INSERT) for item in new[j1 + pairs : j2])
+        return out
+
+    def definitions(self, old: list[Any], new: list[Any]) -> list[Any]:
+        """Return the redline of two definition lists, term by term."""
+        out: list[Any] = []
+        for tag, i1, i2, j1, j2 in opcodes(old, new):
+            if tag == "equal":
+                out.extend(new[j1:j2])
+                continue
+            pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+            for k in range(pairs):
+                (old_term, old_defs), (new_term, new_defs) = old[i1 + k], new[j1 + k]
+                out.append([self.inlines(old_term, new_term), self.items(old_defs, new_defs)])
+            for kind, items in ((DELETE, old[i1 + pairs : i2]), (INSERT, new[j1 + pairs : j2])):
+                out.extend(
+                    [[self.span(kind, term)], [self.mark(d, kind) for d in defs]]
+                    for term, defs in items
+                )
         return out
 
     def _cells(self, old: Node, new: Node) -> Node:
@@ -345,6 +371,17 @@ class Differ:
         if t == "Link":
             return {"t": t, "c": [new["c"][0], self.inlines(old["c"][1], new["c"][1]), new["c"][2]]}
         return {"t": t, "c": self.inlines(old["c"], new["c"])}
+
+
+def _fields_as_text(inlines: list[Node]) -> list[Node]:
+    """Return inlines with caption numbers as plain text: a Word field cannot be tracked."""
+    out: list[Node] = []
+    for node in inlines:
+        if node.get("t") == "Span" and "pb-caption-label" in node["c"][0][1]:
+            out.extend(node["c"][1])
+        else:
+            out.append(node)
+    return out
 
 
 def _shape(table: Node) -> tuple[Any, ...]:

@@ -58,7 +58,10 @@ def citation_args(project: Project) -> list[str]:
     return args
 
 
-FINISHERS = {"docx": crossref.for_docx, "typst": crossref.for_typst}
+FINISHERS = {
+    "docx": crossref.for_docx,
+    "typst": crossref.for_typst,
+}
 FINISHED_KINDS = frozenset(("Span", "Div"))
 
 

@@ -108,7 +108,11 @@ def _first_line(exc: Exception) -> str:
 
 
 def _trace_to_chapter(source: str, exc: Exception, document: Document, project: Project) -> str:
-    """Return where in the chapters the failing Typst line comes from, as far as it can be told."""
+    """Return where in the chapters the failing Typst line comes from, as far as it can be told.
+
+    The chapters whose source holds the failing line are the candidates (raw Typst is copied
+    verbatim); where several do, the one whose heading precedes the line in the Typst source.
+    """
     diagnostic = str(getattr(exc, "diagnostic", "") or "")
     match = re.search(r":(\d+):(\d+)", diagnostic)
     if match is None:
@@ -116,21 +120,40 @@ def _trace_to_chapter(source: str, exc: Exception, document: Document, project: 
     lines = source.split("\n")
     number = int(match.group(1))
     offending = lines[number - 1].strip() if number <= len(lines) else ""
-    chapters = {e.anchor: e.chapter for e in document.toc if e.chapter}
-    path = None
-    for line in reversed(lines[:number]):  # pandoc writes a heading's label on its own line
-        label = re.fullmatch(r"\s*<([^<>\s]+)>\s*", line)
-        if label and label.group(1) in chapters:
-            path = chapters[label.group(1)]
-            break
-    if path is None:
+    found = _chapters_holding(project, document, offending)
+    if not found:
         return f"the failing Typst line is: {offending}"
-    chapter = project.chapter(path)
-    if chapter and offending:
+    preceding = _chapter_before(lines[:number], document)
+    path, line, text = next((f for f in found if f[0] == preceding), found[0])
+    return f"{path}:{line}: {text}"
+
+
+def _chapters_holding(
+    project: Project, document: Document, offending: str
+) -> list[tuple[str, int, str]]:
+    """Return (chapter, line, text) of each chapter line that holds the failing Typst line."""
+    if not offending:
+        return []
+    found = []
+    for path in dict.fromkeys(e.chapter for e in document.toc if e.chapter):
+        chapter = project.chapter(path)
+        if chapter is None:
+            continue
         for i, text in enumerate(chapter.text.split("\n"), start=1):
             if offending in text:
-                return f"{path}:{i}: {text.strip()}"
-    return f"in {path}, near: {offending}"
+                found.append((path, i, text.strip()))
+                break
+    return found
+
+
+def _chapter_before(lines: list[str], document: Document) -> str | None:
+    """Return the chapter of the last heading label before the failing line, if any."""
+    chapters = {e.anchor: e.chapter for e in document.toc if e.chapter}
+    for line in reversed(lines):
+        for label in re.findall(r"<([^<>\s]+)>\s*$", line):
+            if label in chapters:
+                return chapters[label]
+    return None
 
 
 def render_libreoffice(document: Document, project: Project, options: RenderOptions) -> bytes:
