@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.safety import UnsafePath, read_input
 
 # bibtexparser logs its parse failures; we report them as diagnostics instead.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
@@ -121,7 +122,11 @@ def load_bibliography(root: Path, relpath: str) -> Bibliography:
     if not path.exists():
         return Bibliography(path=relpath, exists=False)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_input(path, root).decode("utf-8-sig")
+    except UnsafePath as exc:
+        return Bibliography(
+            path=relpath, problems=(diag("bib-syntax", exc.message, relpath, hint=exc.hint),)
+        )
     except UnicodeDecodeError as exc:
         return Bibliography(
             path=relpath,

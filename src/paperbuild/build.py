@@ -12,8 +12,10 @@ from paperbuild.cite import resolve_citations
 from paperbuild.diagnostics import failed
 from paperbuild.errors import BuildError, ChecksFailed
 from paperbuild.fsutil import write_atomic
+from paperbuild.outline import slugify
 from paperbuild.project import Project, load_project
 from paperbuild.render.common import RenderOptions
+from paperbuild.safety import file_name, output_dir, output_file
 from paperbuild.versions import (
     check_version_name,
     ensure_not_released,
@@ -44,10 +46,18 @@ class BuildResult:
     snapshot: Path | None = None
 
 
-def output_path(project: Project, document: Document, fmt: str) -> Path:
-    """Return build/<slug>-<version>.<fmt>."""
-    safe_version = "".join(ch if ch.isalnum() or ch in ".-_" else "-" for ch in document.version)
-    return project.build_dir / f"{document.meta.file_slug}-{safe_version}.{fmt}"
+def output_path(
+    project: Project, document: Document, fmt: str, watermark: str | None = None
+) -> Path:
+    """Return build/<slug>-<version>.<fmt> (…-<watermark>.<fmt> for a watermarked draft).
+
+    Version and slug are checked names, never mapped: two versions never share a file.
+    """
+    stem = f"{file_name(document.meta.file_slug, 'slug')}-{file_name(document.version, 'version')}"
+    if watermark:
+        stem += "-" + (slugify(watermark)[:40] or "watermarked")
+    folder = output_dir(project.root, project.build_dir)
+    return output_file(folder, f"{stem}.{fmt}")
 
 
 def _renderer(
@@ -85,7 +95,7 @@ def build_project(
     for fmt in options.formats:
         say(f"writing the {fmt.upper()}")
         data = _renderer(fmt, options)(document, project, options.render)
-        path = output_path(project, document, fmt)
+        path = output_path(project, document, fmt, options.render.watermark)
         try:
             write_atomic(path, data)
         except OSError as exc:

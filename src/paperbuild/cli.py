@@ -284,16 +284,18 @@ def feedback(
     from paperbuild.feedback.collect import collect, describe, markdown
     from paperbuild.fsutil import write_atomic
     from paperbuild.project import load_project
+    from paperbuild.safety import file_name, output_dir, output_file
 
     project = load_project(g.start)
     files = [p if p.is_absolute() else g.start / p for p in reviewed]
     result = collect(project, files, against)
-    out = project.build_dir / "feedback"
-    written = [out / f"{result.draft}.md"]
+    out = output_dir(project.root, project.build_dir / "feedback")
+    draft = file_name(result.draft, "the reviewed draft's version")
+    written = [output_file(out, f"{draft}.md")]
     with build_lock(project.build_dir, notify=_say):
         write_atomic(written[0], markdown(result).encode("utf-8"))
         if make_patch:
-            written.append(out / f"{result.draft}.patch")
+            written.append(output_file(out, f"{draft}.patch"))
             write_atomic(written[1], result.patch.encode("utf-8"))
     if fmt == "json":
         click.echo(
@@ -482,12 +484,14 @@ def diff(g: Globals, old: str, new: str, out: Path | None, to: str, author: str,
     from paperbuild.diff.redline import FORMATS, DiffOptions, write_diff
     from paperbuild.diff.sides import resolve_side
     from paperbuild.project import load_project
+    from paperbuild.safety import output_dir
 
     formats = parse_formats(to, FORMATS)
     project = load_project(g.start)
     old_side = resolve_side(old, project, g.start)
     new_side = resolve_side(new, project, g.start)
-    options = DiffOptions(out_dir=out or project.build_dir / "diff", formats=formats, author=author)
+    folder = output_dir(project.root, (g.start / out) if out else project.build_dir / "diff")
+    options = DiffOptions(out_dir=folder, formats=formats, author=author)
     with build_lock(project.build_dir, notify=_say):
         summary, written = write_diff(project, old_side, new_side, options)
     if fmt == "json":

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from paperbuild.errors import BuildError
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write data to path through a temporary file in the same folder and a rename."""
@@ -30,10 +32,14 @@ LOCK_FILE = ".lock"
 def remove_stale_temporaries(folder: Path) -> int:
     """Remove temporary files a killed run left in folder (only call while holding the lock)."""
     removed = 0
-    for tmp in folder.rglob(".*.tmp"):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-            removed += 1
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(parent, d))]
+        for name in files:
+            path = os.path.join(parent, name)
+            if name.startswith(".") and name.endswith(".tmp") and not os.path.islink(path):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                    removed += 1
     return removed
 
 
@@ -42,8 +48,19 @@ def build_lock(folder: Path, notify: Callable[[str], None] | None = None) -> Ite
     """Hold the project's build lock: a second paperbuild waits (and says so) until it is free."""
     import fcntl
 
+    if folder.is_symlink():
+        raise BuildError(
+            f"{folder} is a symbolic link; paperbuild never writes through one",
+            hint="replace it with a real folder (or remove it: paperbuild creates build/)",
+        )
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot take the build lock {folder / LOCK_FILE}: {exc.strerror}",
+            hint="remove it if it is a symbolic link or not a file",
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

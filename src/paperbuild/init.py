@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from paperbuild.errors import ConfigError
 from paperbuild.fsutil import write_atomic
-from paperbuild.outline import OUTLINE_FILE, Outline, OutlineInvalid, Section, parse_outline
+from paperbuild.outline import (
+    OUTLINE_FILE,
+    Outline,
+    OutlineInvalid,
+    Section,
+    parse_outline,
+    slugify,
+)
 
 EXAMPLE_OUTLINE = Path(__file__).parent / "templates" / "example-outline.yaml"
 BIB_STUB = """% The paper's bibliography, in BibTeX (or BibLaTeX).
@@ -26,9 +32,9 @@ class InitResult:
 
 def chapter_name(section: Section) -> str:
     """Return the chapter path for a section: paper/NN-first-words-of-title.md."""
-    words = re.sub(r"[^a-z0-9]+", "-", section.title.lower()).strip("-").split("-")
+    words = slugify(section.title).split("-")
     slug = "-".join(words[:5]) or "section"
-    number = f"{int(section.id):02d}" if section.id.isdigit() else section.id
+    number = f"{int(section.id):02d}" if section.id.isdigit() else slugify(section.id) or "section"
     return f"paper/{number}-{slug}.md"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -84,9 +85,16 @@ class DocumentMeta:
     @property
     def file_slug(self) -> str:
         """Return the file-name stem for outputs (the slug, or one derived from the title)."""
-        if self.slug:
-            return self.slug
-        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-") or "paper"
+        return self.slug or slugify(self.title)[:80].strip("-") or "paper"
+
+
+def slugify(text: str) -> str:
+    """Return a file-name stem: accents transliterated (é -> e), other runs of signs as '-'."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -274,6 +282,13 @@ def _document(r: _Reader, node: Node) -> DocumentMeta | None:
         for i, n in enumerate(r.sequence(entries.get("questions"), "document.questions"))
         if (q := r.text(n, f"document.questions[{i + 1}]")) is not None
     )
+    slug = get("slug")
+    if slug is not None and (not SLUG.match(slug) or ".." in slug):
+        r.report(
+            entries["slug"],
+            f"document.slug '{slug[:60]}' cannot name a file",
+            "use lower-case letters, digits, '-', '_' and '.', e.g. child-trafficking",
+        )
     if not (title and author and status and version):
         return None
     return DocumentMeta(

@@ -8,8 +8,9 @@ from pathlib import Path
 from paperbuild.bibliography import Bibliography, load_bibliography
 from paperbuild.chapters import Chapter, decode, scan, split_front_matter
 from paperbuild.diagnostics import Diagnostic, diag
-from paperbuild.errors import ConfigError, PaperbuildError, ProjectNotFound
+from paperbuild.errors import ConfigError, ProjectNotFound
 from paperbuild.outline import OUTLINE_FILE, Outline, OutlineInvalid, parse_outline
+from paperbuild.safety import UnsafePath, read_input
 
 PAPER_DIR = "paper"
 BUILD_DIR = "build"
@@ -57,10 +58,7 @@ def find_root(start: Path) -> Path:
 def load_outline(root: Path) -> Outline:
     """Return the project's Outline, or raise ConfigError with every located problem."""
     path = root / OUTLINE_FILE
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PaperbuildError(f"cannot read {OUTLINE_FILE}: {exc.strerror}") from exc
+    data = read_input(path, root)
     try:
         text = data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
@@ -127,7 +125,9 @@ def read_chapter(root: Path, rel: str) -> tuple[Chapter | None, list[Diagnostic]
                     "split it, or move data (tables, appendices) out of the paper",
                 )
             ]
-        data = path.read_bytes()
+        data = read_input(path, root)
+    except UnsafePath as exc:
+        return None, [diag("unreadable-chapter", exc.message, rel, hint=exc.hint)]
     except OSError as exc:
         return None, [diag("unreadable-chapter", f"cannot be read: {exc.strerror}", rel)]
     text, problem = decode(data, rel)

@@ -55,6 +55,29 @@ def _from_snapshot(project: Project, version: str) -> Side:
     return Side(label=version, document=document, coverage=coverage, entries=entries)
 
 
+def _commit(root: Path, ref: str) -> str:
+    """Return the commit a ref names, checked by git (an option-like ref is refused)."""
+    if not ref or ref.startswith("-") or any(ch in ref for ch in "\0\n"):
+        raise PaperbuildError(
+            f"'{ref[:60]}' is not a git ref", hint="name a commit, tag or branch, e.g. git:v1"
+        )
+    proc = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    commit = proc.stdout.strip()
+    if proc.returncode != 0 or not commit:
+        raise PaperbuildError(
+            f"cannot read git ref '{ref}': no such commit, tag or branch",
+            hint="name a commit, tag or branch of this repository",
+        )
+    return commit
+
+
 def _from_git(project: Project, ref: str) -> Side:
     """Return the draft as committed at ref, read with `git archive` (the work tree untouched)."""
     try:
@@ -65,8 +88,9 @@ def _from_git(project: Project, ref: str) -> Side:
             text=True,
             check=True,
         ).stdout.strip()
+        commit = _commit(project.root, ref)
         data = subprocess.run(
-            ["git", "archive", "--format=tar", ref, "--", prefix or "."],
+            ["git", "archive", "--format=tar", commit, "--", prefix or "."],
             cwd=project.root,
             capture_output=True,
             check=True,
@@ -79,8 +103,14 @@ def _from_git(project: Project, ref: str) -> Side:
             hint="name a commit, tag or branch of this repository",
         ) from exc
     with tempfile.TemporaryDirectory() as tmp:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(tmp, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                tar.extractall(tmp, filter="data")
+        except tarfile.TarError as exc:  # e.g. a link that leaves the tree
+            raise PaperbuildError(
+                f"git ref '{ref}' holds a file paperbuild will not unpack: {exc}",
+                hint="remove links that point outside the repository from that commit",
+            ) from exc
         root = Path(tmp) / prefix
         if not (root / "outline.yaml").is_file():
             raise PaperbuildError(f"git ref '{ref}' has no outline.yaml at {prefix or 'the top'}")

@@ -11,6 +11,7 @@ from typing import Any
 from lxml import etree
 
 from paperbuild.errors import PaperbuildError
+from paperbuild.safety import read_input
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -74,10 +75,7 @@ class Review:
 
 
 def _open(path: Path) -> zipfile.ZipFile:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PaperbuildError(f"cannot read {path}: {exc.strerror}") from exc
+    data = read_input(path)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise PaperbuildError(
             f"{path} is password-protected or an old .doc file",

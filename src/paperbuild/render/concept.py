@@ -15,6 +15,7 @@ from paperbuild.project import BUILD_DIR
 from paperbuild.render.docx import running_header
 from paperbuild.render.ooxml import normalise_zip
 from paperbuild.render.reference import reference_docx
+from paperbuild.safety import file_name, output_dir, output_file
 
 
 def concept_html(outline: Outline) -> str:
@@ -96,6 +97,7 @@ def _full_width(doc: Any) -> None:
 
 def write_concept_note(root: Path, outline: Outline) -> Path:
     """Write build/<slug>-concept-note.docx and return its path."""
-    path = root / BUILD_DIR / f"{outline.document.file_slug}-concept-note.docx"
+    folder = output_dir(root, root / BUILD_DIR)
+    path = output_file(folder, f"{file_name(outline.document.file_slug, 'slug')}-concept-note.docx")
     write_atomic(path, concept_docx(root, outline))
     return path

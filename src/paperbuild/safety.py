@@ -1,0 +1,116 @@
+"""The threat model's two gates: where paperbuild may write, and what it may read.
+
+Every output path is decided by `output_file` (inside build/ or the folder given with -o, never
+a source, never through a symbolic link); every input file is read by `read_input` (a regular
+file, size-capped: no FIFO, device or endless stream); names that become file names (versions,
+slugs, section ids) are checked by `file_name`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from paperbuild.errors import PaperbuildError
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,119}$")
+MAX_INPUT = 64 * 1024 * 1024  # no honest chapter, bibliography or reviewed DOCX comes near it
+
+
+class UnsafePath(PaperbuildError):
+    """An output or input path that the threat model refuses."""
+
+
+def file_name(name: str, what: str) -> str:
+    """Return name if it can be one file or folder name (no separators, no '..'), else raise."""
+    if not SAFE_NAME.match(name) or ".." in name:
+        raise UnsafePath(
+            f"{what} '{name[:80]}' cannot name a file",
+            hint="use letters, digits, '.', '-', '_' or '+' (at most 120), starting with a letter "
+            "or digit",
+        )
+    return name
+
+
+def _no_symlink_between(base: Path, path: Path) -> None:
+    """Raise when any folder from base down to path (base included) is a symbolic link."""
+    current = base
+    parts = path.relative_to(base).parts
+    for part in ("", *parts):
+        current = current / part if part else current
+        if current.is_symlink():
+            raise UnsafePath(
+                f"{current} is a symbolic link; paperbuild never writes through one",
+                hint="replace it with a real folder",
+            )
+
+
+def output_dir(root: Path, folder: Path) -> Path:
+    """Return folder if paperbuild may write there: build/ in the project, or a folder outside it.
+
+    Inside the project only build/ is allowed (the rest are sources); no folder on the way may
+    be a symbolic link.
+    """
+    root = root.resolve()
+    folder = Path(os.path.abspath(folder))
+    build = root / "build"
+    if folder == root or (_within(folder, root) and not _within(folder, build)):
+        raise UnsafePath(
+            f"{folder} is in the project's sources; paperbuild writes only to build/",
+            hint="choose a folder under build/ or outside the project",
+        )
+    if _within(folder, build):
+        _no_symlink_between(build, folder)
+    elif folder.exists() and folder.is_symlink():
+        _no_symlink_between(folder, folder)
+    return folder
+
+
+def output_file(folder: Path, name: str) -> Path:
+    """Return folder/name for a name that stays in folder and is not a symbolic link."""
+    file_name(name.rsplit(".", 1)[0] if "." in name else name, "output name")
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise UnsafePath(f"'{name}' is not a plain file name")
+    path = folder / name
+    if path.is_symlink():
+        raise UnsafePath(
+            f"{path} is a symbolic link; paperbuild never writes through one",
+            hint="remove the link",
+        )
+    return path
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def read_input(path: Path, root: Path | None = None, limit: int = MAX_INPUT) -> bytes:
+    """Return a regular file's bytes (inside root if given); FIFOs, devices, huge files refused."""
+    real, top = Path(os.path.realpath(path)), Path(os.path.realpath(root or "/"))
+    if root is not None and not _within(real, top):
+        raise UnsafePath(f"{path} leads outside the project folder", hint="copy it in")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise UnsafePath(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafePath(
+                f"{path} is not a regular file (a pipe, device or socket); it is not read",
+                hint="use an ordinary file",
+            )
+        if info.st_size > limit:
+            raise UnsafePath(
+                f"{path} is {info.st_size // (1024 * 1024)} MB, over the {limit // (1024 * 1024)} "
+                "MB paperbuild reads",
+            )
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise UnsafePath(f"{path} grew past {limit // (1024 * 1024)} MB while being read")
+    return data
