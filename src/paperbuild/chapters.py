@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, ScalarNode
 
 from paperbuild.diagnostics import Diagnostic, diag
-from paperbuild.yamlsrc import YamlProblem, compose, duplicate_keys, position
+from paperbuild.yamlsrc import YamlProblem, compose, duplicate_keys, items, position, scalar
 
 FRONT_MATTER_KEYS = ("section", "title", "status", "author")
 
@@ -120,8 +119,9 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, list[
             [diag("front-matter", "front matter must be a mapping", path, line + 1, col)],
         )
     problems = [_shift(d, 1) for d in duplicate_keys(node, path, "front-matter")]
-    data = yaml.safe_load(block) or {}
-    return dict(data), blanked, problems
+    # values are read from the composed nodes, never constructed: an alias bomb stays small
+    data = {key: scalar(value) for key, _, value in items(node) if isinstance(value, ScalarNode)}
+    return data, blanked, problems
 
 
 def _shift(d: Diagnostic, lines: int) -> Diagnostic:

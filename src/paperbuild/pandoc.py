@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -68,21 +69,50 @@ def run(args: Sequence[str], data: bytes | None = None, *, cwd: Path | None = No
     env["http_proxy"] = env["https_proxy"] = "http://127.0.0.1:9"  # never reach the network
     with tempfile.TemporaryDirectory(prefix="paperbuild-") as tmp:
         out = Path(tmp) / "out"
+        seconds, memory = limits()
         try:
             proc = subprocess.run(
-                [pandoc_path(), *args, "-o", str(out)],
+                [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", "-RTS"],
                 input=data,
                 capture_output=True,
                 cwd=cwd,
                 env=env,
                 check=False,
+                timeout=seconds,
             )
+        except subprocess.TimeoutExpired as exc:
+            raise BuildError(
+                f"pandoc did not finish within {seconds:g} s and was stopped",
+                hint="a chapter with pathological markup (thousands of unclosed brackets, say) "
+                f"is the usual cause; {TIMEOUT_VARIABLE} raises the limit",
+            ) from exc
         except OSError as exc:
             raise BuildError(f"could not run pandoc: {exc}") from exc
+        if proc.returncode == 251 or b"Heap exhausted" in proc.stderr:
+            raise BuildError(
+                f"pandoc needed more than {memory} of memory and was stopped",
+                hint=f"split very large chapters; {MEMORY_VARIABLE} raises the limit",
+            )
         if proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
             raise BuildError(f"pandoc failed: {message}")
         return out.read_bytes() if out.exists() else proc.stdout
+
+
+TIMEOUT_VARIABLE = "PAPERBUILD_PANDOC_TIMEOUT"
+MEMORY_VARIABLE = "PAPERBUILD_PANDOC_MEMORY"
+
+
+def limits() -> tuple[float, str]:
+    """Return pandoc's time limit in seconds and its heap limit (an RTS -M size, e.g. 3g)."""
+    try:
+        seconds = float(os.environ.get(TIMEOUT_VARIABLE, "300"))
+    except ValueError:
+        seconds = 300.0
+    memory = os.environ.get(MEMORY_VARIABLE, "3g")
+    if not re.fullmatch(r"\d+[kmg]?", memory):
+        memory = "3g"
+    return max(seconds, 1.0), memory
 
 
 @functools.cache
@@ -142,7 +172,15 @@ def _parse_in_parallel(
         outputs = list(pool.map(lambda p: run(["-f", str(READER), "-t", "json"], p), payloads))
     found: list[tuple[int, list[Block]]] = []
     for group, out in zip(groups, outputs, strict=True):
-        for i, div in zip(group, json.loads(out)["blocks"], strict=True):
+        try:
+            parsed = json.loads(out)["blocks"]
+        except RecursionError as exc:
+            names = ", ".join(chapters[i][0] for i in group)
+            raise BuildError(
+                f"a chapter nests blocks too deeply to be read ({names})",
+                hint="look for hundreds of nested '>' quotes or list levels",
+            ) from exc
+        for i, div in zip(group, parsed, strict=True):
             found.append((ids[i], div["c"][1]))
     return found
 

@@ -42,7 +42,7 @@ class Snapshot:
 
 def check_version_name(version: str) -> str:
     """Return the version if it can name a folder and a file, else raise PaperbuildError."""
-    if not SAFE_VERSION.match(version) or ".." in version:
+    if not SAFE_VERSION.match(version) or ".." in version or len(version) > 64:
         raise PaperbuildError(
             f"version '{version}' cannot name a draft",
             hint="use letters, digits, '.', '-', '_' or '+', e.g. 0.2 or 2026-11-draft",
@@ -93,17 +93,39 @@ def input_hashes(project: Project) -> dict[str, str]:
     return hashes
 
 
+CORRUPT = "corrupt"
+
+
 def _manifest(path: Path) -> dict[str, Any] | None:
-    try:
-        data: dict[str, Any] = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """Return a snapshot's manifest; None when there is none, {"corrupt": …} when damaged.
+
+    A damaged manifest may hide a release, so it is treated as one: never overwritten.
+    """
+    file = path / "manifest.json"
+    if not file.is_file() and not file.is_symlink():
         return None
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {CORRUPT: f"manifest.json cannot be read ({exc})", "released": True}
+    if not isinstance(data, dict):
+        return {CORRUPT: "manifest.json is not a JSON object", "released": True}
+    for key in ("words", "points_covered", "points_total"):
+        if key in data and not isinstance(data[key], int):
+            return {CORRUPT: f"manifest.json has a non-number {key}", "released": True}
     return data
 
 
 def ensure_not_released(project: Project, version: str) -> None:
     """Raise ReleasedVersion when this version's snapshot is released (before any writing)."""
     manifest = _manifest(versions_dir(project) / version)
+    if manifest and CORRUPT in manifest:
+        raise ReleasedVersion(
+            f"the record of version {version} is damaged: {manifest[CORRUPT]}; paperbuild will "
+            "not overwrite what may be a released draft",
+            hint=f"restore build/versions/{version}/manifest.json, or delete that folder if the "
+            "draft was never released",
+        )
     if manifest and manifest.get("released"):
         raise ReleasedVersion(
             f"version {version} is released (on {manifest.get('released_at', '?')}); "
@@ -156,7 +178,7 @@ def load_snapshot(folder: Path) -> tuple[Document, dict[str, Any]]:
             f"the snapshot in {folder} cannot be read: {exc}",
             hint="rebuild that version, or delete the folder",
         ) from exc
-    if manifest is None:
+    if manifest is None or CORRUPT in manifest:
         raise PaperbuildError(f"the snapshot in {folder} has no readable manifest.json")
     return document, manifest
 
@@ -165,6 +187,8 @@ def release(project: Project, version: str) -> Snapshot:
     """Freeze the recorded snapshot of a version; it is never overwritten afterwards."""
     folder = versions_dir(project) / check_version_name(version)
     manifest = _manifest(folder)
+    if manifest is not None and CORRUPT in manifest:
+        raise PaperbuildError(f"the record of version {version} is damaged: {manifest[CORRUPT]}")
     if manifest is None:
         raise PaperbuildError(
             f"there is no draft {version} to release",
@@ -193,7 +217,7 @@ def release(project: Project, version: str) -> Snapshot:
 
 def _snapshot(folder: Path, manifest: dict[str, Any]) -> Snapshot:
     return Snapshot(
-        version=str(manifest.get("version", folder.name)),
+        version=str(folder.name if CORRUPT in manifest else manifest.get("version", folder.name)),
         created=str(manifest.get("created")),
         words=int(manifest.get("words", 0)),
         points_covered=int(manifest.get("points_covered", 0)),
@@ -221,6 +245,9 @@ def verify(project: Project) -> list[tuple[str, str]]:
         if not snap.released:
             continue
         manifest = _manifest(snap.path) or {}
+        if CORRUPT in manifest:
+            problems.append((snap.version, str(manifest[CORRUPT])))
+            continue
         try:
             actual = sha256_file(snap.path / "document.json")
         except OSError as exc:

@@ -42,6 +42,10 @@ def compose(text: str, path: str, rule: str = "outline-syntax") -> Node | None:
         raise YamlProblem(diag(rule, f"invalid YAML: {problem}", path, line, column, hint)) from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(diag(rule, f"invalid YAML: {exc}", path, 1, 1)) from exc
+    except RecursionError as exc:
+        raise YamlProblem(
+            diag(rule, "YAML nested too deeply to read", path, 1, 1, "flatten the structure")
+        ) from exc
 
 
 def scalar(node: ScalarNode) -> Any:

@@ -63,8 +63,8 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
         running_header(doc, section, outline.document.title, outline.document.status)
     _full_width(doc)
     props = doc.core_properties
-    props.title = f"{outline.document.title}: Concept Note and Outline"
-    props.author = outline.document.author
+    props.title = f"{outline.document.title}: Concept Note and Outline"[:255]
+    props.author = outline.document.author[:255]
     props.created = props.modified = build_datetime()
     out = io.BytesIO()
     doc.save(out)

@@ -235,11 +235,12 @@ def _properties(doc: Any, document: Document) -> None:
     """Set the document properties: title, author, subject (status), version and dates."""
     props = doc.core_properties
     meta = document.meta
-    props.title = meta.title
-    props.author = meta.author
-    props.subject = meta.status
+    # Word's core properties hold at most 255 characters
+    props.title = meta.title[:255]
+    props.author = meta.author[:255]
+    props.subject = meta.status[:255]
     props.version = document.version
-    props.keywords = f"paperbuild draft {document.version}"
+    props.keywords = f"paperbuild draft {document.version}"[:255]
     props.last_modified_by = "paperbuild"
     props.revision = 1
     when = build_datetime()
