@@ -163,7 +163,7 @@ def _links(
 IMAGES = frozenset(("Image",))
 
 
-def _resources(root: Path, chapter: str) -> Callable[[Node], Node | None]:
+def resources_rewrite(root: Path, chapter: str) -> Callable[[Node], Node | None]:
     """Return a rewrite that points images at project files, or shows a placeholder instead."""
 
     def fix(node: Node) -> Node | None:
@@ -220,7 +220,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
             ]
         cleaned = rewrite(_copy(chapter_blocks), _strip_markers, MARKED_KINDS)
         if path:
-            cleaned = rewrite(cleaned, _resources(parsed.project.root, path), IMAGES)
+            cleaned = rewrite(cleaned, resources_rewrite(parsed.project.root, path), IMAGES)
         chapters.append((section, path, label_equations(cleaned)))
     id_maps = document_ids(
         [

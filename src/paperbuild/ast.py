@@ -251,3 +251,18 @@ def rewrite(
             result = fn(value)
             return value if result is None else result
     return value
+
+
+def image_targets(value: Any) -> list[str]:
+    """Return the target of every Image below value, in document order."""
+    found: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        v = stack.pop()
+        if type(v) is list:
+            stack.extend(reversed(v))
+        elif type(v) is dict and "c" in v:
+            if v.get("t") == "Image":
+                found.append(v["c"][2][0])
+            stack.append(v["c"])
+    return found

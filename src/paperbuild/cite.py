@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from paperbuild import pandoc
-from paperbuild.assemble import Document
+from paperbuild.assemble import IMAGES, Document, resources_rewrite
 from paperbuild.ast import Node, rewrite
 from paperbuild.project import Project
 from paperbuild.render.common import citation_args, document_json
@@ -17,11 +17,14 @@ def resolve_citations(document: Document, project: Project) -> Document:
     if not document.cited:
         return document
     out = pandoc.run(
-        ["-f", "json", "-t", "json", *citation_args(project)],
+        ["--sandbox", "-f", "json", "-t", "json", *citation_args(project)],
         document_json(document),
         cwd=project.root,
     )
     blocks = rewrite(json.loads(out)["blocks"], _cite_to_span, frozenset(("Cite",)))
+    # a bibliography field may hold an image (\\includegraphics{…}): held to the project too
+    images = resources_rewrite(project.root, project.outline.bibliography)
+    blocks = rewrite(blocks, images, IMAGES)
     return dataclasses.replace(document, blocks=blocks)
 
 

@@ -6,16 +6,19 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import Document
+from paperbuild.ast import image_targets
 from paperbuild.clock import build_datetime
-from paperbuild.errors import BuildError
+from paperbuild.errors import BuildError, PaperbuildError
 from paperbuild.project import Project
 from paperbuild.render.common import TEMPLATES, RenderOptions, document_json
+from paperbuild.safety import read_input
 
 TEMPLATE = TEMPLATES / "paper.typ"
 Renderer = Callable[[Document, Project, RenderOptions], bytes]
@@ -80,25 +83,82 @@ def typst_source(document: Document, project: Project, options: RenderOptions) -
     return pandoc.run(args, json.dumps(doc).encode("utf-8"), cwd=project.root).decode("utf-8")
 
 
+PACKAGE = re.compile(r"""["']@[\w-]+/[\w-]+(:[\w.]+)?["']""")
+
+
 def render_typst(document: Document, project: Project, options: RenderOptions) -> bytes:
-    """Return the PDF compiled in-process by the typst package, with embedded fonts only."""
+    """Return the PDF compiled in-process by the typst package, with embedded fonts only.
+
+    Typst compiles in a sandbox: its root is a fresh folder holding copies of the draft's
+    images and nothing else, so raw Typst in a chapter can read no other file (not even
+    through a link); package imports are refused, so it never goes to the network.
+    """
+    source = typst_source(document, project, options)
+    if PACKAGE.search(source):
+        raise BuildError(
+            "raw Typst in a chapter imports a package; paperbuild compiles without packages "
+            "(they would be fetched from the network)",
+            hint="remove the #import of the @namespace/package from the chapter",
+        )
+    with tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox:
+        _copy_images(document, project, Path(sandbox))
+        try:
+            pdf = _compile_interruptibly(source, Path(sandbox))
+        except BuildError:
+            raise
+        except Exception as exc:  # typst raises its own TypstError with the compiler's message
+            raise BuildError(
+                f"Typst could not compile the draft: {_first_line(exc)}",
+                hint=_trace_to_chapter(source, exc, document, project),
+            ) from exc
+    return pdf
+
+
+def _copy_images(document: Document, project: Project, sandbox: Path) -> None:
+    """Copy the draft's images (project-relative, already checked) into the sandbox."""
+    for target in dict.fromkeys(image_targets(document.blocks)):
+        if "://" in target or target.startswith(("data:", "/")) or ".." in Path(target).parts:
+            continue
+        try:
+            data = read_input(project.root / target, project.root)
+        except PaperbuildError:
+            continue  # the check reported it; Typst will say the image is missing
+        (sandbox / target).parent.mkdir(parents=True, exist_ok=True)
+        (sandbox / target).write_bytes(data)
+
+
+def _compile_interruptibly(source: str, root: Path) -> bytes:
+    """Return the compiled PDF; Ctrl-C and SIGTERM are honoured within a fraction of a second.
+
+    The compiler runs in a daemon thread while the main thread waits in short steps, so a
+    signal is handled at once (the thread is abandoned; nothing has been written).
+    """
     import typst
 
-    source = typst_source(document, project, options)
-    try:
-        compile_pdf: Any = typst.compile  # its overloads tie root's type to input's
-        pdf: bytes = compile_pdf(
-            source.encode("utf-8"),
-            root=str(project.root),
-            format="pdf",
-            ignore_system_fonts=True,
-            timestamp=int(build_datetime().timestamp()),
-        )
-    except Exception as exc:  # typst raises its own TypstError with the compiler's message
-        raise BuildError(
-            f"Typst could not compile the draft: {_first_line(exc)}",
-            hint=_trace_to_chapter(source, exc, document, project),
-        ) from exc
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            compile_pdf: Any = typst.compile  # its overloads tie root's type to input's
+            result["pdf"] = compile_pdf(
+                source.encode("utf-8"),
+                root=str(root),
+                format="pdf",
+                ignore_system_fonts=True,
+                timestamp=int(build_datetime().timestamp()),
+                package_path=str(root / ".no-packages"),
+                package_cache_path=str(root / ".no-packages"),
+            )
+        except BaseException as exc:  # handed to the waiting thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=work, name="typst", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+    if "error" in result:
+        raise result["error"]
+    pdf: bytes = result["pdf"]
     return pdf
 
 
