@@ -1,0 +1,329 @@
+"""Hostile input: crafted outlines, chapters, refs and reviewed files must never write outside
+build/, change a source, leak a file, hang, or end in "internal error".
+
+Each test asserts the guarantee itself: sources hashed before and after, nothing created outside
+the project, the secret absent from every output, a clear message and exit code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from paperbuild.cli import cli
+
+SECRET = "TOP-SECRET-7d1f"
+
+
+def run(root: Path, *args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, ["-C", str(root), *args], env=env)
+
+
+def hashes(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file() and "build" not in p.relative_to(root).parts
+    }
+
+
+def outputs_text(root: Path) -> str:
+    """Return every byte written under build/, as text, zips unpacked."""
+    parts = []
+    for p in (root / "build").rglob("*"):
+        if not p.is_file() or ".cache" in p.parts:
+            continue
+        data = p.read_bytes()
+        if data[:2] == b"PK":
+            with zipfile.ZipFile(p) as z:
+                data = b"".join(z.read(n) for n in z.namelist())
+        if p.suffix == ".pdf":
+            import pypdf
+
+            data += " ".join(pg.extract_text() or "" for pg in pypdf.PdfReader(p).pages).encode()
+        parts.append(data.decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def assert_clean_failure(result, *needles: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output, result.output
+
+
+@pytest.mark.parametrize("slug", ["../paper/x", "../../../tmp/pb-escape", "/tmp/pb-abs", "a/b"])
+def test_a_slug_cannot_lead_outside_build(mini, slug, tmp_path):
+    root = mini()
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text().replace("  version:", f"  slug: {slug}\n  version:"))
+    before = hashes(root)
+    for args in (["build"], ["outline", "--to", "docx"]):
+        result = run(root, *args)
+        assert result.exit_code == 2, result.output
+        assert "document.slug" in result.output and "cannot name a file" in result.output
+    assert hashes(root) == before
+    assert (
+        not Path("/tmp/pb-escape-1.0.docx").exists() and not Path("/tmp/pb-abs-1.0.docx").exists()
+    )
+
+
+@pytest.mark.parametrize("version", ["../../paper/01-first", "/tmp/pb-version", "x" * 300])
+def test_a_version_cannot_name_a_path(mini, version):
+    root = mini()
+    before = hashes(root)
+    assert_clean_failure(run(root, "build", "--version", version), "cannot name a draft")
+    assert hashes(root) == before
+
+
+def test_versions_that_differ_only_in_signs_get_their_own_files(mini):
+    root = mini()
+    assert run(root, "build", "--to", "docx", "--version", "1-0").exit_code == 0
+    assert run(root, "release", "1-0").exit_code == 0
+    released = (root / "build/a-small-paper-1-0.docx").read_bytes()
+    assert run(root, "build", "--to", "docx", "--version", "1+0").exit_code == 0
+    assert (root / "build/a-small-paper-1+0.docx").is_file()
+    assert (root / "build/a-small-paper-1-0.docx").read_bytes() == released
+    assert run(root, "versions", "--verify").exit_code == 0
+
+
+def test_a_damaged_manifest_is_never_overwritten_and_verify_says_so(mini):
+    root = mini()
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    manifest = root / "build/versions/1.0/manifest.json"
+    for damage in ("[]", '{"words": "many", "released": true}', "{not json"):
+        manifest.write_text(damage)
+        assert_clean_failure(run(root, "build", "--to", "docx"), "damaged")
+        assert manifest.read_text() == damage
+        verify = run(root, "versions", "--verify")
+        assert verify.exit_code == 1 and "internal error" not in verify.output
+
+
+def test_feedback_version_from_a_reviewed_file_cannot_pick_the_output_path(mini, tmp_path):
+    root = mini()
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    before = hashes(root)
+    for version in ("../../paper/01-first", "/tmp/pb-feedback"):
+        evil = tmp_path / "evil.docx"
+        evil.write_bytes(_with_version(root / "build/a-small-paper-1.0.docx", version))
+        assert_clean_failure(run(root, "feedback", str(evil), "--patch"))
+        assert_clean_failure(run(root, "feedback", str(evil), "--against", version))
+    assert hashes(root) == before
+    assert not Path("/tmp/pb-feedback.md").exists()
+
+
+def _with_version(docx: Path, version: str) -> bytes:
+    """Return the DOCX with its paperbuild-version property replaced."""
+    import io
+    import re
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(docx) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename in ("docProps/custom.xml", "docProps/core.xml"):
+                data = re.sub(rb">1\.0<", f">{version}<".encode(), data)
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_git_refs_cannot_be_options(mini):
+    root = mini()
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x"],
+        cwd=root,
+        check=True,
+    )
+    before = hashes(root)
+    for ref in ("--output=paper/01-first.md", "--remote=git://127.0.0.1:9/x", "-o"):
+        result = run(root, "diff", f"git:{ref}", ".")
+        assert_clean_failure(result, "git ref")
+    assert hashes(root) == before
+
+
+def test_diff_output_cannot_go_into_the_sources(mini):
+    root = mini()
+    before = hashes(root)
+    for out in ("paper", ".", "paper/sub"):
+        assert_clean_failure(run(root, "diff", ".", ".", "-o", out), "sources")
+    assert hashes(root) == before
+
+
+def test_a_symlinked_build_folder_or_lock_is_refused(mini, tmp_path):
+    root = mini()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    keep = elsewhere / ".keep.tmp"
+    keep.write_text("not ours")
+    (root / "build").symlink_to(elsewhere)
+    assert_clean_failure(run(root, "build"), "symbolic link")
+    assert keep.exists() and [p.name for p in elsewhere.iterdir()] == [".keep.tmp"]
+    (root / "build").unlink()
+    (root / "build").mkdir()
+    (root / "build/.lock").symlink_to(elsewhere / "lock-target")
+    assert_clean_failure(run(root, "build"), "lock")
+    assert not (elsewhere / "lock-target").exists()
+
+
+def test_init_keeps_chapters_inside_the_new_project(tmp_path):
+    outline = tmp_path / "draft.yaml"
+    outline.write_text(
+        "document:\n  title: T\n  author: A\n  status: S\n  version: '1'\n"
+        "sections:\n  - id: ../../escape\n    title: Escape\n"
+    )
+    result = CliRunner().invoke(
+        cli, ["init", str(tmp_path / "new"), "--from-outline", str(outline)]
+    )
+    assert "internal error" not in result.output
+    created = [p for p in tmp_path.rglob("*.md")]
+    assert created and all((tmp_path / "new") in p.parents for p in created)
+
+
+def test_raw_typst_reads_nothing_outside_the_sandbox(mini, tmp_path):
+    root = mini()
+    (tmp_path / "notes").write_text(SECRET)
+    (root / "paper/notes").symlink_to(tmp_path / "notes")
+    chapter = root / "paper/02-second.md"
+    chapter.write_text(
+        chapter.read_text()
+        + '\n```{=typst}\n#raw(read("/paper/notes"))\n```\n\n```{=typst}\n#raw(read("'
+        + str(tmp_path / "notes")
+        + '"))\n```\n'
+    )
+    result = run(root, "build", "--to", "pdf")
+    assert "internal error" not in result.output
+    if (root / "build").exists():
+        assert SECRET not in outputs_text(root)
+
+
+def test_raw_typst_cannot_import_packages(mini):
+    root = mini()
+    chapter = root / "paper/02-second.md"
+    chapter.write_text(chapter.read_text() + '\n```{=typst}\n#import "@preview/cetz:0.3.0"\n```\n')
+    assert_clean_failure(run(root, "build", "--to", "pdf"), "package")
+
+
+def test_an_image_in_a_bibliography_field_is_held_to_the_project(mini, tmp_path):
+    from tests.test_manuscripts import png
+
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(png() + SECRET.encode())
+    root = mini()
+    bib = root / "references.bib"
+    bib.write_text(
+        bib.read_text()
+        + "@misc{evil, author = {A}, year = {2020}, title = {X \\includegraphics{"
+        + str(secret)
+        + "}}}\n"
+    )
+    chapter = root / "paper/02-second.md"
+    chapter.write_text(chapter.read_text().replace("Pears too.", "Pears too [@evil]."))
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    text = outputs_text(root)
+    assert SECRET not in text and str(tmp_path) not in text
+    assert "image outside the project: secret.png" in text
+
+
+def test_a_bibliography_linked_from_outside_is_not_read(mini, tmp_path):
+    root = mini()
+    outside = tmp_path / "outside.bib"
+    outside.write_text("@misc{" + SECRET + ", title = {S}, author = {A}, year = {2000}}\n")
+    (root / "references.bib").unlink()
+    (root / "references.bib").symlink_to(outside)
+    result = run(root, "build", "--force")
+    assert "internal error" not in result.output
+    if (root / "build").exists():
+        assert SECRET not in outputs_text(root)
+
+
+@pytest.mark.parametrize("where", ["paper/02-second.md", "references.bib"])
+def test_a_fifo_is_refused_not_waited_on(mini, where):
+    root = mini()
+    outline = root / "outline.yaml"
+    outline.write_text(
+        outline.read_text().replace(
+            "title: Second section", "title: Second section\n    chapter: paper/02-second.md"
+        )
+    )
+    target = root / where
+    if target.exists():
+        target.unlink()
+    os.mkfifo(target)
+    began = time.monotonic()
+    result = run(root, "check")
+    assert time.monotonic() - began < 30
+    assert "internal error" not in result.output
+    assert "not a regular file" in result.output
+
+
+def test_a_fifo_as_a_reviewed_file_is_refused(mini, tmp_path):
+    root = mini()
+    fifo = tmp_path / "review.docx"
+    os.mkfifo(fifo)
+    assert_clean_failure(run(root, "feedback", str(fifo)), "not a regular file")
+
+
+def test_an_alias_bomb_in_front_matter_stays_small(mini):
+    root = mini()
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(15)
+    )
+    chapter = root / "paper/02-second.md"
+    chapter.write_text(
+        "---\nsection: 2\n" + bomb + "---\n" + chapter.read_text().split("---\n", 2)[2]
+    )
+    began = time.monotonic()
+    result = run(root, "check")
+    assert time.monotonic() - began < 30
+    assert result.exit_code == 0, result.output
+
+
+def test_pathological_markup_stops_at_the_time_limit(mini):
+    root = mini()
+    (root / "paper/02-second.md").write_text(
+        "---\nsection: 2\n---\n\n# Second section\n\n" + "[a](" * 50000 + "\n"
+    )
+    began = time.monotonic()
+    result = run(root, "check", env={"PAPERBUILD_PANDOC_TIMEOUT": "3"})
+    assert time.monotonic() - began < 30
+    assert_clean_failure(result, "did not finish within 3 s")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep quotes", "> " * 3000 + "deep\n"),
+        ("long status", None),
+    ],
+)
+def test_known_bad_input_is_never_an_internal_error(mini, name, text):
+    root = mini()
+    if text is not None:
+        (root / "paper/02-second.md").write_text(
+            "---\nsection: 2\n---\n\n# Second section\n\n" + text
+        )
+    else:
+        outline = root / "outline.yaml"
+        outline.write_text(outline.read_text().replace("Draft for the committee", "S" * 400))
+    result = run(root, "build", "--to", "docx", "--force")
+    assert "internal error" not in result.output, result.output
+    assert result.exit_code in (0, 1, 2)
+
+
+def test_deeply_nested_outline_is_a_located_problem(mini):
+    root = mini()
+    (root / "outline.yaml").write_text("document: " + "[" * 20000 + "\n")
+    result = run(root, "check")
+    assert result.exit_code == 2 and "internal error" not in result.output
+    assert "outline.yaml" in result.output
