@@ -314,3 +314,21 @@ def test_malformed_outline_stops_the_check(mini):
     with pytest.raises(ConfigError) as info:
         load_project(root)
     assert info.value.diagnostics[0].rule == "outline-syntax"
+
+
+def test_dropped_raw_is_reported_at_each_occurrence_and_a_block_at_its_first_line(mini):
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '[Pears.]{points="2.1"} <b>one</b> and <b>two</b>.\n\n'
+            "```{=html}\n<section>\n  <p>kept out</p>\n</section>\n```\n"
+        }
+    )
+    raw = found(check(root), "dropped-raw")
+    assert raw == [
+        ("paper/02-second.md", 7, 24),
+        ("paper/02-second.md", 7, 30),
+        ("paper/02-second.md", 7, 39),
+        ("paper/02-second.md", 7, 45),
+        ("paper/02-second.md", 10, 1),
+    ]

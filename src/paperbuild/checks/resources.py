@@ -32,12 +32,17 @@ MESSAGES = {
 }
 
 
-def _locate(chapter: Chapter, needle: str) -> tuple[int, int]:
-    """Return the line and column where needle first appears in the chapter's source."""
+def _locate(chapter: Chapter, needle: str, nth: int = 0) -> tuple[int, int]:
+    """Return the line and column where needle appears (its nth time) in the chapter's source."""
+    needle = needle.strip().split("\n")[0].strip()
+    seen = 0
     for number, line in enumerate(chapter.text.split("\n"), start=1):
-        col = line.find(needle)
-        if col >= 0:
-            return number, col + 1
+        col = line.find(needle) if needle else -1
+        while col >= 0:
+            if seen == nth:
+                return number, col + 1
+            seen += 1
+            col = line.find(needle, col + len(needle))
     return 1, 1
 
 
@@ -50,8 +55,10 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
             rule, message, hint = MESSAGES[problem]
             line, col = _locate(chapter, target)
             found.append(diag(rule, message.format(t=target), chapter.path, line, col, hint))
-    for fmt, text in dict.fromkeys(facts.raw):
-        line, col = _locate(chapter, text[:30])
+    times: dict[tuple[str, str], int] = {}
+    for fmt, text in facts.raw:  # each occurrence, at its own line (a block at its first line)
+        nth = times[(fmt, text)] = times.get((fmt, text), -1) + 1
+        line, col = _locate(chapter, text[:30], nth)
         found.append(
             diag(
                 "dropped-raw",
