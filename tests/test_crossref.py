@@ -144,10 +144,10 @@ def test_subfigures_take_letters_and_the_div_its_caption():
     assert "(a) Left" in text_of(out["c"][2])
 
 
-def test_duplicate_labels_are_recorded():
+def test_the_first_of_duplicate_labels_keeps_it():
     numbering = Numbering(words=EN)
     numbering.blocks([figure("fig:a", "One"), figure("fig:a", "Two")])
-    assert numbering.duplicates == ["fig:a"]
+    assert numbering.targets["fig:a"].number == "1"
 
 
 TARGETS = {

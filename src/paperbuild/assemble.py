@@ -90,7 +90,6 @@ class _Numberer:
     def __init__(self, numbering: Numbering) -> None:
         self.numbering = numbering
         self.toc: list[TocEntry] = []
-        self.fallbacks = 0
 
     def chapter(
         self, section: Section, blocks: list[Node], path: str | None, ids: dict[str, str]
@@ -195,7 +194,7 @@ def all_ids(blocks: list[Node]) -> set[str]:
         if a and a[0]:
             found.add(a[0])
 
-    rewrite(blocks, lambda n: note(n), MARKED_KINDS)
+    rewrite(blocks, note, MARKED_KINDS)
     return found
 
 

@@ -50,6 +50,19 @@ class Chapter:
     front_matter: dict[str, Any] = field(default_factory=dict)
     scan: SourceScan = field(default_factory=SourceScan)
 
+    def find(self, needle: str, nth: int = 0) -> tuple[int, int] | None:
+        """Return the line and column of needle's nth occurrence in the source (its first line)."""
+        needle = needle.strip().split("\n")[0].strip()
+        seen = 0
+        for number, line in enumerate(self.text.split("\n"), start=1):
+            col = line.find(needle) if needle else -1
+            while col >= 0:
+                if seen == nth:
+                    return number, col + 1
+                seen += 1
+                col = line.find(needle, col + len(needle))
+        return None
+
     @property
     def section_id(self) -> str | None:
         """Return the section the front matter claims, as text."""

@@ -22,9 +22,9 @@ def resolve_citations(document: Document, project: Project) -> Document:
         cwd=project.root,
     )
     blocks = rewrite(json.loads(out)["blocks"], _cite_to_span, frozenset(("Cite",)))
-    # a bibliography field may hold an image (\\includegraphics{…}): held to the project too
-    images = resources_rewrite(project.root, project.outline.bibliography)
-    blocks = rewrite(blocks, images, IMAGES)
+    if b'"Image"' in out:  # a bibliography field may hold one (\\includegraphics{…}): hold it
+        images = resources_rewrite(project.root, project.outline.bibliography)  # to the project
+        blocks = rewrite(blocks, images, IMAGES)
     return dataclasses.replace(document, blocks=blocks)
 
 

@@ -21,7 +21,6 @@ Node = dict[str, Any]
 KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "lst": "listing", "sec": "section"}
 REF = re.compile(r"^(fig|tbl|eq|lst|sec)([:-])(\S+)$", re.IGNORECASE)
 EQ_LABEL = re.compile(r"^\{#((?:eq)[:-][^\s{}]+)\}$")
-FLOATS = ("figure", "table", "equation", "listing")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +76,12 @@ def auto_identifier(text: str) -> str:
     return ident or "section"
 
 
+def is_automatic(text: str, ident: str) -> bool:
+    """Return whether a heading's identifier is pandoc's own (`results`, `results-2`)."""
+    base = auto_identifier(text)
+    return ident == base or re.fullmatch(re.escape(base) + r"-\d+", ident) is not None
+
+
 def document_ids(chapters: Sequence[Sequence[tuple[str, str]]]) -> list[dict[str, str]]:
     """Return per chapter {local heading id: document id}, deduplicated as pandoc would.
 
@@ -89,8 +94,7 @@ def document_ids(chapters: Sequence[Sequence[tuple[str, str]]]) -> list[dict[str
         mapping: dict[str, str] = {}
         for text, local in headings:
             base = auto_identifier(text)
-            automatic = local == base or re.fullmatch(re.escape(base) + r"-\d+", local or "")
-            if not automatic:
+            if not is_automatic(text, local):
                 used.add(local)
                 mapping.setdefault(local, local)
                 continue
@@ -173,7 +177,6 @@ class Numbering:
     within_section: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     targets: dict[str, Target] = field(default_factory=dict)
-    duplicates: list[str] = field(default_factory=list)
     section: str = ""
 
     def start_section(self, section_id: str) -> None:
@@ -189,13 +192,12 @@ class Numbering:
         return f"{self.section}.{n}" if self.within_section and self.section else n
 
     def add(self, ident: str, target: Target) -> None:
-        """Record a target by its identifier (a second element with that id is a duplicate)."""
-        if not ident:
-            return
-        if ident in self.targets:
-            self.duplicates.append(ident)
-            return
-        self.targets[ident] = target
+        """Record a target by its identifier; the first element with an id keeps it.
+
+        A second element with the same id is the check's `duplicate-label`.
+        """
+        if ident:
+            self.targets.setdefault(ident, target)
 
     def blocks(self, blocks: list[Node]) -> list[Node]:
         """Return blocks with every float numbered and captioned, recording its target."""
@@ -483,20 +485,15 @@ def for_docx(node: Node) -> Node | list[Node] | None:
             "</w:t></w:r></w:fldSimple>"
         )
         return [inlines[0], inlines[1], {"t": "RawInline", "c": ["openxml", field]}]
-    if node["t"] == "Div" and "pb-equation" in node["c"][0][1]:
-        (ident, classes, _), content = node["c"]
-        para = content[0] if content and content[0].get("t") == "Para" else None
-        if para is None:
-            return None
-        inlines = [
+    parts = _equation_parts(node)
+    if parts is not None:
+        (ident, classes, _), _ = node["c"]
+        maths, number = parts
+        inline = [
             {"t": "Math", "c": [{"t": "InlineMath"}, n["c"][1]]} if n.get("t") == "Math" else n
-            for n in para["c"]
-            if not (n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1])
+            for n in maths
         ]
-        number = [
-            n for n in para["c"] if n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1]
-        ]
-        line = [TAB, *inlines, TAB, *number]
+        line = [TAB, *inline, TAB, *number]
         return {
             "t": "Div",
             "c": [[ident, classes, [["custom-style", "Equation"]]], [{"t": "Para", "c": line}]],
@@ -506,22 +503,12 @@ def for_docx(node: Node) -> Node | list[Node] | None:
 
 def for_typst(node: Node) -> Node | list[Node] | None:
     """Return an equation as a grid with its number at the right margin."""
-    if node["t"] != "Div" or "pb-equation" not in node["c"][0][1]:
+    parts = _equation_parts(node)
+    if parts is None:
         return None
-    (ident, classes, kvs), content = node["c"]
-    para = content[0] if content and content[0].get("t") == "Para" else None
-    if para is None:
-        return None
-    number = "".join(
-        s["c"]
-        for n in para["c"]
-        if n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1]
-        for s in n["c"][1]
-        if s.get("t") == "Str"
-    )
-    math = [
-        n for n in para["c"] if not (n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1])
-    ]
+    (ident, classes, kvs), _ = node["c"]
+    math, tags = parts
+    number = "".join(s["c"] for tag in tags for s in tag["c"][1] if s.get("t") == "Str")
     opening = "#grid(columns: (1fr, auto), align: horizon, ["
     closing = f"], [{_typst_text(number)}])"
     return {
@@ -535,6 +522,21 @@ def for_typst(node: Node) -> Node | list[Node] | None:
             ],
         ],
     }
+
+
+def _equation_parts(node: Node) -> tuple[list[Node], list[Node]] | None:
+    """Return a numbered equation's maths inlines and its number spans (None if not one)."""
+    if node["t"] != "Div" or "pb-equation" not in node["c"][0][1]:
+        return None
+    content = node["c"][1]
+    if not content or content[0].get("t") != "Para":
+        return None
+
+    def is_number(n: Node) -> bool:
+        return n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1]
+
+    inlines = content[0]["c"]
+    return [n for n in inlines if not is_number(n)], [n for n in inlines if is_number(n)]
 
 
 def _typst_text(text: str) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from paperbuild.errors import BuildError
+from paperbuild.safety import refuse_symlink
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -48,11 +49,7 @@ def build_lock(folder: Path, notify: Callable[[str], None] | None = None) -> Ite
     """Hold the project's build lock: a second paperbuild waits (and says so) until it is free."""
     import fcntl
 
-    if folder.is_symlink():
-        raise BuildError(
-            f"{folder} is a symbolic link; paperbuild never writes through one",
-            hint="replace it with a real folder (or remove it: paperbuild creates build/)",
-        )
+    refuse_symlink(folder)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)

@@ -34,51 +34,43 @@ def file_name(name: str, what: str) -> str:
     return name
 
 
-def _no_symlink_between(base: Path, path: Path) -> None:
-    """Raise when any folder from base down to path (base included) is a symbolic link."""
-    current = base
-    parts = path.relative_to(base).parts
-    for part in ("", *parts):
-        current = current / part if part else current
-        if current.is_symlink():
-            raise UnsafePath(
-                f"{current} is a symbolic link; paperbuild never writes through one",
-                hint="replace it with a real folder",
-            )
+def refuse_symlink(path: Path) -> None:
+    """Raise when path is a symbolic link (paperbuild never writes through one)."""
+    if path.is_symlink():
+        raise UnsafePath(
+            f"{path} is a symbolic link; paperbuild never writes through one",
+            hint="replace it with a real folder or file (paperbuild creates build/ itself)",
+        )
 
 
 def output_dir(root: Path, folder: Path) -> Path:
     """Return folder if paperbuild may write there: build/ in the project, or a folder outside it.
 
-    Inside the project only build/ is allowed (the rest are sources); no folder on the way may
-    be a symbolic link.
+    Where the writes would really land decides (links followed): inside the project, only
+    build/ (the rest are sources). Under build/, no folder on the way may be a link; a folder
+    outside the project may not be one either.
     """
-    root = root.resolve()
-    folder = Path(os.path.abspath(folder))
-    build = root / "build"
-    if folder == root or (_within(folder, root) and not _within(folder, build)):
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(folder))
+    if real == real_root or (_within(real, real_root) and not _within(real, real_root / "build")):
         raise UnsafePath(
             f"{folder} is in the project's sources; paperbuild writes only to build/",
             hint="choose a folder under build/ or outside the project",
         )
-    if _within(folder, build):
-        _no_symlink_between(build, folder)
-    elif folder.exists() and folder.is_symlink():
-        _no_symlink_between(folder, folder)
+    folder = Path(os.path.abspath(folder))
+    build = Path(os.path.abspath(root)) / "build"
+    steps = [folder, *folder.parents]
+    for step in steps[: steps.index(build) + 1] if build in steps else [folder]:
+        refuse_symlink(step)
     return folder
 
 
 def output_file(folder: Path, name: str) -> Path:
-    """Return folder/name for a name that stays in folder and is not a symbolic link."""
-    file_name(name.rsplit(".", 1)[0] if "." in name else name, "output name")
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise UnsafePath(f"'{name}' is not a plain file name")
+    """Return folder/name for a plain file name (no separator, not hidden), never a link."""
+    if not name or "/" in name or "\\" in name or "\0" in name or name.startswith("."):
+        raise UnsafePath(f"'{name[:80]}' is not a plain file name")
     path = folder / name
-    if path.is_symlink():
-        raise UnsafePath(
-            f"{path} is a symbolic link; paperbuild never writes through one",
-            hint="remove the link",
-        )
+    refuse_symlink(path)
     return path
 
 

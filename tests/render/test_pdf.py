@@ -95,18 +95,20 @@ def test_watermark_and_line_numbers(reviewed_build, bundled_build):
     assert not {str(n) for n in range(1, 30)} <= plain
 
 
-def test_typst_failure_names_the_chapter_and_line(mini):
+def _pdf_build_of_second_chapter(mini, text: str):
+    """Return (project, CLI result) of a PDF build whose second chapter's body is text."""
     from click.testing import CliRunner
 
     from paperbuild.cli import cli
 
-    root = mini(
-        {
-            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
-            '[Pears.]{points="2.1"}\n\n```{=typst}\n#let x = (\n```\n'
-        }
+    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n" + text})
+    return root, CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf"])
+
+
+def test_typst_failure_names_the_chapter_and_line(mini):
+    root, result = _pdf_build_of_second_chapter(
+        mini, '# Second section\n\n[Pears.]{points="2.1"}\n\n```{=typst}\n#let x = (\n```\n'
     )
-    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf"])
     assert result.exit_code == 2
     assert "Typst could not compile the draft: unclosed delimiter" in result.output
     assert "paper/02-second.md:10: #let x = (" in result.output
@@ -116,17 +118,9 @@ def test_typst_failure_names_the_chapter_and_line(mini):
 
 def test_typst_failure_before_a_chapters_heading_names_that_chapter(mini):
     """Raw Typst above a chapter's first heading comes after the previous chapter's heading."""
-    from click.testing import CliRunner
-
-    from paperbuild.cli import cli
-
-    root = mini(
-        {
-            "paper/02-second.md": "---\nsection: 2\n---\n\n```{=typst}\n#let y = (\n```\n\n"
-            '# Second section\n\n[Pears.]{points="2.1"}\n'
-        }
+    _, result = _pdf_build_of_second_chapter(
+        mini, '```{=typst}\n#let y = (\n```\n\n# Second section\n\n[Pears.]{points="2.1"}\n'
     )
-    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf"])
     assert result.exit_code == 2
     assert "paper/02-second.md:6: #let y = (" in result.output
 

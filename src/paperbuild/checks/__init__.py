@@ -80,13 +80,14 @@ def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
             if facts[i] is None:
                 facts[i] = found = chapter_facts(chapter_blocks)
                 _write_facts(cache, keys[i], found)
-    if blocks:
-        _link_across_chapters(project, blocks, [f for f in facts if f is not None], cache)
+    by_path = {c.path: f for c, f in zip(project.chapters, facts, strict=True) if f is not None}
+    if with_blocks:  # only the drafts need links between chapters; a check reads facts
+        _link_across_chapters(project, blocks, by_path, cache)
     assignment, problems = sections.assign(project)
     return Parsed(
         project=project,
         blocks=blocks,
-        facts={c.path: f for c, f in zip(project.chapters, facts, strict=True) if f is not None},
+        facts=by_path,
         assignment=assignment,
         mapping_problems=tuple(problems),
     )
@@ -100,7 +101,7 @@ def _normal(text: str) -> str:
     return " ".join(re.sub(r"[*_`]", "", text).lower().split())
 
 
-def cross_chapter_definitions(project: Project, facts: list[Facts]) -> dict[str, str]:
+def cross_chapter_definitions(project: Project, facts: dict[str, Facts]) -> dict[str, str]:
     """Return, per chapter, reference definitions for `[Heading]` links to other chapters.
 
     pandoc resolves an implicit header reference only inside the text it parses, and each
@@ -108,7 +109,7 @@ def cross_chapter_definitions(project: Project, facts: list[Facts]) -> dict[str,
     literal. A definition `[Method]: #method {data-chapter=…}` appended to the chapter's text
     lets pandoc link it; assemble maps the identifier to the document's.
     """
-    headings = {c.path: f.headings for c, f in zip(project.chapters, facts, strict=False)}
+    headings = {path: f.headings for path, f in facts.items()}
     found: dict[str, str] = {}
     for chapter in project.chapters:
         own = {_normal(t) for t, _ in headings.get(chapter.path, ())}
@@ -126,7 +127,7 @@ def cross_chapter_definitions(project: Project, facts: list[Facts]) -> dict[str,
 
 
 def _link_across_chapters(
-    project: Project, blocks: dict[str, list[dict[str, Any]]], facts: list[Facts], cache: Path
+    project: Project, blocks: dict[str, list[dict[str, Any]]], facts: dict[str, Facts], cache: Path
 ) -> None:
     """Re-read (through the cache) the chapters that link to other chapters' headings."""
     extra = cross_chapter_definitions(project, facts)

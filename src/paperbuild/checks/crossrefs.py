@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from paperbuild.ast import Facts
 from paperbuild.chapters import Chapter, Mark
-from paperbuild.crossref import KINDS, auto_identifier, document_ids, parse_ref
+from paperbuild.crossref import KINDS, document_ids, is_automatic, parse_ref
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.project import Project
 
@@ -31,12 +30,7 @@ def _kind(ident: str, element: str) -> str | None:
 
 def _locate(chapter: Chapter, needles: list[str]) -> tuple[int, int]:
     """Return the line and column of the first needle found in the chapter's source."""
-    for needle in needles:
-        for number, line in enumerate(chapter.text.split("\n"), start=1):
-            col = line.find(needle)
-            if col >= 0:
-                return number, col + 1
-    return 1, 1
+    return next((p for n in needles if (p := chapter.find(n))), (1, 1))
 
 
 def _chapters_in_order(
@@ -62,13 +56,10 @@ def check(
     for (chapter, f), ids in zip(chapters, maps, strict=True):
         for ident in ids.values():
             kinds.setdefault(ident, "section")
-        headings = {i for _, i in f.headings}
+        headings = {i: t for t, i in reversed(f.headings)}
         for ident, element in f.labels:
-            if element == "Header" and ident in headings:
-                text = next(t for t, i in f.headings if i == ident)
-                base = auto_identifier(text)
-                if ident == base or re.fullmatch(re.escape(base) + r"-\d+", ident):
-                    continue
+            if element == "Header" and ident in headings and is_automatic(headings[ident], ident):
+                continue
             kinds.setdefault(ident, _kind(ident, element))
             explicit.append((ident, chapter))
     found = _duplicates(explicit)

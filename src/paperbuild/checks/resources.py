@@ -33,17 +33,8 @@ MESSAGES = {
 
 
 def _locate(chapter: Chapter, needle: str, nth: int = 0) -> tuple[int, int]:
-    """Return the line and column where needle appears (its nth time) in the chapter's source."""
-    needle = needle.strip().split("\n")[0].strip()
-    seen = 0
-    for number, line in enumerate(chapter.text.split("\n"), start=1):
-        col = line.find(needle) if needle else -1
-        while col >= 0:
-            if seen == nth:
-                return number, col + 1
-            seen += 1
-            col = line.find(needle, col + len(needle))
-    return 1, 1
+    """Return where needle appears (its nth time) in the chapter, else the chapter's start."""
+    return chapter.find(needle, nth) or (1, 1)
 
 
 def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diagnostic]:

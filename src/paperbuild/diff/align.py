@@ -288,34 +288,31 @@ class Differ:
 
     def items(self, old: list[list[Node]], new: list[list[Node]]) -> list[list[Node]]:
         """Return the redline of two lists' items."""
-        out: list[list[Node]] = []
-        for tag, i1, i2, j1, j2 in opcodes(old, new):
-            if tag == "equal":
-                out.extend(new[j1:j2])
-                continue
-            pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
-            for k in range(pairs):
-                out.append(self.blocks(old[i1 + k], new[j1 + k]))
-            out.extend(self.mark(item, DELETE) for item in old[i1 + pairs : i2])
-            out.extend(self.mark(item, INSERT) for item in new[j1 + pairs : j2])
-        return out
+        return self._aligned(old, new, self.blocks, self.mark)
 
     def definitions(self, old: list[Any], new: list[Any]) -> list[Any]:
         """Return the redline of two definition lists, term by term."""
+
+        def pair(a: Any, b: Any) -> Any:
+            return [self.inlines(a[0], b[0]), self.items(a[1], b[1])]
+
+        def mark(item: Any, kind: str) -> Any:
+            return [[self.span(kind, item[0])], [self.mark(d, kind) for d in item[1]]]
+
+        return self._aligned(old, new, pair, mark)
+
+    @staticmethod
+    def _aligned(old: list[Any], new: list[Any], pair: Any, mark: Any) -> list[Any]:
+        """Return items aligned: equal kept, replaced paired in order, the rest marked."""
         out: list[Any] = []
         for tag, i1, i2, j1, j2 in opcodes(old, new):
             if tag == "equal":
                 out.extend(new[j1:j2])
                 continue
             pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
-            for k in range(pairs):
-                (old_term, old_defs), (new_term, new_defs) = old[i1 + k], new[j1 + k]
-                out.append([self.inlines(old_term, new_term), self.items(old_defs, new_defs)])
-            for kind, items in ((DELETE, old[i1 + pairs : i2]), (INSERT, new[j1 + pairs : j2])):
-                out.extend(
-                    [[self.span(kind, term)], [self.mark(d, kind) for d in defs]]
-                    for term, defs in items
-                )
+            out.extend(pair(old[i1 + k], new[j1 + k]) for k in range(pairs))
+            out.extend(mark(item, DELETE) for item in old[i1 + pairs : i2])
+            out.extend(mark(item, INSERT) for item in new[j1 + pairs : j2])
         return out
 
     def _cells(self, old: Node, new: Node) -> Node:

@@ -65,16 +65,27 @@ FINISHERS = {
 FINISHED_KINDS = frozenset(("Span", "Div"))
 
 
-def document_json(
-    document: Document, blocks: list[dict[str, Any]] | None = None, *, target: str | None = None
-) -> bytes:
-    """Return the pandoc JSON of the document's blocks (or of the given blocks).
+FINISHED_MARKS = (b'"pb-caption-label"', b'"pb-equation"')
 
-    With a target ("docx" or "typst"), caption numbers and equations take that format's form
-    (on a copy: the document is shared by every renderer).
+
+def document_json(
+    document: Document,
+    blocks: list[dict[str, Any]] | None = None,
+    *,
+    target: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> bytes:
+    """Return the pandoc JSON of the document's blocks (or of the given blocks) and metadata.
+
+    With a target ("docx" or "typst"), caption numbers and equations take that format's form,
+    on a copy read back from the JSON (the document is shared by every renderer), and only
+    when the document has any.
     """
     chosen = document.blocks if blocks is None else blocks
-    if target is not None:
-        chosen = rewrite(json.loads(json.dumps(chosen)), FINISHERS[target], FINISHED_KINDS)
-    payload = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": chosen}
-    return json.dumps(payload).encode("utf-8")
+    payload = {"pandoc-api-version": pandoc.api_version(), "meta": meta or {}, "blocks": chosen}
+    data = json.dumps(payload).encode("utf-8")
+    if target is None or not any(mark in data for mark in FINISHED_MARKS):
+        return data
+    copy = json.loads(data)
+    copy["blocks"] = rewrite(copy["blocks"], FINISHERS[target], FINISHED_KINDS)
+    return json.dumps(copy).encode("utf-8")

@@ -8,6 +8,7 @@ from typing import Any
 from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
 from paperbuild.clock import build_datetime
+from paperbuild.crossref import str_inlines
 from paperbuild.project import Project
 from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, document_json
 from paperbuild.render.ooxml import (
@@ -26,16 +27,11 @@ TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
 Node = dict[str, Any]
 
 
-def _para(text: str) -> Node:
-    words: list[Node] = []
-    for i, w in enumerate(text.split()):
-        words += [{"t": "Space"}] if i else []
-        words.append({"t": "Str", "c": w})
-    return {"t": "Para", "c": words}
-
-
 def _styled(style: str, text: str) -> Node:
-    return {"t": "Div", "c": [["", [], [["custom-style", style]]], [_para(text)]]}
+    return {
+        "t": "Div",
+        "c": [["", [], [["custom-style", style]]], [{"t": "Para", "c": str_inlines(text)}]],
+    }
 
 
 def front_matter_blocks(document: Document) -> list[Node]:

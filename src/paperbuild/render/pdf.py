@@ -66,11 +66,7 @@ def _typst_string(text: str) -> str:
 
 def typst_source(document: Document, project: Project, options: RenderOptions) -> str:
     """Return the Typst source of the draft, written by pandoc with paperbuild's template."""
-    data = document_json(document, target="typst")
-    import json
-
-    doc = json.loads(data)
-    doc["meta"] = _meta(document, options)
+    data = document_json(document, target="typst", meta=_meta(document, options))
     args = [
         "-f",
         "json",
@@ -80,7 +76,7 @@ def typst_source(document: Document, project: Project, options: RenderOptions) -
         "--template",
         str(TEMPLATE),
     ]
-    return pandoc.run(args, json.dumps(doc).encode("utf-8"), cwd=project.root).decode("utf-8")
+    return pandoc.run(args, data, cwd=project.root).decode("utf-8")
 
 
 PACKAGE = re.compile(r"""["']@[\w-]+/[\w-]+(:[\w.]+)?["']""")
