@@ -365,3 +365,25 @@ def test_redline_tracks_captions_shifted_numbers_and_definition_items(tmp_path):
     method = next(line for line in summary.splitlines() if "| 2 Method" in line)
     added, removed = (int(c) for c in method.split("|")[2:4])
     assert 2 <= added <= 6 and 1 <= removed <= 6, summary
+
+
+def test_links_to_the_bibliography_are_not_dead(tmp_path):
+    """citeproc adds #bibliography, #refs and #ref-KEY; a link to them is a link, not a dead one."""
+    files = {
+        **THESIS,
+        "paper/03-results.md": "# Results\n\nSee [the references](#bibliography) and "
+        "[Smith](#ref-smith2020), not [nobody](#ref-nobody).\n",
+    }
+    root = write(tmp_path, files)
+    result = run_checks(load_project(root))
+    assert [(d.rule, d.message) for d in result.diagnostics if d.rule == "dead-link"] == [
+        (
+            "dead-link",
+            "the link to #ref-nobody leads nowhere in the document; the drafts show "
+            "its text unlinked",
+        )
+    ]
+    docx = build(root, BuildOptions(formats=("docx",), force=True)).outputs[0]
+    targets = [n["c"][2][0] for n in walk(pandoc_docx_json(docx)["blocks"]) if n["t"] == "Link"]
+    assert "#ref-smith2020" in targets and targets.count("#bibliography") == 2
+    assert "#ref-nobody" not in targets

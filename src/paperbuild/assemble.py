@@ -16,6 +16,7 @@ from paperbuild.clock import build_datetime
 from paperbuild.crossref import (
     Numbering,
     Target,
+    bibliography_ids,
     document_ids,
     label_equations,
     render_refs,
@@ -232,7 +233,8 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     for (section, path, blocks), ids in zip(chapters, id_maps, strict=True):
         numbering.start_section(section.id)
         numbered.append(numberer.chapter(section, numbering.blocks(blocks), path, ids))
-    known = set().union(*(all_ids(b) for b in numbered)) if numbered else set()
+    cited = [k for f in parsed.facts.values() for k in f.citations]
+    known = set().union(bibliography_ids(cited), *(all_ids(b) for b in numbered))
     blocks = []
     by_path = {path: ids for (_, path, _), ids in zip(chapters, id_maps, strict=True) if path}
     for chapter_blocks, ids in zip(numbered, id_maps, strict=True):

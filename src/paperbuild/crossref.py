@@ -108,6 +108,12 @@ def document_ids(chapters: Sequence[Sequence[tuple[str, str]]]) -> list[dict[str
     return maps
 
 
+def bibliography_ids(cited: Iterable[str]) -> set[str]:
+    """Return the identifiers citeproc gives the bibliography and each cited entry's place in it."""
+    keys = list(cited)
+    return {"refs", "bibliography", *(f"ref-{k}" for k in keys)} if keys else set()
+
+
 # --- labelled equations --------------------------------------------------------------------------
 
 

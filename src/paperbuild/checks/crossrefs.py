@@ -6,7 +6,7 @@ from collections import Counter
 
 from paperbuild.ast import Facts
 from paperbuild.chapters import Chapter, Mark
-from paperbuild.crossref import KINDS, document_ids, is_automatic, parse_ref
+from paperbuild.crossref import KINDS, bibliography_ids, document_ids, is_automatic, parse_ref
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.project import Project
 
@@ -51,7 +51,8 @@ def check(
     """Return unknown references, duplicate labels, dead links and references of the wrong kind."""
     chapters = _chapters_in_order(project, facts, assignment)
     maps = document_ids([f.headings for _, f in chapters])
-    kinds: dict[str, str | None] = {}
+    cited = [k for _, f in chapters for k in f.citations]
+    kinds: dict[str, str | None] = dict.fromkeys(bibliography_ids(cited))
     explicit: list[tuple[str, Chapter]] = []
     for (chapter, f), ids in zip(chapters, maps, strict=True):
         for ident in ids.values():
