@@ -327,3 +327,34 @@ def test_deeply_nested_outline_is_a_located_problem(mini):
     result = run(root, "check")
     assert result.exit_code == 2 and "internal error" not in result.output
     assert "outline.yaml" in result.output
+
+
+@pytest.mark.parametrize("inside", ["versions", ".cache", ".cache/ast"])
+def test_a_link_inside_build_is_never_written_through(mini, tmp_path, inside):
+    """A pull request may commit build/versions or build/.cache as a link into the sources."""
+    root = mini()
+    target = root / "paper"
+    (root / "build" / inside).parent.mkdir(parents=True, exist_ok=True)
+    (root / "build" / inside).symlink_to(target)
+    before = hashes(root)
+    result = run(root, "build")
+    assert_clean_failure(result, "symbolic link")
+    assert hashes(root) == before
+    assert sorted(p.name for p in target.iterdir()) == ["01-first.md", "02-second.md"]
+
+
+def test_a_reference_document_is_read_through_the_input_gate(mini, tmp_path):
+    root = mini()
+    outside = tmp_path / "ref.docx"
+    outside.write_bytes(b"PK" + SECRET.encode())
+    (root / "ref.docx").symlink_to(outside)
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "reference-doc: ref.docx\n")
+    result = run(root, "build", "--to", "docx", "--force")
+    assert "internal error" not in result.output
+    assert not list((root / "build").glob("*.docx"))
+    os.mkfifo(root / "fifo.docx")
+    outline.write_text(outline.read_text().replace("ref.docx", "fifo.docx"))
+    began = time.monotonic()
+    result = run(root, "build", "--to", "docx", "--force")
+    assert time.monotonic() - began < 30 and "internal error" not in result.output

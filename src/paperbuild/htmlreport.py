@@ -12,6 +12,7 @@ from paperbuild.diagnostics import Diagnostic, summary_line
 from paperbuild.diff.summary import Summary
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
+from paperbuild.safety import output_dir, output_file
 from paperbuild.status import Status, status
 
 CSS = """
@@ -177,6 +178,6 @@ def report_html(project: Project) -> str:
 
 def write_report(project: Project) -> Path:
     """Write build/report.html and return its path."""
-    path = project.build_dir / "report.html"
+    path = output_file(output_dir(project.root, project.build_dir), "report.html")
     write_atomic(path, report_html(project).encode("utf-8"))
     return path

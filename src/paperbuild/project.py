@@ -10,10 +10,9 @@ from paperbuild.chapters import Chapter, decode, scan, split_front_matter
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.errors import ConfigError, ProjectNotFound
 from paperbuild.outline import OUTLINE_FILE, Outline, OutlineInvalid, parse_outline
-from paperbuild.safety import UnsafePath, read_input
+from paperbuild.safety import BUILD_DIR, UnsafePath, read_input
 
 PAPER_DIR = "paper"
-BUILD_DIR = "build"
 MAX_CHAPTER_BYTES = 8 * 1024 * 1024  # about a million words: far beyond any chapter
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from paperbuild.errors import PaperbuildError
 
+BUILD_DIR = "build"  # the one folder of a project paperbuild writes to
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,119}$")
 MAX_INPUT = 64 * 1024 * 1024  # no honest chapter, bibliography or reviewed DOCX comes near it
 
@@ -50,19 +51,19 @@ def output_dir(root: Path, folder: Path) -> Path:
     build/ (the rest are sources). Under build/, no folder on the way may be a link; a folder
     outside the project may not be one either.
     """
+    written = Path(os.path.abspath(folder))
+    build = Path(os.path.abspath(root)) / BUILD_DIR
+    steps = [written, *written.parents]
+    for step in steps[: steps.index(build) + 1] if build in steps else [written]:
+        refuse_symlink(step)
     real_root = Path(os.path.realpath(root))
     real = Path(os.path.realpath(folder))
-    if real == real_root or (_within(real, real_root) and not _within(real, real_root / "build")):
+    if real == real_root or (_within(real, real_root) and not _within(real, real_root / BUILD_DIR)):
         raise UnsafePath(
             f"{folder} is in the project's sources; paperbuild writes only to build/",
             hint="choose a folder under build/ or outside the project",
         )
-    folder = Path(os.path.abspath(folder))
-    build = Path(os.path.abspath(root)) / "build"
-    steps = [folder, *folder.parents]
-    for step in steps[: steps.index(build) + 1] if build in steps else [folder]:
-        refuse_symlink(step)
-    return folder
+    return written
 
 
 def output_file(folder: Path, name: str) -> Path:

@@ -18,6 +18,7 @@ from paperbuild.errors import PaperbuildError
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
 from paperbuild.render.common import csl_path
+from paperbuild.safety import output_dir
 
 VERSIONS = "versions"
 SAFE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -136,7 +137,7 @@ def ensure_not_released(project: Project, version: str) -> None:
 
 def write_snapshot(project: Project, document: Document, check: CheckResult) -> Path:
     """Record the draft under build/versions/<version>/ (refusing to touch a released one)."""
-    folder = versions_dir(project) / check_version_name(document.version)
+    folder = output_dir(project.root, versions_dir(project) / check_version_name(document.version))
     ensure_not_released(project, document.version)
     data = json.dumps(document_to_json(document), ensure_ascii=False).encode("utf-8")
     by_section = {
@@ -185,7 +186,7 @@ def load_snapshot(folder: Path) -> tuple[Document, dict[str, Any]]:
 
 def release(project: Project, version: str) -> Snapshot:
     """Freeze the recorded snapshot of a version; it is never overwritten afterwards."""
-    folder = versions_dir(project) / check_version_name(version)
+    folder = output_dir(project.root, versions_dir(project) / check_version_name(version))
     manifest = _manifest(folder)
     if manifest is not None and CORRUPT in manifest:
         raise PaperbuildError(f"the record of version {version} is damaged: {manifest[CORRUPT]}")

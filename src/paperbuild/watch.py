@@ -12,7 +12,8 @@ from paperbuild.diagnostics import Diagnostic, format_text, summary_line
 from paperbuild.errors import ChecksFailed, ConfigError, PaperbuildError
 from paperbuild.fsutil import build_lock
 from paperbuild.outline import OUTLINE_FILE
-from paperbuild.project import BUILD_DIR, PAPER_DIR, find_root, load_project
+from paperbuild.project import PAPER_DIR, find_root, load_project
+from paperbuild.safety import BUILD_DIR
 
 Say = Callable[[str], None]
 

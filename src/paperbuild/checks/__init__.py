@@ -19,6 +19,7 @@ from paperbuild.checks import citations, coverage, crossrefs, footnotes, resourc
 from paperbuild.diagnostics import Diagnostic, configure, counts
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
+from paperbuild.safety import output_dir
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,7 +70,7 @@ class CheckResult:
 
 def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
     """Return the project's chapter facts (and ASTs when asked), through the per-chapter cache."""
-    cache = project.cache_dir
+    cache = output_dir(project.root, project.cache_dir)
     keys = [pandoc.cache_key(c.text) for c in project.chapters]
     facts: list[Facts | None] = [_read_facts(cache, k) for k in keys]
     blocks: dict[str, list[dict[str, Any]]] = {}

@@ -17,6 +17,7 @@ from paperbuild.diff.summary import SectionChange, Summary, cited_keys, formatte
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
 from paperbuild.render.common import RenderOptions, csl_path
+from paperbuild.safety import output_file
 
 Node = dict[str, Any]
 FORMATS = ("docx", "pdf", "md")
@@ -156,5 +157,6 @@ def write_diff(
 
 
 def _write(path: Path, data: bytes) -> Path:
+    path = output_file(path.parent, path.name)
     write_atomic(path, data)
     return path

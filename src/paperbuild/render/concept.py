@@ -11,11 +11,10 @@ from paperbuild import pandoc
 from paperbuild.clock import build_datetime
 from paperbuild.fsutil import write_atomic
 from paperbuild.outline import Outline
-from paperbuild.project import BUILD_DIR
 from paperbuild.render.docx import running_header
 from paperbuild.render.ooxml import normalise_zip
 from paperbuild.render.reference import reference_docx
-from paperbuild.safety import file_name, output_dir, output_file
+from paperbuild.safety import BUILD_DIR, file_name, output_dir, output_file
 
 
 def concept_html(outline: Outline) -> str:
@@ -54,8 +53,7 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
     """Return the concept note as DOCX bytes, in the house style with the running header."""
     import docx
 
-    user = root / outline.reference_doc if outline.reference_doc else None
-    ref = reference_docx(root / BUILD_DIR / ".cache", user)
+    ref = reference_docx(root, outline.reference_doc)
     html = concept_html(outline).encode("utf-8")
     data = pandoc.run(["-f", "html", "-t", "docx", "--reference-doc", str(ref)], html)
     doc = docx.Document(io.BytesIO(data))

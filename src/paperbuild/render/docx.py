@@ -57,8 +57,7 @@ def front_matter_blocks(document: Document) -> list[Node]:
 
 def pandoc_docx(document: Document, project: Project, front: list[Node] | None = None) -> bytes:
     """Return pandoc's DOCX of the document (title and contents pages first), in house style."""
-    user = project.root / project.outline.reference_doc if project.outline.reference_doc else None
-    ref = reference_docx(project.build_dir / ".cache", user)
+    ref = reference_docx(project.root, project.outline.reference_doc)
     blocks = (front_matter_blocks(document) if front is None else front) + document.blocks
     args = [
         "-f",

@@ -9,6 +9,7 @@ from pathlib import Path
 from paperbuild import pandoc
 from paperbuild.errors import BuildError
 from paperbuild.fsutil import write_atomic
+from paperbuild.safety import BUILD_DIR, output_dir, read_input
 
 BODY_FONT = "Cambria"
 HEADING_FONT = "Calibri"
@@ -122,9 +123,15 @@ def build_reference_docx(user: bytes | None = None) -> bytes:
     return out.getvalue()
 
 
-def reference_docx(cache_dir: Path, user: Path | None = None) -> Path:
-    """Return the reference document's path, built once per code, pandoc and author's file."""
-    user_bytes = user.read_bytes() if user else None
+def reference_docx(root: Path, reference_doc: str | None = None) -> Path:
+    """Return the reference document's path, built once per code, pandoc and author's file.
+
+    The author's file (outline.yaml's `reference-doc:`) is read through the input gate; the
+    result is cached in build/.cache/ through the output gate.
+    """
+    user = root / reference_doc if reference_doc else None
+    user_bytes = read_input(user, root) if user else None
+    cache_dir = output_dir(root, root / BUILD_DIR / ".cache")
     key = hashlib.sha256(Path(__file__).read_bytes())
     key.update(".".join(map(str, pandoc.version())).encode())
     key.update(user_bytes or b"")
