@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from paperbuild.checks import CheckResult, run_checks
 from paperbuild.diagnostics import counts
+from paperbuild.git import git
 from paperbuild.outline import WordRange
 from paperbuild.project import Project
 from paperbuild.references import format_references
@@ -57,13 +57,8 @@ class Status:
 
 def _git(root: Path, *args: str) -> str | None:
     """Return git's output for args run in root, or None when git fails or is missing."""
-    try:
-        out = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout if out.returncode == 0 else None
+    out = git(root, *args)
+    return out.stdout if out is not None and out.returncode == 0 else None
 
 
 def last_changes(root: Path, paths: list[str]) -> dict[str, str | None]:

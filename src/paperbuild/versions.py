@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from paperbuild.checks import CheckResult
 from paperbuild.clock import build_datetime
 from paperbuild.errors import PaperbuildError
 from paperbuild.fsutil import write_atomic
+from paperbuild.git import git
 from paperbuild.project import Project
 from paperbuild.render.common import csl_path
 from paperbuild.safety import output_dir
@@ -53,17 +53,9 @@ def check_version_name(version: str) -> str:
 
 def git_version(root: Path) -> str:
     """Return `git describe --tags --always --dirty` for the project, or raise."""
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--tags", "--always", "--dirty"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise PaperbuildError(f"cannot run git describe: {exc}") from exc
+    out = git(root, "describe", "--tags", "--always", "--dirty")
+    if out is None:
+        raise PaperbuildError("cannot run git describe: git is missing or did not answer")
     if out.returncode != 0 or not out.stdout.strip():
         raise PaperbuildError(
             "version 'git' needs a git repository with at least one commit",

@@ -9,12 +9,14 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from paperbuild.assemble import Document, TocEntry, assemble, build_date
 from paperbuild.bibliography import Entry
 from paperbuild.checks import CheckResult, run_checks
 from paperbuild.cite import resolve_citations
 from paperbuild.errors import PaperbuildError
+from paperbuild.git import git
 from paperbuild.outline import DocumentMeta
 from paperbuild.project import Project, load_project
 from paperbuild.versions import load_snapshot, versions_dir
@@ -55,22 +57,23 @@ def _from_snapshot(project: Project, version: str) -> Side:
     return Side(label=version, document=document, coverage=coverage, entries=entries)
 
 
+def _said(proc: subprocess.CompletedProcess[Any] | None) -> str:
+    """Return what git wrote to stderr, as text."""
+    if proc is None:
+        return ""
+    err = proc.stderr
+    return (err.decode("utf-8", "replace") if isinstance(err, bytes) else err or "").strip()
+
+
 def _commit(root: Path, ref: str) -> str:
     """Return the commit a ref names, checked by git (an option-like ref is refused)."""
     if not ref or ref.startswith("-") or any(ch in ref for ch in "\0\n"):
         raise PaperbuildError(
             f"'{ref[:60]}' is not a git ref", hint="name a commit, tag or branch, e.g. git:v1"
         )
-    proc = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    commit = proc.stdout.strip()
-    if proc.returncode != 0 or not commit:
+    proc = git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    commit = proc.stdout.strip() if proc is not None else ""
+    if proc is None or proc.returncode != 0 or not commit:
         raise PaperbuildError(
             f"cannot read git ref '{ref}': no such commit, tag or branch",
             hint="name a commit, tag or branch of this repository",
@@ -80,28 +83,21 @@ def _commit(root: Path, ref: str) -> str:
 
 def _from_git(project: Project, ref: str) -> Side:
     """Return the draft as committed at ref, read with `git archive` (the work tree untouched)."""
-    try:
-        prefix = subprocess.run(
-            ["git", "rev-parse", "--show-prefix"],
-            cwd=project.root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        commit = _commit(project.root, ref)
-        data = subprocess.run(
-            ["git", "archive", "--format=tar", commit, "--", prefix or "."],
-            cwd=project.root,
-            capture_output=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        message = detail.decode("utf-8", "replace").strip() if isinstance(detail, bytes) else ""
+    shown = git(project.root, "rev-parse", "--show-prefix")
+    if shown is None or shown.returncode != 0:
         raise PaperbuildError(
-            f"cannot read git ref '{ref}': {message or exc}",
+            f"cannot read git ref '{ref}': {_said(shown) or 'git did not answer'}",
+            hint="run paperbuild inside a git repository, with git installed",
+        )
+    prefix = shown.stdout.strip()
+    commit = _commit(project.root, ref)
+    archive = git(project.root, "archive", "--format=tar", commit, "--", prefix or ".", binary=True)
+    if archive is None or archive.returncode != 0:
+        raise PaperbuildError(
+            f"cannot read git ref '{ref}': {_said(archive) or 'git did not answer'}",
             hint="name a commit, tag or branch of this repository",
-        ) from exc
+        )
+    data = archive.stdout
     with tempfile.TemporaryDirectory() as tmp:
         try:
             with tarfile.open(fileobj=io.BytesIO(data)) as tar:

@@ -227,21 +227,20 @@ def render_libreoffice(document: Document, project: Project, options: RenderOpti
         src = Path(tmp) / "draft.docx"
         src.write_bytes(render_docx(document, project, options))
         profile = Path(tmp) / "profile"
-        proc = subprocess.run(
-            [
-                office,
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                tmp,
-                str(src),
-            ],
-            capture_output=True,
-            check=False,
-            timeout=600,
-        )
+        command = [
+            office,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            tmp,
+            str(src),
+        ]
+        try:
+            proc = subprocess.run(command, capture_output=True, check=False, timeout=600)
+        except subprocess.TimeoutExpired as exc:
+            raise BuildError("LibreOffice did not convert the draft within 600 s") from exc
         out = Path(tmp) / "draft.pdf"
         if proc.returncode != 0 or not out.is_file():
             raise BuildError(
