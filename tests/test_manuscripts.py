@@ -387,3 +387,22 @@ def test_links_to_the_bibliography_are_not_dead(tmp_path):
     targets = [n["c"][2][0] for n in walk(pandoc_docx_json(docx)["blocks"]) if n["t"] == "Link"]
     assert "#ref-smith2020" in targets and targets.count("#bibliography") == 2
     assert "#ref-nobody" not in targets
+
+
+def test_a_written_link_means_the_documents_identifier_an_implicit_one_the_chapters(tmp_path):
+    """As pandoc reads the whole paper: #results is the first Results heading in the document;
+    `[Results]` inside a chapter is that chapter's own heading (results-1 in the document)."""
+    files = {
+        **GUIDE,
+        "paper/02-options.md": "# Options\n\n## Results\n\nThe first ones: [first](#results).\n",
+        "paper/03-templates.md": "# Templates\n\n## Results\n\nOurs: [Results] [@smith2020].\n",
+    }
+    root = write(tmp_path, files)
+    docx = build(root, BuildOptions(formats=("docx",), force=True)).outputs[0]
+    links = {
+        text_of(n["c"][1]).strip(): n["c"][2][0]
+        for n in walk(pandoc_docx_json(docx)["blocks"])
+        if n["t"] == "Link"
+    }
+    assert links["first"] == "#results"
+    assert links["Results"] == "#results-2"

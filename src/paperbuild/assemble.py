@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,10 +135,23 @@ def _references(targets: dict[str, Target], words: Words, keys: frozenset[str]) 
     return fix
 
 
+WRITTEN_TARGET = re.compile(r"(?:\]\(|^ {0,3}\[[^\]]+\]:)[ \t]*<?#([^\s)>]+)", re.M)
+
+
+def written_targets(text: str) -> set[str]:
+    """Return the #ids an author wrote as link targets (`[x](#id)`, `[x]: #id`) in a chapter."""
+    return set(WRITTEN_TARGET.findall(text))
+
+
 def _links(
-    local: dict[str, str], maps: dict[str, dict[str, str]], known: set[str]
+    local: dict[str, str], maps: dict[str, dict[str, str]], known: set[str], written: set[str]
 ) -> Callable[[Node], Node | list[Node] | None]:
-    """Return a rewrite that points internal links at document ids, or unlinks dead ones."""
+    """Return a rewrite that points internal links at document ids, or unlinks dead ones.
+
+    A target the author wrote (`(#results-1)`) means the document's identifier, as pandoc
+    gives the whole paper; one pandoc resolved inside the chapter (`[Results]`) means the
+    chapter's own heading, whose identifier may have changed in the document.
+    """
 
     def fix(node: Node) -> Node | list[Node] | None:
         url = node["c"][2][0]
@@ -146,8 +160,10 @@ def _links(
         ident = url[1:]
         ident_attr, classes, kvs = node["c"][0]
         other = next((v for k, v in kvs if k == "data-chapter"), None)
-        ids = maps.get(other, {}) if other is not None else local
-        ident = ids.get(ident, ident)
+        if other is not None:
+            ident = maps.get(other, {}).get(ident, ident)
+        elif ident not in written:
+            ident = local.get(ident, ident)
         if ident in known:
             kept = [[k, v] for k, v in kvs if k != "data-chapter"]
             return {
@@ -237,8 +253,10 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     known = set().union(bibliography_ids(cited), *(all_ids(b) for b in numbered))
     blocks = []
     by_path = {path: ids for (_, path, _), ids in zip(chapters, id_maps, strict=True) if path}
-    for chapter_blocks, ids in zip(numbered, id_maps, strict=True):
-        blocks += rewrite(chapter_blocks, _links(ids, by_path, known), LINKS)
+    for (_, path, _), chapter_blocks, ids in zip(chapters, numbered, id_maps, strict=True):
+        source = parsed.project.chapter(path) if path else None
+        written = written_targets(source.text) if source else set()
+        blocks += rewrite(chapter_blocks, _links(ids, by_path, known, written), LINKS)
     keys = frozenset(parsed.project.bibliography.keys)
     blocks = rewrite(blocks, _references(numbering.targets, words, keys), CITES)
     meta = outline.document
