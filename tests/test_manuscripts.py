@@ -406,3 +406,42 @@ def test_a_written_link_means_the_documents_identifier_an_implicit_one_the_chapt
     }
     assert links["first"] == "#results"
     assert links["Results"] == "#results-2"
+
+
+def test_lists_of_figures_and_tables_follow_the_contents_when_asked(tmp_path):
+    files = {
+        **THESIS,
+        "outline.yaml": outline("A Thesis", THESIS_SECTIONS) + "lists: [tables, figures]\n",
+    }
+    root = write(tmp_path, files)
+    outputs = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
+    docx, pdf = docx_text(outputs["docx"]), pdf_text(outputs["pdf"])
+    figures = "List of figures Figure 1: A cat Figure 2: Two panels Figure 3: Second cat"
+    assert figures + " List of tables Table 1: Cat sizes" in docx
+    # the lists come before the first chapter, sub-figures are not listed
+    assert docx.index("List of tables") < docx.index("This thesis measures")
+    assert "Left panel" not in docx[: docx.index("This thesis measures")]
+    import zipfile
+
+    xml = zipfile.ZipFile(outputs["docx"]).read("word/document.xml").decode()
+    # Word's own table-of-figures fields, over the SEQ captions, linked to their figures
+    assert 'TOC \\h \\z \\c "Figure"' in xml and 'TOC \\h \\z \\c "Table"' in xml
+    assert '<w:hyperlink w:anchor="fig:second"' in xml
+    front = pdf[: pdf.index("This thesis measures")]
+    assert re.search(r"List of figures Figure 1: A cat \.[ .]*\d", front), front
+    assert re.search(r"Figure 3: Second cat [ .]*\d", front) and "Left panel" not in front
+    assert re.search(r"List of tables Table 1: Cat sizes [ .]*\d", front), front
+
+
+def test_no_lists_unless_asked_and_a_list_in_the_papers_language(tmp_path):
+    plain = {p.suffix[1:]: p for p in build(write(tmp_path / "a", THESIS), BuildOptions()).outputs}
+    assert "List of figures" not in docx_text(plain["docx"])
+    assert "List of figures" not in pdf_text(plain["pdf"])
+    files = {
+        **THESIS,
+        "outline.yaml": outline("A Thesis", THESIS_SECTIONS, "  lang: fr-FR\n")
+        + "lists: [figures]\n",
+    }
+    french = {p.suffix[1:]: p for p in build(write(tmp_path / "b", files), BuildOptions()).outputs}
+    for text in (docx_text(french["docx"]), pdf_text(french["pdf"])):
+        assert "Liste des figures Figure 1 : A cat" in text and "Liste des tableaux" not in text

@@ -218,3 +218,16 @@ def test_random_outline_mutations_never_raise_anything_else(text):
             assert d.line is None or d.line >= 1
     else:
         assert isinstance(result, Outline)
+
+
+def test_numbering_and_lists_are_read_and_checked():
+    outline = parse_outline(MINI_OUTLINE + "numbering: section\nlists: [tables, figures]\n")
+    assert outline.numbering == "section" and outline.lists == ("figures", "tables")
+    assert parse_outline(MINI_OUTLINE).lists == ()
+    found = problems(MINI_OUTLINE + "numbering: chapter\nlists: [figures, equations, 3]\n")
+    assert [f[:3] for f in found] == [
+        ("outline-schema", 17, 12),
+        ("outline-schema", 18, 18),
+        ("outline-schema", 18, 29),
+    ]
+    assert "lists may hold figures and tables, not 'equations'" in found[1][3]

@@ -15,6 +15,7 @@ from paperbuild.ast import ATTR_AT, attr, rewrite, stringify
 from paperbuild.checks import Parsed
 from paperbuild.clock import build_datetime
 from paperbuild.crossref import (
+    Listed,
     Numbering,
     Target,
     bibliography_ids,
@@ -53,6 +54,7 @@ class Document:
     date: dt.date
     version: str
     cited: tuple[str, ...] = ()
+    listed: tuple[Listed, ...] = ()  # the figures and tables the outline asks to list
 
     @property
     def display_date(self) -> str:
@@ -267,6 +269,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         date=build_date(meta),
         version=version or meta.version,
         cited=tuple(dict.fromkeys(k for f in parsed.facts.values() for k in f.citations)),
+        listed=tuple(e for e in numbering.listed if f"{e.kind}s" in outline.lists),
     )
 
 
@@ -283,6 +286,7 @@ def document_to_json(document: Document) -> dict[str, Any]:
         "date": document.date.isoformat(),
         "version": document.version,
         "cited": list(document.cited),
+        "listed": [dataclasses.asdict(e) for e in document.listed],
     }
 
 
@@ -298,6 +302,7 @@ def document_from_json(data: dict[str, Any]) -> Document:
         date=dt.date.fromisoformat(data["date"]),
         version=data["version"],
         cited=tuple(data.get("cited") or ()),
+        listed=tuple(Listed(**e) for e in data.get("listed") or ()),
     )
 
 

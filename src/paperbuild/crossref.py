@@ -8,6 +8,7 @@ renderers, the snapshot and the redline see the same words.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -175,6 +176,16 @@ def _trim(inlines: list[Node]) -> list[Node]:
 # --- numbering floats ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
+class Listed:
+    """A numbered figure or table as a list of figures or tables shows it."""
+
+    kind: str  # figure | table
+    number: str
+    title: str  # the short caption if the author gave one, else the caption's text
+    anchor: str  # the element's identifier ("" when it has none)
+
+
 @dataclass(kw_only=True)
 class Numbering:
     """Counters for figures, tables, equations and listings, through the document or a section."""
@@ -183,6 +194,7 @@ class Numbering:
     within_section: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     targets: dict[str, Target] = field(default_factory=dict)
+    listed: list[Listed] = field(default_factory=list)
     section: str = ""
 
     def start_section(self, section_id: str) -> None:
@@ -236,6 +248,10 @@ class Numbering:
             }
         return block
 
+    def _list(self, kind: str, number: str, caption: Any, ident: str) -> None:
+        title = " ".join(_plain(caption).split())
+        self.listed.append(Listed(kind=kind, number=number, title=title, anchor=ident))
+
     def _caption(self, kind: str, number: str, caption: list[Node]) -> list[Node]:
         label = caption_label(self.words, kind, number)
         if caption and caption[0].get("t") in ("Plain", "Para"):
@@ -250,6 +266,7 @@ class Numbering:
             return block
         number = self.next("figure")
         self.add(ident, Target(kind="figure", number=number, anchor=ident))
+        self._list("figure", number, short or caption, ident)
         if subfigures:
             content = self._subfigures(content, number)
         new_caption = self._caption("figure", number, caption)
@@ -281,6 +298,7 @@ class Numbering:
             return block
         number = self.next("table")
         self.add(ident, Target(kind="table", number=number, anchor=ident))
+        self._list("table", number, short or caption, ident)
         new = list(block["c"])
         new[1] = [short, self._caption("table", number, caption)]
         return {"t": "Table", "c": new}
@@ -321,6 +339,16 @@ class Numbering:
                 ],
             ],
         }
+
+
+def _plain(caption: Any) -> str:
+    """Return a caption's text for a list of figures: citations and notes left out."""
+    from paperbuild.ast import rewrite, stringify  # ast imports this module
+
+    def drop(node: Node) -> list[Node]:
+        return []
+
+    return stringify(rewrite(copy.deepcopy(caption), drop, frozenset(("Cite", "Note"))))
 
 
 def caption_label(words: Words, kind: str, number: str) -> list[Node]:
@@ -507,8 +535,19 @@ def for_docx(node: Node) -> Node | list[Node] | None:
     return None
 
 
+UNLISTED = {"t": "RawBlock", "c": ["typst", "#set figure(outlined: false)"]}
+
+
 def for_typst(node: Node) -> Node | list[Node] | None:
-    """Return an equation as a grid with its number at the right margin."""
+    """Return an equation as a grid with its number at the right margin.
+
+    A figure's sub-figures are kept out of the list of figures (as Word's list leaves them out).
+    """
+    if node["t"] == "Figure":
+        attr, caption, content = node["c"]
+        if any(b.get("t") == "Figure" for b in content):
+            return {"t": "Figure", "c": [attr, caption, [UNLISTED, *content]]}
+        return None
     parts = _equation_parts(node)
     if parts is None:
         return None

@@ -17,6 +17,12 @@ class Words:
     version: str = "Version"
     page_of: str = "page {page} of {total}"
     not_written: str = "This section has not been written yet."
+    figures_list: str = "List of figures"
+    tables_list: str = "List of tables"
+
+    def list_title(self, kind: str) -> str:
+        """Return the title of the list of a kind of float ('List of figures')."""
+        return self.figures_list if kind == "figure" else self.tables_list
 
     def name(self, kind: str, *, plural: bool = False, capital: bool = True) -> str:
         """Return the word for a kind of element (e.g. 'Figure', 'figures')."""
@@ -53,6 +59,8 @@ LANGUAGES: dict[str, Words] = {
         version="Version",
         page_of="page {page} sur {total}",
         not_written="Cette section n’a pas encore été rédigée.",
+        figures_list="Liste des figures",
+        tables_list="Liste des tableaux",
     ),
     "es": Words(
         kinds={
@@ -68,6 +76,8 @@ LANGUAGES: dict[str, Words] = {
         version="Versión",
         page_of="página {page} de {total}",
         not_written="Esta sección aún no se ha redactado.",
+        figures_list="Índice de figuras",
+        tables_list="Índice de tablas",
     ),
     "pt": Words(
         kinds={
@@ -83,6 +93,8 @@ LANGUAGES: dict[str, Words] = {
         version="Versão",
         page_of="página {page} de {total}",
         not_written="Esta seção ainda não foi escrita.",
+        figures_list="Lista de figuras",
+        tables_list="Lista de tabelas",
     ),
     "de": Words(
         kinds={
@@ -98,6 +110,8 @@ LANGUAGES: dict[str, Words] = {
         version="Version",
         page_of="Seite {page} von {total}",
         not_written="Dieser Abschnitt ist noch nicht geschrieben.",
+        figures_list="Abbildungsverzeichnis",
+        tables_list="Tabellenverzeichnis",
     ),
 }
 

@@ -109,6 +109,7 @@ class Outline:
     csl: str | None = None
     reference_doc: str | None = None
     numbering: str = "document"  # figures, tables, equations: through the document or "section"
+    lists: tuple[str, ...] = ()  # lists after the contents: "figures", "tables"
     path: str = OUTLINE_FILE
 
     @property
@@ -263,8 +264,10 @@ TOP_KEYS = [
     "csl",
     "reference-doc",
     "numbering",
+    "lists",
 ]
 NUMBERING = ("document", "section")
+LISTS = ("figures", "tables")
 SECTION_KEYS = ["id", "title", "chapter", "points", "final", "words"]
 
 
@@ -445,6 +448,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
     csl = r.project_path(entries.get("csl"), "csl")
     refdoc = r.project_path(entries.get("reference-doc"), "reference-doc")
     numbering = _numbering(r, entries.get("numbering"))
+    lists = _lists(r, entries.get("lists"))
     if r.problems or document is None:
         raise OutlineInvalid(r.problems)
     return Outline(
@@ -456,6 +460,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
         csl=csl,
         reference_doc=refdoc,
         numbering=numbering,
+        lists=lists,
         path=path,
     )
 
@@ -473,6 +478,24 @@ def _numbering(r: _Reader, node: Node | None) -> str:
         )
         return "document"
     return value
+
+
+def _lists(r: _Reader, node: Node | None) -> tuple[str, ...]:
+    """Return the lists wanted after the contents ("figures", "tables"), in that order."""
+    wanted: set[str] = set()
+    for item in r.sequence(node, "lists"):
+        value = r.text(item, "lists")
+        if value is None:
+            continue
+        if value not in LISTS:
+            r.report(
+                item,
+                f"lists may hold {' and '.join(LISTS)}, not {value!r}",
+                "lists: [figures, tables] adds a list of each after the contents",
+            )
+            continue
+        wanted.add(value)
+    return tuple(k for k in LISTS if k in wanted)
 
 
 def outline_as_json(outline: Outline) -> dict[str, Any]:

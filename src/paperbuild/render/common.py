@@ -62,7 +62,7 @@ FINISHERS = {
     "docx": crossref.for_docx,
     "typst": crossref.for_typst,
 }
-FINISHED_KINDS = frozenset(("Span", "Div"))
+FINISHED_KINDS = frozenset(("Span", "Div", "Figure"))
 
 
 FINISHED_MARKS = (b'"pb-caption-label"', b'"pb-equation"')

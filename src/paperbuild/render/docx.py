@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
 from paperbuild.clock import build_datetime
 from paperbuild.crossref import str_inlines
+from paperbuild.furniture import words_for
 from paperbuild.project import Project
 from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, document_json
 from paperbuild.render.ooxml import (
@@ -24,6 +26,8 @@ from paperbuild.render.reference import reference_docx
 from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
 
 TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
+LIST_PLACEHOLDER = "\u2063paperbuild-list-{kind}\u2063"
+SEQ = {"figure": "Figure", "table": "Table"}
 Node = dict[str, Any]
 
 
@@ -50,8 +54,14 @@ def front_matter_blocks(document: Document) -> list[Node]:
         raw_break,
         _styled("TOC Heading", "Contents"),
         {"t": "Para", "c": [{"t": "Str", "c": TOC_PLACEHOLDER}]},
-        raw_break,
     ]
+    words = words_for(meta.lang)
+    for kind in SEQ:
+        if any(e.kind == kind for e in document.listed):
+            blocks.append(_styled("TOC Heading", words.list_title(kind)))
+            placeholder = LIST_PLACEHOLDER.format(kind=kind)
+            blocks.append({"t": "Para", "c": [{"t": "Str", "c": placeholder}]})
+    blocks.append(raw_break)
     return blocks
 
 
@@ -88,6 +98,7 @@ def render_docx(
     if document.cited:
         toc += (TocEntry(level=1, number="", title=REFERENCES_TITLE, anchor="bibliography"),)
     _contents(doc, toc)
+    _lists(doc, document)
     _continuous_footnotes(doc)
     _header_footer(doc, document)
     if options.line_numbers:
@@ -109,34 +120,73 @@ def render_docx(
     return normalise_zip(out.getvalue(), build_datetime(), replace)
 
 
+@dataclass(frozen=True)
+class _Entry:
+    style: str
+    label: str
+    anchor: str
+    bold: bool = False
+
+
 def _contents(doc: Any, toc: tuple[TocEntry, ...]) -> None:
     """Replace the placeholder by a TOC field whose cached result already lists the headings."""
+    entries = [
+        _Entry(
+            "ContentsEntry1" if e.level == 1 else "ContentsEntry2",
+            f"{e.number}\t{e.title}" if e.number else e.title,
+            e.anchor,
+            e.level == 1,
+        )
+        for e in toc
+        if e.level <= 2
+    ]
+    _field_list(doc, TOC_PLACEHOLDER, 'TOC \\o "1-2" \\h \\z \\u', entries)
+
+
+def _lists(doc: Any, document: Document) -> None:
+    """Replace each list's placeholder by a table-of-figures field (Word's, over SEQ captions)."""
+    words = words_for(document.meta.lang)
+    colon = words.caption_colon
+    for kind, seq in SEQ.items():
+        entries = [
+            _Entry("TableofFigures", f"{words.name(kind)} {e.number}{colon}{e.title}", e.anchor)
+            for e in document.listed
+            if e.kind == kind
+        ]
+        if entries:
+            instr = f'TOC \\h \\z \\c "{seq}"'
+            _field_list(doc, LIST_PLACEHOLDER.format(kind=kind), instr, entries)
+
+
+def _field_list(doc: Any, placeholder_text: str, instr: str, entries: list[_Entry]) -> None:
+    """Replace a placeholder paragraph by a field whose cached result lists the entries."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    placeholder = next((p for p in doc.paragraphs if TOC_PLACEHOLDER in p.text), None)
+    placeholder = next((p for p in doc.paragraphs if placeholder_text in p.text), None)
     if placeholder is None:
         return
-    entries = [e for e in toc if e.level <= 2] or [
-        TocEntry(level=1, number="", title="", anchor="")
-    ]
+    entries = entries or [_Entry("ContentsEntry1", "", "")]
     anchor_el = placeholder._p
     for i, entry in enumerate(entries):
         p = OxmlElement("w:p")
         ppr = OxmlElement("w:pPr")
         style = OxmlElement("w:pStyle")
-        style.set(qn("w:val"), "ContentsEntry1" if entry.level == 1 else "ContentsEntry2")
+        style.set(qn("w:val"), entry.style)
         ppr.append(style)
         p.append(ppr)
         if i == 0:
             p.append(fld_char("begin"))
-            p.append(instr_text('TOC \\o "1-2" \\h \\z \\u'))
+            p.append(instr_text(instr))
             p.append(fld_char("separate"))
-        link = OxmlElement("w:hyperlink")
-        link.set(qn("w:anchor"), entry.anchor)
-        label = f"{entry.number}\t{entry.title}" if entry.number else entry.title
-        link.append(run_with_text(label, bold=entry.level == 1))
-        p.append(link)
+        run = run_with_text(entry.label, bold=entry.bold)
+        if entry.anchor:
+            link = OxmlElement("w:hyperlink")
+            link.set(qn("w:anchor"), entry.anchor)
+            link.append(run)
+            p.append(link)
+        else:
+            p.append(run)
         if i == len(entries) - 1:
             p.append(fld_char("end"))
         anchor_el.addprevious(p)

@@ -16,6 +16,7 @@ from paperbuild.assemble import Document
 from paperbuild.ast import image_targets
 from paperbuild.clock import build_datetime
 from paperbuild.errors import BuildError, PaperbuildError
+from paperbuild.furniture import words_for
 from paperbuild.project import Project
 from paperbuild.render.common import TEMPLATES, RenderOptions, document_json
 from paperbuild.safety import read_input
@@ -47,6 +48,10 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
         values["watermark"] = options.watermark
     if options.line_numbers:
         values["line-numbers"] = True
+    words = words_for(meta.lang)
+    for kind in ("figure", "table"):
+        if any(e.kind == kind for e in document.listed):
+            values[f"list-of-{kind}s"] = words.list_title(kind)
     result: dict[str, Any] = {}
     for key, value in values.items():
         if isinstance(value, bool):

@@ -70,6 +70,7 @@ def _paperbuild_styles(doc: object) -> None:
         "Draft Version": (11, False),
         "Contents Entry 1": (11, False),
         "Contents Entry 2": (10, False),
+        "Table of Figures": (10, False),
         "Running Header": (8.5, False),
         "Running Footer": (8.5, False),
     }
@@ -80,7 +81,11 @@ def _paperbuild_styles(doc: object) -> None:
         st.base_style = styles["Normal"]
         st.font.size = Pt(size)
         st.font.italic = italic
-        st.paragraph_format.space_after = Pt(4 if name.startswith(("Contents", "Running")) else 10)
+        listing = name.startswith(("Contents", "Running", "Table of"))
+        st.paragraph_format.space_after = Pt(4 if listing else 10)
+        if name == "Table of Figures":
+            st.paragraph_format.left_indent = Pt(60)
+            st.paragraph_format.first_line_indent = Pt(-60)
         if name.startswith("Contents Entry"):
             indent = 0 if name.endswith("1") else 22
             st.paragraph_format.left_indent = Pt(indent + 30)
