@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -358,3 +360,159 @@ def test_a_reference_document_is_read_through_the_input_gate(mini, tmp_path):
     began = time.monotonic()
     result = run(root, "build", "--to", "docx", "--force")
     assert time.monotonic() - began < 30 and "internal error" not in result.output
+
+
+def _bomb(path: Path, megabytes: int = 300) -> Path:
+    """Write a zip whose word/document.xml unpacks to `megabytes` of zeros (about 1 MB packed)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("word/document.xml", "w", force_zip64=True) as part:
+            for _ in range(megabytes):
+                part.write(b"\0" * (1 << 20))
+    return path
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(mini, tmp_path):
+    """As a reviewed file and as the reference document: a clear message, little memory."""
+    root = mini()
+    bomb = _bomb(tmp_path / "bomb.docx")
+    script = (  # the run's own peak memory (KiB) printed last
+        "import sys, resource; from click.testing import CliRunner; from paperbuild.cli import cli;"
+        " r = CliRunner().invoke(cli, sys.argv[1:]); print(r.output);"
+        " print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(r.exit_code)"
+    )
+    shutil.copy(bomb, root / "ref.docx")
+    with_ref = root / "outline.yaml"
+    with_ref.write_text(with_ref.read_text() + "reference-doc: ref.docx\n")
+    for args in (["feedback", str(bomb)], ["build", "--to", "docx", "--force"]):
+        done = subprocess.run(
+            [sys.executable, "-c", script, "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "unpacks to 300 MB" in done.stdout and "internal error" not in done.stdout
+        peak_kib = int(done.stdout.split()[-1])
+        assert peak_kib < 250 * 1024  # unpacked, the bomb alone would take 300 MB
+
+
+def _encrypted(docx: Path, out: Path) -> Path:
+    """Write a copy of the DOCX whose parts are marked encrypted (as a zip tool's password sets)."""
+    data = bytearray(docx.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        data[at + 8] |= 0x1  # general purpose flag, bit 0: encrypted
+        at = data.find(b"PK\x01\x02", at + 4)
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_an_encrypted_or_damaged_reviewed_file_is_a_clear_error(mini, tmp_path):
+    root = mini()
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    built = root / "build/a-small-paper-1.0.docx"
+    encrypted = _encrypted(built, tmp_path / "locked.docx")
+    assert_clean_failure(run(root, "feedback", str(encrypted)), "encrypted zip archive")
+    damaged = bytearray(built.read_bytes())
+    start = damaged.find(b"word/document.xml") + len("word/document.xml")
+    damaged[start + 40 : start + 400] = bytes(360)  # the part's packed bytes, zeroed
+    (tmp_path / "damaged.docx").write_bytes(bytes(damaged))
+    assert_clean_failure(run(root, "feedback", str(tmp_path / "damaged.docx")), "damaged")
+
+
+def test_pandocs_own_reference_document_works_and_no_template_path_leaks(mini, tmp_path):
+    """pandoc's default reference.docx sets no page size; a Word one links its template by path."""
+    from paperbuild import pandoc
+
+    root = mini()
+    default = pandoc.run(["--print-default-data-file", "reference.docx"])
+    (root / "ref.docx").write_bytes(_leaky(default))
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "reference-doc: ref.docx\n")
+    result = run(root, "build", "--to", "docx")
+    assert result.exit_code == 0, result.output
+    text = outputs_text(root)
+    assert "Second section" in text and "/home/alice" not in text
+
+
+def _leaky(docx: bytes) -> bytes:
+    """Return the DOCX with its template linked by an absolute path, as Word saves one."""
+    import io
+    import re
+
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/settings.xml":
+                if b"xmlns:r=" not in data:
+                    data = data.replace(b"<w:settings ", f'<w:settings xmlns:r="{rel}" '.encode())
+                data = re.sub(rb"(<w:settings[^>]*>)", rb'\1<w:attachedTemplate r:id="rT"/>', data)
+            if item.filename == "docProps/app.xml":
+                data = data.replace(b"Normal.dotm", b"/home/alice/Templates/Normal.dotm")
+            dst.writestr(item, data)
+        dst.writestr(
+            "word/_rels/settings.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rT" Type="{rel}/attachedTemplate" '
+            'Target="file:///home/alice/Templates/Normal.dotm" TargetMode="External"/>'
+            "</Relationships>",
+        )
+    return out.getvalue()
+
+
+CSL_HEAD = '<style xmlns="http://purl.org/net/xbiblio/csl" version="1.0" class="note">'
+STYLES = {
+    "dependent": f'<?xml version="1.0"?>\n{CSL_HEAD}<info><title>D</title>\n'
+    '<link href="{parent}" rel="independent-parent"/></info></style>\n',
+    "xxe": '<?xml version="1.0"?>\n<!DOCTYPE style [<!ENTITY x SYSTEM "file://{secret}">]>\n'
+    f"{CSL_HEAD}<info><title>&x;</title></info></style>\n",
+    "laughs": '<?xml version="1.0"?>\n<!DOCTYPE style [<!ENTITY a "aaaaaaaaaa">'
+    + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+    + f"]>\n{CSL_HEAD}<info><title>&i;</title></info></style>\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STYLES))
+def test_a_style_that_reads_elsewhere_is_refused_by_every_command(mini, tmp_path, kind):
+    """A dependent style makes citeproc read its parent (a path or URL), even under --sandbox."""
+    root = mini()
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    parent = tmp_path / "parent.csl"
+    parent.write_text(
+        (Path(__file__).parents[1] / "src/paperbuild/render/templates/chicago-notes.csl")
+        .read_text()
+        .replace("Chicago", SECRET)
+    )
+    (root / "style.csl").write_text(STYLES[kind].format(parent=parent, secret=secret))
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "csl: style.csl\n")
+    check = run(root, "check")
+    assert check.exit_code == 1 and "invalid-style" in check.output, check.output
+    for args in (["status"], ["build", "--force"]):
+        assert_clean_failure(run(root, *args), "style.csl")
+    assert not (root / "build").exists() or SECRET not in outputs_text(root)
+
+
+def test_ill_formed_raw_openxml_is_located_and_left_out(mini):
+    root = mini()
+    chapter = root / "paper/02-second.md"
+    chapter.write_text(
+        chapter.read_text() + "\n```{=openxml}\n<w:p><w:r><w:t>broken</w:r></w:p>\n```\n\n"
+        "Fine `<w:r><w:t>ok</w:t></w:r>`{=openxml} too.\n"
+    )
+    check = run(root, "check")
+    assert check.exit_code == 1, check.output
+    lines = chapter.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "broken" in text)
+    assert f"paper/02-second.md:{line}:1: error[invalid-raw]" in check.output
+    assert check.output.count("invalid-raw") == 1  # the well-formed one is fine
+    result = run(root, "build", "--to", "docx", "--force")
+    assert result.exit_code == 0, result.output
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(root / "build/a-small-paper-1.0.docx").paragraphs)
+    assert "Fine ok too." in text and "broken" not in text

@@ -129,8 +129,8 @@ def test_missing_and_invalid_csl_and_reference_doc(mini):
     assert_clean(
         run(root, "check"),
         1,
-        "styles/none.csl:2:3: error[invalid-style] "
-        "the CSL style is not valid XML: mismatched tag\n",
+        "styles/none.csl:2:9: error[invalid-style] the CSL style is not valid XML: "
+        "Opening and ending tag mismatch: info line 1 and style\n",
     )
     (root / "outline.yaml").write_text(base + "reference-doc: house.docx\n")
     (root / "house.docx").write_text("not a zip")

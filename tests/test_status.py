@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from paperbuild.bibliography import parse_bibtex
 from paperbuild.cli import cli
 from paperbuild.project import load_project
-from paperbuild.references import csl_item, format_references
+from paperbuild.references import format_references
 from paperbuild.render.common import DEFAULT_CSL
 from paperbuild.status import status
 
@@ -40,17 +40,23 @@ def test_works_cited_are_formatted_by_citeproc_py(mini):
     assert st.works_cited == (("smith2020", "Smith, Jane. Apples. Orchard Press, 2020."),)
 
 
-def test_csl_items_from_bibtex():
+def test_works_are_formatted_by_the_drafts_engine():
+    """One citation engine: BibTeX's escapes, dashes, macros and key case read as in the drafts."""
     bib = parse_bibtex(
+        "@string{press = {Orchard {and} Sons}}\n"
         "@report{r,\n author = {{UN Body} and Doe, Jo},\n title = {A {B} c},\n"
-        " date = {2001/2008},\n institution = {UN},\n}\n",
+        " date = {2001/2008},\n institution = {UN},\n}\n"
+        "@article{Muller2011, author = {M{\\\"u}ller, Andr\\'es}, title = {Fish \\& Shellfish},"
+        " journal = {Aquaculture}, pages = {545--552}, year = 2011}\n"
+        "@book{b, author = {Ray, Al}, title = {Pears}, publisher = press, year = 2003}\n",
         "x.bib",
     )
-    item = csl_item(bib.entries[0])
-    assert item["author"] == [{"literal": "UN Body"}, {"family": "Doe", "given": "Jo"}]
-    assert item["issued"] == {"date-parts": [[2001], [2008]]}
-    assert item["type"] == "report" and item["publisher"] == "UN" and item["title"] == "A B c"
-    assert format_references(bib.entries, DEFAULT_CSL)[0][1].endswith("UN, 2001–2008.")
+    works = dict(format_references(bib.entries, DEFAULT_CSL))
+    assert works["r"].startswith("UN Body, and Jo Doe. A B c.") and "2001" in works["r"]
+    assert works["Muller2011"] == (
+        "Müller, Andrés. ‘Fish & Shellfish’. Aquaculture, 2011, 545–52."  # en-GB, Chicago
+    )
+    assert works["b"] == "Ray, Al. Pears. Orchard and Sons, 2003."
 
 
 def test_status_command_table_and_json(bundled_copy):
@@ -100,3 +106,16 @@ def test_last_change_is_the_commit_date_until_the_file_changes(mini):
     assert first.last_change == "2020-01-02"
     saved = dt.datetime.fromtimestamp(chapter.stat().st_mtime, dt.UTC).date().isoformat()
     assert second.last_change == saved
+
+
+def test_a_diff_summary_formats_keys_with_capitals():
+    from paperbuild.diff.summary import formatted, works
+
+    bib = parse_bibtex(
+        "@book{Muller2011, author = {Muller, A}, title = {T}, publisher = {P}, year = 2011}", "x.bib"
+    )
+    done = works({"Muller2011", "gone"}, {e.key: e for e in bib.entries}, DEFAULT_CSL, "en-GB")
+    assert formatted({"Muller2011", "gone"}, done) == (
+        ("Muller2011", "Muller, A. T. P, 2011."),
+        ("gone", "gone"),
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paperbuild.ast import ATTR_AT, attr, rewrite, stringify
+from paperbuild.ast import ATTR_AT, attr, openxml_problem, rewrite, stringify
 from paperbuild.checks import Parsed
 from paperbuild.clock import build_datetime
 from paperbuild.crossref import (
@@ -239,6 +239,8 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         cleaned = rewrite(_copy(chapter_blocks), _strip_markers, MARKED_KINDS)
         if path:
             cleaned = rewrite(cleaned, resources_rewrite(parsed.project.root, path), IMAGES)
+        if path and parsed.facts[path].broken_raw:  # reported (invalid-raw): left out
+            cleaned = rewrite(cleaned, _drop_broken_openxml, RAW)
         chapters.append((section, path, label_equations(cleaned)))
     id_maps = document_ids(
         [
@@ -271,6 +273,15 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         cited=tuple(dict.fromkeys(k for f in parsed.facts.values() for k in f.citations)),
         listed=tuple(e for e in numbering.listed if f"{e.kind}s" in outline.lists),
     )
+
+
+RAW = frozenset(("RawBlock", "RawInline"))
+
+
+def _drop_broken_openxml(node: Node) -> list[Node] | None:
+    """Return nothing for raw OpenXML that is not well-formed (it would break the DOCX)."""
+    fmt, text = node["c"]
+    return [] if fmt.lower() == "openxml" and openxml_problem(text) else None
 
 
 LINKS = frozenset(("Link",))

@@ -91,6 +91,7 @@ class Facts:
     links: tuple[str, ...] = ()  # internal link targets (#x), without the '#'
     headings: tuple[tuple[str, str], ...] = ()  # (text, identifier) of the top-level headings
     literal_notes: tuple[str, ...] = ()  # [^x] left as text by pandoc: a note with no definition
+    broken_raw: tuple[tuple[str, str], ...] = ()  # (opening text, why) of ill-formed raw OpenXML
 
     def to_json(self) -> dict[str, Any]:
         """Return the facts as JSON-ready data."""
@@ -112,11 +113,37 @@ class Facts:
             links=tuple(data["links"]),
             headings=tuple((t, i) for t, i in data["headings"]),
             literal_notes=tuple(data["literal_notes"]),
+            broken_raw=tuple((t, w) for t, w in data.get("broken_raw") or ()),
         )
 
 
 DROPPED_RAW = frozenset(("html", "html4", "html5", "latex", "tex", "context", "rtf"))
 NOT_READ = frozenset(("Header", "CodeBlock", "RawBlock", "RawInline", "Code", "Math"))
+
+
+OPENXML_PREFIXES = {
+    "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "m": "http://schemas.openxmlformats.org/officeDocument/2006/math",
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "pic": "http://schemas.openxmlformats.org/drawingml/2006/picture",
+    "v": "urn:schemas-microsoft-com:vml",
+    "o": "urn:schemas-microsoft-com:office:office",
+}
+
+
+def openxml_problem(snippet: str) -> str | None:
+    """Return why raw OpenXML would make the DOCX unreadable (None when it is well-formed)."""
+    from lxml import etree
+
+    declared = " ".join(f'xmlns:{p}="{uri}"' for p, uri in OPENXML_PREFIXES.items())
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        etree.fromstring(f"<pb-raw {declared}>{snippet}</pb-raw>".encode(), parser)
+    except etree.XMLSyntaxError as exc:
+        return re.sub(r", line \d+, column \d+.*$", "", str(exc.msg))
+    return None
 
 
 def chapter_facts(blocks: list[Node]) -> Facts:
@@ -138,6 +165,7 @@ def chapter_facts(blocks: list[Node]) -> Facts:
             (stringify(b["c"][2]), b["c"][1][0]) for b in blocks if b.get("t") == "Header"
         ),
         literal_notes=tuple(found.literal_notes),
+        broken_raw=tuple(found.broken_raw),
     )
 
 
@@ -154,6 +182,7 @@ class _FactFinder:
         self.labels: list[tuple[str, str]] = []
         self.links: list[str] = []
         self.literal_notes: list[str] = []
+        self.broken_raw: list[tuple[str, str]] = []
 
     def walk(self, blocks: list[Node]) -> None:
         stack: list[tuple[Any, bool]] = [(blocks, True)]  # (value, counts as text a reader reads)
@@ -185,6 +214,10 @@ class _FactFinder:
                 "<!--"
             ):  # an HTML comment is meant to be invisible
                 self.raw.append((value["c"][0], value["c"][1].strip()[:60]))
+            elif value["c"][0].lower() == "openxml":
+                why = openxml_problem(value["c"][1])
+                if why:
+                    self.broken_raw.append((value["c"][1].strip()[:60], why))
             return
         if "c" not in value:
             return

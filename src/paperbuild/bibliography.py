@@ -25,6 +25,8 @@ class Entry:
     type: str
     fields: dict[str, str] = field(default_factory=dict)
     line: int = 1
+    raw: str = ""  # the entry's BibTeX text, as written
+    macros: str = ""  # the file's @string definitions, which the entry may use
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +54,7 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
     entries: list[Entry] = []
     problems: list[Diagnostic] = []
     first_line: dict[str, int] = {}
+    macros = "\n".join(s.raw or "" for s in library.strings)
     for block in library.blocks:
         line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock):
@@ -71,7 +74,14 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
         elif isinstance(block, BtEntry):
             fields = {f.key.lower(): str(f.value) for f in block.fields}
             entries.append(
-                Entry(key=block.key, type=block.entry_type.lower(), fields=fields, line=line)
+                Entry(
+                    key=block.key,
+                    type=block.entry_type.lower(),
+                    fields=fields,
+                    line=line,
+                    raw=block.raw or "",
+                    macros=macros,
+                )
             )
             first_line.setdefault(block.key, line)
     problems.extend(_incomplete(e, path) for e in entries if _missing(e))

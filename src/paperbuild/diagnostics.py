@@ -41,6 +41,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "remote-resource": ("warning", "an image or resource is given by URL: never fetched"),
     "missing-resource": ("warning", "an image or resource does not exist"),
     "dropped-raw": ("warning", "raw HTML or LaTeX that the DOCX and PDF drafts leave out"),
+    "invalid-raw": ("error", "raw OpenXML that is not well-formed XML (the DOCX would not open)"),
     "missing-file": ("error", "a CSL style or reference document named in outline.yaml is missing"),
     "invalid-style": ("error", "the CSL style is not a readable CSL file"),
     "invalid-reference-doc": ("error", "the reference document is not a .docx file"),

@@ -1,116 +1,90 @@
-"""Reference formatting with citeproc-py, where pandoc is not in the loop (status, summaries)."""
+"""Works formatted by pandoc's citeproc where no draft is built (status, change summaries).
+
+The drafts' citations and these lines come from the same engine, bibliography reader and style,
+so "Andrés", "&" and "545–552" read the same in `status`, a diff's summary and the drafts.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from paperbuild import pandoc
+from paperbuild.ast import stringify
 from paperbuild.bibliography import Entry
 
-CSL_TYPES = {
-    "article": "article-journal",
-    "book": "book",
-    "booklet": "book",
-    "inbook": "chapter",
-    "incollection": "chapter",
-    "inproceedings": "paper-conference",
-    "manual": "book",
-    "mastersthesis": "thesis",
-    "phdthesis": "thesis",
-    "thesis": "thesis",
-    "proceedings": "book",
-    "report": "report",
-    "techreport": "report",
-    "online": "webpage",
-    "misc": "article",
-}
 
-
-def _plain(value: str) -> str:
-    """Return a BibTeX value without its protective braces and with spaces folded."""
-    return " ".join(value.replace("{", "").replace("}", "").split())
-
-
-def _names(value: str) -> list[dict[str, str]]:
-    names = []
-    for raw in re.split(r"\s+and\s+", value.strip()):
-        if raw.startswith("{") and raw.endswith("}"):
-            names.append({"literal": _plain(raw)})
-        elif "," in raw:
-            family, given = raw.split(",", 1)
-            names.append({"family": _plain(family), "given": _plain(given)})
-        else:
-            parts = _plain(raw).split(" ")
-            names.append({"family": parts[-1], "given": " ".join(parts[:-1])})
-    return names
-
-
-def _date(entry: Entry) -> dict[str, Any] | None:
-    text = entry.fields.get("date") or entry.fields.get("year") or ""
-    ranges = []
-    for part in _plain(text).split("/")[:2]:
-        numbers = [int(n) for n in re.findall(r"\d+", part)[:3]]
-        if numbers:
-            ranges.append(numbers)
-    return {"date-parts": ranges} if ranges else None
-
-
-def csl_item(entry: Entry) -> dict[str, Any]:
-    """Return the entry as a CSL-JSON item."""
-    f = entry.fields
-    item: dict[str, Any] = {"id": entry.key, "type": CSL_TYPES.get(entry.type, "article")}
-    for field in ("author", "editor"):
-        if f.get(field):
-            item[field] = _names(f[field])
-    if "author" not in item and f.get("organization"):
-        item["author"] = [{"literal": _plain(f["organization"])}]
-    simple = {
-        "title": "title",
-        "journal": "container-title",
-        "booktitle": "container-title",
-        "url": "URL",
-        "doi": "DOI",
-        "pages": "page",
-        "volume": "volume",
-        "note": "note",
-        "address": "publisher-place",
-    }
-    for bib_field, csl_field in simple.items():
-        if f.get(bib_field):
-            item[csl_field] = _plain(f[bib_field])
-    publisher = f.get("publisher") or f.get("institution") or f.get("organization")
-    if publisher:
-        item["publisher"] = _plain(publisher)
-    issued = _date(entry)
-    if issued:
-        item["issued"] = issued
-    return item
-
-
-def format_references(entries: Sequence[Entry], csl: Path) -> list[tuple[str, str]]:
+def format_references(
+    entries: Sequence[Entry], csl: Path, lang: str = "en-GB"
+) -> list[tuple[str, str]]:
     """Return (key, formatted plain-text reference) for each entry, in the style's order."""
-    from citeproc import (
-        Citation,
-        CitationItem,
-        CitationStylesBibliography,
-        CitationStylesStyle,
-        formatter,
-    )
-    from citeproc.source.json import CiteProcJSON
-
     if not entries:
         return []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # citeproc-py warns about CSL features it does not know
-        source = CiteProcJSON([csl_item(e) for e in entries])
-        style = CitationStylesStyle(str(csl), validate=False)
-        bibliography = CitationStylesBibliography(style, source, formatter.plain)
-        for entry in entries:
-            bibliography.register(Citation([CitationItem(entry.key)]))
-        bibliography.sort()  # the style's order; keeps keys aligned with the rendered items
-        texts = [" ".join(str(item).split()) for item in bibliography.bibliography()]
-    keys = [str(k) for k in bibliography.keys]
-    return list(zip(keys, texts, strict=False))
+    macros = dict.fromkeys(e.macros for e in entries if e.macros)
+    text = "\n".join([*macros, *(e.raw for e in entries)])
+    args = ["--sandbox", "-f", "bibtex", "-t", "json", "--citeproc", "--csl", str(csl)]
+    out = json.loads(pandoc.run([*args, "-M", f"lang={lang}"], text.encode("utf-8")))
+    found: list[tuple[str, str]] = []
+    for block in out["blocks"]:
+        if block["t"] != "Div" or block["c"][0][0] != "refs":
+            continue
+        for item in block["c"][1]:
+            ident = item["c"][0][0] if item["t"] == "Div" else ""
+            if ident.startswith("ref-"):
+                found.append((ident[len("ref-") :], " ".join(stringify(item["c"][1]).split())))
+    return found
+
+
+CSL_NS = "{http://purl.org/net/xbiblio/csl}"
+
+
+@dataclass(frozen=True)
+class StyleProblem:
+    """Why a CSL style cannot be used, and where in it."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+
+
+def style_problem(data: bytes) -> StyleProblem | None:
+    """Return why a CSL style cannot be used (None when it can).
+
+    Read without entities, DTDs or network. A DOCTYPE is refused (CSL has none; it is how
+    XML reads other files or expands itself), and so is a dependent style, whose parent pandoc
+    would read from a path or a URL outside the project.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        tree = etree.ElementTree(etree.fromstring(data, parser))
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position
+        reason = re.sub(r"(, line \d+, column \d+)+(\s*\(.*\))?$", "", str(exc.msg))
+        return StyleProblem(f"the CSL style is not valid XML: {reason}", line, column)
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        return StyleProblem(
+            "the CSL style declares a DOCTYPE (XML entities); CSL styles have none",
+            1,
+            1,
+            "remove the <!DOCTYPE …> declaration",
+        )
+    root = tree.getroot()
+    if root.tag not in (f"{CSL_NS}style", "style"):
+        name = etree.QName(root).localname
+        return StyleProblem(f"the root element is <{name}>, not a CSL <style>", 1, 1)
+    for link in root.iter(f"{CSL_NS}link", "link"):
+        if link.get("rel") == "independent-parent":
+            return StyleProblem(
+                f"the CSL style is a dependent style: its rules are in another style "
+                f"({link.get('href', '')[:100]}), which paperbuild does not fetch or read",
+                link.sourceline,
+                None,
+                "download the parent style's .csl file into the project and name it in 'csl:'",
+            )
+    return None

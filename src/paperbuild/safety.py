@@ -8,9 +8,12 @@ slugs, section ids) are checked by `file_name`.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
+import zipfile
+import zlib
 from pathlib import Path
 
 from paperbuild.errors import PaperbuildError
@@ -107,3 +110,56 @@ def read_input(path: Path, root: Path | None = None, limit: int = MAX_INPUT) -> 
     if len(data) > limit:
         raise UnsafePath(f"{path} grew past {limit // (1024 * 1024)} MB while being read")
     return data
+
+
+MAX_UNPACKED = 256 * 1024 * 1024  # a DOCX's parts, unpacked; no honest document comes near it
+
+
+def open_docx(data: bytes, path: Path) -> zipfile.ZipFile:
+    """Return a DOCX's archive after checking it unpacks to a bounded size and is not encrypted.
+
+    The sizes checked are those the archive declares; Python's zip reader never unpacks a part
+    past its declared size (it stops there and fails the part's checksum), so they bound memory.
+    """
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise UnsafePath(
+            f"{path} is password-protected or an old .doc file",
+            hint="save an unprotected .docx copy from Word or LibreOffice and try again",
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise UnsafePath(
+            f"{path} is not a readable .docx file (it is not a zip archive)",
+            hint="save it again as .docx from Word or LibreOffice",
+        ) from exc
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise UnsafePath(
+            f"{path} is an encrypted zip archive, not a .docx paperbuild can read",
+            hint="save an unprotected .docx copy from Word or LibreOffice and try again",
+        )
+    unpacked = sum(info.file_size for info in infos)
+    if unpacked > MAX_UNPACKED or len(infos) > 10_000:
+        raise UnsafePath(
+            f"{path} unpacks to {unpacked // (1024 * 1024)} MB in {len(infos)} parts, over the "
+            f"{MAX_UNPACKED // (1024 * 1024)} MB paperbuild unpacks",
+            hint="a document this large is not an honest .docx; save it again as .docx",
+        )
+    if "word/document.xml" not in archive.namelist():
+        raise UnsafePath(f"{path} is a zip archive but not a Word document")
+    archive.filename = str(path)
+    return archive
+
+
+def docx_part(archive: zipfile.ZipFile, name: str, path: Path) -> bytes | None:
+    """Return one part of a checked DOCX (None if it has none); a damaged part is a clear error."""
+    if name not in archive.namelist():
+        return None
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError) as exc:
+        raise UnsafePath(
+            f"{name} inside {path} is damaged ({exc})",
+            hint="save it again as .docx from Word or LibreOffice",
+        ) from exc

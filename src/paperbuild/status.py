@@ -132,6 +132,8 @@ def status(project: Project, result: CheckResult | None = None) -> Status:
         points_total=result.points_total,
         errors=c["error"],
         warnings=c["warning"],
-        works_cited=tuple(format_references(entries, csl_path(project))),
+        works_cited=tuple(
+            format_references(entries, csl_path(project), project.outline.document.lang)
+        ),
         references_total=len(project.bibliography.entries),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -12,6 +10,8 @@ from paperbuild.chapters import Chapter
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.outline import OUTLINE_FILE
 from paperbuild.project import Project, inside, resolve_resource
+from paperbuild.references import style_problem
+from paperbuild.safety import UnsafePath, read_input
 
 MESSAGES = {
     "remote": (
@@ -60,6 +60,19 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
                 "write it in Markdown instead",
             )
         )
+    for text, why in facts.broken_raw:
+        line, col = _locate(chapter, text[:30])
+        found.append(
+            diag(
+                "invalid-raw",
+                f"raw OpenXML ({text[:40]}…) is not well-formed XML ({why}); Word could not "
+                "open the DOCX",
+                chapter.path,
+                line,
+                col,
+                "close every element it opens, or write it in Markdown instead",
+            )
+        )
     return found
 
 
@@ -87,7 +100,7 @@ def check_styles(project: Project) -> list[Diagnostic]:
                 )
             )
         elif key == "csl":
-            found += _csl_problems(path, rel)
+            found += _csl_problems(project, path, rel)
         elif not _is_docx(path):
             found.append(
                 diag(
@@ -100,21 +113,14 @@ def check_styles(project: Project) -> list[Diagnostic]:
     return found
 
 
-def _csl_problems(path: Path, rel: str) -> list[Diagnostic]:
+def _csl_problems(project: Project, path: Path, rel: str) -> list[Diagnostic]:
     try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as exc:
-        line, col = exc.position
-        reason = re.sub(r": line \d+, column \d+$", "", str(exc.msg))
-        message = f"the CSL style is not valid XML: {reason}"
-        return [diag("invalid-style", message, rel, line, col + 1)]
-    except OSError as exc:
-        return [diag("invalid-style", f"the CSL style cannot be read: {exc.strerror}", rel)]
-    if not root.tag.endswith("}style") and root.tag != "style":
-        return [
-            diag("invalid-style", f"the root element is <{root.tag}>, not a CSL <style>", rel, 1, 1)
-        ]
-    return []
+        problem = style_problem(read_input(path, project.root))
+    except UnsafePath as exc:
+        return [diag("invalid-style", f"the CSL style cannot be read: {exc.message}", rel)]
+    if problem is None:
+        return []
+    return [diag("invalid-style", problem.message, rel, problem.line, problem.column, problem.hint)]
 
 
 def _is_docx(path: Path) -> bool:

@@ -13,7 +13,14 @@ from paperbuild.assemble import Document, Part, parts
 from paperbuild.ast import rewrite
 from paperbuild.diff.align import DELETE, INSERT, Differ, Stats
 from paperbuild.diff.sides import Side, safe_label
-from paperbuild.diff.summary import SectionChange, Summary, cited_keys, formatted, markdown
+from paperbuild.diff.summary import (
+    SectionChange,
+    Summary,
+    cited_keys,
+    formatted,
+    markdown,
+    works,
+)
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
 from paperbuild.render.common import RenderOptions, csl_path
@@ -49,6 +56,10 @@ def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
     old_parts = {p.id: p for p in parts(old.document)}
     new_parts = {p.id: p for p in parts(new.document)}
     order = SequenceMatcher(None, list(old_parts), list(new_parts), autojunk=False)
+    changed_keys: set[str] = set()
+    for sid in {*old_parts, *new_parts}:
+        changed_keys |= cited_keys(old_parts.get(sid)) ^ cited_keys(new_parts.get(sid))
+    cited = works(changed_keys, {**old.entries, **new.entries}, csl, new.document.meta.lang)
     blocks: list[Node] = []
     changes = [SectionChange(id="", title="Title page", stats=front_differ.stats)]
     total = Stats()
@@ -69,26 +80,31 @@ def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
             elif o:
                 blocks += differ.mark(o.blocks, DELETE)
             total.add(differ.stats)
-            changes.append(_section_change(sid, o, n, differ.stats, old, new, csl))
+            changes.append(_section_change(sid, o, n, differ.stats, old, new, cited))
     summary = Summary(old=old.label, new=new.label, sections=tuple(changes), total=total)
     document = dataclasses.replace(new.document, blocks=blocks)
     return Redline(document=document, front=front, summary=summary)
 
 
 def _section_change(
-    sid: str, o: Part | None, n: Part | None, stats: Stats, old: Side, new: Side, csl: Path
+    sid: str,
+    o: Part | None,
+    n: Part | None,
+    stats: Stats,
+    old: Side,
+    new: Side,
+    cited: dict[str, str],
 ) -> SectionChange:
     before, after = old.coverage.get(sid, frozenset()), new.coverage.get(sid, frozenset())
     keys_old, keys_new = cited_keys(o), cited_keys(n)
-    entries = {**old.entries, **new.entries}
     return SectionChange(
         id=sid if sid not in ("front", "references") else "",
         title=_title(n, o, sid),
         stats=stats,
         points_gained=tuple(sorted(after - before)),
         points_lost=tuple(sorted(before - after)),
-        citations_added=formatted(keys_new - keys_old, entries, csl),
-        citations_removed=formatted(keys_old - keys_new, entries, csl),
+        citations_added=formatted(keys_new - keys_old, cited),
+        citations_removed=formatted(keys_old - keys_new, cited),
     )
 
 

@@ -94,10 +94,14 @@ def cited_keys(part: Part | None) -> set[str]:
     return keys
 
 
-def formatted(keys: set[str], entries: dict[str, Entry], csl: Path) -> tuple[tuple[str, str], ...]:
-    """Return (key, reference formatted by citeproc-py) for the keys, unknown keys as is."""
+def works(keys: set[str], entries: dict[str, Entry], csl: Path, lang: str) -> dict[str, str]:
+    """Return each key's reference as the drafts format it (pandoc's citeproc), in one run."""
     known = [entries[k] for k in sorted(keys) if k in entries]
-    done = dict(format_references(known, csl)) if known else {}
+    return dict(format_references(known, csl, lang)) if known else {}
+
+
+def formatted(keys: set[str], done: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Return (key, formatted reference) for the keys, in key order; unknown keys as is."""
     return tuple((k, done.get(k, k)) for k in sorted(keys))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 from lxml import etree
 
 from paperbuild.errors import PaperbuildError
-from paperbuild.safety import read_input
+from paperbuild.safety import docx_part, open_docx, read_input
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -75,31 +74,15 @@ class Review:
 
 
 def _open(path: Path) -> zipfile.ZipFile:
-    data = read_input(path)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise PaperbuildError(
-            f"{path} is password-protected or an old .doc file",
-            hint="save an unprotected .docx copy from Word and try again",
-        )
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise PaperbuildError(
-            f"{path} is not a readable .docx file (it is not a zip archive)",
-            hint="ask the reviewer to save it again as .docx",
-        ) from exc
-    if "word/document.xml" not in archive.namelist():
-        raise PaperbuildError(f"{path} is a zip archive but not a Word document")
-    return archive
+    return open_docx(read_input(path), path)
 
 
 def _xml(archive: zipfile.ZipFile, name: str) -> Any:
-    if name not in archive.namelist():
+    data = docx_part(archive, name, Path(archive.filename or ""))
+    if data is None:
         return None
     try:
-        return etree.fromstring(
-            archive.read(name), etree.XMLParser(resolve_entities=False, no_network=True)
-        )
+        return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise PaperbuildError(f"{name} inside the document is damaged: {exc}") from exc
 
@@ -236,11 +219,7 @@ def read_review(path: Path) -> Review:
     """Return what a reviewed DOCX holds: paragraphs, changes, comments and its draft version."""
     archive = _open(path)
     core = _xml(archive, "docProps/core.xml")
-    custom = (
-        archive.read("docProps/custom.xml").decode("utf-8", "replace")
-        if "docProps/custom.xml" in archive.namelist()
-        else ""
-    )
+    custom = (docx_part(archive, "docProps/custom.xml", path) or b"").decode("utf-8", "replace")
     version = None
     keywords = ""
     if core is not None:

@@ -12,6 +12,8 @@ from paperbuild.assemble import Document
 from paperbuild.ast import rewrite
 from paperbuild.errors import BuildError
 from paperbuild.project import Project, inside
+from paperbuild.references import style_problem
+from paperbuild.safety import read_input
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_CSL = TEMPLATES / "chicago-notes.csl"
@@ -38,6 +40,10 @@ def csl_path(project: Project) -> Path:
             f"the CSL style {project.outline.csl} named in outline.yaml does not exist",
             hint="correct 'csl:' in outline.yaml, or remove it to use the bundled style",
         )
+    problem = style_problem(read_input(path, project.root))
+    if problem is not None:
+        where = f":{problem.line}" if problem.line else ""
+        raise BuildError(f"{project.outline.csl}{where}: {problem.message}", hint=problem.hint)
     return path
 
 

@@ -10,6 +10,7 @@ from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
 from paperbuild.clock import build_datetime
 from paperbuild.crossref import str_inlines
+from paperbuild.errors import BuildError
 from paperbuild.furniture import words_for
 from paperbuild.project import Project
 from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, document_json
@@ -91,7 +92,13 @@ def render_docx(
     """Return the finished DOCX draft's bytes (a redline's when `tracked`)."""
     import docx
 
-    doc = docx.Document(io.BytesIO(pandoc_docx(document, project, front)))
+    try:
+        doc = docx.Document(io.BytesIO(pandoc_docx(document, project, front)))
+    except Exception as exc:  # lxml's XMLSyntaxError, python-docx's own: an unreadable package
+        raise BuildError(
+            f"the DOCX pandoc wrote cannot be read back ({exc})",
+            hint="raw OpenXML (```{=openxml}) in a chapter is the likely cause: check it",
+        ) from exc
     if tracked:
         track_paragraph_marks(doc)
     toc = document.toc

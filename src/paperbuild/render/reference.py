@@ -9,7 +9,7 @@ from pathlib import Path
 from paperbuild import pandoc
 from paperbuild.errors import BuildError
 from paperbuild.fsutil import write_atomic
-from paperbuild.safety import BUILD_DIR, output_dir, read_input
+from paperbuild.safety import BUILD_DIR, open_docx, output_dir, read_input
 
 BODY_FONT = "Cambria"
 HEADING_FONT = "Calibri"
@@ -118,13 +118,50 @@ def build_reference_docx(user: bytes | None = None) -> bytes:
     doc = docx.Document(io.BytesIO(base))
     if user is None:
         _style_paragraphs(doc)
-        section = doc.sections[0]
-        section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
-        section.left_margin = section.right_margin = Cm(2.5)
-        section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.3)
+    for section in doc.sections:  # the house page, or where the author's document sets none
+        if user is None or section.page_width is None or section.page_height is None:
+            section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
+        if user is None or None in (section.left_margin, section.right_margin):
+            section.left_margin = section.right_margin = Cm(2.5)
+        if user is None or None in (section.top_margin, section.bottom_margin):
+            section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.3)
     _paperbuild_styles(doc)
+    _drop_template_link(doc)
     out = io.BytesIO()
     doc.save(out)
+    return _scrub_app_properties(out.getvalue())
+
+
+def _drop_template_link(doc: object) -> None:
+    """Remove the link to the author's template (a path on their machine) from the settings."""
+    from docx.oxml.ns import qn
+
+    part = doc.part._settings_part  # type: ignore[attr-defined]
+    for linked in part.element.findall(qn("w:attachedTemplate")):
+        part.element.remove(linked)
+    rels = part.rels
+    for rid in [k for k, r in rels.items() if r.reltype.endswith("/attachedTemplate")]:
+        del rels[rid]
+
+
+APP_PROPERTIES = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"'
+    b' xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    b"<Application>paperbuild</Application><DocSecurity>0</DocSecurity></Properties>"
+)
+
+
+def _scrub_app_properties(data: bytes) -> bytes:
+    """Return the package with its application properties (template path, company) replaced."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = APP_PROPERTIES if info.filename == "docProps/app.xml" else src.read(info)
+            dst.writestr(info, part)
     return out.getvalue()
 
 
@@ -136,6 +173,8 @@ def reference_docx(root: Path, reference_doc: str | None = None) -> Path:
     """
     user = root / reference_doc if reference_doc else None
     user_bytes = read_input(user, root) if user else None
+    if user and user_bytes is not None:
+        open_docx(user_bytes, user)  # bounded, unencrypted, a Word document
     cache_dir = output_dir(root, root / BUILD_DIR / ".cache")
     key = hashlib.sha256(Path(__file__).read_bytes())
     key.update(".".join(map(str, pandoc.version())).encode())
