@@ -514,5 +514,6 @@ def test_ill_formed_raw_openxml_is_located_and_left_out(mini):
     assert result.exit_code == 0, result.output
     import docx
 
-    text = "\n".join(p.text for p in docx.Document(root / "build/a-small-paper-1.0.docx").paragraphs)
+    draft = docx.Document(root / "build/a-small-paper-1.0.docx")
+    text = "\n".join(p.text for p in draft.paragraphs)
     assert "Fine ok too." in text and "broken" not in text

@@ -112,7 +112,8 @@ def test_a_diff_summary_formats_keys_with_capitals():
     from paperbuild.diff.summary import formatted, works
 
     bib = parse_bibtex(
-        "@book{Muller2011, author = {Muller, A}, title = {T}, publisher = {P}, year = 2011}", "x.bib"
+        "@book{Muller2011, author = {Muller, A}, title = {T}, publisher = {P}, year = 2011}",
+        "x.bib",
     )
     done = works({"Muller2011", "gone"}, {e.key: e for e in bib.entries}, DEFAULT_CSL, "en-GB")
     assert formatted({"Muller2011", "gone"}, done) == (
