@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -517,3 +518,87 @@ def test_ill_formed_raw_openxml_is_located_and_left_out(mini):
     draft = docx.Document(root / "build/a-small-paper-1.0.docx")
     text = "\n".join(p.text for p in draft.paragraphs)
     assert "Fine ok too." in text and "broken" not in text
+
+
+def _with_raw_typst(root: Path, code: str) -> None:
+    chapter = root / "paper/02-second.md"
+    chapter.write_text(chapter.read_text() + f"\n```{{=typst}}\n{code}\n```\n")
+
+
+def test_raw_typst_that_allocates_without_end_meets_the_memory_limit(mini):
+    root = mini()
+    _with_raw_typst(root, "#let a = range(0, 300000000).map(x => (x, x))\n#a.len()")
+    began = time.monotonic()
+    result = run(root, "build", "--to", "pdf", env={"PAPERBUILD_TYPST_MEMORY": "600m"})
+    assert_clean_failure(result, "ran out of its 600 MB of memory")
+    assert time.monotonic() - began < 60
+    assert "stack backtrace" not in result.output
+    assert not list((root / "build").glob("*.pdf"))
+
+
+LOOP = "#for i in range(100000) { for j in range(100000) { } }"
+
+
+def test_raw_typst_that_loops_meets_the_time_limit(mini):
+    root = mini()
+    _with_raw_typst(root, LOOP)
+    began = time.monotonic()
+    result = run(root, "build", "--to", "pdf", env={"PAPERBUILD_TYPST_TIMEOUT": "2"})
+    assert_clean_failure(result, "did not finish within 2 s")
+    assert time.monotonic() - began < 30
+
+
+def _descendants(pid: int) -> list[int]:
+    """Return the process ids below pid (from /proc), children first."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            kids = [int(k) for k in task.read_text().split()]
+            found += kids
+            todo += kids
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_typst_stops_the_build_within_a_second(mini, sig):
+    root = mini()
+    _with_raw_typst(root, LOOP)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paperbuild", "-C", str(root), "build", "--to", "pdf"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not _descendants(proc.pid):  # pandoc first, then the forked Typst compiler
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(2.0)  # pandoc is long done; the compiler is looping
+    compiler = _descendants(proc.pid)
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 1.0, err
+    assert proc.returncode in (130, 128 + signal.SIGTERM), err
+    assert b"internal error" not in err and b"Traceback" not in err
+    assert not any(Path(f"/proc/{pid}").exists() for pid in compiler)  # the compiler is gone
+    assert not list((root / "build").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("link", ["absolute", "relative"])
+def test_a_link_out_of_a_git_tree_is_not_followed(mini, tmp_path, link):
+    """A commit may hold a chapter that is a link to a file of the machine that runs the diff."""
+    root = mini()
+    secret = tmp_path / "secret.md"
+    secret.write_text(f"---\nsection: 2\n---\n\n# Second section\n\n{SECRET}\n")
+    chapter = root / "paper/02-second.md"
+    chapter.unlink()
+    chapter.symlink_to(secret if link == "absolute" else os.path.relpath(secret, chapter.parent))
+    git = ["git", "-c", "user.name=a", "-c", "user.email=a@b"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=root, check=True)
+    result = run(root, "diff", "git:HEAD", str(tmp_path / "nothing-here"), "--to", "md")
+    assert_clean_failure(result, "will not unpack")
+    assert not (root / "build").exists() or SECRET not in outputs_text(root)

@@ -64,9 +64,16 @@ def test_watch_rebuilds_after_a_save_and_survives_a_broken_one(mini):
         lines.wait_for("error[undefined-footnote]")
         lines.wait_for("not built")
         assert watcher.is_alive(), "the watcher keeps running after a broken save"
+        outline = (root / "outline.yaml").read_text()
         (root / "outline.yaml").write_text("document: [unclosed\n")
         lines.wait_for("not built")
         assert watcher.is_alive(), "the watcher keeps running after a broken outline"
+        chapter.write_text(chapter.read_text().replace("Broken[^nowhere].", ""))
+        (root / "outline.yaml").write_text(outline.replace("Draft for the committee", "S" * 400))
+        lines.wait_for("built a-small-paper-1.0.docx")  # a status line past Word's 255
+        chapter.write_text(chapter.read_text() + "\n" + "> " * 3000 + "deep\n")
+        lines.wait_for("built")  # deep nesting: built, or reported and not built
+        assert watcher.is_alive(), "the watcher keeps running after deep nesting"
     finally:
         stop.set()
         watcher.join(timeout=30)

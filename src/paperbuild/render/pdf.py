@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
+import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,7 +110,7 @@ def render_typst(document: Document, project: Project, options: RenderOptions) -
     with tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox:
         _copy_images(document, project, Path(sandbox))
         try:
-            pdf = _compile_interruptibly(source, Path(sandbox))
+            pdf = _compile_limited(source, Path(sandbox))
         except BuildError:
             raise
         except Exception as exc:  # typst raises its own TypstError with the compiler's message
@@ -128,28 +134,142 @@ def _copy_images(document: Document, project: Project, sandbox: Path) -> None:
         (sandbox / target).write_bytes(data)
 
 
-def _compile_interruptibly(source: str, root: Path) -> bytes:
+TYPST_TIMEOUT = "PAPERBUILD_TYPST_TIMEOUT"  # seconds, 300 unless set
+TYPST_MEMORY = "PAPERBUILD_TYPST_MEMORY"  # e.g. 3g (the default), 800m
+
+
+def typst_limits() -> tuple[float, int]:
+    """Return Typst's time limit in seconds and its memory limit in bytes."""
+    try:
+        seconds = max(float(os.environ.get(TYPST_TIMEOUT, "300")), 1.0)
+    except ValueError:
+        seconds = 300.0
+    text = os.environ.get(TYPST_MEMORY, "3g").lower()
+    match = re.fullmatch(r"(\d+)([kmg]?)", text)
+    number, unit = (match.group(1), match.group(2)) if match else ("3", "g")
+    return seconds, int(number) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit]
+
+
+class TypstFailed(Exception):
+    """The compiler's own error, carried back from the process that compiled."""
+
+    def __init__(self, message: str, diagnostic: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.diagnostic = diagnostic
+
+
+def _compile(source: str, root: Path) -> bytes:
+    import typst
+
+    compile_pdf: Any = typst.compile  # its overloads tie root's type to input's
+    pdf: bytes = compile_pdf(
+        source.encode("utf-8"),
+        root=str(root),
+        format="pdf",
+        ignore_system_fonts=True,
+        timestamp=int(build_datetime().timestamp()),
+        package_path=str(root / ".no-packages"),
+        package_cache_path=str(root / ".no-packages"),
+    )
+    return pdf
+
+
+def _compile_limited(source: str, root: Path) -> bytes:
+    """Return the compiled PDF, compiled in a forked process with a time and a memory limit.
+
+    Raw Typst can loop or allocate without end; the child is killed at the time limit and
+    cannot grow past the memory limit. Ctrl-C and SIGTERM reach the waiting parent at once,
+    which kills the child before going on.
+    """
+    if not hasattr(os, "fork"):  # no fork (Windows): in a thread, without the limits
+        return _compile_in_thread(source, root)
+    import typst  # noqa: F401  (imported once, before the fork)
+
+    seconds, memory = typst_limits()
+    with tempfile.TemporaryDirectory(prefix="paperbuild-typst-out-") as tmp:
+        out, failure = Path(tmp) / "draft.pdf", Path(tmp) / "failure.json"
+        pid = os.fork()
+        if pid == 0:  # the child: compile, write the PDF or the error, exit without cleanup
+            os._exit(_child(source, root, out, failure, memory))
+        status = _wait(pid, seconds)
+        if failure.exists():
+            data = json.loads(failure.read_text(encoding="utf-8"))
+            raise TypstFailed(data["message"], data["diagnostic"])
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not out.exists():
+            raise BuildError(
+                f"Typst stopped without a PDF; it ran out of its {memory >> 20} MB of memory "
+                f"or crashed (raw Typst in a chapter is the usual cause)",
+                hint=f"look for loops or huge arrays in raw Typst; {TYPST_MEMORY} raises the limit",
+            )
+        return out.read_bytes()
+
+
+def _child(source: str, root: Path, out: Path, failure: Path, memory: int) -> int:
+    """Compile in the forked child under an address-space limit; return its exit status."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        quiet = os.open(os.devnull, os.O_WRONLY)  # an allocation failure prints a backtrace
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        faulthandler.disable()  # and Python's fault handler, where enabled, would dump a trace
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (_address_space() + memory,) * 2)
+        out.write_bytes(_compile(source, root))
+        return 0
+    except BaseException as exc:  # the compiler's error, carried to the parent
+        message = str(getattr(exc, "message", "") or exc) or type(exc).__name__
+        diagnostic = str(getattr(exc, "diagnostic", "") or "")
+        failure.write_text(json.dumps({"message": message, "diagnostic": diagnostic}))
+        return 1
+
+
+def _address_space() -> int:
+    """Return this process's virtual memory size in bytes (what the limit is added to)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4 << 30
+
+
+def _wait(pid: int, seconds: float) -> int:
+    """Return the child's wait status; kill it at the time limit or when this process stops."""
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status
+            if time.monotonic() > deadline:
+                raise BuildError(
+                    f"Typst did not finish within {seconds:g} s; raw Typst in a chapter that "
+                    "loops is the usual cause",
+                    hint=f"{TYPST_TIMEOUT} raises the limit",
+                )
+            time.sleep(0.02)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        raise
+
+
+def _compile_in_thread(source: str, root: Path) -> bytes:
     """Return the compiled PDF; Ctrl-C and SIGTERM are honoured within a fraction of a second.
 
     The compiler runs in a daemon thread while the main thread waits in short steps, so a
     signal is handled at once (the thread is abandoned; nothing has been written).
     """
-    import typst
-
     result: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            compile_pdf: Any = typst.compile  # its overloads tie root's type to input's
-            result["pdf"] = compile_pdf(
-                source.encode("utf-8"),
-                root=str(root),
-                format="pdf",
-                ignore_system_fonts=True,
-                timestamp=int(build_datetime().timestamp()),
-                package_path=str(root / ".no-packages"),
-                package_cache_path=str(root / ".no-packages"),
-            )
+            result["pdf"] = _compile(source, root)
         except BaseException as exc:  # handed to the waiting thread
             result["error"] = exc
 
