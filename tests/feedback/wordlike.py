@@ -39,7 +39,7 @@ class Change:
     old: str  # words deleted ("" for a pure insertion)
     new: str  # words inserted ("" for a pure deletion)
     author: str
-    after: str = ""  # for a pure insertion: the words it follows
+    after: str = ""  # for a pure insertion: the words it follows ("" for the paragraph's start)
     part: str = "word/document.xml"
 
 
@@ -118,8 +118,11 @@ class Reviewer:
                     t.tag = q("delText")
                 wrapper.append(run)
             anchor = wrapper
-        else:
+        elif c.after:
             anchor = _isolate(p, c.after)[-1]
+        else:  # at the start of the paragraph: before its first run of text
+            anchor = None
+            first = next(r for r in p if r.tag == q("r") and _text(r))
         if c.new:
             ins = etree.Element(q("ins"))
             ins.set(q("id"), self._id())
@@ -127,9 +130,12 @@ class Reviewer:
             ins.set(q("date"), DATE)
             run = etree.SubElement(ins, q("r"))
             t = etree.SubElement(run, q("t"))
-            t.text = c.new if c.old else f" {c.new}"
+            t.text = c.new if c.old else f" {c.new}" if c.after else f"{c.new} "
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-            anchor.addnext(ins)
+            if anchor is None:
+                first.addprevious(ins)
+            else:
+                anchor.addnext(ins)
 
     def comment(self, c: Comment) -> None:
         p = _find_paragraph(self.tree(c.part), c.paragraph)

@@ -103,7 +103,7 @@ def _items(
                 )
             )
         for change in para.changes:
-            context = para.old[max(0, change.offset - 40) : change.offset].strip()
+            context = " ".join(para.old[: change.offset].split()[-6:])  # whole words only
             anchor_text = change.old or context.split(" ")[-1] if (change.old or context) else ""
             found.append(
                 (
@@ -114,7 +114,7 @@ def _items(
                         section=section,
                         path=place.path,
                         line=locator.line_of(place, anchor_text or para.old),
-                        anchor=" ".join(context.split()[-6:]),
+                        anchor=context,
                         old=change.old.strip(),
                         new=change.new.strip(),
                         review=review.path.name,
@@ -239,10 +239,29 @@ def describe(item: Item) -> str:
     elif item.old:
         what = f"delete “{item.old}”"
     else:
-        what = f"insert “{item.new}” after “{_short(item.anchor, 30)}”"
+        what = f"insert “{item.new}” after “{_tail(item.anchor, 40)}”"
     return f"{where}: change by {who}: {what}"
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Return the text's first words within limit characters ('…' where it was cut)."""
+    words = text.split()
+    kept: list[str] = []
+    for word in words:
+        if len(" ".join([*kept, word])) > limit - 1:
+            break
+        kept.append(word)
+    shown = " ".join(kept or [words[0][: limit - 1]] if words else [])
+    return shown if len(kept) == len(words) else shown + "…"
+
+
+def _tail(text: str, limit: int) -> str:
+    """Return the text's last words within limit characters ('…' where it was cut)."""
+    words = text.split()
+    kept: list[str] = []
+    for word in reversed(words):
+        if len(" ".join([word, *kept])) > limit - 1:
+            break
+        kept.insert(0, word)
+    shown = " ".join(kept or ([words[-1][-(limit - 1) :]] if words else []))
+    return shown if len(kept) == len(words) else "…" + shown

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from paperbuild.checks import sections as section_rules
-from paperbuild.checks.coverage import paragraphs
 from paperbuild.feedback.read import Paragraph, Review
+from paperbuild.feedback.source import Unit, plain, units
 from paperbuild.project import Project
 
 SECTION_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\s")
@@ -45,11 +45,10 @@ class Locator:
 
     def __post_init__(self) -> None:
         self.assignment, _ = section_rules.assign(self.project)
-        self.sources: dict[str, list[tuple[int, str]]] = {}
-        self.notes: dict[str, list[tuple[int, str]]] = {}
-        for chapter in self.project.chapters:
-            self.sources[chapter.path] = paragraphs(chapter.text)
-            self.notes[chapter.path] = [(d.line, d.extra) for d in chapter.scan.note_defs]
+        self.units: dict[str, list[tuple[Unit, list[str]]]] = {
+            chapter.path: [(u, words(plain(u.text))) for u in units(chapter.text)]
+            for chapter in self.project.chapters
+        }
 
     def sections_of(self, review: Review) -> dict[int, str]:
         """Return body paragraph index -> section id, following the draft's level-1 headings."""
@@ -69,30 +68,18 @@ class Locator:
         path = self.assignment.get(section) if section else None
         if path is None:
             return Place(section=section, path=None, first_line=None)
-        chapter = self.project.chapter(path)
         target = words(para.old)
-        pool = self.notes[path] if para.part == "footnote" else self.sources[path]
-        best: tuple[float, int, str] = (0.0, 0, "")
-        for line, text in pool:
-            score = _similar(target, words(_plain(text)))
+        best: tuple[float, Unit | None] = (0.0, None)
+        for candidate, unit_words in self.units.get(path, []):
+            score = _similar(target, unit_words)
             if score > best[0]:
-                best = (score, line, text)
-        if best[0] < MIN_MATCH or chapter is None:
-            return Place(section=section, path=path, first_line=None, score=best[0])
-        all_lines = chapter.text.split("\n")
-        count = self._extent(all_lines, best[1], para.part == "footnote")
-        lines = tuple(all_lines[best[1] - 1 : best[1] - 1 + count])
-        return Place(section=section, path=path, first_line=best[1], lines=lines, score=best[0])
-
-    @staticmethod
-    def _extent(lines: list[str], first: int, note: bool) -> int:
-        count = 1
-        while first - 1 + count < len(lines):
-            nxt = lines[first - 1 + count]
-            if not nxt.strip() or (note and not nxt.startswith(("    ", "\t"))):
-                break
-            count += 1
-        return count
+                best = (score, candidate)
+        score, unit = best
+        if score < MIN_MATCH or unit is None:
+            return Place(section=section, path=path, first_line=None, score=score)
+        return Place(
+            section=section, path=path, first_line=unit.first_line, lines=unit.lines, score=score
+        )
 
     def line_of(self, place: Place, anchor: str) -> int | None:
         """Return the source line (in the placed paragraph) where anchor's words start."""
@@ -102,8 +89,8 @@ class Locator:
         if not wanted:
             return place.first_line
         for i, line in enumerate(place.lines):
-            joined = words(_plain(" ".join(place.lines[i:])))
-            if joined[: len(wanted)] == wanted or _contains(words(_plain(line)), wanted[:2]):
+            joined = words(plain(" ".join(place.lines[i:])))
+            if joined[: len(wanted)] == wanted or _contains(words(plain(line)), wanted[:2]):
                 return place.first_line + i
         return place.first_line
 
@@ -111,16 +98,3 @@ class Locator:
 def _contains(haystack: list[str], needle: list[str]) -> bool:
     n = len(needle)
     return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
-
-
-MARKUP = re.compile(
-    r"\{[^{}]*\}|\[\^[^\]]+\]|\[@[^\]]*\]|(?<!\w)@[\w:.-]+|[*_`]|^\[\^[^\]]+\]:"
-    r"|^:::.*$|^#+\s*",
-    re.M,
-)
-
-
-def _plain(source: str) -> str:
-    """Return Markdown source with the markup a reader never sees removed (roughly)."""
-    text = MARKUP.sub(" ", source)
-    return re.sub(r"[\[\]]", " ", text)

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from paperbuild.feedback.source import prefix_end, protected
+
 QUOTES = {
     "‘": "['‘’]",
     "’": "['‘’]",
@@ -88,13 +90,27 @@ def _place(source: str, a: list[str], i1: int, i2: int, new_text: str) -> Edit |
             parts.append(f"(?P<after>{_sequence(after)})")
         matches = list(re.finditer(r"\s*".join(parts), source))
         if len(matches) == 1:
-            return _edit(source, matches[0], new_text)
+            edit = _edit(source, matches[0], new_text, bool(before))
+            return edit if _respects_markup(source, edit) else None
     return None
 
 
-def _edit(source: str, m: re.Match[str], new_text: str) -> Edit:
+def _respects_markup(source: str, edit: Edit) -> bool:
+    """Return whether the edit stays in the text: no marker, fence, pipe or attribute touched."""
+    for start, end in protected(source):
+        if edit.start == edit.end:
+            if start < edit.start < end:
+                return False
+        elif edit.start < end and start < edit.end:
+            return False
+    return True
+
+
+def _edit(source: str, m: re.Match[str], new_text: str, after_words: bool) -> Edit:
     start, end = m.start("old"), m.end("old")
-    if start == end:  # an insertion: a space between it and a preceding word
+    if start == end:  # an insertion: right after the words it follows, or before the next ones
+        start = end = m.end("before") if after_words else m.start("after")
+        start = end = max(start, prefix_end(source, start))
         prev = source[start - 1] if start else " "
         nxt = source[start] if start < len(source) else " "
         text = new_text
@@ -103,9 +119,10 @@ def _edit(source: str, m: re.Match[str], new_text: str) -> Edit:
         if nxt.isalnum() and not text.endswith(" "):
             text += " "
         return Edit(start=start, end=end, text=text)
-    if not new_text:  # a deletion takes one neighbouring space with it
+    if not new_text:  # a deletion takes one neighbouring space with it (never a marker's)
         nxt = source[end] if end < len(source) else ""
-        if start > 0 and source[start - 1] == " " and (nxt in " .,;:!?)" or not nxt):
+        text_start = prefix_end(source, start)
+        if start > text_start and source[start - 1] == " " and (nxt in " .,;:!?)" or not nxt):
             start -= 1
         elif nxt == " ":
             end += 1

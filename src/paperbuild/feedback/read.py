@@ -135,6 +135,8 @@ class _Walker:
                 self.walk(child, kind, who)
 
     def _change(self, who: tuple[str, str], old: str = "", new: str = "") -> None:
+        if not old and not new:  # an empty change (LibreOffice writes one in a comment's range)
+            return
         last = self.p.changes[-1] if self.p.changes else None
         offset = len(self.p.old)
         if last and last.author == who[0] and last.offset + len(last.old) == offset:
@@ -151,11 +153,47 @@ class _Walker:
             )
 
 
+def _row_of(p: Any) -> Any:
+    """Return the table row a paragraph sits in (None outside tables)."""
+    parent = p.getparent()
+    while parent is not None and parent.tag != q("tr"):
+        parent = parent.getparent()
+    return parent
+
+
+def _row(row: Any, part: str) -> Paragraph:
+    """Return a table row as one paragraph, its cells joined by ' | ' as a pipe table writes them.
+
+    A cell alone is too short to find in the sources; its row, pipes included, is not.
+    """
+    para = Paragraph(part=part, style="TableRow")
+    walker = _Walker(para)
+    for i, cell in enumerate(c for c in row if c.tag == q("tc")):
+        if i:
+            para.old += " | "
+            para.new += " | "
+        for j, p in enumerate(cell.iter(q("p"))):
+            if j:
+                para.old += " "
+                para.new += " "
+            walker.walk(p)
+    return para
+
+
 def _paragraphs(root: Any, part: str) -> list[Paragraph]:
     found: list[Paragraph] = []
     if root is None:
         return found
+    rows: set[Any] = set()
     for p in root.iter(q("p")):
+        row = _row_of(p)
+        if row is not None:
+            if row not in rows:
+                rows.add(row)
+                para = _row(row, part)
+                if para.old.strip(" |") or para.new.strip(" |") or para.comments:
+                    found.append(para)
+            continue
         style_el = p.find(f"{q('pPr')}/{q('pStyle')}")
         para = Paragraph(part=part, style=style_el.get(q("val")) if style_el is not None else "")
         if part == "footnote":
