@@ -34,8 +34,10 @@ def walk(value: Any):
 
 
 def text_of(value: Any) -> str:
-    """Return the plain text of pandoc JSON (notes included)."""
+    """Return the plain text of pandoc JSON: a document, blocks or inlines (notes included)."""
     parts: list[str] = []
+    if isinstance(value, dict) and "blocks" in value:
+        value = value["blocks"]
 
     def walk(v: Any) -> None:
         if isinstance(v, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,10 +120,8 @@ class _Walker:
                     self.p.old += text
                     self.p.new += text
             elif tag in (q("ins"), q("del")):
-                author = child.get(q("author")) or "unknown reviewer"
-                self.walk(
-                    child, "ins" if tag == q("ins") else "del", (author, child.get(q("date")) or "")
-                )
+                who = (child.get(q("author")) or "unknown reviewer", _date(child.get(q("date"))))
+                self.walk(child, "ins" if tag == q("ins") else "del", who)
             elif tag == q("commentRangeStart"):
                 self.p.comments.append((child.get(q("id")), len(self.p.old), -1))
             elif tag == q("commentRangeEnd"):
@@ -151,6 +150,15 @@ class _Walker:
             self.p.changes.append(
                 Change(author=who[0], date=who[1], old=old, new=new, offset=offset)
             )
+
+
+DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}")
+
+
+def _date(value: str | None) -> str:
+    """Return a change's or comment's date ("" for none, or an unset one such as 0-00-00)."""
+    match = DATE.match(value or "")
+    return value or "" if match and int(match.group(1)) > 0 else ""
 
 
 def _row_of(p: Any) -> Any:
@@ -226,7 +234,7 @@ def _comments(archive: zipfile.ZipFile) -> dict[str, Comment]:
             (
                 c.get(q("id")) or "",
                 c.get(q("author")) or "unknown reviewer",
-                c.get(q("date")) or "",
+                _date(c.get(q("date"))),
                 text,
                 para_id,
             )
