@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from paperbuild.crossref import EQ_LABEL, parse_ref
+from paperbuild.queries import QUERY, question
 
 Node = dict[str, Any]
 
@@ -92,6 +93,7 @@ class Facts:
     headings: tuple[tuple[str, str], ...] = ()  # (text, identifier) of the top-level headings
     literal_notes: tuple[str, ...] = ()  # [^x] left as text by pandoc: a note with no definition
     broken_raw: tuple[tuple[str, str], ...] = ()  # (opening text, why) of ill-formed raw OpenXML
+    queries: tuple[str, ...] = ()  # the questions of [passage]{.query question="…"}
 
     def to_json(self) -> dict[str, Any]:
         """Return the facts as JSON-ready data."""
@@ -114,6 +116,7 @@ class Facts:
             headings=tuple((t, i) for t, i in data["headings"]),
             literal_notes=tuple(data["literal_notes"]),
             broken_raw=tuple((t, w) for t, w in data.get("broken_raw") or ()),
+            queries=tuple(data.get("queries") or ()),
         )
 
 
@@ -166,6 +169,7 @@ def chapter_facts(blocks: list[Node]) -> Facts:
         ),
         literal_notes=tuple(found.literal_notes),
         broken_raw=tuple(found.broken_raw),
+        queries=tuple(found.queries),
     )
 
 
@@ -183,6 +187,7 @@ class _FactFinder:
         self.links: list[str] = []
         self.literal_notes: list[str] = []
         self.broken_raw: list[tuple[str, str]] = []
+        self.queries: list[str] = []
 
     def walk(self, blocks: list[Node]) -> None:
         stack: list[tuple[Any, bool]] = [(blocks, True)]  # (value, counts as text a reader reads)
@@ -226,6 +231,8 @@ class _FactFinder:
             self.resources.append(value["c"][2][0])
         elif t == "Link" and value["c"][2][0].startswith("#"):
             self.links.append(value["c"][2][0][1:])
+        elif t == "Span" and QUERY in value["c"][0][1]:
+            self.queries.append(question(value))
         if t in ATTR_AT:
             a = attr(value)
             if a:

@@ -325,6 +325,13 @@ def feedback(
             "apply them by hand",
             err=True,
         )
+    clashing = sum(1 for i in result.items if i.conflicts)
+    if clashing:
+        click.echo(
+            f"\n{clashing} change(s) conflict with another reviewer's and are left out of the "
+            "patch; choose between them by hand",
+            err=True,
+        )
     for path in written:
         click.echo(str(path.relative_to(project.root)))
 
@@ -411,6 +418,16 @@ def release(g: Globals, version: str | None) -> None:
     with build_lock(project.build_dir, notify=_say):
         snap = freeze(project, version or project.outline.document.version)
     click.echo(f"released {snap.version} ({snap.path.relative_to(project.root)})")
+    from paperbuild.checks.queries import open_queries
+
+    queries = open_queries(project)
+    if queries:
+        click.echo(
+            f"warning: {queries} quer{'y' if queries == 1 else 'ies'} to the committee still "
+            "open in the sources (`paperbuild check` lists them); a draft built without "
+            "--final shows them",
+            err=True,
+        )
 
 
 @cli.command()
@@ -547,6 +564,11 @@ def main() -> None:
     show_default=True,
     help="How the PDF is made.",
 )
+@click.option(
+    "--final",
+    is_flag=True,
+    help="Leave queries to the committee out of the drafts (they stay in the sources).",
+)
 @click.pass_obj
 def build(
     g: Globals,
@@ -556,6 +578,7 @@ def build(
     watermark: str | None,
     version: str | None,
     pdf_engine: str,
+    final: bool,
 ) -> None:
     """Check, then assemble the chapters into DOCX and PDF drafts under build/.
 
@@ -571,7 +594,7 @@ def build(
         force=force,
         version=version,
         pdf_engine=pdf_engine,
-        render=RenderOptions(line_numbers=line_numbers, watermark=watermark),
+        render=RenderOptions(line_numbers=line_numbers, watermark=watermark, queries=not final),
     )
     project = load_project(g.start)
     try:

@@ -6,7 +6,7 @@ python3-uno), not the project's:
     python3 lo_review.py IN.docx OUT.docx SPEC.json
 
 SPEC is a list of actions, each done with change recording on, by the reviewer it names:
-{"op": "insert_after" | "replace" | "delete" | "comment" | "reply",
+{"op": "insert_after" | "replace" | "delete" | "comment" | "reply" | "resolve",
  "find": text, "text": text, "author": name, "resolved": bool}
 A reply answers the comment made before it, where this LibreOffice can script one (the
 Annotation's ParentName property, which LibreOffice 7.4 lacks). Prints {"replies": bool}:
@@ -91,6 +91,15 @@ def review(doc: object, ctx: object, actions: list[dict[str, object]]) -> bool:
         author = str(action.get("author", "Reviewer"))
         set_user(ctx, author)
         op = action["op"]
+        if op == "resolve":  # mark the comment with this text (e.g. the author's query) resolved
+            fields = doc.getTextFields().createEnumeration()
+            while fields.hasMoreElements():
+                field = fields.nextElement()
+                if field.supportsService("com.sun.star.text.textfield.Annotation") and (
+                    field.Content == action["text"]
+                ):
+                    field.Resolved = True
+            continue
         if op in ("comment", "reply"):
             anchor = find(doc, str(action["find"]))
             note = doc.createInstance("com.sun.star.text.textfield.Annotation")

@@ -212,3 +212,47 @@ def test_a_docx_that_is_not_a_paperbuild_draft_needs_against(reviewed, tmp_path)
     assert "--against VERSION" in result.output
     result = run(reviewed, "feedback", str(other), "--against", "0.1")
     assert result.exit_code == 0 and "no comments or tracked changes" in result.output
+
+
+def test_conflicting_changes_are_shown_side_by_side_and_left_out(reviewed, tmp_path):
+    """Two reviewers change the same words differently; a third change elsewhere still lands."""
+    draft = reviewed / "build/child-trafficking-0.1.docx"
+    jane, omar = Reviewer(draft), Reviewer(draft)
+    para = "The plethora of new laws"
+    jane.change(Change(paragraph=para, old="plethora", new="multitude", author=JANE))
+    omar.change(Change(paragraph=para, old="plethora", new="flood", author=OMAR))
+    omar.change(
+        Change(
+            paragraph="It sometimes seems that every initiative",
+            old=" by the organisation behind it",
+            new="",
+            author=OMAR,
+        )
+    )
+    same = Reviewer(draft)  # the same change as Jane's, by a third file: no conflict with hers
+    same.change(
+        Change(paragraph="Two main preventive techniques", old="Two", new="Both", author=JANE)
+    )
+    again = Reviewer(draft)
+    again.change(
+        Change(paragraph="Two main preventive techniques", old="Two", new="Both", author=JANE)
+    )
+    files = [
+        jane.save(tmp_path / "jane.docx"),
+        omar.save(tmp_path / "omar.docx"),
+        same.save(tmp_path / "same.docx"),
+        again.save(tmp_path / "again.docx"),
+    ]
+    result = run(reviewed, "feedback", *map(str, files), "--patch")
+    assert result.exit_code == 0, result.output
+    assert (
+        "change by Jane Reviewer, 2026-12-01: replace “plethora” with “multitude” / conflicts "
+        "with Omar Reviewer: replace “plethora” with “flood” (neither is in the patch)"
+        in result.output
+    )
+    assert "replace “plethora” with “flood” / conflicts with Jane Reviewer" in result.output
+    assert "2 change(s) conflict with another reviewer's" in result.output
+    patch = (reviewed / "build/feedback/0.1.patch").read_text()
+    assert "multitude" not in patch and "flood" not in patch
+    assert "-a 'good' or 'best practice' by the organisation behind it." in patch
+    assert patch.count("+Both main preventive") == 1

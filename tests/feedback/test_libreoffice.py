@@ -21,6 +21,7 @@ from tests.render.readers import pandoc_docx_json, text_of
 SCRIPT = Path(__file__).with_name("lo_review.py")
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
 QUESTION = "Which regions? Give two examples."
+CH3 = "paper/03-law-enforcement.md"
 ADDED = "Evidence from evaluations is reviewed for each region."
 SPEC = [
     {"op": "comment", "find": "plethora of new laws", "text": QUESTION, "author": "Jane Reviewer"},
@@ -38,6 +39,7 @@ SPEC = [
         "author": "Omar Reviewer",
     },
     {"op": "delete", "find": " by the organisation behind it", "author": "Omar Reviewer"},
+    {"op": "resolve", "text": "Which ones?", "author": "Omar Reviewer"},
     {
         "op": "comment",
         "find": "dangerously large",
@@ -74,6 +76,12 @@ pytestmark = pytest.mark.skipif(
 def reviewed(tmp_path_factory) -> tuple[Path, bool]:
     """Return the bundled project, in git, with reviewed.docx saved by LibreOffice."""
     root = copy_bundled(tmp_path_factory.mktemp("libreoffice") / "paper")
+    chapter = root / "paper/03-law-enforcement.md"  # the author asks the committee something
+    chapter.write_text(
+        chapter.read_text().replace(
+            "comment. In some regions", 'comment. [In some regions]{.query question="Which ones?"}'
+        )
+    )
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     subprocess.run([*GIT, "add", "."], cwd=root, check=True)
     subprocess.run([*GIT, "commit", "-qm", "draft 0.1"], cwd=root, check=True)
@@ -110,6 +118,7 @@ def test_every_remark_at_its_chapter_and_line_with_reviewer_and_date(items):
     assert where == [
         ("change", "Jane Reviewer", "paper/03-law-enforcement.md", 9),
         ("comment", "Jane Reviewer", "paper/03-law-enforcement.md", 9),
+        ("query", "Mike Dottridge, in collaboration with groups globally", CH3, 9),
         ("change", "Omar Reviewer", "paper/06-care.md", 21),
         ("comment", "Omar Reviewer", "paper/07-coordination.md", 29),
         ("change", "Omar Reviewer", "paper/10-good-practice.md", 9),
@@ -118,6 +127,9 @@ def test_every_remark_at_its_chapter_and_line_with_reviewer_and_date(items):
     comments = [i for i in items if i["kind"] == "comment"]
     assert comments[0]["text"] == QUESTION and comments[0]["anchor"] == "plethora of new laws"
     assert comments[1]["resolved"] is True and comments[0]["resolved"] is False
+    query = next(i for i in items if i["kind"] == "query")  # the author's, kept by LibreOffice
+    assert query["text"] == "Which ones?" and query["resolved"] is True
+    assert query["anchor"] == "In some regions"
 
 
 def test_libreoffices_empty_changes_are_ignored_and_context_is_whole_words(reviewed, items):

@@ -157,6 +157,23 @@ class Reviewer:
             child = self._comment_part(self._id(), author, text)
             self._extended(child, parent, False)
 
+    def reply(self, to: str, author: str, text: str, resolve: bool = False) -> None:
+        """Reply to the comment whose text is `to` (as Word does, giving it a paraId if none)."""
+        comments = self.tree("word/comments.xml")
+        parent = next(
+            c
+            for c in comments.iter(q("comment"))
+            if "".join(t.text or "" for t in c.iter(q("t"))) == to
+        )
+        last = list(parent.iter(q("p")))[-1]
+        if last.get(q("paraId", W14)) is None:
+            self.para += 1
+            last.set(q("paraId", W14), f"{self.para:08X}")
+        parent_id = last.get(q("paraId", W14))
+        self._extended(parent_id, None, resolve)
+        child = self._comment_part(self._id(), author, text)
+        self._extended(child, parent_id, False)
+
     def _comment_part(self, cid: str, author: str, text: str) -> str:
         comments = self.tree("word/comments.xml")
         el = etree.SubElement(comments, q("comment"))

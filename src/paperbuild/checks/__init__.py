@@ -15,7 +15,15 @@ from paperbuild import ast as ast_module
 from paperbuild import crossref as crossref_module
 from paperbuild import pandoc
 from paperbuild.ast import Facts, chapter_facts
-from paperbuild.checks import citations, coverage, crossrefs, footnotes, resources, sections
+from paperbuild.checks import (
+    citations,
+    coverage,
+    crossrefs,
+    footnotes,
+    queries,
+    resources,
+    sections,
+)
 from paperbuild.diagnostics import Diagnostic, configure, counts
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
@@ -176,6 +184,7 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     found += crossrefs.check(project, parsed.facts, assignment)
     found += citations.check(project, parsed.facts)
     found += resources.check(project, parsed.facts)
+    found += queries.check(project, parsed.facts)
     diagnostics = configure(found, project.outline.rules)
     return CheckResult(
         diagnostics=tuple(diagnostics),

@@ -23,6 +23,7 @@ from paperbuild.diff.summary import (
 )
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
+from paperbuild.queries import QUERY_MARK, without_queries
 from paperbuild.render.common import RenderOptions, csl_path
 from paperbuild.safety import output_file
 
@@ -48,6 +49,7 @@ def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
     """Return the redline of two drafts: sections aligned by outline id, then blocks, then words."""
     from paperbuild.render.docx import front_matter_blocks
 
+    old, new = _without_queries(old), _without_queries(new)  # a redline shows text, not queries
     date = change_date(new.document)
     front_differ = Differ(author=author, date=date)
     front = front_differ.blocks(
@@ -84,6 +86,14 @@ def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
     summary = Summary(old=old.label, new=new.label, sections=tuple(changes), total=total)
     document = dataclasses.replace(new.document, blocks=blocks)
     return Redline(document=document, front=front, summary=summary)
+
+
+def _without_queries(side: Side) -> Side:
+    """Return the side with its queries to the committee reduced to their passages."""
+    if QUERY_MARK not in json.dumps(side.document.blocks).encode():
+        return side
+    document = dataclasses.replace(side.document, blocks=without_queries(side.document.blocks))
+    return dataclasses.replace(side, document=document)
 
 
 def _section_change(

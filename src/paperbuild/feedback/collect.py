@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from paperbuild.checks.queries import query_places
 from paperbuild.errors import PaperbuildError
 from paperbuild.feedback.locate import Locator, Place
-from paperbuild.feedback.patch import apply_edits, edits_for, read_source, unified_diff
+from paperbuild.feedback.patch import Edit, apply_edits, edits_for, read_source, unified_diff
 from paperbuild.feedback.read import Paragraph, Review, read_review
 from paperbuild.project import Project
 
@@ -18,7 +20,7 @@ from paperbuild.project import Project
 class Item:
     """One reviewer's comment or proposed change, where it belongs in the sources."""
 
-    kind: str  # "comment" or "change"
+    kind: str  # "comment", "change", or "query" (the author's question, with its replies)
     reviewer: str
     date: str
     section: str | None
@@ -32,6 +34,7 @@ class Item:
     resolved: bool = False
     review: str = ""  # the file it came from
     in_patch: bool = False
+    conflicts: tuple[tuple[str, str, str], ...] = ()  # other reviewers' (who, old, new) here
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -51,6 +54,7 @@ class Item:
         """Return the item as JSON-ready data."""
         data = dataclasses.asdict(self)
         data["replies"] = [{"reviewer": a, "date": d, "text": t} for a, d, t in self.replies]
+        data["conflicts"] = [{"reviewer": r, "old": o, "new": n} for r, o, n in self.conflicts]
         return data
 
 
@@ -66,7 +70,7 @@ class Feedback:
 
 
 def _items(
-    review: Review, locator: Locator
+    review: Review, locator: Locator, queries: dict[str, tuple[str, int]], author: str
 ) -> tuple[list[tuple[Item, int]], list[tuple[Place, Paragraph]]]:
     """Return (item, id of its paragraph) for each remark, and the paragraphs with changes."""
     sections = locator.sections_of(review)
@@ -84,6 +88,24 @@ def _items(
             if comment is None:
                 continue  # a reply: shown with its comment
             anchor = para.old[start : end if end >= 0 else len(para.old)].strip()
+            question = " ".join(comment.text.split())
+            if comment.author == author and question in queries:
+                path, line = queries[question]
+                query = Item(
+                    kind="query",
+                    reviewer=comment.author,
+                    date=comment.date,
+                    section=section,
+                    path=path,
+                    line=line,
+                    anchor=anchor,
+                    text=question,
+                    replies=comment.replies,
+                    resolved=comment.resolved,
+                    review=review.path.name,
+                )
+                found.append((query, id(para)))
+                continue
             found.append(
                 (
                     Item(
@@ -127,30 +149,84 @@ def _items(
     return found, changed
 
 
-def _patch(project: Project, changed: list[tuple[Place, Paragraph]]) -> tuple[str, set[int], int]:
-    """Return the unified diff, the ids of placed paragraphs, and the count of unplaced edits."""
-    by_file: dict[str, list[tuple[Place, Paragraph]]] = {}
+@dataclass(frozen=True, kw_only=True)
+class Patch:
+    """The unified diff of the placed changes, and what could not go into it."""
+
+    diff: str
+    placed: frozenset[int]  # ids of the paragraphs whose changes are in the diff
+    conflicts: dict[int, tuple[int, ...]]  # paragraph id -> the other reviewers' paragraph ids
+    missed: int  # changes whose place in the source could not be found
+
+
+def _patch(project: Project, changed: list[tuple[Place, Paragraph]]) -> Patch:
+    """Return the patch of every placed change; proposals that clash are all left out."""
+    by_unit: dict[tuple[str, int], list[Paragraph]] = {}
+    extents: dict[tuple[str, int], int] = {}
     for place, para in changed:
         if place.path and place.first_line:
-            by_file.setdefault(place.path, []).append((place, para))
-    diff, placed, missed = [], set(), 0
-    for path, entries in sorted(by_file.items()):
+            by_unit.setdefault((place.path, place.first_line), []).append(para)
+            extents[(place.path, place.first_line)] = len(place.lines)
+    diff: list[str] = []
+    placed: set[int] = set()
+    conflicts: dict[int, tuple[int, ...]] = {}
+    missed = 0
+    for path in sorted({p for p, _ in by_unit}):
         text, newline = read_source(project.root, path)
         lines = text.split("\n")
-        for place, para in sorted(entries, key=lambda e: -(e[0].first_line or 0)):
-            start = (place.first_line or 1) - 1
-            source = "\n".join(lines[start : start + len(place.lines)])
-            edits, not_placed = edits_for(source, para.old, para.new)
+        for first in sorted((f for p, f in by_unit if p == path), reverse=True):
+            start, count = first - 1, extents[(path, first)]
+            source = "\n".join(lines[start : start + count])
+            edits, done, clashes, not_placed = _unit_edits(source, by_unit[(path, first)])
             missed += not_placed
-            if edits and not not_placed:
-                placed.add(id(para))
-                lines[start : start + len(place.lines)] = apply_edits(source, edits).split("\n")
+            placed |= done
+            conflicts.update(clashes)
+            if edits:
+                lines[start : start + count] = apply_edits(source, edits).split("\n")
         after = "\n".join(lines)
         if after != text:
             diff.append(
                 unified_diff(path, text.replace("\n", newline), after.replace("\n", newline))
             )
-    return "".join(diff), placed, missed
+    return Patch(diff="".join(diff), placed=frozenset(placed), conflicts=conflicts, missed=missed)
+
+
+def _unit_edits(
+    source: str, paras: list[Paragraph]
+) -> tuple[list[Edit], set[int], dict[int, tuple[int, ...]], int]:
+    """Return the edits of one source block from every reviewer's version of its paragraph.
+
+    Identical proposals count once; proposals from different files that touch the same words
+    (or insert at the same place) conflict, and none of them is applied.
+    """
+    proposals: list[tuple[Paragraph, list[Edit]]] = []
+    missed = 0
+    for para in paras:
+        edits, not_placed = edits_for(source, para.old, para.new)
+        missed += not_placed
+        if edits and not not_placed:
+            proposals.append((para, edits))
+    clashing: dict[int, set[int]] = {}
+    for (a, ea), (b, eb) in itertools.combinations(proposals, 2):
+        if any(_clash(x, y) for x in ea for y in eb):
+            clashing.setdefault(id(a), set()).add(id(b))
+            clashing.setdefault(id(b), set()).add(id(a))
+    chosen = [(p, e) for p, e in proposals if id(p) not in clashing]
+    edits = sorted(
+        {(e.start, e.end, e.text): e for _, es in chosen for e in es}.values(),
+        key=lambda e: e.start,
+    )
+    conflicts = {k: tuple(sorted(v)) for k, v in clashing.items()}
+    return edits, {id(p) for p, _ in chosen}, conflicts, missed
+
+
+def _clash(x: Edit, y: Edit) -> bool:
+    """Return whether two edits of one source disagree about the same words or place."""
+    if (x.start, x.end, x.text) == (y.start, y.end, y.text):
+        return False
+    if x.start == x.end or y.start == y.end:  # an insertion: clashes at the same place
+        return x.start <= y.end and y.start <= x.end
+    return x.start < y.end and y.start < x.end
 
 
 def collect(project: Project, files: list[Path], against: str | None = None) -> Feedback:
@@ -173,18 +249,35 @@ def collect(project: Project, files: list[Path], against: str | None = None) -> 
     locator = Locator(project)
     items: dict[tuple[Any, ...], tuple[Item, int]] = {}
     changed: list[tuple[Place, Paragraph]] = []
+    queries = query_places(project)
+    author = project.outline.document.author
     for review in reviews:
-        found, paras = _items(review, locator)
+        found, paras = _items(review, locator, queries, author)
         changed += paras
         for item, para_id in found:
+            if item.kind == "query" and item.key in items:  # each reviewer's replies, merged
+                first, first_id = items[item.key]
+                replies = tuple(dict.fromkeys(first.replies + item.replies))
+                merged = dataclasses.replace(
+                    first, replies=replies, resolved=first.resolved or item.resolved
+                )
+                items[item.key] = (merged, first_id)
+                continue
             items.setdefault(item.key, (item, para_id))
-    patch, placed, missed = _patch(project, changed)
+    patch = _patch(project, changed)
+    by_id = {id(p): p for _, p in changed}
     entries = sorted(
         items.values(),
         key=lambda e: (e[0].path is None, e[0].path or "", e[0].line or 0, e[0].kind),
     )
     ordered = [
-        dataclasses.replace(item, in_patch=item.kind == "change" and para_id in placed)
+        dataclasses.replace(
+            item,
+            in_patch=item.kind == "change" and para_id in patch.placed,
+            conflicts=_proposals(patch.conflicts.get(para_id, ()), by_id)
+            if item.kind == "change"
+            else (),
+        )
         for item, para_id in entries
     ]
     draft = versions.pop() or "draft"
@@ -192,8 +285,20 @@ def collect(project: Project, files: list[Path], against: str | None = None) -> 
         draft=draft,
         current=project.outline.document.version,
         items=tuple(ordered),
-        patch=patch,
-        unplaced_changes=missed,
+        patch=patch.diff,
+        unplaced_changes=patch.missed,
+    )
+
+
+def _proposals(
+    others: tuple[int, ...], paragraphs: dict[int, Paragraph]
+) -> tuple[tuple[str, str, str], ...]:
+    """Return (reviewer, old, new) of each change in the other paragraphs (a conflict's side)."""
+    return tuple(
+        (c.author, c.old.strip(), c.new.strip())
+        for pid in others
+        if pid in paragraphs
+        for c in paragraphs[pid].changes
     )
 
 
@@ -229,6 +334,11 @@ def describe(item: Item) -> str:
         else (f"section {item.section} (text changed beyond recognition)" if item.section else "—")
     )
     who = f"{item.reviewer}" + (f", {item.date[:10]}" if item.date else "")
+    if item.kind == "query":
+        on = f" on “{_short(item.anchor)}”" if item.anchor else ""
+        answers = "".join(f" / reply by {a}: {t}" for a, _, t in item.replies) or " / no reply yet"
+        done = " (resolved)" if item.resolved else ""
+        return f"{where}: query “{item.text}”{on}{answers}{done}"
     if item.kind == "comment":
         on = f" on “{_short(item.anchor)}”" if item.anchor else ""
         extra = "".join(f" / reply by {a}: {t}" for a, _, t in item.replies)
@@ -240,7 +350,18 @@ def describe(item: Item) -> str:
         what = f"delete “{item.old}”"
     else:
         what = f"insert “{item.new}” after “{_tail(item.anchor, 40)}”"
-    return f"{where}: change by {who}: {what}"
+    clash = "".join(
+        f" / conflicts with {reviewer}: {_what(old, new)}" for reviewer, old, new in item.conflicts
+    )
+    left_out = " (neither is in the patch)" if item.conflicts else ""
+    return f"{where}: change by {who}: {what}{clash}{left_out}"
+
+
+def _what(old: str, new: str) -> str:
+    """Return a proposal in a few words: replace, delete or insert."""
+    if old and new:
+        return f"replace “{old}” with “{new}”"
+    return f"delete “{old}”" if old else f"insert “{new}”"
 
 
 def _short(text: str, limit: int = 60) -> str:

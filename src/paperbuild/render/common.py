@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from paperbuild.assemble import Document
 from paperbuild.ast import rewrite
 from paperbuild.errors import BuildError
 from paperbuild.project import Project, inside
+from paperbuild.queries import QUERY_MARK, SPANS, as_comments, as_margin_notes, strip
 from paperbuild.references import style_problem
 from paperbuild.safety import read_input
 
@@ -26,6 +28,7 @@ class RenderOptions:
 
     line_numbers: bool = False
     watermark: str | None = None
+    queries: bool = True  # queries to the committee shown (False: a final draft)
 
 
 def csl_path(project: Project) -> Path:
@@ -80,6 +83,7 @@ def document_json(
     *,
     target: str | None = None,
     meta: dict[str, Any] | None = None,
+    queries: bool = True,
 ) -> bytes:
     """Return the pandoc JSON of the document's blocks (or of the given blocks) and metadata.
 
@@ -90,8 +94,24 @@ def document_json(
     chosen = document.blocks if blocks is None else blocks
     payload = {"pandoc-api-version": pandoc.api_version(), "meta": meta or {}, "blocks": chosen}
     data = json.dumps(payload).encode("utf-8")
-    if target is None or not any(mark in data for mark in FINISHED_MARKS):
+    finish = target is not None and any(mark in data for mark in FINISHED_MARKS)
+    ask = target is not None and QUERY_MARK in data
+    if not finish and not ask:
         return data
     copy = json.loads(data)
-    copy["blocks"] = rewrite(copy["blocks"], FINISHERS[target], FINISHED_KINDS)
+    if finish and target is not None:
+        copy["blocks"] = rewrite(copy["blocks"], FINISHERS[target], FINISHED_KINDS)
+    if ask:
+        copy["blocks"] = rewrite(copy["blocks"], _query_form(document, target, queries), SPANS)
     return json.dumps(copy).encode("utf-8")
+
+
+def _query_form(
+    document: Document, target: str | None, shown: bool
+) -> Callable[[dict[str, Any]], list[dict[str, Any]] | None]:
+    """Return how queries appear: a Word comment, a margin note, or (final drafts) not at all."""
+    if not shown:
+        return strip
+    if target == "docx":
+        return as_comments(document.meta.author, f"{document.date.isoformat()}T00:00:00Z")
+    return as_margin_notes

@@ -66,7 +66,9 @@ def front_matter_blocks(document: Document) -> list[Node]:
     return blocks
 
 
-def pandoc_docx(document: Document, project: Project, front: list[Node] | None = None) -> bytes:
+def pandoc_docx(
+    document: Document, project: Project, front: list[Node] | None = None, queries: bool = True
+) -> bytes:
     """Return pandoc's DOCX of the document (title and contents pages first), in house style."""
     ref = reference_docx(project.root, project.outline.reference_doc)
     blocks = (front_matter_blocks(document) if front is None else front) + document.blocks
@@ -78,7 +80,8 @@ def pandoc_docx(document: Document, project: Project, front: list[Node] | None =
         "--reference-doc",
         str(ref),
     ]
-    return pandoc.run(args, document_json(document, blocks, target="docx"), cwd=project.root)
+    data = document_json(document, blocks, target="docx", queries=queries)
+    return pandoc.run(args, data, cwd=project.root)
 
 
 def render_docx(
@@ -93,7 +96,7 @@ def render_docx(
     import docx
 
     try:
-        doc = docx.Document(io.BytesIO(pandoc_docx(document, project, front)))
+        doc = docx.Document(io.BytesIO(pandoc_docx(document, project, front, options.queries)))
     except Exception as exc:  # lxml's XMLSyntaxError, python-docx's own: an unreadable package
         raise BuildError(
             f"the DOCX pandoc wrote cannot be read back ({exc})",

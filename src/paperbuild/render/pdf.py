@@ -77,7 +77,8 @@ def _typst_string(text: str) -> str:
 
 def typst_source(document: Document, project: Project, options: RenderOptions) -> str:
     """Return the Typst source of the draft, written by pandoc with paperbuild's template."""
-    data = document_json(document, target="typst", meta=_meta(document, options))
+    meta = _meta(document, options)
+    data = document_json(document, target="typst", meta=meta, queries=options.queries)
     args = [
         "-f",
         "json",
