@@ -445,3 +445,33 @@ def test_no_lists_unless_asked_and_a_list_in_the_papers_language(tmp_path):
     french = {p.suffix[1:]: p for p in build(write(tmp_path / "b", files), BuildOptions()).outputs}
     for text in (docx_text(french["docx"]), pdf_text(french["pdf"])):
         assert "Liste des figures Figure 1 : A cat" in text and "Liste des tableaux" not in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("fr-FR", ["Table des matières", "Références", "Version 1.0 · 12 mars 2026", "sur"]),
+        ("es-CL", ["Índice", "Referencias", "Versión 1.0 · 12 de marzo de 2026", "página"]),
+        ("de-DE", ["Inhalt", "Literatur", "Version 1.0 · 12. März 2026", "Seite"]),
+    ],
+)
+def test_furniture_is_in_the_papers_language(tmp_path, lang, words):
+    files = {
+        **THESIS,
+        "outline.yaml": outline(
+            "A Thesis", THESIS_SECTIONS, f"  lang: {lang}\n  date: 2026-03-12\n"
+        ),
+    }
+    outputs = {p.suffix[1:]: p for p in build(write(tmp_path, files), BuildOptions()).outputs}
+    import zipfile
+
+    with zipfile.ZipFile(outputs["docx"]) as z:
+        styles = z.read("word/styles.xml").decode()
+        footer = " ".join(re.findall(r"<w:t[^>]*>([^<]*)", z.read("word/footer1.xml").decode()))
+    assert f'w:val="{lang}"' in styles  # the language Word checks spelling and hyphenates in
+    docx, pdf = docx_text(outputs["docx"]), pdf_text(outputs["pdf"])
+    contents, references, version, page = words
+    for text in (docx, pdf):
+        assert contents in text and references in text and version in text
+        assert "Contents" not in text and "References" not in text
+    assert page in footer and page in pdf

@@ -58,8 +58,8 @@ class Document:
 
     @property
     def display_date(self) -> str:
-        """Return the draft's date as a reader writes it (e.g. 28 November 2026)."""
-        return f"{self.date.day} {self.date.strftime('%B %Y')}"
+        """Return the draft's date as the paper's language writes it (e.g. 28 November 2026)."""
+        return words_for(self.meta.lang).date(self.date)
 
 
 def build_date(meta: DocumentMeta) -> dt.date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -19,6 +20,23 @@ class Words:
     not_written: str = "This section has not been written yet."
     figures_list: str = "List of figures"
     tables_list: str = "List of tables"
+    commissioned: str = "Commissioned by {who}"
+    months: tuple[str, ...] = (
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    )  # fmt: skip
+    date_pattern: str = "{day} {month} {year}"
+
+    def date(self, when: dt.date) -> str:
+        """Return a date as the language writes it ('28 November 2026', '28 de noviembre de…')."""
+        month = self.months[when.month - 1]
+        return self.date_pattern.format(day=when.day, month=month, year=when.year)
+
+    def page_parts(self) -> tuple[str, str, str]:
+        """Return the footer's words around the page number and the page count."""
+        before, _, rest = self.page_of.partition("{page}")
+        middle, _, after = rest.partition("{total}")
+        return before, middle, after
 
     def list_title(self, kind: str) -> str:
         """Return the title of the list of a kind of float ('List of figures')."""
@@ -61,6 +79,22 @@ LANGUAGES: dict[str, Words] = {
         not_written="Cette section n’a pas encore été rédigée.",
         figures_list="Liste des figures",
         tables_list="Liste des tableaux",
+        commissioned="Commandé par {who}",
+        months=(
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ),
+        date_pattern="{day} {month} {year}",
     ),
     "es": Words(
         kinds={
@@ -78,6 +112,22 @@ LANGUAGES: dict[str, Words] = {
         not_written="Esta sección aún no se ha redactado.",
         figures_list="Índice de figuras",
         tables_list="Índice de tablas",
+        commissioned="Encargado por {who}",
+        months=(
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ),
+        date_pattern="{day} de {month} de {year}",
     ),
     "pt": Words(
         kinds={
@@ -95,6 +145,22 @@ LANGUAGES: dict[str, Words] = {
         not_written="Esta seção ainda não foi escrita.",
         figures_list="Lista de figuras",
         tables_list="Lista de tabelas",
+        commissioned="Encomendado por {who}",
+        months=(
+            "janeiro",
+            "fevereiro",
+            "março",
+            "abril",
+            "maio",
+            "junho",
+            "julho",
+            "agosto",
+            "setembro",
+            "outubro",
+            "novembro",
+            "dezembro",
+        ),
+        date_pattern="{day} de {month} de {year}",
     ),
     "de": Words(
         kinds={
@@ -112,6 +178,22 @@ LANGUAGES: dict[str, Words] = {
         not_written="Dieser Abschnitt ist noch nicht geschrieben.",
         figures_list="Abbildungsverzeichnis",
         tables_list="Tabellenverzeichnis",
+        commissioned="Im Auftrag von {who}",
+        months=(
+            "Januar",
+            "Februar",
+            "März",
+            "April",
+            "Mai",
+            "Juni",
+            "Juli",
+            "August",
+            "September",
+            "Oktober",
+            "November",
+            "Dezember",
+        ),
+        date_pattern="{day}. {month} {year}",
     ),
 }
 

@@ -12,6 +12,7 @@ from paperbuild import crossref, pandoc
 from paperbuild.assemble import Document
 from paperbuild.ast import rewrite
 from paperbuild.errors import BuildError
+from paperbuild.furniture import words_for
 from paperbuild.project import Project, inside
 from paperbuild.queries import QUERY_MARK, SPANS, as_comments, as_margin_notes, strip
 from paperbuild.references import style_problem
@@ -19,7 +20,6 @@ from paperbuild.safety import read_input
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_CSL = TEMPLATES / "chicago-notes.csl"
-REFERENCES_TITLE = "References"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,7 +57,7 @@ def citation_args(project: Project) -> list[str]:
         "--csl",
         str(csl_path(project)),
         "-M",
-        f"reference-section-title={REFERENCES_TITLE}",
+        f"reference-section-title={words_for(project.outline.document.lang).references}",
         "-M",
         f"lang={project.outline.document.lang}",
     ]

@@ -13,7 +13,7 @@ from paperbuild.crossref import str_inlines
 from paperbuild.errors import BuildError
 from paperbuild.furniture import words_for
 from paperbuild.project import Project
-from paperbuild.render.common import REFERENCES_TITLE, RenderOptions, document_json
+from paperbuild.render.common import RenderOptions, document_json
 from paperbuild.render.ooxml import (
     PAGE_BREAK,
     custom_properties,
@@ -42,21 +42,23 @@ def _styled(style: str, text: str) -> Node:
 def front_matter_blocks(document: Document) -> list[Node]:
     """Return the title page and the contents page, as pandoc blocks."""
     meta = document.meta
+    words = words_for(meta.lang)
     blocks = [_styled("Title", meta.title)]
     if meta.subtitle:
         blocks.append(_styled("Subtitle", meta.subtitle))
     blocks.append(_styled("Status", meta.status))
     blocks.append(_styled("Author", meta.author))
     if meta.commissioned_by:
-        blocks.append(_styled("Commissioned", f"Commissioned by {meta.commissioned_by}"))
-    blocks.append(_styled("Draft Version", f"Version {document.version} · {document.display_date}"))
+        who = words.commissioned.format(who=meta.commissioned_by)
+        blocks.append(_styled("Commissioned", who))
+    version = f"{words.version} {document.version} · {document.display_date}"
+    blocks.append(_styled("Draft Version", version))
     raw_break = {"t": "RawBlock", "c": ["openxml", PAGE_BREAK]}
     blocks += [
         raw_break,
-        _styled("TOC Heading", "Contents"),
+        _styled("TOC Heading", words.contents),
         {"t": "Para", "c": [{"t": "Str", "c": TOC_PLACEHOLDER}]},
     ]
-    words = words_for(meta.lang)
     for kind in SEQ:
         if any(e.kind == kind for e in document.listed):
             blocks.append(_styled("TOC Heading", words.list_title(kind)))
@@ -80,7 +82,8 @@ def pandoc_docx(
         "--reference-doc",
         str(ref),
     ]
-    data = document_json(document, blocks, target="docx", queries=queries)
+    lang = {"lang": {"t": "MetaString", "c": document.meta.lang}}  # w:lang in styles.xml
+    data = document_json(document, blocks, target="docx", meta=lang, queries=queries)
     return pandoc.run(args, data, cwd=project.root)
 
 
@@ -106,7 +109,8 @@ def render_docx(
         track_paragraph_marks(doc)
     toc = document.toc
     if document.cited:
-        toc += (TocEntry(level=1, number="", title=REFERENCES_TITLE, anchor="bibliography"),)
+        title = words_for(document.meta.lang).references
+        toc += (TocEntry(level=1, number="", title=title, anchor="bibliography"),)
     _contents(doc, toc)
     _lists(doc, document)
     _continuous_footnotes(doc)
@@ -231,12 +235,17 @@ def _header_footer(doc: Any, document: Document) -> None:
         footer.is_linked_to_previous = False
         f = footer.paragraphs[0]
         f.style = doc.styles["Running Footer"]
-        f._p.append(run_with_text(f"Version {document.version} · {document.display_date}\tpage "))
+        words = words_for(document.meta.lang)
+        before, middle, after = words.page_parts()
+        version = f"{words.version} {document.version} · {document.display_date}"
+        f._p.append(run_with_text(f"{version}\t{before}"))
         for r in field_runs("PAGE", "1"):
             f._p.append(r)
-        f._p.append(run_with_text(" of "))
+        f._p.append(run_with_text(middle))
         for r in field_runs("NUMPAGES", "1"):
             f._p.append(r)
+        if after:
+            f._p.append(run_with_text(after))
         _right_tab(f, section)
 
 

@@ -46,15 +46,22 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
         "month": str(document.date.month),
         "day": str(document.date.day),
     }
+    words = words_for(meta.lang)
+    values.update(
+        {
+            "contents-title": words.contents,
+            "version-word": words.version,
+            "page-of": _typst_string(words.page_of),
+        }
+    )
     if meta.subtitle:
         values["subtitle"] = meta.subtitle
     if meta.commissioned_by:
-        values["commissioned-by"] = meta.commissioned_by
+        values["commissioned-line"] = words.commissioned.format(who=meta.commissioned_by)
     if options.watermark:
         values["watermark"] = options.watermark
     if options.line_numbers:
         values["line-numbers"] = True
-    words = words_for(meta.lang)
     for kind in ("figure", "table"):
         if any(e.kind == kind for e in document.listed):
             values[f"list-of-{kind}s"] = words.list_title(kind)
@@ -62,12 +69,15 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
     for key, value in values.items():
         if isinstance(value, bool):
             result[key] = {"t": "MetaBool", "c": value}
-        elif key in ("year", "month", "day", "lang", "region"):
+        elif key in ("year", "month", "day", "lang", "region", *SPACED):
             result[key] = {"t": "MetaString", "c": value}
         else:
             result[key] = {"t": "MetaInlines", "c": [{"t": "Str", "c": value}]}
     result["author-plain"] = {"t": "MetaString", "c": _typst_string(meta.author)}
     return result
+
+
+SPACED = ("page-of",)  # a Typst string: "page {page} of {total}"
 
 
 def _typst_string(text: str) -> str:
