@@ -3,32 +3,252 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+from pathlib import Path
+from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import IMAGES, Document, resources_rewrite
 from paperbuild.ast import Node, rewrite
 from paperbuild.project import Project
-from paperbuild.render.common import citation_args, document_json
+from paperbuild.render.common import citation_args, csl_path, document_json
 
 
 def resolve_citations(document: Document, project: Project) -> Document:
-    """Return the document with citations rendered (notes) and the bibliography appended."""
+    """Return the document with citations rendered (notes) and the bibliography appended.
+
+    With a note style, a citation right beside one of the author's notes joins that note, so
+    two note markers never run together ("origin.¹²" becomes "origin.¹"); and a citation the
+    author wrote inside a note (`See @key [art. 3]`) is rendered as the style renders a note
+    citation, "ibid." included ("See ibid., art. 3", not "See Author, ibid., art. 3").
+    """
     if not document.cited:
         return document
+    if is_note_style(csl_path(project)):
+        blocks = join_notes(document.blocks)
+    else:
+        blocks = json.loads(json.dumps(document.blocks))
+    number_notes(blocks)
+    document = dataclasses.replace(document, blocks=blocks)
     out = pandoc.run(
         ["--sandbox", "-f", "json", "-t", "json", *citation_args(project)],
         document_json(document),
         cwd=project.root,
     )
-    blocks = rewrite(json.loads(out)["blocks"], _cite_to_span, frozenset(("Cite",)))
+    blocks = rewrite(json.loads(out)["blocks"], _cite_to_span, CITES)
+    rewrite(blocks, _capitalise_note, NOTES)
     if b'"Image"' in out:  # a bibliography field may hold one (\\includegraphics{…}): hold it
         images = resources_rewrite(project.root, project.outline.bibliography)  # to the project
         blocks = rewrite(blocks, images, IMAGES)
     return dataclasses.replace(document, blocks=blocks)
 
 
+@functools.cache
+def is_note_style(csl: Path) -> bool:
+    """Return whether a CSL style puts citations in notes (class="note")."""
+    from lxml import etree
+
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        return bool(etree.parse(str(csl), parser).getroot().get("class") == "note")
+    except (OSError, etree.XMLSyntaxError):
+        return False
+
+
+PUNCTUATION = frozenset(".,;:!?")
+
+
+def join_notes(blocks: list[Node]) -> list[Node]:
+    """Return a copy of blocks in which a citation beside a note is moved into that note.
+
+    `[@key].[^1]` and `text.[^1] [@key]` both read "….¹", the note opening with the citation
+    and going on with the author's words (as Chicago 14.37 combines them); only punctuation may
+    stand between the two. At a note's start pandoc renders a citation as a note citation (in
+    the note's running text it would put it in parentheses).
+    """
+    copied: list[Node] = json.loads(json.dumps(blocks))
+    rewrite(copied, _in_note_citations, NOTES)
+    stack: list[Any] = [copied]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            if any(isinstance(v, dict) and v.get("t") == "Note" for v in value):
+                _join_in(value)
+            stack.extend(value)
+        elif isinstance(value, dict) and "c" in value:
+            stack.append(value["c"])
+    return copied
+
+
+def _join_in(inlines: list[Any]) -> None:
+    """Move citations into the notes beside them, in one list of inlines (in place)."""
+    i = 0
+    while i < len(inlines):
+        node = inlines[i]
+        if isinstance(node, dict) and node.get("t") == "Cite":
+            j = _skip_punctuation(inlines, i + 1)
+            if j < len(inlines) and inlines[j].get("t") == "Note":
+                _prepend(inlines[j], node)
+                del inlines[i]
+                if i > 0 and inlines[i - 1].get("t") == "Space":  # a note marker has none before
+                    del inlines[i - 1]
+                continue
+            k = _before_punctuation(inlines, i - 1)
+            if k >= 0 and inlines[k].get("t") == "Note":
+                _prepend(inlines[k], node)
+                del inlines[i]
+                if i > 0 and inlines[i - 1].get("t") == "Space":
+                    del inlines[i - 1]
+                continue
+        i += 1
+
+
+def _skip_punctuation(inlines: list[Any], j: int) -> int:
+    while j < len(inlines) and _is_punctuation(inlines[j]):
+        j += 1
+    return j
+
+
+def _before_punctuation(inlines: list[Any], k: int) -> int:
+    if k >= 0 and inlines[k].get("t") == "Space":
+        k -= 1
+    while k >= 0 and _is_punctuation(inlines[k]):
+        k -= 1
+    return k
+
+
+def _is_punctuation(node: Any) -> bool:
+    return (
+        isinstance(node, dict)
+        and node.get("t") == "Str"
+        and bool(node["c"])
+        and set(node["c"]) <= PUNCTUATION
+    )
+
+
+def _prepend(note: Node, cite: Node) -> None:
+    """Open the note with the citation: 'Smith, Apples, 12. The author's note…'."""
+    blocks = note["c"]
+    lead = [cite, {"t": "Str", "c": "."}, {"t": "Space"}]
+    if blocks and blocks[0].get("t") in ("Para", "Plain"):
+        blocks[0]["c"][:0] = lead
+    else:
+        blocks.insert(0, {"t": "Para", "c": lead[:2]})
+
+
+def number_notes(blocks: list[Node]) -> None:
+    """Give every citation the number of the note it is or is in, counted over the whole paper.
+
+    Chapters are read one by one, so pandoc numbered notes per chapter; citeproc decides
+    "ibid." from these numbers, so a count that restarts (or that skips the author's own notes)
+    would point "ibid." past notes that cite something else, or nothing. As pandoc's reader
+    counts: each of the author's notes is one, and so is each citation outside a note.
+    """
+    count = 0
+    stack: list[tuple[Any, int]] = [(blocks, 0)]  # (value, number of the note it is in)
+    while stack:
+        value, note = stack.pop()
+        if isinstance(value, list):
+            stack.extend((v, note) for v in reversed(value))
+        elif isinstance(value, dict):
+            t = value.get("t")
+            if t == "Note" and not note:
+                count += 1
+                stack.append((value["c"], count))
+            elif t == "Cite":
+                if not note:
+                    count += 1
+                for citation in value["c"][0]:
+                    citation["citationNoteNum"] = note or count
+            elif "c" in value:
+                stack.append((value["c"], note))
+
+
+CITES = frozenset(("Cite",))
+NOTES = frozenset(("Note",))
+IN_NOTE = 7_000_000  # citationHash given to an in-text citation the author wrote in a note
+
+
+def _in_note_citations(note: Node) -> None:
+    """Mark the citations in a note to be rendered as the style's note citations.
+
+    pandoc renders `@key [p. 3]` in a note as "Author, ibid., 3" and `[@key]` in parentheses;
+    as a normal citation, marked here and unwrapped of its parentheses afterwards, either reads
+    as the style's note citation ("ibid., 3", or the full or short form).
+    """
+
+    def normal(cite: Node) -> None:
+        for n, citation in enumerate(cite["c"][0]):
+            if citation["citationMode"]["t"] == "AuthorInText":
+                citation["citationMode"] = {"t": "NormalCitation"}
+            citation["citationHash"] = IN_NOTE + n
+
+    rewrite(note["c"], normal, CITES)
+
+
 def _cite_to_span(node: Node) -> Node:
     """Return a rendered citation as a span (writers would cite natively), keeping its keys."""
     keys = " ".join(c["citationId"] for c in node["c"][0])
-    return {"t": "Span", "c": [["", ["citation"], [["data-cites", keys]]], node["c"][1]]}
+    inlines = node["c"][1]
+    if any(c.get("citationHash", 0) >= IN_NOTE for c in node["c"][0]):
+        inlines = _unwrap(inlines)
+    return {"t": "Span", "c": [["", ["citation"], [["data-cites", keys]]], inlines]}
+
+
+def _capitalise_note(note: Node) -> None:
+    """Capitalise a note that opens with a citation ("Ibid., 4. The author's remark.")."""
+    blocks = note["c"]
+    if not blocks or blocks[0].get("t") not in ("Para", "Plain") or not blocks[0]["c"]:
+        return
+    first = blocks[0]["c"][0]
+    if first.get("t") != "Span" or "citation" not in first["c"][0][1]:
+        return
+    word = _first_str(first["c"][1])
+    if word is not None and word["c"][:1].islower():
+        word["c"] = word["c"][0].upper() + word["c"][1:]
+
+
+def _first_str(inlines: list[Node]) -> Node | None:
+    """Return the first Str of inlines, looking into spans and emphasis (None if none leads)."""
+    while inlines:
+        head = inlines[0]
+        if head.get("t") == "Str":
+            return head
+        if head.get("t") == "Span":
+            inlines = head["c"][1]
+        elif head.get("t") in ("Emph", "Strong", "SmallCaps"):
+            inlines = head["c"]
+        else:
+            return None
+    return None
+
+
+def _unwrap(inlines: list[Node]) -> list[Node]:
+    """Return rendered citation inlines without the parentheses pandoc put around them."""
+    first, last = _first_str(inlines), _last_str(inlines)
+    if (
+        first is None
+        or last is None
+        or not first["c"].startswith("(")
+        or not last["c"].endswith(")")
+    ):
+        return inlines
+    first["c"] = first["c"][1:]
+    last["c"] = last["c"][:-1]
+    return inlines
+
+
+def _last_str(inlines: list[Node]) -> Node | None:
+    """Return the last Str of inlines, looking into spans and emphasis (None if none ends it)."""
+    while inlines:
+        tail = inlines[-1]
+        if tail.get("t") == "Str":
+            return tail
+        if tail.get("t") == "Span":
+            inlines = tail["c"][1]
+        elif tail.get("t") in ("Emph", "Strong", "SmallCaps"):
+            inlines = tail["c"]
+        else:
+            return None
+    return None

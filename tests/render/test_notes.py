@@ -1,0 +1,81 @@
+"""Notes an editor would pass: markers never run together, and "ibid." only where it is right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from paperbuild.cli import cli
+from tests.render.readers import notes_after, pandoc_docx_json, text_of, walk
+
+BIB = (
+    "@book{smith2020, author = {Smith, Jane}, title = {Apples}, year = {2020},"
+    " publisher = {Orchard Press}}\n"
+    "@book{roe2021, author = {Roe, Tim}, title = {Pears}, year = {2021},"
+    " publisher = {Vale Press}}\n"
+)
+
+
+def build(mini, chapter: str, extra_outline: str = "") -> dict:
+    root = mini({"paper/02-second.md": chapter, "references.bib": BIB})
+    if extra_outline:
+        outline = root / "outline.yaml"
+        outline.write_text(outline.read_text() + extra_outline)
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx", "--force"])
+    assert result.exit_code == 0, result.output
+    return pandoc_docx_json(root / "build/a-small-paper-1.0.docx")
+
+
+HEAD = '---\nsection: 2\n---\n\n# Second section\n\n[Pears.]{points="2.1"}\n\n'
+
+
+def test_a_citation_beside_the_authors_note_joins_it(mini):
+    doc = build(
+        mini,
+        HEAD + "Grown in the valley [@roe2021].[^1] Sold in town.[^2] [@roe2021, p. 4]\n\n"
+        "[^1]: The author's remark.\n[^2]: Another remark.\n",
+    )
+    assert notes_after(doc, "Grown in the valley") == [
+        "Tim Roe, Pears (Vale Press, 2021). The author’s remark.",
+        "Ibid., 4. Another remark.",
+    ]
+    para = next(p for p in walk(doc["blocks"]) if p["t"] == "Para" and "valley" in text_of(p))
+    assert "valley." in text_of(para)  # no space left where the citation stood
+
+
+def test_a_citation_the_author_writes_in_a_note_reads_as_a_note_citation(mini):
+    doc = build(
+        mini,
+        HEAD + "One.[^1] Two.[^2]\n\n[^1]: As @roe2021 [p. 3] says.\n"
+        "[^2]: See @roe2021 [p. 5], and compare [@smith2020].\n",
+    )
+    notes = [" ".join(text_of(n["c"]).split()) for n in walk(doc["blocks"]) if n["t"] == "Note"]
+    second = next(n for n in notes if n.startswith("See"))
+    assert second == "See ibid., 5, and compare Smith, Apples.", notes
+    assert "Roe, ibid." not in " ".join(notes) and "(" not in second
+
+
+def test_ibid_never_points_back_past_a_note_that_cites_something_else_or_nothing(mini):
+    doc = build(
+        mini,
+        HEAD + "A [@roe2021, p. 1]. B.[^1] C [@roe2021, p. 2]. D [@roe2021, p. 3].\n\n"
+        "[^1]: A remark that cites nothing.\n",
+    )
+    notes = [" ".join(text_of(n["c"]).split()) for n in walk(doc["blocks"]) if n["t"] == "Note"]
+    roe = [n for n in notes if "Roe" in n or "Ibid" in n]
+    assert roe[1].startswith("Roe, Pears, 2"), notes  # the short form: a note stands between
+    assert roe[2] == "Ibid., 3.", notes  # right after a note citing the same work
+
+
+def test_author_date_styles_keep_citations_in_the_text(mini, tmp_path):
+    style = Path(__file__).parents[2] / "src/paperbuild/render/templates/chicago-notes.csl"
+    text = style.read_text().replace('class="note"', 'class="in-text"', 1)
+    chapter = HEAD + "Grown in the valley [@roe2021].[^1]\n\n[^1]: The author's remark.\n"
+    root = mini({"paper/02-second.md": chapter, "references.bib": BIB, "style.csl": text})
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "csl: style.csl\n")
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx", "--force"])
+    assert result.exit_code == 0, result.output
+    doc = pandoc_docx_json(root / "build/a-small-paper-1.0.docx")
+    assert notes_after(doc, "Grown in the valley") == ["The author’s remark."]
