@@ -322,3 +322,21 @@ def test_unexpected_errors_get_the_guard_with_a_debug_hint(mini, monkeypatch):
     assert result.exit_code == 2
     assert "internal error: RuntimeError: simulated bug" in result.output
     assert "--debug" in result.output and "Traceback" not in result.output
+
+
+def test_an_unbraced_and_in_a_list_field_is_a_warning_with_the_fix(mini):
+    bib = (
+        "@report{r, author = {{UN}}, title = {T}, year = {2001},\n"
+        "  institution = {Office to Monitor and Combat Trafficking},\n"
+        "  publisher = {Smith {and} Sons}, location = {{Trinidad and Tobago}}}\n"
+        "@book{smith2020, author = {Smith, Jane}, title = {Apples}, year = {2020}}\n"
+    )
+    root = mini({"references.bib": bib})
+    result = run(root, "check")
+    assert result.exit_code == 0
+    assert result.output.count("list-field-and") == 1, result.output
+    assert (
+        "references.bib:2:1: warning[list-field-and] institution of 'r' reads as two names, "
+        "“Office to Monitor” and “Combat Trafficking”" in result.output
+    )
+    assert "institution = {Office to Monitor {and} Combat Trafficking}" in result.output

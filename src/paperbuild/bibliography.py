@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
             )
             first_line.setdefault(block.key, line)
     problems.extend(_incomplete(e, path) for e in entries if _missing(e))
+    problems.extend(d for e in entries for d in _list_and(e, path, text))
     return Bibliography(path=path, entries=tuple(entries), problems=tuple(problems))
 
 
@@ -102,6 +104,51 @@ def _syntax_problem(block: object, text: str, path: str, line: int) -> Diagnosti
         1,
         "check that every { has its } and every field ends with a comma",
     )
+
+
+LIST_FIELDS = ("publisher", "institution", "organization", "location", "address", "school")
+
+
+def _top_level_and(value: str) -> bool:
+    """Return whether ' and ' stands outside braces in a BibTeX value (a list separator)."""
+    depth = 0
+    for i, ch in enumerate(value):
+        depth += (ch == "{") - (ch == "}")
+        if depth == 0 and value.startswith(" and ", i):
+            return True
+    return False
+
+
+def _list_and(entry: Entry, path: str, text: str) -> list[Diagnostic]:
+    """Return a warning per list field whose unbraced ' and ' BibTeX splits into two names."""
+    found = []
+    for name in LIST_FIELDS:
+        value = entry.fields.get(name, "")
+        if not _top_level_and(value):
+            continue
+        parts = re.split(r"\s+and\s+", value, maxsplit=1)
+        line = _field_line(text, entry, name)
+        found.append(
+            diag(
+                "list-field-and",
+                f"{name} of '{entry.key}' reads as two names, “{parts[0]}” and "
+                f"“{parts[1]}”: BibTeX splits list fields at an unbraced ' and '",
+                path,
+                line,
+                1,
+                f"brace the word: {name} = {{{value.replace(' and ', ' {and} ', 1)}}}",
+            )
+        )
+    return found
+
+
+def _field_line(text: str, entry: Entry, name: str) -> int:
+    """Return the line of a field inside an entry (the entry's line if it cannot be found)."""
+    lines = text.split("\n")
+    for number in range(entry.line, min(len(lines), entry.line + 200) + 1):
+        if re.match(rf"\s*{name}\s*=", lines[number - 1], re.IGNORECASE):
+            return number
+    return entry.line
 
 
 def _missing(entry: Entry) -> list[str]:

@@ -40,6 +40,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "missing-bibliography": ("error", "the bibliography file does not exist"),
     "remote-resource": ("warning", "an image or resource is given by URL: never fetched"),
     "missing-resource": ("warning", "an image or resource does not exist"),
+    "list-field-and": (
+        "warning",
+        "a publisher, institution or other list field whose unbraced ' and ' splits it in two",
+    ),
     "open-query": ("info", "a query to the committee, still in the sources"),
     "dropped-raw": ("warning", "raw HTML or LaTeX that the DOCX and PDF drafts leave out"),
     "invalid-raw": ("error", "raw OpenXML that is not well-formed XML (the DOCX would not open)"),

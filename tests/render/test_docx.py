@@ -176,3 +176,9 @@ def test_byte_identical_under_source_date_epoch(tmp_path, fmt):
         )
         outputs.append((root / "build" / f"child-trafficking-0.1.{fmt}").read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_the_bundled_bibliography_keeps_a_publisher_whole(bundled_build):
+    text = " ".join(text_of(pandoc_docx_json(bundled_build["docx"])).split())
+    assert "Office to Monitor and Combat Trafficking in Persons" in text
+    assert "Monitor; Combat" not in text
