@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import IMAGES, Document, resources_rewrite
 from paperbuild.ast import Node, rewrite
+from paperbuild.furniture import ENGLISH, words_for
 from paperbuild.project import Project
 from paperbuild.render.common import citation_args, csl_path, document_json
 
@@ -38,6 +40,8 @@ def resolve_citations(document: Document, project: Project) -> Document:
     )
     blocks = rewrite(json.loads(out)["blocks"], _cite_to_span, CITES)
     rewrite(blocks, _capitalise_note, NOTES)
+    whole = _dates_kept_whole(document.meta.lang)
+    rewrite(blocks, whole, CITATION_SPANS)
     if b'"Image"' in out:  # a bibliography field may hold one (\\includegraphics{…}): hold it
         images = resources_rewrite(project.root, project.outline.bibliography)  # to the project
         blocks = rewrite(blocks, images, IMAGES)
@@ -163,6 +167,71 @@ def number_notes(blocks: list[Node]) -> None:
                     citation["citationNoteNum"] = note or count
             elif "c" in value:
                 stack.append((value["c"], note))
+
+
+CITATION_SPANS = frozenset(("Span", "Div"))
+NBSP = "\u00a0"
+
+
+def _dates_kept_whole(lang: str) -> Callable[[Node], None]:
+    """Return a rewrite that joins the words of a date in citations and the bibliography.
+
+    "15 November 2000" never breaks across lines: its spaces become no-break spaces.
+    """
+    months = {m.lower() for m in (*words_for(lang).months, *ENGLISH.months)}
+
+    def is_day(text: str) -> bool:
+        return text.isdigit() and len(text) <= 2
+
+    def is_month(text: str) -> bool:
+        return text.rstrip(".,;:").lower() in months
+
+    def is_year(text: str) -> bool:
+        return text[:4].isdigit() and (len(text) == 4 or not text[4].isalnum())
+
+    def join(node: Node) -> None:
+        attr = node["c"][0]
+        if "citation" not in attr[1] and attr[0] != "refs" and "csl-entry" not in attr[1]:
+            return
+        stack: list[Any] = [node["c"][1]]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, list):
+                _join_dates(value, is_day, is_month, is_year)
+                stack.extend(value)
+            elif isinstance(value, dict) and isinstance(value.get("c"), list):
+                stack.append(value["c"])
+
+    return join
+
+
+def _join_dates(
+    inlines: list[Any],
+    is_day: Callable[[str], bool],
+    is_month: Callable[[str], bool],
+    is_year: Callable[[str], bool],
+) -> None:
+    """Join 'day month' and 'month year' across a Space, in one list of inlines (in place)."""
+    i = 0
+    while i + 2 < len(inlines):
+        a, gap, b = inlines[i : i + 3]
+        if (
+            isinstance(a, dict)
+            and a.get("t") == "Str"
+            and gap.get("t") == "Space"
+            and b.get("t") == "Str"
+            and (
+                (is_day(a["c"]) and is_month(b["c"]))
+                or (
+                    is_month(a["c"].rsplit(NBSP, 1)[-1])
+                    and a["c"][-1] not in ".,;:"
+                    and is_year(b["c"])
+                )
+            )
+        ):
+            inlines[i : i + 3] = [{"t": "Str", "c": a["c"] + NBSP + b["c"]}]
+            continue
+        i += 1
 
 
 CITES = frozenset(("Cite",))

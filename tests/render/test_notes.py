@@ -79,3 +79,21 @@ def test_author_date_styles_keep_citations_in_the_text(mini, tmp_path):
     assert result.exit_code == 0, result.output
     doc = pandoc_docx_json(root / "build/a-small-paper-1.0.docx")
     assert notes_after(doc, "Grown in the valley") == ["The author’s remark."]
+
+
+def test_a_date_in_the_bibliography_never_breaks_and_entries_hang(mini):
+    bib = BIB + (
+        "@misc{un, author = {{United Nations}}, title = {Protocol}, date = {2000-11-15}}\n"
+    )
+    root = mini({"paper/02-second.md": HEAD + "Adopted [@un].\n", "references.bib": bib})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"])
+    assert result.exit_code == 0, result.output
+    doc = pandoc_docx_json(root / "build/a-small-paper-1.0.docx")
+    text = text_of(doc)
+    assert "15\u00a0November\u00a02000" in text  # no-break spaces: the date stays on one line
+    import zipfile
+
+    xml = zipfile.ZipFile(root / "build/a-small-paper-1.0.docx").read("word/styles.xml").decode()
+    style = xml[xml.index('w:styleId="Bibliography"') :]
+    style = style[: style.index("</w:style>")]
+    assert 'w:hanging="' in style  # a hanging indent

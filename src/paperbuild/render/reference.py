@@ -103,6 +103,15 @@ def _paperbuild_styles(doc: object) -> None:
         eq.paragraph_format.space_after = Pt(6)
         eq.paragraph_format.tab_stops.add_tab_stop(Cm(8.0), WD_TAB_ALIGNMENT.CENTER)
         eq.paragraph_format.tab_stops.add_tab_stop(Cm(16.0), WD_TAB_ALIGNMENT.RIGHT)
+    bibliography = (
+        styles["Bibliography"]
+        if "Bibliography" in names
+        else styles.add_style("Bibliography", WD_STYLE_TYPE.PARAGRAPH)
+    )
+    bibliography.paragraph_format.left_indent = Pt(22)  # hanging: the author's name stands out
+    bibliography.paragraph_format.first_line_indent = Pt(-22)
+    bibliography.paragraph_format.space_after = Pt(5)
+    bibliography.paragraph_format.alignment = 0  # left: no stretched gaps in long titles
     if "Line Number" not in names:  # the character style Word uses for --line-numbers
         numbers = styles.add_style("Line Number", WD_STYLE_TYPE.CHARACTER)
         numbers.font.size = Pt(7.5)
