@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -72,16 +73,32 @@ def test_title_page_and_properties(bundled_build):
     assert props.subject == "First draft submitted to the Congress Coordinating Committee"
 
 
-def test_contents_lists_the_sections_without_a_field_update(bundled_build):
+def test_contents_lists_the_sections_with_page_references(bundled_build):
     d = docx.Document(str(bundled_build["docx"]))
-    entries = [p.text for p in d.paragraphs if p.style.name.startswith("Contents Entry")]
+    entries = [
+        p.text.rstrip("\t")
+        for p in d.paragraphs
+        if p.style.name.startswith("Contents Entry")
+    ]
     assert (
         entries[0]
         == "1\tPatterns of child trafficking for sexual purposes and changes reported since 2001"
     )
     assert "3.1\tNew laws on trafficking" in entries
     assert entries[-1] == "References"
-    assert 'TOC \\o "1-2"' in docx_part(bundled_build["docx"], "word/document.xml")
+    xml = docx_part(bundled_build["docx"], "word/document.xml")
+    # each entry's page is a PAGEREF to the heading's bookmark, over a dot leader; Word fills
+    # them on opening (updateFields), LibreOffice as it lays the pages out
+    refs = re.findall(r"PAGEREF (\S+) \\h", xml)
+    assert len(refs) == len(entries)
+    bookmarks = set(re.findall(r'<w:bookmarkStart [^>]*w:name="([^"]+)"', xml))
+    assert set(refs) <= bookmarks
+    assert "TOC \\o" not in xml  # not a TOC field: Word would rebuild it in its own styles
+    styles = docx_part(bundled_build["docx"], "word/styles.xml")
+    assert 'w:leader="dot"' in styles
+    settings = docx_part(bundled_build["docx"], "word/settings.xml")
+    assert '<w:updateFields w:val="true"/>' in settings
+    assert '<w:autoHyphenation w:val="true"/>' in settings
 
 
 def test_footnotes_are_real_word_footnotes_with_their_texts(bundled_build):

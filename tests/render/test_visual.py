@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -36,10 +37,18 @@ def rendered(bundled_build, tmp_path_factory) -> list[str]:
     return pdf_pages(out / (Path(bundled_build["docx"]).stem + ".pdf"))
 
 
-def test_contents_show_without_updating_fields(rendered):
+def test_contents_show_with_page_numbers_without_updating_fields(rendered):
     contents = " ".join(rendered[1].split())
     assert "Contents" in contents
     assert "3 Law enforcement" in contents and "11 Recommendations" in contents
+    # dot leaders, then the page each section starts on, as LibreOffice laid it out
+    pages = {
+        number: " ".join(text.split()) for number, text in enumerate(rendered, start=1)
+    }
+    for title in ("Law enforcement", "Recommendations"):
+        match = re.search(rf"\d+ {title}[^.]*?\.{{5,}} ?(\d+)", contents)
+        assert match, contents
+        assert title in pages[int(match.group(1))]
 
 
 def test_header_and_page_x_of_y_on_every_page_after_the_title(rendered):

@@ -16,10 +16,9 @@ from paperbuild.project import Project
 from paperbuild.render.common import RenderOptions, document_json
 from paperbuild.render.ooxml import (
     PAGE_BREAK,
+    bookmark_name,
     custom_properties,
     field_runs,
-    fld_char,
-    instr_text,
     normalise_zip,
     run_with_text,
 )
@@ -113,6 +112,7 @@ def render_docx(
         toc += (TocEntry(level=1, number="", title=title, anchor="bibliography"),)
     _contents(doc, toc)
     _lists(doc, document)
+    settings(doc, update_fields=not tracked)
     _continuous_footnotes(doc)
     _header_footer(doc, document)
     if options.line_numbers:
@@ -154,26 +154,30 @@ def _contents(doc: Any, toc: tuple[TocEntry, ...]) -> None:
         for e in toc
         if e.level <= 2
     ]
-    _field_list(doc, TOC_PLACEHOLDER, 'TOC \\o "1-2" \\h \\z \\u', entries)
+    _field_list(doc, TOC_PLACEHOLDER, entries)
 
 
 def _lists(doc: Any, document: Document) -> None:
-    """Replace each list's placeholder by a table-of-figures field (Word's, over SEQ captions)."""
+    """Replace each list's placeholder by its figures or tables, linked, with page numbers."""
     words = words_for(document.meta.lang)
     colon = words.caption_colon
-    for kind, seq in SEQ.items():
+    for kind in SEQ:
         entries = [
             _Entry("TableofFigures", f"{words.name(kind)} {e.number}{colon}{e.title}", e.anchor)
             for e in document.listed
             if e.kind == kind
         ]
         if entries:
-            instr = f'TOC \\h \\z \\c "{seq}"'
-            _field_list(doc, LIST_PLACEHOLDER.format(kind=kind), instr, entries)
+            _field_list(doc, LIST_PLACEHOLDER.format(kind=kind), entries)
 
 
-def _field_list(doc: Any, placeholder_text: str, instr: str, entries: list[_Entry]) -> None:
-    """Replace a placeholder paragraph by a field whose cached result lists the entries."""
+def _field_list(doc: Any, placeholder_text: str, entries: list[_Entry]) -> None:
+    """Replace a placeholder paragraph by the entries: links with PAGEREF page numbers.
+
+    Not a TOC field: Word would rebuild one in its own styles when it updates fields, and
+    LibreOffice shows a TOC field's stored text, so its page numbers would stay blank. A PAGEREF
+    alone is computed by LibreOffice as it lays the pages out and filled by Word on opening.
+    """
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -182,29 +186,132 @@ def _field_list(doc: Any, placeholder_text: str, instr: str, entries: list[_Entr
         return
     entries = entries or [_Entry("ContentsEntry1", "", "")]
     anchor_el = placeholder._p
-    for i, entry in enumerate(entries):
+    for entry in entries:
         p = OxmlElement("w:p")
         ppr = OxmlElement("w:pPr")
         style = OxmlElement("w:pStyle")
         style.set(qn("w:val"), entry.style)
         ppr.append(style)
         p.append(ppr)
-        if i == 0:
-            p.append(fld_char("begin"))
-            p.append(instr_text(instr))
-            p.append(fld_char("separate"))
         run = run_with_text(entry.label, bold=entry.bold)
         if entry.anchor:
+            bookmark = bookmark_name(entry.anchor)
             link = OxmlElement("w:hyperlink")
-            link.set(qn("w:anchor"), entry.anchor)
+            link.set(qn("w:anchor"), bookmark)
             link.append(run)
+            link.append(_tab_run())  # to the right margin, over a dot leader
+            for field in field_runs(f"PAGEREF {bookmark} \\h", ""):
+                link.append(field)
             p.append(link)
         else:
             p.append(run)
-        if i == len(entries) - 1:
-            p.append(fld_char("end"))
         anchor_el.addprevious(p)
     anchor_el.getparent().remove(anchor_el)
+
+
+SETTINGS_ORDER = (  # CT_Settings' sequence, from the element each follows: Word wants this order
+    "defaultTabStop",
+    "autoHyphenation",
+    "consecutiveHyphenLimit",
+    "hyphenationZone",
+    "doNotHyphenateCaps",
+    "showEnvelope",
+    "summaryLength",
+    "clickAndTypeStyle",
+    "defaultTableStyle",
+    "evenAndOddHeaders",
+    "bookFoldRevPrinting",
+    "bookFoldPrinting",
+    "bookFoldPrintingSheets",
+    "drawingGridHorizontalSpacing",
+    "drawingGridVerticalSpacing",
+    "displayHorizontalDrawingGridEvery",
+    "displayVerticalDrawingGridEvery",
+    "doNotUseMarginsForDrawingGridOrigin",
+    "drawingGridHorizontalOrigin",
+    "drawingGridVerticalOrigin",
+    "doNotShadeFormData",
+    "noPunctuationKerning",
+    "characterSpacingControl",
+    "printTwoOnOne",
+    "strictFirstAndLastChars",
+    "noLineBreaksAfter",
+    "noLineBreaksBefore",
+    "savePreviewPicture",
+    "doNotValidateAgainstSchema",
+    "saveInvalidXml",
+    "ignoreMixedContent",
+    "alwaysShowPlaceholderText",
+    "doNotDemarcateInvalidXml",
+    "saveXmlDataOnly",
+    "useXSLTWhenSaving",
+    "saveThroughXslt",
+    "showXMLTags",
+    "alwaysMergeEmptyNamespace",
+    "updateFields",
+    "hdrShapeDefaults",
+    "footnotePr",
+    "endnotePr",
+    "compat",
+    "docVars",
+    "rsids",
+    "mathPr",
+    "attachedSchema",
+    "themeFontLang",
+    "clrSchemeMapping",
+    "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures",
+    "forceUpgrade",
+    "captions",
+    "readModeInkLockDown",
+    "smartTagType",
+    "schemaLibrary",
+    "shapeDefaults",
+    "doNotEmbedSmartTags",
+    "decimalSymbol",
+    "listSeparator",
+)
+
+
+def settings(doc: Any, *, update_fields: bool) -> None:
+    """Hyphenate automatically (the text is justified); ask Word to fill the page numbers.
+
+    `w:updateFields` makes Word offer, on opening, to update the fields: the contents' page
+    numbers (PAGEREF) are then filled in. LibreOffice computes them as it lays the pages out.
+    """
+    _set_setting(doc, "autoHyphenation")
+    if update_fields:
+        _set_setting(doc, "updateFields")
+
+
+def _set_setting(doc: Any, name: str) -> None:
+    """Set a true/false setting, at its place in settings.xml's sequence."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    root = doc.settings.element
+    for old in root.findall(qn(f"w:{name}")):
+        root.remove(old)
+    element = OxmlElement(f"w:{name}")
+    element.set(qn("w:val"), "true")
+    later = SETTINGS_ORDER[SETTINGS_ORDER.index(name) + 1 :]
+    follower = next((child for child in root if _local(child.tag) in later), None)
+    if follower is not None:
+        follower.addprevious(element)
+    else:
+        root.append(element)
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _tab_run() -> Any:
+    from docx.oxml import OxmlElement
+
+    r = OxmlElement("w:r")
+    r.append(OxmlElement("w:tab"))
+    return r
 
 
 def _continuous_footnotes(doc: Any) -> None:

@@ -91,3 +91,16 @@ def normalise_zip(data: bytes, when: dt.datetime, replace: dict[str, bytes] | No
             info.external_attr = 0o644 << 16
             dst.writestr(info, replace.get(name) or src.read(name))
     return out.getvalue()
+
+
+def bookmark_name(ident: str) -> str:
+    """Return the bookmark pandoc's DOCX writer gives an identifier (Word allows 40 characters).
+
+    An identifier that starts with a letter and fits is kept; any other becomes 'X' and the
+    rest of its SHA-1 (as pandoc's toBookmarkName does), so links and PAGEREFs find it.
+    """
+    import hashlib
+
+    if ident[:1].isalpha() and len(ident) <= 40:
+        return ident
+    return "X" + hashlib.sha1(ident.encode("utf-8")).hexdigest()[1:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.errors import BuildError
@@ -26,6 +27,7 @@ def _style_paragraphs(doc: object) -> None:
     normal.font.size = Pt(11)
     for name in ("Body Text", "First Paragraph"):
         st = styles[name]
+        st.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY  # as the PDF, hyphenated
         st.paragraph_format.space_before = Pt(0)
         st.paragraph_format.space_after = Pt(8)
         st.paragraph_format.line_spacing = 1.15
@@ -57,9 +59,21 @@ def _style_paragraphs(doc: object) -> None:
     styles["Date"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
 
 
+def _text_width(doc: object) -> Any:
+    """Return the width between the margins of the document's first section (A4's by default)."""
+    from docx.shared import Cm
+
+    section = doc.sections[0]  # type: ignore[attr-defined]
+    parts = (section.page_width, section.left_margin, section.right_margin)
+    if None in parts:
+        return Cm(16.0)
+    return parts[0] - parts[1] - parts[2]
+
+
 def _paperbuild_styles(doc: object) -> None:
     """Add the styles paperbuild's furniture uses, where the reference document lacks them."""
     from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
     from docx.shared import Pt, RGBColor
 
     styles = doc.styles  # type: ignore[attr-defined]
@@ -86,6 +100,10 @@ def _paperbuild_styles(doc: object) -> None:
         if name == "Table of Figures":
             st.paragraph_format.left_indent = Pt(60)
             st.paragraph_format.first_line_indent = Pt(-60)
+        if name.startswith(("Contents Entry", "Table of Figures")):  # page numbers at the right
+            st.paragraph_format.tab_stops.add_tab_stop(
+                _text_width(doc), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS
+            )
         if name.startswith("Contents Entry"):
             indent = 0 if name.endswith("1") else 22
             st.paragraph_format.left_indent = Pt(indent + 30)
