@@ -50,6 +50,13 @@ SPEC = [
 ]
 
 
+def _body(doc: dict) -> list:
+    """Return a document's blocks from its first chapter heading on."""
+    blocks = doc["blocks"]
+    first = next(i for i, b in enumerate(blocks) if b["t"] == "Header" and b["c"][0] == 1)
+    return blocks[first:]
+
+
 def _uno_python() -> str | None:
     """Return a Python that can import LibreOffice's uno module, if there is one."""
     if shutil.which("soffice") is None:
@@ -163,8 +170,9 @@ def test_the_patch_applies_and_rebuilds_the_reviewed_text(reviewed, items):
     subprocess.run(["git", "apply", "build/feedback/0.1.patch"], cwd=root, check=True)
     try:
         assert run(root, "build", "--to", "docx", "--version", "0.2").exit_code == 0
-        rebuilt = text_of(pandoc_docx_json(root / "build/child-trafficking-0.2.docx"))
-        accepted = text_of(pandoc_docx_json(root / "reviewed.docx", "accept"))
+        # from the first chapter on: LibreOffice stores the contents' page numbers it computed
+        rebuilt = text_of(_body(pandoc_docx_json(root / "build/child-trafficking-0.2.docx")))
+        accepted = text_of(_body(pandoc_docx_json(root / "reviewed.docx", "accept")))
         for phrase in (ADDED, "The multitude of new laws", "‘good’ or ‘best practice’."):
             assert phrase in " ".join(accepted.split())
         assert " ".join(rebuilt.replace("0.2", "0.1").split()) == " ".join(accepted.split())
