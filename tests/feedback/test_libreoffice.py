@@ -53,7 +53,11 @@ SPEC = [
 def _body(doc: dict) -> list:
     """Return a document's blocks from its first chapter heading on."""
     blocks = doc["blocks"]
-    first = next(i for i, b in enumerate(blocks) if b["t"] == "Header" and b["c"][0] == 1)
+    first = next(
+        i
+        for i, b in enumerate(blocks)
+        if b["t"] == "Header" and b["c"][0] == 1 and text_of(b["c"][2])[:1].isdigit()
+    )
     return blocks[first:]
 
 
