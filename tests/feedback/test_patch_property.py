@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -141,6 +141,8 @@ def _skeleton(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get("t") in ("Str", "Space", "SoftBreak", "LineBreak"):
             return None
+        if value.get("t") == "ColWidth":  # widths follow the text: structure, not text
+            return "ColWidth"
         return {k: _skeleton(v) for k, v in value.items()}
     if isinstance(value, list):
         return [s for s in (_skeleton(v) for v in value) if s is not None]
@@ -216,6 +218,7 @@ def test_an_edit_of_every_kind_of_block_patches_cleanly(project):
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: a failure is quick
 )
 @given(data=st.data())
 def test_random_reviews_patch_back_to_exactly_the_reviewed_text(project, editable, data):

@@ -76,9 +76,7 @@ def test_title_page_and_properties(bundled_build):
 def test_contents_lists_the_sections_with_page_references(bundled_build):
     d = docx.Document(str(bundled_build["docx"]))
     entries = [
-        p.text.rstrip("\t")
-        for p in d.paragraphs
-        if p.style.name.startswith("Contents Entry")
+        p.text.rstrip("\t") for p in d.paragraphs if p.style.name.startswith("Contents Entry")
     ]
     assert (
         entries[0]

@@ -42,9 +42,7 @@ def test_contents_show_with_page_numbers_without_updating_fields(rendered):
     assert "Contents" in contents
     assert "3 Law enforcement" in contents and "11 Recommendations" in contents
     # dot leaders, then the page each section starts on, as LibreOffice laid it out
-    pages = {
-        number: " ".join(text.split()) for number, text in enumerate(rendered, start=1)
-    }
+    pages = {number: " ".join(text.split()) for number, text in enumerate(rendered, start=1)}
     for title in ("Law enforcement", "Recommendations"):
         match = re.search(rf"\d+ {title}[^.]*?\.{{5,}} ?(\d+)", contents)
         assert match, contents

@@ -112,6 +112,9 @@ def render_docx(
         toc += (TocEntry(level=1, number="", title=title, anchor="bibliography"),)
     _contents(doc, toc)
     _lists(doc, document)
+    for table in doc.element.body.iter(qn_w("tbl")):
+        fit_table(table, _text_width_twips(doc))
+    close_bookmarks_after_tables(doc.element.body)
     settings(doc, update_fields=not tracked)
     _continuous_footnotes(doc)
     _header_footer(doc, document)
@@ -304,6 +307,179 @@ def _set_setting(doc: Any, name: str) -> None:
 
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
+
+
+def qn_w(tag: str) -> str:
+    """Return the Clark name of a WordprocessingML tag."""
+    return f"{{{W_NS}}}{tag}"
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+TWIPS_PER_CHAR = 118  # a wide character of the 9.5 pt table text (bold in headers), in twips
+CELL_MARGINS = 2 * 115  # Word's default left and right cell margins
+KEEP_WHOLE_ROWS = 12  # a table this short is kept on one page
+TBLW_AFTER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize")
+TBLLAYOUT_AFTER = (
+    *TBLW_AFTER,
+    "tblStyleColBandSize",
+    "tblW",
+    "jc",
+    "tblCellSpacing",
+    "tblInd",
+    "tblBorders",
+    "shd",
+)
+
+
+def _text_width_twips(doc: Any) -> int:
+    section = doc.sections[0]
+    parts = (section.page_width, section.left_margin, section.right_margin)
+    if None in parts:
+        return 9070  # A4 less 2.5 cm margins
+    return int((parts[0] - parts[1] - parts[2]) / 635)  # EMU to twips
+
+
+def fit_table(table: Any, width: int) -> None:
+    """Size a table's columns from their content, keep rows (and short tables) whole.
+
+    Each column gets at least its longest word, so no word breaks inside a cell; what is
+    left of the text width goes to the columns with the most text. The header row repeats on
+    every page (pandoc marks it); a row never splits across pages.
+    """
+    rows = [r for r in table if r.tag == qn_w("tr")]
+    grid = table.find(qn_w("tblGrid"))
+    if not rows or grid is None:
+        return
+    cols = grid.findall(qn_w("gridCol"))
+    texts: list[list[str]] = [[] for _ in cols]
+    for row in rows:
+        for i, cell in enumerate(c for c in row if c.tag == qn_w("tc")):
+            if i < len(texts):
+                texts[i].append("".join(t.text or "" for t in cell.iter(qn_w("t"))))
+    widths = column_widths(texts, width)
+    for col, w in zip(cols, widths, strict=True):
+        col.set(qn_w("w"), str(w))
+    _set_child(table, "tblPr", "tblW", {"w": str(sum(widths)), "type": "dxa"}, TBLW_AFTER)
+    _set_child(table, "tblPr", "tblLayout", {"type": "fixed"}, TBLLAYOUT_AFTER)
+    _rules(table)
+    for row in rows:
+        for i, cell in enumerate(c for c in row if c.tag == qn_w("tc")):
+            if i < len(widths):
+                _set_child(cell, "tcPr", "tcW", {"w": str(widths[i]), "type": "dxa"}, ("cnfStyle",))
+        _set_child(row, "trPr", "cantSplit", {})
+    for p in table.iter(qn_w("p")):  # the house's table text: a size smaller than the body
+        style = p.find(f"{qn_w('pPr')}/{qn_w('pStyle')}")
+        if style is not None and style.get(qn_w("val")) == "Compact":
+            style.set(qn_w("val"), "TableText")
+    if len(rows) <= KEEP_WHOLE_ROWS:
+        for row in rows[:-1]:
+            for p in row.iter(qn_w("p")):
+                _set_child(p, "pPr", "keepNext", {}, ("pStyle",))
+
+
+def _rules(table: Any) -> None:
+    """Give the table a rule above and below (the header's rule comes with its style)."""
+    from docx.oxml import parse_xml
+
+    rule = 'w:val="single" w:sz="6" w:space="0" w:color="1F2A44"'
+    borders = parse_xml(
+        f'<w:tblBorders xmlns:w="{W_NS}"><w:top {rule}/><w:bottom {rule}/></w:tblBorders>'
+    )
+    tbl_pr = table.find(qn_w("tblPr"))
+    for old in tbl_pr.findall(qn_w("tblBorders")):
+        tbl_pr.remove(old)
+    after = [
+        c
+        for c in tbl_pr
+        if _local(c.tag) in (*TBLW_AFTER, "tblW", "jc", "tblCellSpacing", "tblInd")
+    ]
+    if after:
+        after[-1].addnext(borders)
+    else:
+        tbl_pr.insert(0, borders)
+
+
+def column_widths(texts: list[list[str]], width: int) -> list[int]:
+    """Return column widths (twips): each at least its longest word, the rest by text length."""
+    least = [
+        int(
+            max((_ems(word) for text in column for word in text.split()), default=1.0)
+            * TWIPS_PER_CHAR
+        )
+        + CELL_MARGINS
+        for column in texts
+    ]
+    wanted = [
+        int(max((_ems(text) for text in column), default=1.0) * TWIPS_PER_CHAR) + CELL_MARGINS
+        for column in texts
+    ]
+    if sum(wanted) <= width:  # everything fits on one line: as wide as the text, no wider
+        return wanted
+    if sum(least) >= width:  # too many columns: the longest words decide
+        return least
+    spare = width - sum(least)
+    extra = [w - m for w, m in zip(wanted, least, strict=True)]
+    total = sum(extra) or 1
+    return [m + spare * e // total for m, e in zip(least, extra, strict=True)]
+
+
+WIDE = frozenset("mwMWOQDGHNU@%&")
+
+
+def _ems(text: str) -> float:
+    """Return a text's width in average characters: capitals and m or w count more."""
+    return sum(1.35 if ch in WIDE else 1.15 if ch.isupper() else 1.0 for ch in text)
+
+
+def _set_child(
+    parent: Any, container: str, tag: str, attrs: dict[str, str], after: tuple[str, ...] = ()
+) -> None:
+    """Set <container><tag attrs/></container> on parent, in the schema's order.
+
+    The container is made as parent's first child if absent; the element goes right after the
+    last child named in `after` (the ones the schema puts before it), else first.
+    """
+    from docx.oxml import OxmlElement
+
+    box = parent.find(qn_w(container))
+    if box is None:
+        box = OxmlElement(f"w:{container}")
+        parent.insert(0, box)
+    for old in box.findall(qn_w(tag)):
+        box.remove(old)
+    element = OxmlElement(f"w:{tag}")
+    for key, value in attrs.items():
+        element.set(qn_w(key), value)
+    before = [child for child in box if _local(child.tag) in after]
+    if before:
+        before[-1].addnext(element)
+    else:
+        box.insert(0, element)
+
+
+def close_bookmarks_after_tables(body: Any) -> None:
+    """Close in a thin paragraph of their own the bookmarks that pandoc ends right after a table.
+
+    LibreOffice loses the bookmark of a heading that follows such a table (its PAGEREF in the
+    contents then reads "Error: Reference source not found").
+    """
+    for table in [c for c in body if c.tag == qn_w("tbl")]:
+        nxt = table.getnext()
+        if nxt is not None and nxt.tag == qn_w("bookmarkEnd"):
+            spacer = _spacer()
+            table.addnext(spacer)
+            while spacer.getnext() is not None and spacer.getnext().tag == qn_w("bookmarkEnd"):
+                spacer.append(spacer.getnext())
+
+
+def _spacer() -> Any:
+    """Return a thin empty paragraph (3 pt) to stand after a table."""
+    from docx.oxml import parse_xml
+
+    return parse_xml(
+        f'<w:p xmlns:w="{W_NS}"><w:pPr><w:spacing w:before="0" w:after="0" w:line="60" '
+        'w:lineRule="exact"/></w:pPr></w:p>'
+    )
 
 
 def _tab_run() -> Any:

@@ -98,7 +98,22 @@ def typst_source(document: Document, project: Project, options: RenderOptions) -
         "--template",
         str(TEMPLATE),
     ]
-    return pandoc.run(args, data, cwd=project.root).decode("utf-8")
+    return start_aligned(pandoc.run(args, data, cwd=project.root).decode("utf-8"))
+
+
+TABLE_ALIGN = re.compile(r"(?m)^(\s*align: \()([^()\n]*)(\),?)$")
+
+
+def start_aligned(source: str) -> str:
+    """Return the Typst source with default table columns aligned to the start, as in the DOCX.
+
+    pandoc writes `auto` for a column the author did not align; inside the figure's centring
+    that made every cell centred.
+    """
+    source = source.replace("align(center)[#table(", "align(start)[#table(")  # as the DOCX
+    return TABLE_ALIGN.sub(
+        lambda m: m.group(1) + re.sub(r"\bauto\b", "left", m.group(2)) + m.group(3), source
+    )
 
 
 PACKAGE = re.compile(r"""["']@[\w-]+/[\w-]+(:[\w.]+)?["']""")

@@ -130,6 +130,23 @@ def _paperbuild_styles(doc: object) -> None:
     bibliography.paragraph_format.first_line_indent = Pt(-22)
     bibliography.paragraph_format.space_after = Pt(5)
     bibliography.paragraph_format.alignment = 0  # left: no stretched gaps in long titles
+    by_name = {s.name: s for s in styles}  # (styles["Caption"] would warn: a built-in name)
+    for name in ("Caption", "Table Caption", "Image Caption"):  # as the PDF: upright, 10 pt
+        if name in by_name:
+            by_name[name].font.italic = False
+            by_name[name].font.size = Pt(10)
+    if "Image Caption" in by_name:
+        by_name["Image Caption"].paragraph_format.alignment = 1  # centred under the figure
+    if "Table Caption" in by_name:
+        by_name["Table Caption"].paragraph_format.alignment = 0  # at the left, above the table
+        by_name["Table Caption"].paragraph_format.keep_with_next = True
+    if "Table Text" not in names:  # table cells: a size smaller than the body, tight spacing
+        table_text = styles.add_style("Table Text", WD_STYLE_TYPE.PARAGRAPH)
+        table_text.base_style = styles["Compact"] if "Compact" in names else styles["Normal"]
+        table_text.font.size = Pt(9.5)
+        table_text.paragraph_format.space_before = Pt(1)
+        table_text.paragraph_format.space_after = Pt(1)
+        table_text.paragraph_format.alignment = 0  # left, unless the column says otherwise
     if "Line Number" not in names:  # the character style Word uses for --line-numbers
         numbers = styles.add_style("Line Number", WD_STYLE_TYPE.CHARACTER)
         numbers.font.size = Pt(7.5)

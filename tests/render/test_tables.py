@@ -1,0 +1,114 @@
+"""Tables as a typesetter sets them: columns sized from their content (no word broken inside a
+cell), the header repeated on every page, rows never split, the author's alignments kept."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from paperbuild.cli import cli
+from paperbuild.render.docx import column_widths
+from paperbuild.render.pdf import start_aligned
+
+TABLE = """
+| Year | Country | Prosecutions | Convictions | Victims identified | Source of the figures |
+|-----:|:--------|-------------:|------------:|:------------------:|-----------------------|
+| 2003 | Albania | 12 | 8 | 140 | Government report to the regional conference |
+| 2004 | Moldova | 31 | 22 | 367 | Non-governmental organisations' shelter records |
+| 2005 | Romania | 45 | 30 | 512 | National police statistics |
+
+: Cases reported {#tbl:cases}
+"""
+
+
+@pytest.fixture
+def built(mini):
+    """The table ends the first chapter: the second's heading follows it."""
+    chapter = (
+        "---\nsection: 1\n---\n\n# First section\n\n"
+        '::: {points="1.1"}\nApples grow in orchards [@smith2020].\n:::\n' + TABLE
+    )
+    root = mini({"paper/01-first.md": chapter})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build"])
+    assert result.exit_code == 0, result.output
+    return root / "build/a-small-paper-1.0.docx", root / "build/a-small-paper-1.0.pdf"
+
+
+def test_docx_columns_fit_their_words_and_rows_stay_whole(built):
+    docx, _ = built
+    xml = zipfile.ZipFile(docx).read("word/document.xml").decode()
+    table = xml[xml.index("<w:tbl>") : xml.index("</w:tbl>")]
+    widths = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"', table)]
+    assert len(widths) == 6 and sum(widths) <= 9072  # within the text width
+    longest = ["2003", "Country", "Prosecutions", "Convictions", "identified", "Non-governmental"]
+    for width, word in zip(widths, longest, strict=True):
+        assert width >= len(word) * 110 + 230, (word, width)
+    assert table.count('w:val="TableText"') == 24  # every cell in the table text style
+    rows = table.count("<w:tr>")
+    assert table.count("<w:cantSplit/>") == rows == 4
+    assert table.count('<w:tblHeader w:val="on"/>') == 1
+    assert '<w:tblLayout w:type="fixed"/>' in table
+    first_row = table[: table.index("</w:tr>")]
+    assert re.findall(r'<w:jc w:val="(\w+)"/>', first_row) == [
+        "right",
+        "left",
+        "right",
+        "right",
+        "center",
+    ]  # fmt: skip  (the last, not aligned by the author, takes the Table Text style's left)
+
+
+def test_a_short_table_is_kept_on_one_page(built):
+    docx, _ = built
+    xml = zipfile.ZipFile(docx).read("word/document.xml").decode()
+    table = xml[xml.index("<w:tbl>") : xml.index("</w:tbl>")]
+    rows = table.split("</w:tr>")[:-1]
+    assert all("<w:keepNext/>" in row for row in rows[:-1])
+    assert "<w:keepNext/>" not in rows[-1]
+
+
+def test_column_widths_give_the_room_left_to_the_wordiest_columns():
+    texts = [["2003"], ["A long sentence of many words that needs wrapping in its cell"]]
+    narrow, wide = column_widths(texts, 5000)
+    assert narrow == 4 * 118 + 230 and narrow + wide == 5000
+    assert column_widths([["a"], ["b"]], 5000) == [348, 348]  # short: as wide as the text
+
+
+def test_typst_columns_the_author_did_not_align_start_at_the_left():
+    source = "#table(\n    columns: 3,\n    align: (auto,right,center,),\n"
+    assert "align: (left,right,center,)," in start_aligned(source)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_no_word_is_broken_inside_a_cell_when_libreoffice_lays_it_out(built, tmp_path):
+    docx, _ = built
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(docx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / (docx.stem + ".pdf")), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for word in ("Prosecutions", "Convictions", "identified", "Country", "Romania", "2005"):
+        assert re.search(rf"\b{word}\b", text), (word, text)
+    # the heading after the table keeps its bookmark: its page shows in the contents
+    assert "Error" not in text and re.search(r"2 +Second section\.{5,} ?\d", text), text
