@@ -162,6 +162,13 @@ def test_line_numbers_restart_each_page_when_asked(bundled_build, reviewed_build
     assert "w:lnNumType" not in docx_part(bundled_build["docx"], "word/document.xml")
     xml = docx_part(reviewed_build["docx"], "word/document.xml")
     assert '<w:lnNumType w:countBy="1" w:restart="newPage"' in xml
+    # the body's lines only: title page, contents, header, footer and notes are left out
+    styles = docx_part(reviewed_build["docx"], "word/styles.xml")
+    for style in ("Title", "Author", "ContentsEntry1", "RunningHeader", "FootnoteText"):
+        block = styles[styles.index(f'w:styleId="{style}"') :]
+        assert "<w:suppressLineNumbers/>" in block[: block.index("</w:style>")], style
+    body = styles[styles.index('w:styleId="BodyText"') :]
+    assert "suppressLineNumbers" not in body[: body.index("</w:style>")]
 
 
 def test_watermark_when_asked(reviewed_build):

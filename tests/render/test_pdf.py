@@ -93,6 +93,11 @@ def test_watermark_and_line_numbers(reviewed_build, bundled_build):
     assert {str(n) for n in range(1, 30)} <= tokens
     plain = set(pdf_pages(bundled_build["pdf"])[2].split())
     assert not {str(n) for n in range(1, 30)} <= plain
+    # the body's pages only: the title page and the contents carry no line numbers
+    title = pages[0].split()
+    contents = [line.split()[0] for line in pages[1].splitlines() if line.strip()]
+    assert "1" not in title and "2" not in title
+    assert contents[:3] != ["1", "2", "3"] and "4" not in pages[1].split()[:12]
 
 
 def _pdf_build_of_second_chapter(mini, text: str):

@@ -59,6 +59,50 @@ def _style_paragraphs(doc: object) -> None:
     styles["Date"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
 
 
+UNNUMBERED = (  # --line-numbers counts the body's lines only, as the PDF does
+    "Title",
+    "Subtitle",
+    "Status",
+    "Author",
+    "Commissioned",
+    "Draft Version",
+    "TOC Heading",
+    "Contents Entry 1",
+    "Contents Entry 2",
+    "Table of Figures",
+    "Running Header",
+    "Running Footer",
+    "Footnote Text",
+    "Header",
+    "Footer",
+)
+PPR_BEFORE_SUPPRESS = (
+    "pStyle",
+    "keepNext",
+    "keepLines",
+    "pageBreakBefore",
+    "framePr",
+    "widowControl",
+    "numPr",
+)
+
+
+def _suppress_line_numbers(style: Any) -> None:
+    """Leave a paragraph style's lines out of line numbering (w:suppressLineNumbers)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    ppr = style.element.get_or_add_pPr()
+    if ppr.find(qn("w:suppressLineNumbers")) is not None:
+        return
+    mark = OxmlElement("w:suppressLineNumbers")
+    before = [c for c in ppr if c.tag.rpartition("}")[2] in PPR_BEFORE_SUPPRESS]
+    if before:
+        before[-1].addnext(mark)
+    else:
+        ppr.insert(0, mark)
+
+
 def _text_width(doc: object) -> Any:
     """Return the width between the margins of the document's first section (A4's by default)."""
     from docx.shared import Cm
@@ -147,6 +191,10 @@ def _paperbuild_styles(doc: object) -> None:
         table_text.paragraph_format.space_before = Pt(1)
         table_text.paragraph_format.space_after = Pt(1)
         table_text.paragraph_format.alignment = 0  # left, unless the column says otherwise
+    by_name = {s.name: s for s in styles}
+    for name in UNNUMBERED:
+        if name in by_name:
+            _suppress_line_numbers(by_name[name])
     if "Line Number" not in names:  # the character style Word uses for --line-numbers
         numbers = styles.add_style("Line Number", WD_STYLE_TYPE.CHARACTER)
         numbers.font.size = Pt(7.5)
