@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild import pandoc
+from paperbuild.assemble import build_date
 from paperbuild.clock import build_datetime
 from paperbuild.fsutil import write_atomic
+from paperbuild.furniture import words_for
 from paperbuild.outline import Outline
-from paperbuild.render.docx import running_header
+from paperbuild.render.docx import qn_w, running_footer, running_header, set_child
 from paperbuild.render.ooxml import normalise_zip
 from paperbuild.render.reference import reference_docx
 from paperbuild.safety import BUILD_DIR, file_name, output_dir, output_file
@@ -55,11 +57,23 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
 
     ref = reference_docx(root, outline.reference_doc)
     html = concept_html(outline).encode("utf-8")
-    data = pandoc.run(["-f", "html", "-t", "docx", "--reference-doc", str(ref)], html)
-    doc = docx.Document(io.BytesIO(data))
+    lang = ["-M", f"lang={outline.document.lang}"]
+    args = ["-f", "html+smart", "-t", "docx", "--reference-doc", str(ref), *lang]
+    doc = docx.Document(io.BytesIO(pandoc.run(args, html)))
+    words = words_for(outline.document.lang)
+    when = words.date(build_date(outline.document))
     for section in doc.sections:
+        section.different_first_page_header_footer = True  # page 1 opens with the title
         running_header(doc, section, outline.document.title, outline.document.status)
+        text = f"{outline.document.title} · {when}"
+        running_footer(doc, section.footer, section, text, words)
+        running_footer(doc, section.first_page_footer, section, text, words)
     _full_width(doc)
+    for table in doc.element.body.iter(qn_w("tbl")):  # rows never split across pages
+        for row in table.iter(qn_w("tr")):
+            set_child(row, "trPr", "cantSplit", {})
+        for p in table.iter(qn_w("p")):  # the drafts' table text: smaller, not justified
+            set_child(p, "pPr", "pStyle", {"val": "TableText"})
     props = doc.core_properties
     props.title = f"{outline.document.title}: Concept Note and Outline"[:255]
     props.author = outline.document.author[:255]

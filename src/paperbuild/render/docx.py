@@ -11,7 +11,7 @@ from paperbuild.assemble import Document, TocEntry
 from paperbuild.clock import build_datetime
 from paperbuild.crossref import str_inlines
 from paperbuild.errors import BuildError
-from paperbuild.furniture import words_for
+from paperbuild.furniture import Words, words_for
 from paperbuild.project import Project
 from paperbuild.render.common import RenderOptions, document_json
 from paperbuild.render.ooxml import (
@@ -359,14 +359,14 @@ def fit_table(table: Any, width: int) -> None:
     widths = column_widths(texts, width)
     for col, w in zip(cols, widths, strict=True):
         col.set(qn_w("w"), str(w))
-    _set_child(table, "tblPr", "tblW", {"w": str(sum(widths)), "type": "dxa"}, TBLW_AFTER)
-    _set_child(table, "tblPr", "tblLayout", {"type": "fixed"}, TBLLAYOUT_AFTER)
+    set_child(table, "tblPr", "tblW", {"w": str(sum(widths)), "type": "dxa"}, TBLW_AFTER)
+    set_child(table, "tblPr", "tblLayout", {"type": "fixed"}, TBLLAYOUT_AFTER)
     _rules(table)
     for row in rows:
         for i, cell in enumerate(c for c in row if c.tag == qn_w("tc")):
             if i < len(widths):
-                _set_child(cell, "tcPr", "tcW", {"w": str(widths[i]), "type": "dxa"}, ("cnfStyle",))
-        _set_child(row, "trPr", "cantSplit", {})
+                set_child(cell, "tcPr", "tcW", {"w": str(widths[i]), "type": "dxa"}, ("cnfStyle",))
+        set_child(row, "trPr", "cantSplit", {})
     for p in table.iter(qn_w("p")):  # the house's table text: a size smaller than the body
         style = p.find(f"{qn_w('pPr')}/{qn_w('pStyle')}")
         if style is not None and style.get(qn_w("val")) == "Compact":
@@ -374,7 +374,7 @@ def fit_table(table: Any, width: int) -> None:
     if len(rows) <= KEEP_WHOLE_ROWS:
         for row in rows[:-1]:
             for p in row.iter(qn_w("p")):
-                _set_child(p, "pPr", "keepNext", {}, ("pStyle",))
+                set_child(p, "pPr", "keepNext", {}, ("pStyle",))
 
 
 def _rules(table: Any) -> None:
@@ -431,7 +431,7 @@ def _ems(text: str) -> float:
     return sum(1.35 if ch in WIDE else 1.15 if ch.isupper() else 1.0 for ch in text)
 
 
-def _set_child(
+def set_child(
     parent: Any, container: str, tag: str, attrs: dict[str, str], after: tuple[str, ...] = ()
 ) -> None:
     """Set <container><tag attrs/></container> on parent, in the schema's order.
@@ -511,25 +511,29 @@ def running_header(doc: Any, section: Any, title: str, status: str) -> None:
 
 def _header_footer(doc: Any, document: Document) -> None:
     """Add the running header (title, status line) and footer (version, page X of Y)."""
+    words = words_for(document.meta.lang)
+    version = f"{words.version} {document.version} · {document.display_date}"
     for section in doc.sections:
         section.different_first_page_header_footer = True
         running_header(doc, section, document.meta.title, document.meta.status)
-        footer = section.footer
-        footer.is_linked_to_previous = False
-        f = footer.paragraphs[0]
-        f.style = doc.styles["Running Footer"]
-        words = words_for(document.meta.lang)
-        before, middle, after = words.page_parts()
-        version = f"{words.version} {document.version} · {document.display_date}"
-        f._p.append(run_with_text(f"{version}\t{before}"))
-        for r in field_runs("PAGE", "1"):
-            f._p.append(r)
-        f._p.append(run_with_text(middle))
-        for r in field_runs("NUMPAGES", "1"):
-            f._p.append(r)
-        if after:
-            f._p.append(run_with_text(after))
-        _right_tab(f, section)
+        running_footer(doc, section.footer, section, version, words)
+
+
+def running_footer(doc: Any, footer: Any, section: Any, text: str, words: Words) -> None:
+    """Write a footer: text at the left, "page X of Y" (PAGE and NUMPAGES fields) at the right."""
+    footer.is_linked_to_previous = False
+    f = footer.paragraphs[0]
+    f.style = doc.styles["Running Footer"]
+    before, middle, after = words.page_parts()
+    f._p.append(run_with_text(f"{text}\t{before}"))
+    for r in field_runs("PAGE", "1"):
+        f._p.append(r)
+    f._p.append(run_with_text(middle))
+    for r in field_runs("NUMPAGES", "1"):
+        f._p.append(r)
+    if after:
+        f._p.append(run_with_text(after))
+    _right_tab(f, section)
 
 
 def _right_tab(paragraph: Any, section: Any) -> None:
