@@ -555,7 +555,7 @@ def for_typst(node: Node) -> Node | list[Node] | None:
     math, tags = parts
     number = "".join(s["c"] for tag in tags for s in tag["c"][1] if s.get("t") == "Str")
     opening = "#grid(columns: (1fr, auto), align: horizon, ["
-    closing = f"], [{_typst_text(number)}])"
+    closing = f"], [{typst_text(number)}])"
     return {
         "t": "Div",
         "c": [
@@ -584,6 +584,6 @@ def _equation_parts(node: Node) -> tuple[list[Node], list[Node]] | None:
     return [n for n in inlines if not is_number(n)], [n for n in inlines if is_number(n)]
 
 
-def _typst_text(text: str) -> str:
+def typst_text(text: str) -> str:
     """Return text safe inside a Typst content block."""
     return re.sub(r"([\\\[\]#*_`$<>@=~/-])", r"\\\1", text)

@@ -26,6 +26,9 @@ class Words:
         "September", "October", "November", "December",
     )  # fmt: skip
     date_pattern: str = "{day} {month} {year}"
+    changes: str = "Changes from {old} to {new}"
+    inserted: str = "inserted"
+    deleted: str = "deleted"
 
     def date(self, when: dt.date) -> str:
         """Return a date as the language writes it ('28 November 2026', '28 de noviembre de…')."""
@@ -80,6 +83,9 @@ LANGUAGES: dict[str, Words] = {
         figures_list="Liste des figures",
         tables_list="Liste des tableaux",
         commissioned="Commandé par {who}",
+        changes="Modifications de {old} à {new}",
+        inserted="ajouté",
+        deleted="supprimé",
         months=(
             "janvier",
             "février",
@@ -113,6 +119,9 @@ LANGUAGES: dict[str, Words] = {
         figures_list="Índice de figuras",
         tables_list="Índice de tablas",
         commissioned="Encargado por {who}",
+        changes="Cambios de {old} a {new}",
+        inserted="añadido",
+        deleted="suprimido",
         months=(
             "enero",
             "febrero",
@@ -146,6 +155,9 @@ LANGUAGES: dict[str, Words] = {
         figures_list="Lista de figuras",
         tables_list="Lista de tabelas",
         commissioned="Encomendado por {who}",
+        changes="Alterações de {old} para {new}",
+        inserted="inserido",
+        deleted="removido",
         months=(
             "janeiro",
             "fevereiro",
@@ -179,6 +191,9 @@ LANGUAGES: dict[str, Words] = {
         figures_list="Abbildungsverzeichnis",
         tables_list="Tabellenverzeichnis",
         commissioned="Im Auftrag von {who}",
+        changes="Änderungen von {old} zu {new}",
+        inserted="eingefügt",
+        deleted="gelöscht",
         months=(
             "Januar",
             "Februar",

@@ -131,7 +131,8 @@ class Differ:
             self.stats.words_removed += words_in(inlines)
             self.stats.notes_removed += notes_in(inlines)
         attrs = [["author", self.author], ["date", self.date]]
-        return {"t": "Span", "c": [["", [kind], attrs], _fields_as_text(inlines)]}
+        marked = _notes_marked(_fields_as_text(inlines), kind, attrs)
+        return {"t": "Span", "c": [["", [kind], attrs], marked]}
 
     # ----- whole blocks -------------------------------------------------------------------
 
@@ -368,6 +369,26 @@ class Differ:
         if t == "Link":
             return {"t": t, "c": [new["c"][0], self.inlines(old["c"][1], new["c"][1]), new["c"][2]]}
         return {"t": t, "c": self.inlines(old["c"], new["c"])}
+
+
+def _notes_marked(inlines: list[Node], kind: str, attrs: list[list[str]]) -> list[Node]:
+    """Return inlines whose notes have their text marked too (an inserted note's words are)."""
+    out: list[Node] = []
+    for node in inlines:
+        if node.get("t") == "Note":
+            out.append({"t": "Note", "c": [_block_marked(b, kind, attrs) for b in node["c"]]})
+        elif node.get("t") in ("Emph", "Strong", "Underline", "SmallCaps", "Strikeout"):
+            out.append({"t": node["t"], "c": _notes_marked(node["c"], kind, attrs)})
+        else:
+            out.append(node)
+    return out
+
+
+def _block_marked(block: Node, kind: str, attrs: list[list[str]]) -> Node:
+    """Return a note's paragraph with its words in one tracked-change span."""
+    if block.get("t") in ("Para", "Plain") and block["c"]:
+        return {"t": block["t"], "c": [{"t": "Span", "c": [["", [kind], attrs], block["c"]]}]}
+    return block
 
 
 def _fields_as_text(inlines: list[Node]) -> list[Node]:

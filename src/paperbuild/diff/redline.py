@@ -24,7 +24,7 @@ from paperbuild.diff.summary import (
 from paperbuild.fsutil import write_atomic
 from paperbuild.project import Project
 from paperbuild.queries import QUERY_MARK, without_queries
-from paperbuild.render.common import RenderOptions, csl_path
+from paperbuild.render.common import Previous, RenderOptions, csl_path
 from paperbuild.safety import output_file
 
 Node = dict[str, Any]
@@ -118,23 +118,45 @@ def _section_change(
     )
 
 
+SPACES = frozenset(("Space", "SoftBreak", "LineBreak"))
+
+
+def _words_apart(inlines: list[Node]) -> list[list[Node]]:
+    """Return inlines in runs: each a word (what stands between spaces) or its spaces."""
+    runs: list[list[Node]] = []
+    for node in inlines:
+        spacing = node.get("t") in SPACES
+        if runs and (runs[-1][0].get("t") in SPACES) == spacing:
+            runs[-1].append(node)
+        else:
+            runs.append([node])
+    return runs
+
+
 def _title(n: Part | None, o: Part | None, sid: str) -> str:
     part = n or o
     return part.title if part is not None else sid
 
 
 def typst_changes(blocks: list[Node]) -> list[Node]:
-    """Return blocks with tracked-change spans as Typst calls (underlined / struck, in colour)."""
+    """Return blocks with tracked-change spans as Typst calls (underlined / struck, in colour).
+
+    Each word is its own call, so each line a change runs over gets its own change bar.
+    """
 
     def convert(node: Node) -> Node | list[Node] | None:
         classes = node["c"][0][1]
         for kind, fn in ((INSERT, "pbins"), (DELETE, "pbdel")):
             if kind in classes:
-                return [
-                    {"t": "RawInline", "c": ["typst", f"#{fn}["]},
-                    *node["c"][1],
-                    {"t": "RawInline", "c": ["typst", "]"]},
-                ]
+                out: list[Node] = []
+                for chunk in _words_apart(node["c"][1]):
+                    if chunk[0].get("t") in SPACES:
+                        out.extend(chunk)
+                        continue
+                    out.append({"t": "RawInline", "c": ["typst", f"#{fn}["]})
+                    out.extend(chunk)
+                    out.append({"t": "RawInline", "c": ["typst", "]"]})
+                return out
         return None
 
     copied: list[Node] = json.loads(json.dumps(blocks))
@@ -158,6 +180,15 @@ def write_diff(
     """Write OLD..NEW.docx / .pdf / .md into the output folder; return the summary and paths."""
     redline = compare(old, new, author=options.author, csl=csl_path(project))
     stem = f"{safe_label(old.label)}..{safe_label(new.label)}"
+    previous = Previous(
+        version=old.document.version,
+        date=old.document.display_date,
+        author=options.author,
+        when=change_date(new.document),
+    )
+    options = dataclasses.replace(
+        options, render=dataclasses.replace(options.render, previous=previous, queries=False)
+    )
     written: list[Path] = []
     if "docx" in options.formats:
         from paperbuild.render.docx import render_docx

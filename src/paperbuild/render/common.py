@@ -23,12 +23,23 @@ DEFAULT_CSL = TEMPLATES / "chicago-notes.csl"
 
 
 @dataclass(frozen=True, kw_only=True)
+class Previous:
+    """For a redline: the draft it is compared with, and who marks the changes when."""
+
+    version: str
+    date: str  # as the draft printed it
+    author: str
+    when: str  # the changes' timestamp
+
+
+@dataclass(frozen=True, kw_only=True)
 class RenderOptions:
     """How a draft is rendered."""
 
     line_numbers: bool = False
     watermark: str | None = None
     queries: bool = True  # queries to the committee shown (False: a final draft)
+    previous: Previous | None = None  # set for a redline: its furniture shows the change
 
 
 def csl_path(project: Project) -> Path:

@@ -13,7 +13,7 @@ from paperbuild.crossref import str_inlines
 from paperbuild.errors import BuildError
 from paperbuild.furniture import Words, words_for
 from paperbuild.project import Project
-from paperbuild.render.common import RenderOptions, document_json
+from paperbuild.render.common import Previous, RenderOptions, document_json
 from paperbuild.render.ooxml import (
     PAGE_BREAK,
     bookmark_name,
@@ -117,7 +117,7 @@ def render_docx(
     close_bookmarks_after_tables(doc.element.body)
     settings(doc, update_fields=not tracked)
     _continuous_footnotes(doc)
-    _header_footer(doc, document)
+    _header_footer(doc, document, options.previous)
     if options.line_numbers:
         _line_numbers(doc)
     if options.watermark:
@@ -509,14 +509,24 @@ def running_header(doc: Any, section: Any, title: str, status: str) -> None:
     second._p.append(run_with_text(status, italic=True))
 
 
-def _header_footer(doc: Any, document: Document) -> None:
-    """Add the running header (title, status line) and footer (version, page X of Y)."""
+def _header_footer(doc: Any, document: Document, previous: Previous | None = None) -> None:
+    """Add the running header (title, status line) and footer (version, page X of Y).
+
+    A redline's header says what is compared; its footer's version line is a tracked change.
+    """
     words = words_for(document.meta.lang)
     version = f"{words.version} {document.version} · {document.display_date}"
     for section in doc.sections:
         section.different_first_page_header_footer = True
         running_header(doc, section, document.meta.title, document.meta.status)
         running_footer(doc, section.footer, section, version, words)
+        if previous is not None:
+            compared = words.changes.format(old=previous.version, new=document.version)
+            line = section.header.add_paragraph(style=doc.styles["Running Header"])
+            line._p.append(run_with_text(compared, bold=True))
+            old = f"{words.version} {previous.version} · {previous.date}"
+            if old != version:
+                _track_footer_version(section.footer, old, previous)
 
 
 def running_footer(doc: Any, footer: Any, section: Any, text: str, words: Words) -> None:
@@ -534,6 +544,30 @@ def running_footer(doc: Any, footer: Any, section: Any, text: str, words: Words)
     if after:
         f._p.append(run_with_text(after))
     _right_tab(f, section)
+
+
+def _track_footer_version(footer: Any, old: str, previous: Previous) -> None:
+    """Make the footer's version line a tracked change: the old one deleted, the new inserted."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    p = footer.paragraphs[0]._p
+    runs = [r for r in p if r.tag == qn("w:r")]
+    first = runs[0]
+    text = first.find(qn("w:t"))
+    version, _, rest = (text.text or "").partition("\t")
+    text.text = "\t" + rest
+    for kind, words in (("del", old), ("ins", version)):
+        change = OxmlElement(f"w:{kind}")
+        change.set(qn("w:id"), "0")
+        change.set(qn("w:author"), previous.author)
+        change.set(qn("w:date"), previous.when)
+        run = run_with_text(words)
+        if kind == "del":
+            t = run.find(qn("w:t"))
+            t.tag = qn("w:delText")
+        change.append(run)
+        first.addprevious(change)
 
 
 def _right_tab(paragraph: Any, section: Any) -> None:

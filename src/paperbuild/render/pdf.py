@@ -21,10 +21,11 @@ from paperbuild import pandoc
 from paperbuild.assemble import Document
 from paperbuild.ast import image_targets
 from paperbuild.clock import build_datetime
+from paperbuild.crossref import typst_text as _typst_text
 from paperbuild.errors import BuildError, PaperbuildError
-from paperbuild.furniture import words_for
+from paperbuild.furniture import Words, words_for
 from paperbuild.project import Project
-from paperbuild.render.common import TEMPLATES, RenderOptions, document_json
+from paperbuild.render.common import TEMPLATES, Previous, RenderOptions, document_json
 from paperbuild.safety import read_input
 
 TEMPLATE = TEMPLATES / "paper.typ"
@@ -74,7 +75,32 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
         else:
             result[key] = {"t": "MetaInlines", "c": [{"t": "Str", "c": value}]}
     result["author-plain"] = {"t": "MetaString", "c": _typst_string(meta.author)}
+    if options.previous is not None:
+        result.update(_redline_meta(document, options.previous, words))
     return result
+
+
+def _redline_meta(document: Document, previous: Previous, words: Words) -> dict[str, Any]:
+    """Return a redline's furniture: the version and date as changes, and the legend."""
+
+    def raw(code: str) -> dict[str, Any]:
+        return {"t": "MetaInlines", "c": [{"t": "RawInline", "c": ["typst", code]}]}
+
+    def change(old: str, new: str) -> dict[str, Any]:
+        if old == new:
+            return raw(_typst_text(new))
+        return raw(f"#pbdel-word[{_typst_text(old)}] #pbins-word[{_typst_text(new)}]")
+
+    compared = words.changes.format(old=previous.version, new=document.version)
+    legend = (
+        f"*{_typst_text(compared)}*: #pbins-word[{_typst_text(words.inserted)}], "
+        f"#pbdel-word[{_typst_text(words.deleted)}]"
+    )
+    return {
+        "version": change(previous.version, document.version),
+        "date": change(previous.date, document.display_date),
+        "redline-legend": raw(legend),
+    }
 
 
 SPACED = ("page-of",)  # a Typst string: "page {page} of {total}"

@@ -84,16 +84,17 @@ def _mark_paragraph(p: Any, kind: str, change: dict[str, str], element: Any, qn:
     rpr.insert(0, mark)
 
 
+TRACKED_PARTS = re.compile(r"^word/(document|footnotes|header\d*|footer\d*)\.xml$")
 CHANGE_ID = re.compile(rb"<w:(ins|del)( [^>]*?)?w:id=\"\d+\"")
 
 
 def renumber_changes(docx: bytes) -> dict[str, bytes]:
-    """Return the document and footnote parts with every w:ins / w:del given its own id."""
+    """Return the document, note, header and footer parts with every change given its own id."""
     counter = iter(range(1_000_000, 10_000_000))
     replaced: dict[str, bytes] = {}
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
-        for name in ("word/document.xml", "word/footnotes.xml"):
-            if name not in z.namelist():
+        for name in z.namelist():
+            if not TRACKED_PARTS.match(name):
                 continue
             data = z.read(name)
             replaced[name] = CHANGE_ID.sub(
