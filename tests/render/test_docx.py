@@ -204,3 +204,10 @@ def test_the_bundled_bibliography_keeps_a_publisher_whole(bundled_build):
     text = " ".join(text_of(pandoc_docx_json(bundled_build["docx"])).split())
     assert "Office to Monitor and Combat Trafficking in Persons" in text
     assert "Monitor; Combat" not in text
+
+
+def test_one_serif_family_throughout(bundled_build):
+    styles = docx_part(bundled_build["docx"], "word/styles.xml")
+    assert "asciiTheme" not in styles  # the theme's sans no longer sets the headings
+    families = set(re.findall(r'<w:rFonts [^>]*w:ascii="([^"]+)"', styles))
+    assert families == {"Times New Roman", "Consolas"}  # and code's monospace

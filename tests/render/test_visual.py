@@ -62,3 +62,8 @@ def test_footnotes_are_numbered_through_the_document(rendered):
     # chapter 2's own notes follow the citation notes of chapter 1: they are 3 and 4, not 1 and 2
     assert "3 Optional Protocol to the Convention" in text
     assert "4 UN Protocol to Prevent" in text
+
+
+def test_docx_and_pdf_page_counts_are_within_a_page(rendered, bundled_build):
+    """One house style: the DOCX (as LibreOffice lays it out) and the PDF run alike."""
+    assert abs(len(rendered) - len(pdf_pages(bundled_build["pdf"]))) <= 1

@@ -12,9 +12,25 @@ from paperbuild.errors import BuildError
 from paperbuild.fsutil import write_atomic
 from paperbuild.safety import BUILD_DIR, open_docx, output_dir, read_input
 
-BODY_FONT = "Cambria"
-HEADING_FONT = "Calibri"
+BODY_FONT = "Times New Roman"  # metric twins everywhere (Liberation Serif, Tinos)
+HEADING_FONT = BODY_FONT  # one serif family throughout, as the PDF (Libertinus) has
 INK = "1F2A44"
+
+
+def _one_family(doc: object, family: str) -> None:
+    """Replace the theme's fonts (pandoc's headings are in the theme's sans) by one family."""
+    from docx.oxml.ns import qn
+
+    root = doc.styles.element  # type: ignore[attr-defined]
+    for fonts in root.iter(qn("w:rFonts")):
+        themed = False
+        for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+            if fonts.get(qn(f"w:{attr}")) is not None:
+                del fonts.attrib[qn(f"w:{attr}")]
+                themed = True
+        if themed:  # a face the author's styles name (code's monospace) stays
+            fonts.set(qn("w:ascii"), family)
+            fonts.set(qn("w:hAnsi"), family)
 
 
 def _style_paragraphs(doc: object) -> None:
@@ -210,6 +226,7 @@ def build_reference_docx(user: bytes | None = None) -> bytes:
     doc = docx.Document(io.BytesIO(base))
     if user is None:
         _style_paragraphs(doc)
+        _one_family(doc, BODY_FONT)
     for section in doc.sections:  # the house page, or where the author's document sets none
         if user is None or section.page_width is None or section.page_height is None:
             section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
