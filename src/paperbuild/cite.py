@@ -27,21 +27,18 @@ def resolve_citations(document: Document, project: Project) -> Document:
     """
     if not document.cited:
         return document
-    if is_note_style(csl_path(project)):
-        blocks = join_notes(document.blocks)
-    else:
-        blocks = json.loads(json.dumps(document.blocks))
-    number_notes(blocks)
+    note_style = is_note_style(csl_path(project))
+    blocks: list[Node] = json.loads(json.dumps(document.blocks))
+    number_notes(blocks, note_style=note_style)
     document = dataclasses.replace(document, blocks=blocks)
     out = pandoc.run(
         ["--sandbox", "-f", "json", "-t", "json", *citation_args(project)],
         document_json(document),
         cwd=project.root,
     )
-    blocks = rewrite(json.loads(out)["blocks"], _cite_to_span, CITES)
-    rewrite(blocks, _capitalise_note, NOTES)
     whole = _dates_kept_whole(document.meta.lang)
-    rewrite(blocks, whole, CITATION_SPANS)
+    blocks = rewrite(json.loads(out)["blocks"], _finisher(whole), CITES_AND_NOTES)
+    _bibliography_dates(blocks, whole)
     if b'"Image"' in out:  # a bibliography field may hold one (\\includegraphics{…}): hold it
         images = resources_rewrite(project.root, project.outline.bibliography)  # to the project
         blocks = rewrite(blocks, images, IMAGES)
@@ -63,30 +60,14 @@ def is_note_style(csl: Path) -> bool:
 PUNCTUATION = frozenset(".,;:!?")
 
 
-def join_notes(blocks: list[Node]) -> list[Node]:
-    """Return a copy of blocks in which a citation beside a note is moved into that note.
+def _join_in(inlines: list[Any]) -> None:
+    """Move citations into the notes beside them, in one list of inlines (in place).
 
     `[@key].[^1]` and `text.[^1] [@key]` both read "….¹", the note opening with the citation
     and going on with the author's words (as Chicago 14.37 combines them); only punctuation may
     stand between the two. At a note's start pandoc renders a citation as a note citation (in
     the note's running text it would put it in parentheses).
     """
-    copied: list[Node] = json.loads(json.dumps(blocks))
-    rewrite(copied, _in_note_citations, NOTES)
-    stack: list[Any] = [copied]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            if any(isinstance(v, dict) and v.get("t") == "Note" for v in value):
-                _join_in(value)
-            stack.extend(value)
-        elif isinstance(value, dict) and "c" in value:
-            stack.append(value["c"])
-    return copied
-
-
-def _join_in(inlines: list[Any]) -> None:
-    """Move citations into the notes beside them, in one list of inlines (in place)."""
     i = 0
     while i < len(inlines):
         node = inlines[i]
@@ -141,21 +122,29 @@ def _prepend(note: Node, cite: Node) -> None:
         blocks.insert(0, {"t": "Para", "c": lead[:2]})
 
 
-def number_notes(blocks: list[Node]) -> None:
+def number_notes(blocks: list[Node], *, note_style: bool = False) -> None:
     """Give every citation the number of the note it is or is in, counted over the whole paper.
 
     Chapters are read one by one, so pandoc numbered notes per chapter; citeproc decides
     "ibid." from these numbers, so a count that restarts (or that skips the author's own notes)
     would point "ibid." past notes that cite something else, or nothing. As pandoc's reader
-    counts: each of the author's notes is one, and so is each citation outside a note.
+    counts: each of the author's notes is one, and so is each citation outside a note. With a
+    note style, in the same walk, a citation beside a note first joins it (`_join_in`) and a
+    citation inside a note is marked as `_in_note` says.
     """
     count = 0
     stack: list[tuple[Any, int]] = [(blocks, 0)]  # (value, number of the note it is in)
     while stack:
         value, note = stack.pop()
-        if isinstance(value, list):
-            stack.extend((v, note) for v in reversed(value))
-        elif isinstance(value, dict):
+        if type(value) is list:
+            if note_style and any(type(v) is dict and v.get("t") == "Note" for v in value):
+                _join_in(value)
+            stack.extend(
+                (v, note)
+                for v in reversed(value)
+                if type(v) is not dict or v.get("t") not in TEXT_LEAVES
+            )
+        elif type(value) is dict:
             t = value.get("t")
             if t == "Note" and not note:
                 count += 1
@@ -163,18 +152,19 @@ def number_notes(blocks: list[Node]) -> None:
             elif t == "Cite":
                 if not note:
                     count += 1
+                elif note_style:
+                    _in_note(value)
                 for citation in value["c"][0]:
                     citation["citationNoteNum"] = note or count
             elif "c" in value:
                 stack.append((value["c"], note))
 
 
-CITATION_SPANS = frozenset(("Span", "Div"))
 NBSP = "\u00a0"
 
 
-def _dates_kept_whole(lang: str) -> Callable[[Node], None]:
-    """Return a rewrite that joins the words of a date in citations and the bibliography.
+def _dates_kept_whole(lang: str) -> Callable[[list[Any]], None]:
+    """Return a function that joins the words of dates in what it is given (in place).
 
     "15 November 2000" never breaks across lines: its spaces become no-break spaces.
     """
@@ -189,11 +179,8 @@ def _dates_kept_whole(lang: str) -> Callable[[Node], None]:
     def is_year(text: str) -> bool:
         return text[:4].isdigit() and (len(text) == 4 or not text[4].isalnum())
 
-    def join(node: Node) -> None:
-        attr = node["c"][0]
-        if "citation" not in attr[1] and attr[0] != "refs" and "csl-entry" not in attr[1]:
-            return
-        stack: list[Any] = [node["c"][1]]
+    def join(value: list[Any]) -> None:
+        stack: list[Any] = [value]
         while stack:
             value = stack.pop()
             if isinstance(value, list):
@@ -235,25 +222,51 @@ def _join_dates(
 
 
 CITES = frozenset(("Cite",))
-NOTES = frozenset(("Note",))
+TEXT_LEAVES = frozenset(("Str", "Space", "SoftBreak", "LineBreak", "Code", "Math", "RawInline"))
 IN_NOTE = 7_000_000  # citationHash given to an in-text citation the author wrote in a note
 
 
-def _in_note_citations(note: Node) -> None:
-    """Mark the citations in a note to be rendered as the style's note citations.
+def _in_note(cite: Node) -> None:
+    """Mark a citation in a note to be rendered as the style's note citation.
 
     pandoc renders `@key [p. 3]` in a note as "Author, ibid., 3" and `[@key]` in parentheses;
     as a normal citation, marked here and unwrapped of its parentheses afterwards, either reads
     as the style's note citation ("ibid., 3", or the full or short form).
     """
+    for n, citation in enumerate(cite["c"][0]):
+        if citation["citationMode"]["t"] == "AuthorInText":
+            citation["citationMode"] = {"t": "NormalCitation"}
+        citation["citationHash"] = IN_NOTE + n
 
-    def normal(cite: Node) -> None:
-        for n, citation in enumerate(cite["c"][0]):
-            if citation["citationMode"]["t"] == "AuthorInText":
-                citation["citationMode"] = {"t": "NormalCitation"}
-            citation["citationHash"] = IN_NOTE + n
 
-    rewrite(note["c"], normal, CITES)
+CITES_AND_NOTES = frozenset(("Cite", "Note"))
+
+
+def _finisher(whole: Callable[[list[Any]], None]) -> Callable[[Node], Node | None]:
+    """Return the rewrite after citeproc: citations as spans (dates whole), notes capitalised."""
+
+    def finish(node: Node) -> Node | None:
+        if node["t"] == "Note":
+            _capitalise_note(node)
+            return None
+        span = _cite_to_span(node)
+        whole(span["c"][1])
+        return span
+
+    return finish
+
+
+def _bibliography_dates(blocks: list[Node], whole: Callable[[list[Any]], None]) -> None:
+    """Keep the dates of the bibliography's entries whole (its Div, wherever it stands)."""
+    stack = list(blocks)
+    while stack:
+        block = stack.pop()
+        if block.get("t") != "Div":
+            continue
+        if block["c"][0][0] == "refs":
+            whole(block["c"][1])
+        else:
+            stack.extend(block["c"][1])
 
 
 def _cite_to_span(node: Node) -> Node:

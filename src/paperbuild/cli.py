@@ -16,7 +16,6 @@ import click
 
 from paperbuild import __version__
 from paperbuild.diagnostics import (
-    Diagnostic,
     counts,
     failed,
     format_github,
@@ -52,12 +51,11 @@ class GuardedGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except ConfigError as exc:
-            _print_diagnostics(exc.diagnostics, "text", err=True)
-            _fail(exc)
-        except ChecksFailed as exc:
-            _fail(exc)
         except PaperbuildError as exc:
+            if isinstance(exc, ConfigError | ChecksFailed):  # what stopped the run, located
+                globs = ctx.find_object(Globals)
+                color = globs.color if globs is not None else False
+                _print_diagnostics(exc.diagnostics, "text", err=True, color=color)
             _fail(exc)
         except KeyboardInterrupt:
             click.echo("paperbuild: interrupted; earlier outputs are unchanged", err=True)
@@ -83,10 +81,12 @@ class GuardedGroup(click.Group):
 
 
 def _fail(exc: PaperbuildError) -> None:
-    click.echo(f"paperbuild: error: {exc.message}", err=True)
+    """Print the error and its hint; exit with the error's code."""
+    label = "paperbuild" if isinstance(exc, ChecksFailed) else "paperbuild: error"
+    click.echo(f"{label}: {exc.message}", err=True)
     if exc.hint:
         click.echo(f"  hint: {exc.hint}", err=True)
-    raise click.exceptions.Exit(EXIT_CANNOT_RUN)
+    raise click.exceptions.Exit(exc.exit_code)
 
 
 def _print_diagnostics(
@@ -529,11 +529,6 @@ def diff(g: Globals, old: str, new: str, out: Path | None, to: str, author: str,
         click.echo(str(path))
 
 
-def print_check_failure(diagnostics: list[Diagnostic], color: bool) -> None:
-    """Print the diagnostics that stopped a build."""
-    _print_diagnostics(diagnostics, "text", err=True, color=color)
-
-
 def _terminate(signum: int, frame: object) -> None:
     """Turn SIGTERM into an orderly exit, so temporary files are removed on the way out."""
     raise SystemExit(128 + signum)
@@ -597,14 +592,8 @@ def build(
         render=RenderOptions(line_numbers=line_numbers, watermark=watermark, queries=not final),
     )
     project = load_project(g.start)
-    try:
-        with build_lock(project.build_dir, notify=_say):
-            result = build_project(project, options, progress=_progress(g))
-    except ChecksFailed as exc:
-        print_check_failure(list(exc.diagnostics), g.color)
-        click.echo(f"paperbuild: {exc.message}", err=True)
-        click.echo(f"  hint: {exc.hint}", err=True)
-        raise click.exceptions.Exit(EXIT_PROBLEMS) from None
+    with build_lock(project.build_dir, notify=_say):  # ChecksFailed: the group prints, exit 1
+        result = build_project(project, options, progress=_progress(g))
     if not g.quiet:
         diagnostics = list(result.check.diagnostics)
         if any(d.severity == "warning" for d in diagnostics):

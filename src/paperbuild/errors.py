@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 
 
 class PaperbuildError(Exception):
-    """A problem that stops a run; the CLI prints it and exits 2."""
+    """A problem that stops a run; the CLI prints it and exits with its code (2: could not run)."""
+
+    exit_code = 2
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -35,7 +37,9 @@ class BuildError(PaperbuildError):
 
 
 class ChecksFailed(PaperbuildError):
-    """`build` found errors in `check` and was not forced."""
+    """`build` found errors in `check` and was not forced (exit 1: problems found)."""
+
+    exit_code = 1
 
     def __init__(self, message: str, diagnostics: Sequence[Diagnostic]) -> None:
         super().__init__(message, hint="fix the errors above, or pass --force to build anyway")
