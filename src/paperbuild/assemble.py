@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paperbuild.ast import ATTR_AT, attr, openxml_problem, rewrite, stringify
+from paperbuild.ast import ATTR_AT, Node, attr, openxml_problem, rewrite, stringify
 from paperbuild.checks import Parsed
 from paperbuild.clock import build_datetime
 from paperbuild.crossref import (
@@ -28,7 +28,6 @@ from paperbuild.furniture import Words, words_for
 from paperbuild.outline import DocumentMeta, Section
 from paperbuild.project import resolve_resource
 
-Node = dict[str, Any]
 MARKER_KEY = "points"
 MARKED_KINDS = frozenset(ATTR_AT)
 

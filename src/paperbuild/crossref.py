@@ -13,11 +13,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperbuild.furniture import Words
 
-Node = dict[str, Any]
+if TYPE_CHECKING:  # ast imports this module
+    from paperbuild.ast import Node
+
 
 KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "lst": "listing", "sec": "section"}
 REF = re.compile(r"^(fig|tbl|eq|lst|sec)([:-])(\S+)$", re.IGNORECASE)

@@ -14,17 +14,19 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from paperbuild.errors import BuildError
 from paperbuild.fsutil import write_atomic
+
+if TYPE_CHECKING:
+    from paperbuild.ast import Node
 
 MIN_VERSION = (3, 1, 1)
 LUA_DIR = Path(__file__).parent / "lua"
 READER = LUA_DIR / "chapters.lua"
 READER_FORMAT = "markdown"
 
-Block = dict[str, Any]
 
 
 def pandoc_path() -> str:
@@ -134,10 +136,10 @@ def parse_chapters(
     chapters: Sequence[tuple[str, str]],
     cache_dir: Path | None = None,
     keys: Sequence[str] | None = None,
-) -> list[list[Block]]:
+) -> list[list[Node]]:
     """Return each chapter's pandoc blocks, running pandoc once for all uncached chapters."""
     keys = keys or [cache_key(text) for _, text in chapters]
-    results: list[list[Block] | None] = [_cache_read(cache_dir, key) for key in keys]
+    results: list[list[Node] | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [i for i, r in enumerate(results) if r is None]
     if todo:
         version()
@@ -160,7 +162,7 @@ def _groups(sizes: Sequence[int], count: int) -> list[list[int]]:
 
 def _parse_in_parallel(
     chapters: Sequence[tuple[str, str]], ids: Sequence[int]
-) -> list[tuple[int, list[Block]]]:
+) -> list[tuple[int, list[Node]]]:
     """Return (id, blocks) for each chapter, parsed by one pandoc process per core."""
     workers = max(1, min(os.cpu_count() or 1, 4, len(chapters)))
     groups = _groups([len(text) for _, text in chapters], workers)
@@ -170,7 +172,7 @@ def _parse_in_parallel(
     ]
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
         outputs = list(pool.map(lambda p: run(["-f", str(READER), "-t", "json"], p), payloads))
-    found: list[tuple[int, list[Block]]] = []
+    found: list[tuple[int, list[Node]]] = []
     for group, out in zip(groups, outputs, strict=True):
         try:
             parsed = json.loads(out)["blocks"]
@@ -185,17 +187,17 @@ def _parse_in_parallel(
     return found
 
 
-def _cache_read(cache_dir: Path | None, key: str) -> list[Block] | None:
+def _cache_read(cache_dir: Path | None, key: str) -> list[Node] | None:
     if cache_dir is None:
         return None
     try:
-        data: list[Block] = json.loads((cache_dir / f"{key}.json").read_bytes())
+        data: list[Node] = json.loads((cache_dir / f"{key}.json").read_bytes())
     except (OSError, ValueError):
         return None
     return data
 
 
-def _cache_write(cache_dir: Path | None, key: str, blocks: list[Block]) -> None:
+def _cache_write(cache_dir: Path | None, key: str, blocks: list[Node]) -> None:
     if cache_dir is None:
         return
     try:

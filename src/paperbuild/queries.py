@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-Node = dict[str, Any]
+if TYPE_CHECKING:  # ast imports this module
+    from paperbuild.ast import Node
+
 QUERY = "query"
 QUERY_MARK = b'"query"'
 

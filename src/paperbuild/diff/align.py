@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-Node = dict[str, Any]
+from paperbuild.ast import Node
+from paperbuild.render.tracked import MARK_PREFIX
+
 INSERT, DELETE = "insertion", "deletion"
 TEXT_BLOCKS = ("Para", "Plain", "Header")
 CONTAINERS = (
@@ -30,7 +32,6 @@ CONTAINERS = (
     "Quoted",
     "Link",
 )
-MARK_PREFIX = "pbchange-"
 WINDOW = 8  # how far ahead a changed block looks for its counterpart
 
 

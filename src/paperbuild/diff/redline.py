@@ -7,10 +7,9 @@ import json
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any
 
 from paperbuild.assemble import Document, Part, parts
-from paperbuild.ast import rewrite
+from paperbuild.ast import Node, rewrite
 from paperbuild.diff.align import DELETE, INSERT, Differ, Stats
 from paperbuild.diff.sides import Side, safe_label
 from paperbuild.diff.summary import (
@@ -27,7 +26,6 @@ from paperbuild.queries import QUERY_MARK, without_queries
 from paperbuild.render.common import Previous, RenderOptions, csl_path
 from paperbuild.safety import output_file
 
-Node = dict[str, Any]
 FORMATS = ("docx", "pdf", "md")
 
 

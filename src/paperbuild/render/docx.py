@@ -8,6 +8,7 @@ from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
+from paperbuild.ast import Node
 from paperbuild.clock import build_datetime
 from paperbuild.crossref import str_inlines
 from paperbuild.errors import BuildError
@@ -28,7 +29,6 @@ from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
 TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
 LIST_PLACEHOLDER = "\u2063paperbuild-list-{kind}\u2063"
 SEQ = {"figure": "Figure", "table": "Table"}
-Node = dict[str, Any]
 
 
 def _styled(style: str, text: str) -> Node:
