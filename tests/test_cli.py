@@ -204,3 +204,21 @@ def test_every_command_through_the_installed_console_script(command):
     assert script
     out = subprocess.run([script, command, "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "Usage: paperbuild" in out.stdout
+
+
+def test_global_options_after_the_command_name(mini):
+    from paperbuild.cli import hoist_global_options
+
+    root = str(mini())
+    before = run("-C", root, "-q", "check")
+    after = run("check", "-C", root, "-q")
+    assert after.exit_code == before.exit_code == 0
+    assert after.output == before.output
+    assert run("build", "--to", "docx", "--debug", "-C", root).exit_code == 0
+    assert hoist_global_options(["diff", "a", "--", "-q"]) == ["diff", "a", "--", "-q"]
+    assert hoist_global_options(["build", "--directory=x", "--to", "pdf"]) == [
+        "--directory=x",
+        "build",
+        "--to",
+        "pdf",
+    ]

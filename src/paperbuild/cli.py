@@ -43,8 +43,43 @@ def _color_wanted(stream: Any) -> bool:
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
+GLOBAL_FLAGS = frozenset(("-q", "--quiet", "--debug"))
+GLOBAL_VALUED = frozenset(("-C", "--directory"))
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Return args with the group's options moved before the command when given after it.
+
+    `paperbuild build -q -C paper` means `paperbuild -q -C paper build`; nothing after `--`
+    moves, and an option's value stays with it.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i, seen_command = 0, False
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in GLOBAL_VALUED and i + 1 < len(args):
+            (front if seen_command else rest).extend(args[i : i + 2])
+            i += 2
+            continue
+        if arg in GLOBAL_FLAGS or arg.startswith("--directory="):
+            (front if seen_command else rest).append(arg)
+        else:
+            seen_command = seen_command or not arg.startswith("-")
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class GuardedGroup(click.Group):
     """A group that turns PaperbuildError, and anything unexpected, into a clean exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Accept -q, --debug and -C after the command name as well as before it."""
+        return super().parse_args(ctx, hoist_global_options(args))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -28,7 +28,6 @@ READER = LUA_DIR / "chapters.lua"
 READER_FORMAT = "markdown"
 
 
-
 def pandoc_path() -> str:
     """Return the path of the pandoc binary (pypandoc-binary's, else one on PATH)."""
     spec = importlib.util.find_spec("pypandoc")
