@@ -292,6 +292,7 @@ def test_an_alias_bomb_in_front_matter_stays_small(mini):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_pathological_markup_stops_at_the_time_limit(mini):
     root = mini()
     (root / "paper/02-second.md").write_text(
@@ -303,12 +304,14 @@ def test_pathological_markup_stops_at_the_time_limit(mini):
     assert_clean_failure(result, "did not finish within 3 s")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "text"),
     [
         ("deep quotes", "> " * 3000 + "deep\n"),
         ("long status", None),
     ],
+    ids=["deep quotes", "long status"],
 )
 def test_known_bad_input_is_never_an_internal_error(mini, name, text):
     root = mini()
@@ -324,6 +327,7 @@ def test_known_bad_input_is_never_an_internal_error(mini, name, text):
     assert result.exit_code in (0, 1, 2)
 
 
+@pytest.mark.slow
 def test_deeply_nested_outline_is_a_located_problem(mini):
     root = mini()
     (root / "outline.yaml").write_text("document: " + "[" * 20000 + "\n")
@@ -373,6 +377,7 @@ def _bomb(path: Path, megabytes: int = 300) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(mini, tmp_path):
     """As a reviewed file and as the reference document: a clear message, little memory."""
     root = mini()
@@ -525,6 +530,7 @@ def _with_raw_typst(root: Path, code: str) -> None:
     chapter.write_text(chapter.read_text() + f"\n```{{=typst}}\n{code}\n```\n")
 
 
+@pytest.mark.slow
 def test_raw_typst_that_allocates_without_end_meets_the_memory_limit(mini):
     root = mini()
     _with_raw_typst(root, "#let a = range(0, 300000000).map(x => (x, x))\n#a.len()")
@@ -539,6 +545,7 @@ def test_raw_typst_that_allocates_without_end_meets_the_memory_limit(mini):
 LOOP = "#for i in range(100000) { for j in range(100000) { } }"
 
 
+@pytest.mark.slow
 def test_raw_typst_that_loops_meets_the_time_limit(mini):
     root = mini()
     _with_raw_typst(root, LOOP)
@@ -560,6 +567,7 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_during_typst_stops_the_build_within_a_second(mini, sig):

@@ -205,6 +205,7 @@ def test_released_drafts_are_verified(mini):
     )
 
 
+@pytest.mark.slow
 def test_second_build_waits_for_the_lock(mini):
     root = mini()
     with build_lock(root / "build"):
@@ -221,6 +222,7 @@ def test_second_build_waits_for_the_lock(mini):
     assert (root / "build/a-small-paper-1.0.docx").is_file()
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_previous_outputs_whole_and_no_temporaries(mini):
     root = mini()
     assert run(root, "build").exit_code == 0

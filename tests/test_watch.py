@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from paperbuild.build import BuildOptions
 from paperbuild.watch import watch
 from tests.render.readers import pandoc_docx_json, text_of
@@ -44,6 +46,7 @@ class Lines:
         raise AssertionError(f"{needle!r} not seen in:\n{''.join(self.seen)}")
 
 
+@pytest.mark.slow
 def test_watch_rebuilds_after_a_save_and_survives_a_broken_one(mini):
     root = mini()
     lines, stop = Lines(), threading.Event()
@@ -100,6 +103,7 @@ def _start(root: Path) -> tuple[subprocess.Popen[str], Lines]:
     return proc, lines
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_watcher_cleanly_whenever_it_comes(mini):
     """Ctrl-C while idle, or while a rebuild may be running, ends with exit 0 and no traceback."""
     root = mini()

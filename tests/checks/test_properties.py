@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,6 +49,7 @@ def literal_refs(blocks) -> set[str]:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(chapters())
+@pytest.mark.slow
 def test_footnote_and_citation_rules_agree_with_pandoc(case):
     text, refs, defined = case
     blocks = pandoc.parse_chapters([("c.md", text)])[0]

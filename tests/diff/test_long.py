@@ -6,6 +6,8 @@ import importlib.util
 import json
 import subprocess
 
+import pytest
+
 from paperbuild.build import BuildOptions, build
 from paperbuild.diff.redline import DiffOptions, write_diff
 from paperbuild.diff.sides import resolve_side
@@ -37,6 +39,7 @@ def words(path, track="accept") -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_long_pair_accepts_to_new_and_rejects_to_old(tmp_path):
     v1 = generate.generate(tmp_path / "v1", "medium")
     v2 = generate.edit(v1, tmp_path / "v2", share=0.08)

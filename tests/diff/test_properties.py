@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import docx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -110,6 +111,7 @@ def plain_words(blocks, track: str | None = None) -> list[str]:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edit_scripts())
+@pytest.mark.slow
 def test_redline_invariant_under_random_edits(new_text):
     old_text = render(PARAGRAPHS, NOTES, ITEMS, ROWS)
     old, new = pandoc.parse_chapters([("old.md", old_text), ("new.md", new_text)])

@@ -76,11 +76,14 @@ def _uno_python() -> str | None:
 
 
 UNO_PYTHON = _uno_python()
-pytestmark = pytest.mark.skipif(
-    UNO_PYTHON is None,
-    reason="LibreOffice with its Python bridge is not installed "
-    "(Debian: libreoffice-writer python3-uno)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        UNO_PYTHON is None,
+        reason="LibreOffice with its Python bridge is not installed "
+        "(Debian: libreoffice-writer python3-uno)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -221,6 +221,7 @@ def test_an_edit_of_every_kind_of_block_patches_cleanly(project):
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: a failure is quick
 )
 @given(data=st.data())
+@pytest.mark.slow
 def test_random_reviews_patch_back_to_exactly_the_reviewed_text(project, editable, data):
     changes = data.draw(reviews(editable))
     if changes:

@@ -179,6 +179,7 @@ def test_watermark_when_asked(reviewed_build):
     docx.Document(str(reviewed_build["docx"]))  # still opens
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["docx", "pdf"])
 def test_byte_identical_under_source_date_epoch(tmp_path, fmt):
     import shutil

@@ -84,6 +84,7 @@ def test_typst_columns_the_author_did_not_align_start_at_the_left():
     assert "align: (left,right,center,)," in start_aligned(source)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_no_word_is_broken_inside_a_cell_when_libreoffice_lays_it_out(built, tmp_path):
     docx, _ = built

@@ -12,7 +12,10 @@ import pytest
 from tests.render.readers import pdf_pages
 
 OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-pytestmark = pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed"),
+]
 
 
 @pytest.fixture(scope="module")
