@@ -56,9 +56,11 @@ def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
     old_parts = {p.id: p for p in parts(old.document)}
     new_parts = {p.id: p for p in parts(new.document)}
     order = SequenceMatcher(None, list(old_parts), list(new_parts), autojunk=False)
-    changed_keys: set[str] = set()
-    for sid in {*old_parts, *new_parts}:
-        changed_keys |= cited_keys(old_parts.get(sid)) ^ cited_keys(new_parts.get(sid))
+    keys = {
+        sid: (cited_keys(old_parts.get(sid)), cited_keys(new_parts.get(sid)))
+        for sid in {*old_parts, *new_parts}
+    }
+    changed_keys = set().union(*(a ^ b for a, b in keys.values()))
     cited = works(changed_keys, {**old.entries, **new.entries}, csl, new.document.meta.lang)
     blocks: list[Node] = []
     changes = [SectionChange(id="", title="Title page", stats=front_differ.stats)]
@@ -80,7 +82,7 @@ def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
             elif o:
                 blocks += differ.mark(o.blocks, DELETE)
             total.add(differ.stats)
-            changes.append(_section_change(sid, o, n, differ.stats, old, new, cited))
+            changes.append(_section_change(sid, o, n, differ.stats, old, new, keys[sid], cited))
     summary = Summary(old=old.label, new=new.label, sections=tuple(changes), total=total)
     document = dataclasses.replace(new.document, blocks=blocks)
     return Redline(document=document, front=front, summary=summary)
@@ -101,10 +103,11 @@ def _section_change(
     stats: Stats,
     old: Side,
     new: Side,
+    keys: tuple[set[str], set[str]],
     cited: dict[str, str],
 ) -> SectionChange:
     before, after = old.coverage.get(sid, frozenset()), new.coverage.get(sid, frozenset())
-    keys_old, keys_new = cited_keys(o), cited_keys(n)
+    keys_old, keys_new = keys
     return SectionChange(
         id=sid if sid not in ("front", "references") else "",
         title=_title(n, o, sid),
