@@ -146,13 +146,12 @@ class _Entry:
 
 
 def _contents(doc: Any, toc: tuple[TocEntry, ...]) -> None:
-    """Replace the placeholder by a TOC field whose cached result already lists the headings."""
+    """Replace the placeholder by the headings to level 2, linked, with their page numbers."""
     entries = [
         _Entry(
             "ContentsEntry1" if e.level == 1 else "ContentsEntry2",
             f"{e.number}\t{e.title}" if e.number else e.title,
             e.anchor,
-            e.level == 1,
         )
         for e in toc
         if e.level <= 2

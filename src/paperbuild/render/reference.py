@@ -70,6 +70,7 @@ def _style_paragraphs(doc: object) -> None:
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     styles["TOC Heading"].font.color.rgb = RGBColor.from_string(INK)
     styles["TOC Heading"].font.name = HEADING_FONT
+    styles["TOC Heading"].font.bold = True  # as the PDF's contents title; entries in roman
     styles["Author"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     styles["Author"].font.size = Pt(13)
     styles["Date"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
