@@ -109,7 +109,9 @@ def test_report_is_one_self_contained_page(report):
     assert parser.cells.count("cell covered") == 29
     assert "suggested" in html  # the legend; suggestions appear where a paragraph matches
     assert "outline.yaml:55:13" in html  # the check's diagnostics with their place
-    assert "Since draft 0.1:" in html and "points now covered: 3.5" in html
+    assert "Since draft 0.1:" in html and "Points now covered: 3.5" in html
+    # the Details column says what changed, quoting the first changes
+    assert "Added: “A new paragraph on referral records" in html
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -113,11 +113,7 @@ def _changes(summary: Summary | None) -> str:
     for s in summary.sections:
         if s.changed:
             st = s.stats
-            details = (
-                [f"points now covered: {', '.join(s.points_gained)}"] if s.points_gained else []
-            )
-            details += [f"citation added: {escape(t)}" for _, t in s.citations_added]
-            details += [f"citation removed: {escape(t)}" for _, t in s.citations_removed]
+            details = [escape(d) for d in s.details()]
             rows.append(
                 f"<tr><td>{escape(s.label)}</td>"
                 f'<td class="num">+{st.words_added}</td><td class="num">'

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from paperbuild.ast import Node
+from paperbuild.ast import Node, stringify
 from paperbuild.render.tracked import MARK_PREFIX
 
 INSERT, DELETE = "insertion", "deletion"
+SAMPLES = 3  # changes quoted per section in the summary's details
 TEXT_BLOCKS = ("Para", "Plain", "Header")
 CONTAINERS = (
     "Emph",
@@ -122,6 +123,7 @@ class Differ:
     date: str
     stats: Stats = field(default_factory=Stats)
     marks: int = 0
+    samples: list[tuple[str, str]] = field(default_factory=list)  # the first changes: (kind, text)
 
     def span(self, kind: str, inlines: list[Node]) -> Node:
         """Return a tracked-change span holding inlines."""
@@ -131,6 +133,10 @@ class Differ:
         else:
             self.stats.words_removed += words_in(inlines)
             self.stats.notes_removed += notes_in(inlines)
+        if len(self.samples) < SAMPLES:
+            text = " ".join(stringify(inlines).split())
+            if text:
+                self.samples.append((kind, text))
         attrs = [["author", self.author], ["date", self.date]]
         marked = _notes_marked(_fields_as_text(inlines), kind, attrs)
         return {"t": "Span", "c": [["", [kind], attrs], marked]}

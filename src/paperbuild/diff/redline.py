@@ -82,7 +82,8 @@ def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
             elif o:
                 blocks += differ.mark(o.blocks, DELETE)
             total.add(differ.stats)
-            changes.append(_section_change(sid, o, n, differ.stats, old, new, keys[sid], cited))
+            change = _section_change(sid, o, n, differ.stats, old, new, keys[sid], cited)
+            changes.append(dataclasses.replace(change, samples=tuple(differ.samples)))
     summary = Summary(old=old.label, new=new.label, sections=tuple(changes), total=total)
     document = dataclasses.replace(new.document, blocks=blocks)
     return Redline(document=document, front=front, summary=summary)

@@ -23,6 +23,23 @@ class SectionChange:
     points_lost: tuple[str, ...] = ()
     citations_added: tuple[tuple[str, str], ...] = ()
     citations_removed: tuple[tuple[str, str], ...] = ()
+    samples: tuple[tuple[str, str], ...] = ()  # the first changes: ("insertion"|"deletion", text)
+
+    def details(self, limit: int = 60) -> list[str]:
+        """Return what changed, in words: points, notes, citations, the first changes quoted."""
+        found = []
+        if self.points_gained:
+            found.append(f"Points now covered: {', '.join(self.points_gained)}")
+        if self.points_lost:
+            found.append(f"Points no longer covered: {', '.join(self.points_lost)}")
+        if self.stats.notes_added or self.stats.notes_removed:
+            found.append(f"Notes: +{self.stats.notes_added}, −{self.stats.notes_removed}")
+        found += [f"Citation added: {text}" for _, text in self.citations_added]
+        found += [f"Citation removed: {text}" for _, text in self.citations_removed]
+        for kind, text in self.samples:
+            shown = text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+            found.append(f"{'Added' if kind == 'insertion' else 'Removed'}: “{shown}”")
+        return found
 
     @property
     def label(self) -> str:
@@ -131,13 +148,7 @@ def markdown(summary: Summary) -> str:
         f"**{sum(len(s.citations_removed) for s in summary.sections)}** |"
     )
     for s in summary.sections:
-        details = []
-        if s.points_gained:
-            details.append(f"- Points now covered: {', '.join(s.points_gained)}")
-        if s.points_lost:
-            details.append(f"- Points no longer covered: {', '.join(s.points_lost)}")
-        details += [f"- Citation added: {text}" for _, text in s.citations_added]
-        details += [f"- Citation removed: {text}" for _, text in s.citations_removed]
+        details = [f"- {d}" for d in s.details()] if s.changed else []
         if details:
             lines += ["", f"## {s.label}", "", *details]
     return "\n".join(lines) + "\n"
