@@ -1,4 +1,5 @@
-"""Shared fixtures: a project written from a dict of files, and the bundled example paper."""
+"""The suite's one conftest: projects written from dicts, copies and drafts of the bundled paper,
+and builds made once for the render tests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from paperbuild.build import BuildOptions, build
+from paperbuild.render.common import RenderOptions
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO.parent / "shared" / "seed" / "concept-note.txt"
@@ -87,3 +91,117 @@ def bundled_copy(tmp_path: Path) -> Path:
     shutil.copy(REPO / "references.bib", root / "references.bib")
     shutil.copytree(REPO / "paper", root / "paper")
     return root
+
+
+# --- drafts of the bundled paper (diff, feedback, workflow tests) -------------------------
+
+EDITS = [
+    ("outline.yaml", 'version: "0.1"', 'version: "0.2"'),
+    # words inserted
+    (
+        "paper/01-patterns.md",
+        "runs from 2000 to 2008.",
+        "runs from 2000 to 2008, eight years of rapid change.",
+    ),
+    # a paragraph deleted
+    (
+        "paper/05-protection.md",
+        "In one region, Europe, children who have been identified and intercepted, either as "
+        "likely victims\nof traffickers or as possible victims of other abuse, are reported "
+        "to leave the residential care\nhomes to which they are sent in considerable numbers.\n\n",
+        "",
+    ),
+    # a paragraph added
+    (
+        "paper/07-coordination.md",
+        '::: {points="7.3"}',
+        "A new paragraph on referral records explains how caseworkers share files.\n\n"
+        '::: {points="7.3"}',
+    ),
+    # a footnote's text changed
+    (
+        "paper/04-prevention.md",
+        "published every year since 2001.",
+        "published every June since 2001.",
+    ),
+    # a point newly covered and a citation added
+    ("paper/03-law-enforcement.md", '{points="3.4"}', '{points="3.4 3.5"}'),
+    (
+        "paper/03-law-enforcement.md",
+        "increasing these rates.",
+        "increasing these rates [@us-tip-report].",
+    ),
+]
+
+
+def copy_bundled(root: Path) -> Path:
+    root.mkdir(parents=True)
+    shutil.copytree(REPO / "paper", root / "paper")
+    shutil.copy(REPO / "outline.yaml", root)
+    shutil.copy(REPO / "references.bib", root)
+    return root
+
+
+def apply(root: Path, edits) -> None:
+    for rel, old, new in edits:
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (rel, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def two_drafts(tmp_path_factory) -> Path:
+    """Return a project with draft 0.1 built and released, then draft 0.2 built."""
+    root = copy_bundled(tmp_path_factory.mktemp("drafts") / "paper")
+    build(root, BuildOptions(formats=("docx",)))
+    from paperbuild.project import load_project
+    from paperbuild.versions import release
+
+    release(load_project(root), "0.1")
+    apply(root, EDITS)
+    build(root, BuildOptions(formats=("docx",)))
+    return root
+
+
+# --- builds made once for the render tests ------------------------------------------------
+
+
+def _copy(tmp: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / rel).write_text(text, encoding="utf-8")
+    return tmp
+
+
+def _bundled(tmp: Path) -> Path:
+    files = {
+        "outline.yaml": (REPO / "outline.yaml").read_text(encoding="utf-8"),
+        "references.bib": (REPO / "references.bib").read_text(encoding="utf-8"),
+    }
+    for chapter in (REPO / "paper").glob("*.md"):
+        files[f"paper/{chapter.name}"] = chapter.read_text(encoding="utf-8")
+    return _copy(tmp, files)
+
+
+@pytest.fixture(scope="session")
+def bundled_build(tmp_path_factory) -> dict[str, Path]:
+    """Return {'docx': path, 'pdf': path} of the bundled paper, built once."""
+    root = _bundled(tmp_path_factory.mktemp("bundled"))
+    result = build(root, BuildOptions())
+    return {p.suffix[1:]: p for p in result.outputs}
+
+
+@pytest.fixture(scope="session")
+def reviewed_build(tmp_path_factory) -> dict[str, Path]:
+    """Return the bundled paper built with line numbers and a DRAFT watermark."""
+    root = _bundled(tmp_path_factory.mktemp("reviewed"))
+    options = BuildOptions(render=RenderOptions(line_numbers=True, watermark="DRAFT"))
+    return {p.suffix[1:]: p for p in build(root, options).outputs}
+
+
+@pytest.fixture(scope="session")
+def mini_build(tmp_path_factory) -> dict[str, Path]:
+    """Return the small two-chapter project (both chapters use [^1]) built to DOCX and PDF."""
+    root = _copy(tmp_path_factory.mktemp("mini"), MINI_FILES)
+    return {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}

@@ -90,7 +90,7 @@ class _Collector(HTMLParser):
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    from tests.diff.conftest import EDITS, apply, copy_bundled
+    from tests.conftest import EDITS, apply, copy_bundled
 
     root = copy_bundled(tmp_path_factory.mktemp("report") / "paper")
     assert run(root, "build", "--to", "docx").exit_code == 0

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
-from tests.diff.conftest import copy_bundled
+from tests.conftest import copy_bundled
 from tests.feedback.wordlike import Change, Comment, Reviewer
 from tests.render.readers import pandoc_docx_json, text_of
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.diff.conftest import copy_bundled
+from tests.conftest import copy_bundled
 from tests.feedback.test_feedback import run
 from tests.render.readers import pandoc_docx_json, text_of
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from tests.diff.conftest import copy_bundled
+from tests.conftest import copy_bundled
 from tests.feedback.test_feedback import run
 from tests.feedback.wordlike import Change, Reviewer, q
 from tests.render.readers import pandoc_docx_json, text_of
