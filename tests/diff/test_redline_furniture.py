@@ -45,3 +45,22 @@ def test_redline_furniture_and_inserted_note(mini):
     assert "Changes from 1.0 to 1.1: inserted, deleted" in pages[0]  # the title page
     assert all("Changes from 1.0 to 1.1" in p for p in pages[1:])  # every running header
     assert re.search(r"Version 1\.0 1\.1 ·", pages[0])
+
+
+def test_a_project_folder_with_a_current_snapshot_is_not_assembled_again(mini, monkeypatch):
+    """The last build recorded exactly these inputs: diff reads that draft, citeproc is not run."""
+    from paperbuild.diff import sides
+
+    root = mini()
+    assert CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"]).exit_code == 0
+    calls = []
+    original = sides.resolve_citations
+    monkeypatch.setattr(sides, "resolve_citations", lambda *a: calls.append(a) or original(*a))
+    project = sides.load_project(root)
+    side = sides.side_from_project(project, "now")
+    assert calls == [] and side.document.version == "1.0" and side.coverage["1"]
+    (root / "paper/02-second.md").write_text(
+        (root / "paper/02-second.md").read_text() + "\nA new line.\n"
+    )
+    sides.side_from_project(sides.load_project(root), "now")
+    assert len(calls) == 1  # the sources changed: the draft is made again

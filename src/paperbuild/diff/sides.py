@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paperbuild import __version__
 from paperbuild.assemble import Document, TocEntry, assemble, build_date
 from paperbuild.bibliography import Entry
 from paperbuild.checks import CheckResult, run_checks
@@ -19,7 +20,7 @@ from paperbuild.errors import PaperbuildError
 from paperbuild.git import git
 from paperbuild.outline import DocumentMeta
 from paperbuild.project import Project, load_project
-from paperbuild.versions import load_snapshot, versions_dir
+from paperbuild.versions import input_hashes, load_snapshot, versions_dir
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,7 +39,14 @@ def safe_label(text: str) -> str:
 
 
 def side_from_project(project: Project, label: str, result: CheckResult | None = None) -> Side:
-    """Return the draft the project's sources make now (reusing a check that kept the ASTs)."""
+    """Return the draft the project's sources make now (reusing a check that kept the ASTs).
+
+    When the last build recorded a snapshot of exactly these inputs, made by this paperbuild,
+    that snapshot is the draft: nothing is assembled or cited again.
+    """
+    recorded = _recorded_draft(project, label)
+    if recorded is not None:
+        return recorded
     if result is None or not result.parsed.blocks:
         result = run_checks(project, with_blocks=True)
     document = resolve_citations(assemble(result.parsed), project)
@@ -50,11 +58,29 @@ def side_from_project(project: Project, label: str, result: CheckResult | None =
     return Side(label=label, document=document, coverage=coverage, entries=entries)
 
 
+def _recorded_draft(project: Project, label: str) -> Side | None:
+    """Return the snapshot of the outline's version if its inputs are the project's current ones."""
+    folder = versions_dir(project) / project.outline.document.version
+    if not (folder / "manifest.json").is_file():
+        return None
+    try:
+        document, manifest = load_snapshot(folder)
+    except PaperbuildError:
+        return None
+    if manifest.get("paperbuild") != __version__ or manifest.get("inputs") != input_hashes(project):
+        return None
+    return _side(project, label, document, manifest)
+
+
 def _from_snapshot(project: Project, version: str) -> Side:
     document, manifest = load_snapshot(versions_dir(project) / version)
+    return _side(project, version, document, manifest)
+
+
+def _side(project: Project, label: str, document: Document, manifest: dict[str, Any]) -> Side:
     coverage = {sid: frozenset(ids) for sid, ids in (manifest.get("coverage") or {}).items()}
     entries = {e.key: e for e in project.bibliography.entries}
-    return Side(label=version, document=document, coverage=coverage, entries=entries)
+    return Side(label=label, document=document, coverage=coverage, entries=entries)
 
 
 def _said(proc: subprocess.CompletedProcess[Any] | None) -> str:
