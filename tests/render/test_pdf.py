@@ -142,3 +142,27 @@ def test_missing_pdf_engine_says_how_to_install_it(mini, monkeypatch):
     assert result.exit_code == 2
     assert "LibreOffice, which was not found" in result.output
     assert "apt-get install libreoffice-writer" in result.output
+
+
+def test_a_pdf_builds_from_a_worker_thread(mini):
+    """Typst compiles in a forked child; a build started off the main thread (as an editor's
+    plugin or a test runner may) still gets its PDF."""
+    import threading
+
+    from paperbuild.build import BuildOptions, build
+
+    root = mini()
+    out: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            out["paths"] = build(root, BuildOptions(formats=("pdf",))).outputs
+        except Exception as exc:  # reported below
+            out["error"] = exc
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(timeout=120)
+    assert "error" not in out, out
+    (path,) = out["paths"]  # type: ignore[misc]
+    assert "Second note." in " ".join(pdf_pages(path))

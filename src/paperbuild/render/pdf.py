@@ -260,8 +260,9 @@ def _compile_limited(source: str, root: Path) -> bytes:
 def _child(source: str, root: Path, out: Path, failure: Path, memory: int) -> int:
     """Compile in the forked child under an address-space limit; return its exit status."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        with contextlib.suppress(ValueError):  # (only the main thread may set them)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         quiet = os.open(os.devnull, os.O_WRONLY)  # an allocation failure prints a backtrace
         os.dup2(quiet, 1)
         os.dup2(quiet, 2)
