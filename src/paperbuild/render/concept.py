@@ -7,14 +7,16 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from docx.oxml.ns import qn
+
 from paperbuild import pandoc
 from paperbuild.assemble import build_date
 from paperbuild.clock import build_datetime
 from paperbuild.fsutil import write_atomic
 from paperbuild.furniture import words_for
 from paperbuild.outline import Outline
-from paperbuild.render.docx import qn_w, running_footer, running_header, set_child
-from paperbuild.render.ooxml import normalise_zip
+from paperbuild.render.docx import running_footer, running_header
+from paperbuild.render.ooxml import normalise_zip, set_child, text_width
 from paperbuild.render.reference import reference_docx
 from paperbuild.safety import BUILD_DIR, file_name, output_dir, output_file
 
@@ -69,10 +71,10 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
         running_footer(doc, section.footer, section, text, words)
         running_footer(doc, section.first_page_footer, section, text, words)
     _full_width(doc)
-    for table in doc.element.body.iter(qn_w("tbl")):  # rows never split across pages
-        for row in table.iter(qn_w("tr")):
+    for table in doc.element.body.iter(qn("w:tbl")):  # rows never split across pages
+        for row in table.iter(qn("w:tr")):
             set_child(row, "trPr", "cantSplit", {})
-        for p in table.iter(qn_w("p")):  # the drafts' table text: smaller, not justified
+        for p in table.iter(qn("w:p")):  # the drafts' table text: smaller, not justified
             set_child(p, "pPr", "pStyle", {"val": "TableText"})
     props = doc.core_properties
     props.title = f"{outline.document.title}: Concept Note and Outline"[:255]
@@ -88,8 +90,7 @@ def _full_width(doc: Any) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    section = doc.sections[0]
-    width = section.page_width - section.left_margin - section.right_margin
+    width = text_width(doc.sections[0])
     shares = (0.12, 0.29, 0.59)
     for table in doc.tables:
         tbl_pr = table._tbl.tblPr

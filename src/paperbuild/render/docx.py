@@ -6,6 +6,9 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+
 from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
 from paperbuild.ast import Node
@@ -16,12 +19,16 @@ from paperbuild.furniture import Words, words_for
 from paperbuild.project import Project
 from paperbuild.render.common import Previous, RenderOptions, document_json
 from paperbuild.render.ooxml import (
+    EMU_PER_TWIP,
     PAGE_BREAK,
     bookmark_name,
     custom_properties,
     field_runs,
+    local_name,
     normalise_zip,
     run_with_text,
+    set_child,
+    text_width,
 )
 from paperbuild.render.reference import reference_docx
 from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
@@ -112,8 +119,8 @@ def render_docx(
         toc += (TocEntry(level=1, number="", title=title, anchor="bibliography"),)
     _contents(doc, toc)
     _lists(doc, document)
-    for table in doc.element.body.iter(qn_w("tbl")):
-        fit_table(table, _text_width_twips(doc))
+    for table in doc.element.body.iter(qn("w:tbl")):
+        fit_table(table, text_width(doc.sections[0]) // EMU_PER_TWIP)
     close_bookmarks_after_tables(doc.element.body)
     settings(doc, update_fields=not tracked)
     _continuous_footnotes(doc)
@@ -180,8 +187,6 @@ def _field_list(doc: Any, placeholder_text: str, entries: list[_Entry]) -> None:
     LibreOffice shows a TOC field's stored text, so its page numbers would stay blank. A PAGEREF
     alone is computed by LibreOffice as it lays the pages out and filled by Word on opening.
     """
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     placeholder = next((p for p in doc.paragraphs if placeholder_text in p.text), None)
     if placeholder is None:
@@ -288,8 +293,6 @@ def settings(doc: Any, *, update_fields: bool) -> None:
 
 def _set_setting(doc: Any, name: str) -> None:
     """Set a true/false setting, at its place in settings.xml's sequence."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     root = doc.settings.element
     for old in root.findall(qn(f"w:{name}")):
@@ -297,27 +300,18 @@ def _set_setting(doc: Any, name: str) -> None:
     element = OxmlElement(f"w:{name}")
     element.set(qn("w:val"), "true")
     later = SETTINGS_ORDER[SETTINGS_ORDER.index(name) + 1 :]
-    follower = next((child for child in root if _local(child.tag) in later), None)
+    follower = next((child for child in root if local_name(child.tag) in later), None)
     if follower is not None:
         follower.addprevious(element)
     else:
         root.append(element)
 
 
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def qn_w(tag: str) -> str:
-    """Return the Clark name of a WordprocessingML tag."""
-    return f"{{{W_NS}}}{tag}"
-
-
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 TWIPS_PER_CHAR = 118  # a wide character of the 9.5 pt table text (bold in headers), in twips
 CELL_MARGINS = 2 * 115  # Word's default left and right cell margins
 KEEP_WHOLE_ROWS = 12  # a table this short is kept on one page
 TBLW_AFTER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize")
+TBLBORDERS_AFTER = (*TBLW_AFTER, "tblW", "jc", "tblCellSpacing", "tblInd")
 TBLLAYOUT_AFTER = (
     *TBLW_AFTER,
     "tblStyleColBandSize",
@@ -330,14 +324,6 @@ TBLLAYOUT_AFTER = (
 )
 
 
-def _text_width_twips(doc: Any) -> int:
-    section = doc.sections[0]
-    parts = (section.page_width, section.left_margin, section.right_margin)
-    if None in parts:
-        return 9070  # A4 less 2.5 cm margins
-    return int((parts[0] - parts[1] - parts[2]) / 635)  # EMU to twips
-
-
 def fit_table(table: Any, width: int) -> None:
     """Size a table's columns from their content, keep rows (and short tables) whole.
 
@@ -345,57 +331,45 @@ def fit_table(table: Any, width: int) -> None:
     left of the text width goes to the columns with the most text. The header row repeats on
     every page (pandoc marks it); a row never splits across pages.
     """
-    rows = [r for r in table if r.tag == qn_w("tr")]
-    grid = table.find(qn_w("tblGrid"))
+    rows = [r for r in table if r.tag == qn("w:tr")]
+    grid = table.find(qn("w:tblGrid"))
     if not rows or grid is None:
         return
-    cols = grid.findall(qn_w("gridCol"))
+    cols = grid.findall(qn("w:gridCol"))
     texts: list[list[str]] = [[] for _ in cols]
     for row in rows:
-        for i, cell in enumerate(c for c in row if c.tag == qn_w("tc")):
+        for i, cell in enumerate(c for c in row if c.tag == qn("w:tc")):
             if i < len(texts):
-                texts[i].append("".join(t.text or "" for t in cell.iter(qn_w("t"))))
+                texts[i].append("".join(t.text or "" for t in cell.iter(qn("w:t"))))
     widths = column_widths(texts, width)
     for col, w in zip(cols, widths, strict=True):
-        col.set(qn_w("w"), str(w))
+        col.set(qn("w:w"), str(w))
     set_child(table, "tblPr", "tblW", {"w": str(sum(widths)), "type": "dxa"}, TBLW_AFTER)
     set_child(table, "tblPr", "tblLayout", {"type": "fixed"}, TBLLAYOUT_AFTER)
     _rules(table)
     for row in rows:
-        for i, cell in enumerate(c for c in row if c.tag == qn_w("tc")):
+        for i, cell in enumerate(c for c in row if c.tag == qn("w:tc")):
             if i < len(widths):
                 set_child(cell, "tcPr", "tcW", {"w": str(widths[i]), "type": "dxa"}, ("cnfStyle",))
         set_child(row, "trPr", "cantSplit", {})
-    for p in table.iter(qn_w("p")):  # the house's table text: a size smaller than the body
-        style = p.find(f"{qn_w('pPr')}/{qn_w('pStyle')}")
-        if style is not None and style.get(qn_w("val")) == "Compact":
-            style.set(qn_w("val"), "TableText")
+    for p in table.iter(qn("w:p")):  # the house's table text: a size smaller than the body
+        style = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        if style is not None and style.get(qn("w:val")) == "Compact":
+            style.set(qn("w:val"), "TableText")
     if len(rows) <= KEEP_WHOLE_ROWS:
         for row in rows[:-1]:
-            for p in row.iter(qn_w("p")):
+            for p in row.iter(qn("w:p")):
                 set_child(p, "pPr", "keepNext", {}, ("pStyle",))
 
 
 def _rules(table: Any) -> None:
     """Give the table a rule above and below (the header's rule comes with its style)."""
-    from docx.oxml import parse_xml
-
-    rule = 'w:val="single" w:sz="6" w:space="0" w:color="1F2A44"'
-    borders = parse_xml(
-        f'<w:tblBorders xmlns:w="{W_NS}"><w:top {rule}/><w:bottom {rule}/></w:tblBorders>'
-    )
-    tbl_pr = table.find(qn_w("tblPr"))
-    for old in tbl_pr.findall(qn_w("tblBorders")):
-        tbl_pr.remove(old)
-    after = [
-        c
-        for c in tbl_pr
-        if _local(c.tag) in (*TBLW_AFTER, "tblW", "jc", "tblCellSpacing", "tblInd")
-    ]
-    if after:
-        after[-1].addnext(borders)
-    else:
-        tbl_pr.insert(0, borders)
+    borders = set_child(table, "tblPr", "tblBorders", {}, TBLBORDERS_AFTER)
+    for edge in ("top", "bottom"):
+        rule = OxmlElement(f"w:{edge}")
+        for key, value in (("val", "single"), ("sz", "6"), ("space", "0"), ("color", "1F2A44")):
+            rule.set(qn(f"w:{key}"), value)
+        borders.append(rule)
 
 
 def column_widths(texts: list[list[str]], width: int) -> list[int]:
@@ -430,59 +404,31 @@ def _ems(text: str) -> float:
     return sum(1.35 if ch in WIDE else 1.15 if ch.isupper() else 1.0 for ch in text)
 
 
-def set_child(
-    parent: Any, container: str, tag: str, attrs: dict[str, str], after: tuple[str, ...] = ()
-) -> None:
-    """Set <container><tag attrs/></container> on parent, in the schema's order.
-
-    The container is made as parent's first child if absent; the element goes right after the
-    last child named in `after` (the ones the schema puts before it), else first.
-    """
-    from docx.oxml import OxmlElement
-
-    box = parent.find(qn_w(container))
-    if box is None:
-        box = OxmlElement(f"w:{container}")
-        parent.insert(0, box)
-    for old in box.findall(qn_w(tag)):
-        box.remove(old)
-    element = OxmlElement(f"w:{tag}")
-    for key, value in attrs.items():
-        element.set(qn_w(key), value)
-    before = [child for child in box if _local(child.tag) in after]
-    if before:
-        before[-1].addnext(element)
-    else:
-        box.insert(0, element)
-
-
 def close_bookmarks_after_tables(body: Any) -> None:
     """Close in a thin paragraph of their own the bookmarks that pandoc ends right after a table.
 
     LibreOffice loses the bookmark of a heading that follows such a table (its PAGEREF in the
     contents then reads "Error: Reference source not found").
     """
-    for table in [c for c in body if c.tag == qn_w("tbl")]:
+    for table in [c for c in body if c.tag == qn("w:tbl")]:
         nxt = table.getnext()
-        if nxt is not None and nxt.tag == qn_w("bookmarkEnd"):
+        if nxt is not None and nxt.tag == qn("w:bookmarkEnd"):
             spacer = _spacer()
             table.addnext(spacer)
-            while spacer.getnext() is not None and spacer.getnext().tag == qn_w("bookmarkEnd"):
+            while spacer.getnext() is not None and spacer.getnext().tag == qn("w:bookmarkEnd"):
                 spacer.append(spacer.getnext())
 
 
 def _spacer() -> Any:
     """Return a thin empty paragraph (3 pt) to stand after a table."""
-    from docx.oxml import parse_xml
 
     return parse_xml(
-        f'<w:p xmlns:w="{W_NS}"><w:pPr><w:spacing w:before="0" w:after="0" w:line="60" '
+        f'<w:p {nsdecls("w")}><w:pPr><w:spacing w:before="0" w:after="0" w:line="60" '
         'w:lineRule="exact"/></w:pPr></w:p>'
     )
 
 
 def _tab_run() -> Any:
-    from docx.oxml import OxmlElement
 
     r = OxmlElement("w:r")
     r.append(OxmlElement("w:tab"))
@@ -491,7 +437,6 @@ def _tab_run() -> Any:
 
 def _continuous_footnotes(doc: Any) -> None:
     """Number footnotes through the whole document (LibreOffice reads eachSect as per chapter)."""
-    from docx.oxml.ns import qn
 
     for restart in doc.element.body.iter(qn("w:numRestart")):
         restart.set(qn("w:val"), "continuous")
@@ -547,8 +492,6 @@ def running_footer(doc: Any, footer: Any, section: Any, text: str, words: Words)
 
 def _track_footer_version(footer: Any, old: str, previous: Previous) -> None:
     """Make the footer's version line a tracked change: the old one deleted, the new inserted."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     p = footer.paragraphs[0]._p
     runs = [r for r in p if r.tag == qn("w:r")]
@@ -572,14 +515,11 @@ def _track_footer_version(footer: Any, old: str, previous: Previous) -> None:
 def _right_tab(paragraph: Any, section: Any) -> None:
     from docx.enum.text import WD_TAB_ALIGNMENT
 
-    width = section.page_width - section.left_margin - section.right_margin
-    paragraph.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    paragraph.paragraph_format.tab_stops.add_tab_stop(text_width(section), WD_TAB_ALIGNMENT.RIGHT)
 
 
 def _line_numbers(doc: Any) -> None:
     """Number lines in the margin, restarting on each page (as reviewers cite them)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     for section in doc.sections:
         sect_pr = section._sectPr

@@ -104,3 +104,45 @@ def bookmark_name(ident: str) -> str:
     if ident[:1].isalpha() and len(ident) <= 40:
         return ident
     return "X" + hashlib.sha1(ident.encode("utf-8")).hexdigest()[1:]
+
+
+EMU_PER_TWIP = 635
+
+
+def local_name(tag: str) -> str:
+    """Return an element's tag without its namespace ('{…/main}tbl' → 'tbl')."""
+    return tag.rpartition("}")[2]
+
+
+def set_child(
+    parent: Any, container: str, tag: str, attrs: dict[str, str], after: tuple[str, ...] = ()
+) -> Any:
+    """Set <container><tag attrs/></container> on parent, in the schema's order; return the tag.
+
+    The container is made as parent's first child if absent; the element replaces any of its
+    name and goes right after the last child named in `after` (the ones the schema puts before
+    it), else first.
+    """
+    box = parent.find(qn(f"w:{container}"))
+    if box is None:
+        box = OxmlElement(f"w:{container}")
+        parent.insert(0, box)
+    for old in box.findall(qn(f"w:{tag}")):
+        box.remove(old)
+    element = OxmlElement(f"w:{tag}")
+    for key, value in attrs.items():
+        element.set(qn(f"w:{key}"), value)
+    before = [child for child in box if local_name(child.tag) in after]
+    if before:
+        before[-1].addnext(element)
+    else:
+        box.insert(0, element)
+    return element
+
+
+def text_width(section: Any) -> int:
+    """Return the width between a section's margins in EMU (A4 less 2.5 cm ones if unset)."""
+    parts = (section.page_width, section.left_margin, section.right_margin)
+    if None in parts:
+        return 16 * 360000  # 16 cm
+    return int(parts[0] - parts[1] - parts[2])

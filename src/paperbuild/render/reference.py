@@ -10,6 +10,7 @@ from typing import Any
 from paperbuild import pandoc
 from paperbuild.errors import BuildError
 from paperbuild.fsutil import write_atomic
+from paperbuild.render.ooxml import set_child, text_width
 from paperbuild.safety import BUILD_DIR, open_docx, output_dir, read_input
 
 BODY_FONT = "Times New Roman"  # metric twins everywhere (Liberation Serif, Tinos)
@@ -106,38 +107,17 @@ PPR_BEFORE_SUPPRESS = (
 
 def _suppress_line_numbers(style: Any) -> None:
     """Leave a paragraph style's lines out of line numbering (w:suppressLineNumbers)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    ppr = style.element.get_or_add_pPr()
-    if ppr.find(qn("w:suppressLineNumbers")) is not None:
-        return
-    mark = OxmlElement("w:suppressLineNumbers")
-    before = [c for c in ppr if c.tag.rpartition("}")[2] in PPR_BEFORE_SUPPRESS]
-    if before:
-        before[-1].addnext(mark)
-    else:
-        ppr.insert(0, mark)
+    style.element.get_or_add_pPr()
+    set_child(style.element, "pPr", "suppressLineNumbers", {}, PPR_BEFORE_SUPPRESS)
 
 
-def _text_width(doc: object) -> Any:
-    """Return the width between the margins of the document's first section (A4's by default)."""
-    from docx.shared import Cm
-
-    section = doc.sections[0]  # type: ignore[attr-defined]
-    parts = (section.page_width, section.left_margin, section.right_margin)
-    if None in parts:
-        return Cm(16.0)
-    return parts[0] - parts[1] - parts[2]
-
-
-def _paperbuild_styles(doc: object) -> None:
+def _paperbuild_styles(doc: Any) -> None:
     """Add the styles paperbuild's furniture uses, where the reference document lacks them."""
     from docx.enum.style import WD_STYLE_TYPE
     from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
     from docx.shared import Pt, RGBColor
 
-    styles = doc.styles  # type: ignore[attr-defined]
+    styles = doc.styles
     names = {s.name for s in styles}
     extra = {
         "Status": (13, True),
@@ -163,7 +143,7 @@ def _paperbuild_styles(doc: object) -> None:
             st.paragraph_format.first_line_indent = Pt(-60)
         if name.startswith(("Contents Entry", "Table of Figures")):  # page numbers at the right
             st.paragraph_format.tab_stops.add_tab_stop(
-                _text_width(doc), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS
+                text_width(doc.sections[0]), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS
             )
         if name.startswith("Contents Entry"):
             indent = 0 if name.endswith("1") else 22
