@@ -11,7 +11,7 @@ from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.assemble import IMAGES, Document, resources_rewrite
-from paperbuild.ast import Node, rewrite
+from paperbuild.ast import LEAVES, Node, rewrite
 from paperbuild.furniture import ENGLISH, words_for
 from paperbuild.project import Project
 from paperbuild.render.common import citation_args, csl_path, document_json
@@ -142,7 +142,7 @@ def number_notes(blocks: list[Node], *, note_style: bool = False) -> None:
             stack.extend(
                 (v, note)
                 for v in reversed(value)
-                if type(v) is not dict or v.get("t") not in TEXT_LEAVES
+                if type(v) is not dict or v.get("t") not in LEAVES
             )
         elif type(value) is dict:
             t = value.get("t")
@@ -221,8 +221,6 @@ def _join_dates(
         i += 1
 
 
-CITES = frozenset(("Cite",))
-TEXT_LEAVES = frozenset(("Str", "Space", "SoftBreak", "LineBreak", "Code", "Math", "RawInline"))
 IN_NOTE = 7_000_000  # citationHash given to an in-text citation the author wrote in a note
 
 
@@ -286,21 +284,24 @@ def _capitalise_note(note: Node) -> None:
     first = blocks[0]["c"][0]
     if first.get("t") != "Span" or "citation" not in first["c"][0][1]:
         return
-    word = _first_str(first["c"][1])
+    word = _edge_str(first["c"][1], 0)
     if word is not None and word["c"][:1].islower():
         word["c"] = word["c"][0].upper() + word["c"][1:]
 
 
-def _first_str(inlines: list[Node]) -> Node | None:
-    """Return the first Str of inlines, looking into spans and emphasis (None if none leads)."""
+def _edge_str(inlines: list[Node], end: int) -> Node | None:
+    """Return the first (end 0) or last (end -1) Str of inlines, looking into spans and emphasis.
+
+    None when something else (a note, a link, a space) stands at that end.
+    """
     while inlines:
-        head = inlines[0]
-        if head.get("t") == "Str":
-            return head
-        if head.get("t") == "Span":
-            inlines = head["c"][1]
-        elif head.get("t") in ("Emph", "Strong", "SmallCaps"):
-            inlines = head["c"]
+        node = inlines[end]
+        if node.get("t") == "Str":
+            return node
+        if node.get("t") == "Span":
+            inlines = node["c"][1]
+        elif node.get("t") in ("Emph", "Strong", "SmallCaps"):
+            inlines = node["c"]
         else:
             return None
     return None
@@ -308,7 +309,7 @@ def _first_str(inlines: list[Node]) -> Node | None:
 
 def _unwrap(inlines: list[Node]) -> list[Node]:
     """Return rendered citation inlines without the parentheses pandoc put around them."""
-    first, last = _first_str(inlines), _last_str(inlines)
+    first, last = _edge_str(inlines, 0), _edge_str(inlines, -1)
     if (
         first is None
         or last is None
@@ -319,18 +320,3 @@ def _unwrap(inlines: list[Node]) -> list[Node]:
     first["c"] = first["c"][1:]
     last["c"] = last["c"][:-1]
     return inlines
-
-
-def _last_str(inlines: list[Node]) -> Node | None:
-    """Return the last Str of inlines, looking into spans and emphasis (None if none ends it)."""
-    while inlines:
-        tail = inlines[-1]
-        if tail.get("t") == "Str":
-            return tail
-        if tail.get("t") == "Span":
-            inlines = tail["c"][1]
-        elif tail.get("t") in ("Emph", "Strong", "SmallCaps"):
-            inlines = tail["c"]
-        else:
-            return None
-    return None
