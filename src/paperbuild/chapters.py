@@ -167,6 +167,21 @@ def strip_comments(text: str) -> str:
     return HTML_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
 
 
+def fence_step(
+    line: str, fence: str | None, pattern: re.Pattern[str] = FENCE
+) -> tuple[bool, str | None]:
+    """Return whether a line is fenced code (a fence or inside one), and the fence open after it.
+
+    A fence closes with one of its own character at least as long as it.
+    """
+    found = pattern.match(line)
+    mark = found.group(1) if found else ""
+    if fence is not None:
+        closes = mark[:1] == fence[0] and len(mark) >= len(fence)
+        return True, None if closes else fence
+    return (True, mark) if mark else (False, None)
+
+
 def scan(text: str) -> SourceScan:
     """Return the positions of headings, footnotes, citations and coverage markers."""
     headings, refs, defs, cites, markers = [], [], [], [], []
@@ -174,13 +189,8 @@ def scan(text: str) -> SourceScan:
     previous = ""
     lines = strip_comments(text).split("\n")
     for number, raw in enumerate(lines, start=1):
-        fm = FENCE.match(raw)
-        if fence is not None:
-            if fm and fm.group(1)[0] == fence[0] and len(fm.group(1)) >= len(fence):
-                fence = None
-            continue
-        if fm:
-            fence = fm.group(1)
+        code, fence = fence_step(raw, fence)
+        if code:
             continue
         line = _mask(raw, CODE_SPAN)
         for m in MARKER.finditer(line):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from paperbuild.chapters import strip_comments
+from paperbuild.chapters import fence_step, strip_comments
 
-FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")  # any indentation: fences inside list items too
 DIV_FENCE = re.compile(r"^[ \t]*:{3,}")
 TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(\|[ \t]*:?-*:?[ \t]*)*\|?[ \t]*$")
 GRID_RULE = re.compile(r"^[ \t]*\+[-=:+]+\+[ \t]*$")
@@ -66,14 +66,11 @@ def units(text: str) -> list[Unit]:
     for number, line in enumerate(lines, start=1):
         if number <= skip:
             continue
-        code = FENCE.match(line)
-        if fence is not None:
-            if code and code.group(1)[0] == fence[0] and len(code.group(1)) >= len(fence):
-                fence = None
-            continue
+        was_open = fence is not None
+        code, fence = fence_step(line, fence, FENCE)
         if code:
-            close()
-            fence = code.group(1)
+            if not was_open:  # a code block begins: the block before it ends
+                close()
             continue
         if not line.strip() or DIV_FENCE.match(line) or TABLE_RULE.match(line):
             close()
