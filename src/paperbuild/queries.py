@@ -11,6 +11,8 @@ import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from paperbuild.crossref import str_inlines
+
 if TYPE_CHECKING:  # ast imports this module
     from paperbuild.ast import Node
 
@@ -43,7 +45,7 @@ def as_comments(author: str, date: str) -> Callable[[Node], list[Node] | None]:
             return None
         cid = str(next(ids))
         attrs = [["id", cid], ["author", author], ["date", date], ["initials", initials]]
-        text = _inlines(question(node) or "(no question written)")
+        text = str_inlines(question(node) or "(no question written)")
         return [
             {"t": "Span", "c": [["", ["comment-start"], attrs], text]},
             *node["c"][1],
@@ -61,7 +63,7 @@ def as_margin_notes(node: Node) -> list[Node] | None:
         {"t": "RawInline", "c": ["typst", "#pbquery["]},
         *node["c"][1],
         {"t": "RawInline", "c": ["typst", "]["]},
-        *_inlines(question(node) or "(no question written)"),
+        *str_inlines(question(node) or "(no question written)"),
         {"t": "RawInline", "c": ["typst", "]"]},
     ]
 
@@ -76,9 +78,3 @@ def without_queries(blocks: list[Node]) -> list[Node]:
 
 
 SPANS = frozenset(("Span",))
-
-
-def _inlines(text: str) -> list[Node]:
-    from paperbuild.crossref import str_inlines
-
-    return str_inlines(text)
