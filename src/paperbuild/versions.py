@@ -89,7 +89,7 @@ def input_hashes(project: Project) -> dict[str, str]:
 CORRUPT = "corrupt"
 
 
-def _manifest(path: Path) -> dict[str, Any] | None:
+def read_manifest(path: Path) -> dict[str, Any] | None:
     """Return a snapshot's manifest; None when there is none, {"corrupt": …} when damaged.
 
     A damaged manifest may hide a release, so it is treated as one: never overwritten.
@@ -111,7 +111,7 @@ def _manifest(path: Path) -> dict[str, Any] | None:
 
 def ensure_not_released(project: Project, version: str) -> None:
     """Raise ReleasedVersion when this version's snapshot is released (before any writing)."""
-    manifest = _manifest(versions_dir(project) / version)
+    manifest = read_manifest(versions_dir(project) / version)
     if manifest and CORRUPT in manifest:
         raise ReleasedVersion(
             f"the record of version {version} is damaged: {manifest[CORRUPT]}; paperbuild will "
@@ -162,7 +162,7 @@ def _now() -> str:
 
 def load_snapshot(folder: Path) -> tuple[Document, dict[str, Any]]:
     """Return the document and manifest recorded in a snapshot folder."""
-    manifest = _manifest(folder)
+    manifest = read_manifest(folder)
     try:
         data = json.loads((folder / "document.json").read_text(encoding="utf-8"))
         document = document_from_json(data)
@@ -179,7 +179,7 @@ def load_snapshot(folder: Path) -> tuple[Document, dict[str, Any]]:
 def release(project: Project, version: str) -> Snapshot:
     """Freeze the recorded snapshot of a version; it is never overwritten afterwards."""
     folder = output_dir(project.root, versions_dir(project) / check_version_name(version))
-    manifest = _manifest(folder)
+    manifest = read_manifest(folder)
     if manifest is not None and CORRUPT in manifest:
         raise PaperbuildError(f"the record of version {version} is damaged: {manifest[CORRUPT]}")
     if manifest is None:
@@ -225,7 +225,7 @@ def list_snapshots(project: Project) -> list[Snapshot]:
     root = versions_dir(project)
     found = []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        manifest = _manifest(folder)
+        manifest = read_manifest(folder)
         if folder.is_dir() and manifest is not None:
             found.append(_snapshot(folder, manifest))
     return sorted(found, key=lambda s: s.created)
@@ -237,7 +237,7 @@ def verify(project: Project) -> list[tuple[str, str]]:
     for snap in list_snapshots(project):
         if not snap.released:
             continue
-        manifest = _manifest(snap.path) or {}
+        manifest = read_manifest(snap.path) or {}
         if CORRUPT in manifest:
             problems.append((snap.version, str(manifest[CORRUPT])))
             continue

@@ -20,7 +20,7 @@ from paperbuild.errors import PaperbuildError
 from paperbuild.git import git
 from paperbuild.outline import DocumentMeta
 from paperbuild.project import Project, load_project
-from paperbuild.versions import input_hashes, load_snapshot, versions_dir
+from paperbuild.versions import input_hashes, load_snapshot, read_manifest, versions_dir
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,13 +61,14 @@ def side_from_project(project: Project, label: str, result: CheckResult | None =
 def _recorded_draft(project: Project, label: str) -> Side | None:
     """Return the snapshot of the outline's version if its inputs are the project's current ones."""
     folder = versions_dir(project) / project.outline.document.version
-    if not (folder / "manifest.json").is_file():
+    manifest = read_manifest(folder)  # the small part first: the document only if it matches
+    if not manifest or manifest.get("paperbuild") != __version__:
+        return None
+    if manifest.get("inputs") != input_hashes(project):
         return None
     try:
         document, manifest = load_snapshot(folder)
     except PaperbuildError:
-        return None
-    if manifest.get("paperbuild") != __version__ or manifest.get("inputs") != input_hashes(project):
         return None
     return _side(project, label, document, manifest)
 
