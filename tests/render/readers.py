@@ -67,6 +67,11 @@ def headers(doc: dict[str, Any], level: int = 1) -> list[str]:
     ]
 
 
+def note_texts(doc: dict[str, Any]) -> list[str]:
+    """Return the text of every note of a document, in order, spaces folded."""
+    return [" ".join(text_of(n["c"]).split()) for n in walk(doc["blocks"]) if n["t"] == "Note"]
+
+
 def notes_after(doc: dict[str, Any], phrase: str) -> list[str]:
     """Return the texts of the notes in the paragraph that contains phrase."""
     for block in _paras(doc["blocks"]):

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
-from tests.render.readers import notes_after, pandoc_docx_json, text_of, walk
+from tests.render.readers import note_texts, notes_after, pandoc_docx_json, text_of, walk
 
 BIB = (
     "@book{smith2020, author = {Smith, Jane}, title = {Apples}, year = {2020},"
@@ -50,7 +50,7 @@ def test_a_citation_the_author_writes_in_a_note_reads_as_a_note_citation(mini):
         HEAD + "One.[^1] Two.[^2]\n\n[^1]: As @roe2021 [p. 3] says.\n"
         "[^2]: See @roe2021 [p. 5], and compare [@smith2020].\n",
     )
-    notes = [" ".join(text_of(n["c"]).split()) for n in walk(doc["blocks"]) if n["t"] == "Note"]
+    notes = note_texts(doc)
     second = next(n for n in notes if n.startswith("See"))
     assert second == "See ibid., 5, and compare Smith, Apples.", notes
     assert "Roe, ibid." not in " ".join(notes) and "(" not in second
@@ -62,7 +62,7 @@ def test_ibid_never_points_back_past_a_note_that_cites_something_else_or_nothing
         HEAD + "A [@roe2021, p. 1]. B.[^1] C [@roe2021, p. 2]. D [@roe2021, p. 3].\n\n"
         "[^1]: A remark that cites nothing.\n",
     )
-    notes = [" ".join(text_of(n["c"]).split()) for n in walk(doc["blocks"]) if n["t"] == "Note"]
+    notes = note_texts(doc)
     roe = [n for n in notes if "Roe" in n or "Ibid" in n]
     assert roe[1].startswith("Roe, Pears, 2"), notes  # the short form: a note stands between
     assert roe[2] == "Ibid., 3.", notes  # right after a note citing the same work
