@@ -178,6 +178,9 @@ def _trim(inlines: list[Node]) -> list[Node]:
 # --- numbering floats ----------------------------------------------------------------------------
 
 
+LISTED_KINDS = ("figure", "table")  # what a list after the contents can list, in its order
+
+
 @dataclass(frozen=True, kw_only=True)
 class Listed:
     """A numbered figure or table as a list of figures or tables shows it."""

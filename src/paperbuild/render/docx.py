@@ -13,7 +13,7 @@ from paperbuild import pandoc
 from paperbuild.assemble import Document, TocEntry
 from paperbuild.ast import Node
 from paperbuild.clock import build_datetime
-from paperbuild.crossref import str_inlines
+from paperbuild.crossref import LISTED_KINDS, str_inlines
 from paperbuild.errors import BuildError
 from paperbuild.furniture import Words, words_for
 from paperbuild.project import Project
@@ -35,7 +35,6 @@ from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
 
 TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
 LIST_PLACEHOLDER = "\u2063paperbuild-list-{kind}\u2063"
-SEQ = {"figure": "Figure", "table": "Table"}
 
 
 def _styled(style: str, text: str) -> Node:
@@ -65,7 +64,7 @@ def front_matter_blocks(document: Document) -> list[Node]:
         _styled("TOC Heading", words.contents),
         {"t": "Para", "c": [{"t": "Str", "c": TOC_PLACEHOLDER}]},
     ]
-    for kind in SEQ:
+    for kind in LISTED_KINDS:
         if any(e.kind == kind for e in document.listed):
             blocks.append(_styled("TOC Heading", words.list_title(kind)))
             placeholder = LIST_PLACEHOLDER.format(kind=kind)
@@ -170,7 +169,7 @@ def _lists(doc: Any, document: Document) -> None:
     """Replace each list's placeholder by its figures or tables, linked, with page numbers."""
     words = words_for(document.meta.lang)
     colon = words.caption_colon
-    for kind in SEQ:
+    for kind in LISTED_KINDS:
         entries = [
             _Entry("TableofFigures", f"{words.name(kind)} {e.number}{colon}{e.title}", e.anchor)
             for e in document.listed

@@ -21,6 +21,7 @@ from paperbuild import pandoc
 from paperbuild.assemble import Document
 from paperbuild.ast import image_targets
 from paperbuild.clock import build_datetime
+from paperbuild.crossref import LISTED_KINDS
 from paperbuild.crossref import typst_text as _typst_text
 from paperbuild.errors import BuildError, PaperbuildError
 from paperbuild.furniture import Words, words_for
@@ -63,7 +64,7 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
         values["watermark"] = options.watermark
     if options.line_numbers:
         values["line-numbers"] = True
-    for kind in ("figure", "table"):
+    for kind in LISTED_KINDS:
         if any(e.kind == kind for e in document.listed):
             values[f"list-of-{kind}s"] = words.list_title(kind)
     result: dict[str, Any] = {}
