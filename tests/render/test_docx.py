@@ -211,4 +211,4 @@ def test_one_serif_family_throughout(bundled_build):
     styles = docx_part(bundled_build["docx"], "word/styles.xml")
     assert "asciiTheme" not in styles  # the theme's sans no longer sets the headings
     families = set(re.findall(r'<w:rFonts [^>]*w:ascii="([^"]+)"', styles))
-    assert families == {"Times New Roman", "Consolas"}  # and code's monospace
+    assert families == {"Liberation Serif", "Consolas"}  # and code's monospace

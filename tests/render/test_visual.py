@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -18,8 +19,34 @@ pytestmark = [
 ]
 
 
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/usr/lib/libreoffice/share/fonts")
+
+
+def fonts_without_the_house_face(folder: Path) -> dict[str, str]:
+    """Return an environment whose fontconfig sees every installed face but Liberation's.
+
+    The draft's Liberation Serif can then only come from the fonts embedded in the DOCX, as
+    on a committee member's machine that lacks it.
+    """
+    dirs = {  # the folders holding faces (fontconfig reads a <dir> with its subfolders)
+        face.parent
+        for root in map(Path, FONT_DIRS)
+        if root.is_dir()
+        for face in root.rglob("*.[ot]tf")
+        if "liberation" not in str(face.parent).lower()
+    }
+    listed = "".join(f"<dir>{d}</dir>" for d in sorted(dirs))
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        f'<?xml version="1.0"?><fontconfig>{listed}<cachedir>{folder / "cache"}</cachedir>'
+        "</fontconfig>"
+    )
+    return {**os.environ, "FONTCONFIG_FILE": str(conf)}
+
+
 @pytest.fixture(scope="module")
-def rendered(bundled_build, tmp_path_factory) -> list[str]:
+def lo_pdf(bundled_build, tmp_path_factory) -> Path:
+    """Return the PDF LibreOffice makes of the DOCX, on a system without Liberation Serif."""
     out = tmp_path_factory.mktemp("lo")
     profile = out / "profile"
     subprocess.run(
@@ -36,8 +63,36 @@ def rendered(bundled_build, tmp_path_factory) -> list[str]:
         check=True,
         capture_output=True,
         timeout=300,
+        env=fonts_without_the_house_face(out),
     )
-    return pdf_pages(out / (Path(bundled_build["docx"]).stem + ".pdf"))
+    return out / (Path(bundled_build["docx"]).stem + ".pdf")
+
+
+@pytest.fixture(scope="module")
+def rendered(lo_pdf) -> list[str]:
+    return pdf_pages(lo_pdf)
+
+
+def font_names(pdf: Path) -> set[str]:
+    """Return the base names of the fonts a PDF uses, without subset tags ('LiberationSerif')."""
+    from pypdf import PdfReader
+
+    names = set()
+    for page in PdfReader(str(pdf)).pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for font in fonts.values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+    return names
+
+
+def test_the_embedded_face_sets_the_docx_where_the_system_lacks_it(lo_pdf):
+    names = font_names(lo_pdf)
+    assert names >= {"LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic"}, names
+    assert not any(n.startswith(("DejaVu", "Noto", "Droid")) for n in names), names
+
+
+def test_both_formats_are_set_in_one_face(lo_pdf, bundled_build):
+    assert font_names(Path(bundled_build["pdf"])) == font_names(lo_pdf)
 
 
 def test_contents_show_with_page_numbers_without_updating_fields(rendered):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from paperbuild.clock import build_datetime
 from paperbuild.fsutil import write_atomic
 from paperbuild.furniture import words_for
 from paperbuild.outline import Outline
-from paperbuild.render.docx import running_footer, running_header
+from paperbuild.render.docx import house_bullets, running_footer, running_header
+from paperbuild.render.fonts import embedded_font_parts
 from paperbuild.render.ooxml import normalise_zip, set_child, text_width
 from paperbuild.render.reference import reference_docx
 from paperbuild.safety import BUILD_DIR, file_name, output_dir, output_file
@@ -71,6 +73,7 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
         running_footer(doc, section.footer, section, text, words)
         running_footer(doc, section.first_page_footer, section, text, words)
     _full_width(doc)
+    house_bullets(doc)
     for table in doc.element.body.iter(qn("w:tbl")):  # rows never split across pages
         for row in table.iter(qn("w:tr")):
             set_child(row, "trPr", "cantSplit", {})
@@ -82,7 +85,8 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
     props.created = props.modified = build_datetime()
     out = io.BytesIO()
     doc.save(out)
-    return normalise_zip(out.getvalue(), build_datetime())
+    fonts = embedded_font_parts(zipfile.ZipFile(out))
+    return normalise_zip(out.getvalue(), build_datetime(), fonts)
 
 
 def _full_width(doc: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from paperbuild.errors import BuildError
 from paperbuild.furniture import Words, words_for
 from paperbuild.project import Project
 from paperbuild.render.common import Previous, RenderOptions, document_json
+from paperbuild.render.fonts import embedded_font_parts
 from paperbuild.render.ooxml import (
     EMU_PER_TWIP,
     PAGE_BREAK,
@@ -31,6 +33,7 @@ from paperbuild.render.ooxml import (
     text_width,
 )
 from paperbuild.render.reference import reference_docx
+from paperbuild.render.style import BODY_FONT, BULLETS
 from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
 
 TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
@@ -121,6 +124,7 @@ def render_docx(
     for table in doc.element.body.iter(qn("w:tbl")):
         fit_table(table, text_width(doc.sections[0]) // EMU_PER_TWIP)
     close_bookmarks_after_tables(doc.element.body)
+    house_bullets(doc)
     settings(doc, update_fields=not tracked)
     _continuous_footnotes(doc)
     _header_footer(doc, document, options.previous)
@@ -138,6 +142,7 @@ def render_docx(
         {"paperbuild-version": document.version, "paperbuild-status": document.meta.status}
     )
     replace = {"docProps/custom.xml": custom}
+    replace.update(embedded_font_parts(zipfile.ZipFile(out)))
     if tracked:
         replace.update(renumber_changes(out.getvalue()))
     return normalise_zip(out.getvalue(), build_datetime(), replace)
@@ -277,6 +282,29 @@ SETTINGS_ORDER = (  # CT_Settings' sequence, from the element each follows: Word
     "decimalSymbol",
     "listSeparator",
 )
+
+
+SYMBOL_FACES = ("Symbol", "Wingdings", "Courier New")  # pandoc's bullets: private-use glyphs
+
+
+def house_bullets(doc: Any) -> None:
+    """Set the bullets as the PDF has them (•, ◦, ▪ by depth), in the body face.
+
+    pandoc's are private-use glyphs of Symbol and Wingdings, which a machine without those
+    faces shows as boxes.
+    """
+    try:
+        numbering = doc.part.numbering_part.element
+    except NotImplementedError:  # python-docx: a document without lists has no numbering part
+        return
+    for lvl in numbering.iter(qn("w:lvl")):
+        fonts = lvl.find(f"{qn('w:rPr')}/{qn('w:rFonts')}")
+        text = lvl.find(qn("w:lvlText"))
+        if fonts is None or text is None or fonts.get(qn("w:ascii")) not in SYMBOL_FACES:
+            continue
+        text.set(qn("w:val"), BULLETS[int(lvl.get(qn("w:ilvl"), "0")) % len(BULLETS)])
+        for attr in ("ascii", "hAnsi", "cs"):
+            fonts.set(qn(f"w:{attr}"), BODY_FONT)
 
 
 def settings(doc: Any, *, update_fields: bool) -> None:

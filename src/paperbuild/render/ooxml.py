@@ -77,19 +77,20 @@ def custom_properties(values: dict[str, str]) -> bytes:
 
 
 def normalise_zip(data: bytes, when: dt.datetime, replace: dict[str, bytes] | None = None) -> bytes:
-    """Return the zip with entry times set to `when` (and some parts replaced), reproducibly."""
+    """Return the zip with entry times set to `when`, some parts replaced or added, reproducibly."""
     replace = replace or {}
     stamp = max(when, dt.datetime(1980, 1, 1)).timetuple()[:6]
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     order = {name: i for i, name in enumerate(src.namelist())}
     names = sorted(order, key=lambda n: (n != "[Content_Types].xml", order[n]))
+    names += sorted(set(replace) - set(order))  # new parts (embedded fonts) last
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for name in names:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, replace.get(name) or src.read(name))
+            dst.writestr(info, replace[name] if name in replace else src.read(name))
     return out.getvalue()
 
 

@@ -26,6 +26,7 @@ from paperbuild.crossref import typst_text as _typst_text
 from paperbuild.errors import BuildError, PaperbuildError
 from paperbuild.furniture import Words, words_for
 from paperbuild.project import Project
+from paperbuild.render import style
 from paperbuild.render.common import TEMPLATES, Previous, RenderOptions, document_json
 from paperbuild.safety import read_input
 
@@ -48,6 +49,7 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
         "month": str(document.date.month),
         "day": str(document.date.day),
     }
+    values.update(style.typst_values())
     words = words_for(meta.lang)
     values.update(
         {
@@ -220,6 +222,7 @@ def _compile(source: str, root: Path) -> bytes:
         source.encode("utf-8"),
         root=str(root),
         format="pdf",
+        font_paths=[str(style.FONTS_DIR)],
         ignore_system_fonts=True,
         timestamp=int(build_datetime().timestamp()),
         package_path=str(root / ".no-packages"),

@@ -11,11 +11,22 @@ from paperbuild import pandoc
 from paperbuild.errors import BuildError
 from paperbuild.fsutil import write_atomic
 from paperbuild.render.ooxml import set_child, text_width
+from paperbuild.render.style import (
+    BODY_FONT,
+    BODY_SIZE,
+    CAPTION_SIZE,
+    FURNITURE_SIZE,
+    HEADING_SIZES,
+    INK,
+    LINE_SPACING,
+    NOTE_SIZE,
+    PARAGRAPH_GAP,
+    TABLE_SIZE,
+    TITLE_SIZE,
+)
 from paperbuild.safety import BUILD_DIR, open_docx, output_dir, read_input
 
-BODY_FONT = "Times New Roman"  # metric twins everywhere (Liberation Serif, Tinos)
-HEADING_FONT = BODY_FONT  # one serif family throughout, as the PDF (Libertinus) has
-INK = "1F2A44"
+HEADING_FONT = BODY_FONT  # one serif family throughout, as in the PDF
 
 
 def _one_family(doc: object, family: str) -> None:
@@ -41,16 +52,15 @@ def _style_paragraphs(doc: object) -> None:
     styles = doc.styles  # type: ignore[attr-defined]
     normal = styles["Normal"]
     normal.font.name = BODY_FONT
-    normal.font.size = Pt(11)
+    normal.font.size = Pt(BODY_SIZE)
     for name in ("Body Text", "First Paragraph"):
         st = styles[name]
         st.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY  # as the PDF, hyphenated
         st.paragraph_format.space_before = Pt(0)
-        st.paragraph_format.space_after = Pt(8)
-        st.paragraph_format.line_spacing = 1.15
+        st.paragraph_format.space_after = Pt(PARAGRAPH_GAP)
+        st.paragraph_format.line_spacing = LINE_SPACING
         st.paragraph_format.widow_control = True
-    sizes = {1: 16, 2: 13, 3: 11.5, 4: 11}
-    for level, size in sizes.items():
+    for level, size in HEADING_SIZES.items():
         st = styles[f"Heading {level}"]
         st.font.name = HEADING_FONT
         st.font.size = Pt(size)
@@ -61,11 +71,11 @@ def _style_paragraphs(doc: object) -> None:
         st.paragraph_format.space_after = Pt(6)
         st.paragraph_format.keep_with_next = True
     foot = styles["Footnote Text"]
-    foot.font.size = Pt(9)
+    foot.font.size = Pt(NOTE_SIZE)
     foot.paragraph_format.space_after = Pt(2)
     title = styles["Title"]
     title.font.name = HEADING_FONT
-    title.font.size = Pt(28)
+    title.font.size = Pt(TITLE_SIZE)
     title.font.color.rgb = RGBColor.from_string(INK)
     title.paragraph_format.space_before = Pt(120)
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
@@ -126,8 +136,8 @@ def _paperbuild_styles(doc: Any) -> None:
         "Contents Entry 1": (11, False),
         "Contents Entry 2": (10, False),
         "Table of Figures": (10, False),
-        "Running Header": (8.5, False),
-        "Running Footer": (8.5, False),
+        "Running Header": (FURNITURE_SIZE, False),
+        "Running Footer": (FURNITURE_SIZE, False),
     }
     for name, (size, italic) in extra.items():
         if name in names:
@@ -175,7 +185,7 @@ def _paperbuild_styles(doc: Any) -> None:
     for name in ("Caption", "Table Caption", "Image Caption"):  # as the PDF: upright, 10 pt
         if name in by_name:
             by_name[name].font.italic = False
-            by_name[name].font.size = Pt(10)
+            by_name[name].font.size = Pt(CAPTION_SIZE)
     if "Image Caption" in by_name:
         by_name["Image Caption"].paragraph_format.alignment = 1  # centred under the figure
     if "Table Caption" in by_name:
@@ -184,7 +194,7 @@ def _paperbuild_styles(doc: Any) -> None:
     if "Table Text" not in names:  # table cells: a size smaller than the body, tight spacing
         table_text = styles.add_style("Table Text", WD_STYLE_TYPE.PARAGRAPH)
         table_text.base_style = styles["Compact"] if "Compact" in names else styles["Normal"]
-        table_text.font.size = Pt(9.5)
+        table_text.font.size = Pt(TABLE_SIZE)
         table_text.paragraph_format.space_before = Pt(1)
         table_text.paragraph_format.space_after = Pt(1)
         table_text.paragraph_format.alignment = 0  # left, unless the column says otherwise
@@ -267,6 +277,7 @@ def reference_docx(root: Path, reference_doc: str | None = None) -> Path:
         open_docx(user_bytes, user)  # bounded, unencrypted, a Word document
     cache_dir = output_dir(root, root / BUILD_DIR / ".cache")
     key = hashlib.sha256(Path(__file__).read_bytes())
+    key.update((Path(__file__).parent / "style.py").read_bytes())  # the house style's values
     key.update(".".join(map(str, pandoc.version())).encode())
     key.update(user_bytes or b"")
     path = cache_dir / f"reference-{key.hexdigest()[:16]}.docx"

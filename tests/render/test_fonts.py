@@ -1,0 +1,104 @@
+"""One face in both formats: Liberation Serif, set by Typst and embedded in every DOCX."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+from click.testing import CliRunner
+from lxml import etree
+
+from paperbuild.cli import cli
+from paperbuild.pandoc import pandoc_path
+from paperbuild.render.fonts import obfuscate
+from tests.render.test_visual import font_names
+
+FONTS = Path(__file__).resolve().parents[2] / "src" / "paperbuild" / "fonts"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+SLOTS = {
+    "embedRegular": "LiberationSerif-Regular.ttf",
+    "embedBold": "LiberationSerif-Bold.ttf",
+    "embedItalic": "LiberationSerif-Italic.ttf",
+    "embedBoldItalic": "LiberationSerif-BoldItalic.ttf",
+}
+
+
+def deobfuscated(data: bytes, key: str) -> bytes:
+    """Return a font part read back as ECMA-376 says (written here, not with our code)."""
+    guid = bytes.fromhex(key.strip("{}").replace("-", ""))
+    return bytes(b ^ guid[15 - i % 16] for i, b in enumerate(data[:32])) + data[32:]
+
+
+def embedded_faces(path: Path) -> dict[str, bytes]:
+    """Return the house font's embedded faces, by Word's slot, read back from a DOCX."""
+    z = zipfile.ZipFile(path)
+    table = etree.fromstring(z.read("word/fontTable.xml"))
+    rels = etree.fromstring(z.read("word/_rels/fontTable.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels}
+    types = z.read("[Content_Types].xml").decode()
+    assert 'Extension="odttf"' in types and "obfuscatedFont" in types
+    (font,) = [f for f in table.findall(f"{W}font") if f.get(f"{W}name") == "Liberation Serif"]
+    faces = {}
+    for slot in SLOTS:
+        embed = font.find(f"{W}{slot}")
+        part = z.read("word/" + targets[embed.get(f"{R}id")])
+        faces[slot] = deobfuscated(part, embed.get(f"{W}fontKey"))
+    return faces
+
+
+def test_the_key_is_applied_last_byte_first():
+    data = bytes(64)
+    once = obfuscate(data, "{00000000-0000-0000-0000-0000000000AB}")
+    assert once[0] == once[16] == 0xAB and set(once[1:16] + once[17:]) == {0}
+    assert obfuscate(once, "{00000000-0000-0000-0000-0000000000AB}") == data
+
+
+def test_the_draft_embeds_the_four_faces_it_is_set_in(bundled_build):
+    faces = embedded_faces(bundled_build["docx"])
+    for slot, file in SLOTS.items():
+        assert faces[slot] == (FONTS / file).read_bytes(), slot
+        assert faces[slot][:4] == b"\x00\x01\x00\x00"  # a TrueType font, as Word embeds
+    z = zipfile.ZipFile(bundled_build["docx"])
+    assert "<w:embedTrueTypeFonts/>" in z.read("word/settings.xml").decode()  # kept on save
+    assert 'w:ascii="Liberation Serif"' in z.read("word/styles.xml").decode()
+
+
+def test_the_pdf_is_set_in_the_same_face(bundled_build):
+    names = font_names(Path(bundled_build["pdf"]))
+    assert {"LiberationSerif", "LiberationSerif-Italic", "LiberationSerif-Bold"} <= names, names
+    assert not any("Libertinus" in n for n in names)
+
+
+def test_the_concept_note_embeds_the_face_too(bundled_copy):
+    result = CliRunner().invoke(cli, ["-C", str(bundled_copy), "outline", "--to", "docx"])
+    assert result.exit_code == 0, result.output
+    path = bundled_copy / "build/child-trafficking-concept-note.docx"
+    faces = embedded_faces(path)
+    assert faces["embedRegular"] == (FONTS / SLOTS["embedRegular"]).read_bytes()
+    # its bullets are the PDF's, in the house face: no Symbol or Wingdings glyphs
+    numbering = zipfile.ZipFile(path).read("word/numbering.xml").decode()
+    assert "Symbol" not in numbering and "Wingdings" not in numbering
+    bullets = re.findall(
+        r'<w:lvl w:ilvl="(\d)">(?:(?!</w:lvl>).)*?<w:lvlText w:val="([^"]+)"', numbering
+    )
+    assert {("0", "•"), ("1", "◦"), ("2", "▪")} <= set(bullets)
+
+
+def test_an_authors_reference_document_with_its_own_faces_embeds_nothing(mini):
+    root = mini()
+    reference = subprocess.run(
+        [pandoc_path(), "--print-default-data-file", "reference.docx"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    (root / "house.docx").write_bytes(reference)
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "reference-doc: house.docx\n")
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"])
+    assert result.exit_code == 0, result.output
+    (draft,) = (root / "build").glob("*.docx")
+    names = zipfile.ZipFile(draft).namelist()
+    assert not [n for n in names if n.endswith(".odttf")]
