@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paperbuild.ast import ATTR_AT, Node, attr, openxml_problem, rewrite, stringify
-from paperbuild.checks import Parsed
+from paperbuild import pandoc_ast as pa
 from paperbuild.clock import build_datetime
 from paperbuild.crossref import (
     Listed,
@@ -22,10 +20,12 @@ from paperbuild.crossref import (
     document_ids,
     label_equations,
     render_refs,
-    str_inlines,
 )
+from paperbuild.facts import openxml_problem
 from paperbuild.furniture import Words, words_for
 from paperbuild.outline import DocumentMeta, Section
+from paperbuild.pandoc_ast import ATTR_AT, Node, rewrite
+from paperbuild.parse import Parsed
 from paperbuild.project import resolve_resource
 
 MARKER_KEY = "points"
@@ -73,18 +73,16 @@ def build_date(meta: DocumentMeta) -> dt.date:
 
 def _strip_markers(node: Node) -> Node | list[Node] | None:
     """Remove coverage markers; unwrap a div or span that only carried one."""
-    a = attr(node)
-    if not a or not any(k == MARKER_KEY for k, _ in a[2]):
+    a = pa.attr(node)
+    if not a or not any(k == MARKER_KEY for k, _ in a.pairs):
         return None
-    kept = [[k, v] for k, v in a[2] if k != MARKER_KEY]
-    bare = not a[0] and not a[1] and not kept
-    if node["t"] in ("Div", "Span") and bare:
-        contents: list[Node] = node["c"][1]
-        return contents
-    new_attr = [a[0], a[1], kept]
-    if node["t"] == "Header":
-        return {"t": "Header", "c": [node["c"][0], new_attr, node["c"][2]]}
-    return {"t": node["t"], "c": [new_attr, *node["c"][1:]]}
+    kept = [[k, v] for k, v in a.pairs if k != MARKER_KEY]
+    if not a.ident and not a.classes and not kept:  # a div or span that only carried markers
+        if pa.kind(node) == "Div":
+            return pa.blocks(node)
+        if pa.kind(node) == "Span":
+            return pa.inlines(node)
+    return pa.with_attr(node, a._replace(pairs=kept))
 
 
 class _Numberer:
@@ -99,31 +97,32 @@ class _Numberer:
     ) -> list[Node]:
         counters = [0, 0, 0, 0, 0, 0]
         out: list[Node] = []
-        first = next((i for i, b in enumerate(blocks) if b["t"] == "Header"), None)
-        if first is None or blocks[first]["c"][0] != 1:
-            blocks = [{"t": "Header", "c": [1, ["", [], []], str_inlines(section.title)]}, *blocks]
+        first = next((i for i, b in enumerate(blocks) if pa.kind(b) == "Header"), None)
+        if first is None or pa.level(blocks[first]) != 1:
+            blocks = [pa.header(1, pa.Attr(), pa.str_inlines(section.title)), *blocks]
             first = 0
         for i, block in enumerate(blocks):
-            if block["t"] != "Header":
+            if pa.kind(block) != "Header":
                 out.append(block)
                 continue
-            level, (ident, classes, kvs), inlines = block["c"]
+            a, inlines = pa.attr(block) or pa.Attr(), pa.inlines(block)
+            ident = a.ident
             if i == first:
                 number, depth = section.id, 1
             else:
-                depth = max(2, level)
+                depth = max(2, pa.level(block))
                 counters[depth - 2] += 1
                 for j in range(depth - 1, len(counters)):
                     counters[j] = 0
                 number = ".".join([section.id, *[str(c) for c in counters[: depth - 1] if c]])
             anchor = ids.get(ident) or f"pb-section-{number.replace('.', '-')}"
             self.numbering.add(anchor, Target(kind="section", number=number, anchor=anchor))
-            title = stringify(inlines)
+            title = pa.stringify(inlines)
             self.toc.append(
                 TocEntry(level=depth, number=number, title=title, anchor=anchor, chapter=path)
             )
-            numbered = [{"t": "Str", "c": number}, {"t": "Space"}, *inlines]
-            out.append({"t": "Header", "c": [depth, [anchor, classes, kvs], numbered]})
+            numbered = [pa.str_node(number), pa.space(), *inlines]
+            out.append(pa.header(depth, a._replace(ident=anchor), numbered))
         return out
 
 
@@ -155,24 +154,20 @@ def _links(
     """
 
     def fix(node: Node) -> Node | list[Node] | None:
-        url = node["c"][2][0]
+        url = pa.target(node)[0]
         if not url.startswith("#"):
             return None
         ident = url[1:]
-        ident_attr, classes, kvs = node["c"][0]
-        other = next((v for k, v in kvs if k == "data-chapter"), None)
+        a = pa.attr(node) or pa.Attr()
+        other = next((v for k, v in a.pairs if k == "data-chapter"), None)
         if other is not None:
             ident = maps.get(other, {}).get(ident, ident)
         elif ident not in written:
             ident = local.get(ident, ident)
         if ident in known:
-            kept = [[k, v] for k, v in kvs if k != "data-chapter"]
-            return {
-                "t": "Link",
-                "c": [[ident_attr, classes, kept], node["c"][1], [f"#{ident}", node["c"][2][1]]],
-            }
-        contents: list[Node] = node["c"][1]
-        return contents  # a dead link reads as its text (the check reports it)
+            kept = [[k, v] for k, v in a.pairs if k != "data-chapter"]
+            return pa.with_attr(pa.with_target(node, f"#{ident}"), a._replace(pairs=kept))
+        return pa.inlines(node)  # a dead link reads as its text (the check reports it)
 
     return fix
 
@@ -184,21 +179,16 @@ def resources_rewrite(root: Path, chapter: str) -> Callable[[Node], Node | None]
     """Return a rewrite that points images at project files, or shows a placeholder instead."""
 
     def fix(node: Node) -> Node | None:
-        target = node["c"][2][0]
+        target = pa.target(node)[0]
         usable, problem = resolve_resource(root, chapter, target)
         if usable is not None:
-            return {"t": "Image", "c": [node["c"][0], node["c"][1], [usable, node["c"][2][1]]]}
+            return pa.with_target(node, usable)
         why = {"remote": "not fetched", "outside": "outside the project"}.get(
             problem or "", "missing"
         )
         shown = target if problem == "remote" else Path(target).name
-        return {
-            "t": "Span",
-            "c": [
-                [node["c"][0][0], ["pb-placeholder"], []],
-                [{"t": "Emph", "c": str_inlines(f"[image {why}: {shown}]")}],
-            ],
-        }
+        placeholder = pa.element("Emph", pa.str_inlines(f"[image {why}: {shown}]"))
+        return pa.span(pa.Attr(pa.ident(node), ["pb-placeholder"]), [placeholder])
 
     return fix
 
@@ -208,17 +198,16 @@ def all_ids(blocks: list[Node]) -> set[str]:
     found: set[str] = set()
 
     def note(node: Node) -> None:
-        a = attr(node)
-        if a and a[0]:
-            found.add(a[0])
+        if pa.ident(node):
+            found.add(pa.ident(node))
 
     rewrite(blocks, note, MARKED_KINDS)
     return found
 
 
 def _copy(blocks: list[Node]) -> list[Node]:
-    """Return a deep copy of JSON data (a JSON round trip is several times faster than deepcopy)."""
-    copied: list[Node] = json.loads(json.dumps(blocks))
+    """Return a deep copy of a chapter's blocks, which the rewrites then change in place."""
+    copied: list[Node] = pa.copy_tree(blocks)
     return copied
 
 
@@ -232,9 +221,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         path = parsed.assignment.get(section.id)
         chapter_blocks = parsed.blocks.get(path, []) if path else []
         if not chapter_blocks:
-            chapter_blocks = [
-                {"t": "Para", "c": [{"t": "Emph", "c": str_inlines(words.not_written)}]}
-            ]
+            chapter_blocks = [pa.para([pa.element("Emph", pa.str_inlines(words.not_written))])]
         cleaned = rewrite(_copy(chapter_blocks), _strip_markers, MARKED_KINDS)
         if path:
             cleaned = rewrite(cleaned, resources_rewrite(parsed.project.root, path), IMAGES)
@@ -243,7 +230,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         chapters.append((section, path, label_equations(cleaned)))
     id_maps = document_ids(
         [
-            [(stringify(b["c"][2]), b["c"][1][0]) for b in blocks if b["t"] == "Header"]
+            [(pa.stringify(pa.inlines(b)), pa.ident(b)) for b in blocks if pa.kind(b) == "Header"]
             for _, _, blocks in chapters
         ]
     )
@@ -279,8 +266,8 @@ RAW = frozenset(("RawBlock", "RawInline"))
 
 def _drop_broken_openxml(node: Node) -> list[Node] | None:
     """Return nothing for raw OpenXML that is not well-formed (it would break the DOCX)."""
-    fmt, text = node["c"]
-    return [] if fmt.lower() == "openxml" and openxml_problem(text) else None
+    openxml = pa.raw_format(node).lower() == "openxml"
+    return [] if openxml and openxml_problem(pa.text(node)) else None
 
 
 LINKS = frozenset(("Link",))
@@ -333,11 +320,7 @@ def parts(document: Document) -> list[Part]:
     starts = {e.anchor: e for e in document.toc if e.level == 1 and e.number}
     found: list[Part] = []
     for block in document.blocks:
-        ident = (
-            block["c"][1][0]
-            if block["t"] == "Header"
-            else (block["c"][0][0] if block["t"] == "Div" else "")
-        )
+        ident = pa.ident(block) if pa.kind(block) in ("Header", "Div") else ""
         if ident in starts:
             found.append(Part(id=starts[ident].number, title=starts[ident].title, blocks=[]))
         elif ident in BIBLIOGRAPHY_IDS and not (found and found[-1].id == "references"):

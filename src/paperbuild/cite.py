@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild import pandoc
+from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import IMAGES, Document, resources_rewrite
-from paperbuild.ast import LEAVES, Node, rewrite
 from paperbuild.furniture import ENGLISH, words_for
+from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.project import Project
 from paperbuild.render.common import citation_args, csl_path, document_json
 
@@ -28,7 +29,7 @@ def resolve_citations(document: Document, project: Project) -> Document:
     if not document.cited:
         return document
     note_style = is_note_style(csl_path(project))
-    blocks: list[Node] = json.loads(json.dumps(document.blocks))
+    blocks: list[Node] = pa.copy_tree(document.blocks)
     number_notes(blocks, note_style=note_style)
     document = dataclasses.replace(document, blocks=blocks)
     out = pandoc.run(
@@ -106,20 +107,20 @@ def _before_punctuation(inlines: list[Any], k: int) -> int:
 def _is_punctuation(node: Any) -> bool:
     return (
         isinstance(node, dict)
-        and node.get("t") == "Str"
-        and bool(node["c"])
-        and set(node["c"]) <= PUNCTUATION
+        and pa.kind(node) == "Str"
+        and bool(pa.text(node))
+        and set(pa.text(node)) <= PUNCTUATION
     )
 
 
 def _prepend(note: Node, cite: Node) -> None:
     """Open the note with the citation: 'Smith, Apples, 12. The author's note…'."""
-    blocks = note["c"]
-    lead = [cite, {"t": "Str", "c": "."}, {"t": "Space"}]
-    if blocks and blocks[0].get("t") in ("Para", "Plain"):
-        blocks[0]["c"][:0] = lead
+    blocks = pa.blocks(note)
+    lead = [cite, pa.str_node("."), pa.space()]
+    if blocks and pa.kind(blocks[0]) in ("Para", "Plain"):
+        pa.inlines(blocks[0])[:0] = lead
     else:
-        blocks.insert(0, {"t": "Para", "c": lead[:2]})
+        blocks.insert(0, pa.para(lead[:2]))
 
 
 def number_notes(blocks: list[Node], *, note_style: bool = False) -> None:
@@ -137,27 +138,23 @@ def number_notes(blocks: list[Node], *, note_style: bool = False) -> None:
     while stack:
         value, note = stack.pop()
         if type(value) is list:
-            if note_style and any(type(v) is dict and v.get("t") == "Note" for v in value):
+            if note_style and any(pa.kind(v) == "Note" for v in value):
                 _join_in(value)
-            stack.extend(
-                (v, note)
-                for v in reversed(value)
-                if type(v) is not dict or v.get("t") not in LEAVES
-            )
+            stack.extend((v, note) for v in reversed(value) if pa.kind(v) not in pa.LEAVES)
         elif type(value) is dict:
-            t = value.get("t")
+            t = pa.kind(value)
             if t == "Note" and not note:
                 count += 1
-                stack.append((value["c"], count))
+                stack.append((pa.blocks(value), count))
             elif t == "Cite":
                 if not note:
                     count += 1
                 elif note_style:
                     _in_note(value)
-                for citation in value["c"][0]:
+                for citation in pa.citations(value):
                     citation["citationNoteNum"] = note or count
-            elif "c" in value:
-                stack.append((value["c"], note))
+            elif pa.content(value) is not None:
+                stack.append((pa.content(value), note))
 
 
 NBSP = "\u00a0"
@@ -186,8 +183,8 @@ def _dates_kept_whole(lang: str) -> Callable[[list[Any]], None]:
             if isinstance(value, list):
                 _join_dates(value, is_day, is_month, is_year)
                 stack.extend(value)
-            elif isinstance(value, dict) and isinstance(value.get("c"), list):
-                stack.append(value["c"])
+            elif isinstance(value, dict) and isinstance(pa.content(value), list):
+                stack.append(pa.content(value))
 
     return join
 
@@ -204,19 +201,19 @@ def _join_dates(
         a, gap, b = inlines[i : i + 3]
         if (
             isinstance(a, dict)
-            and a.get("t") == "Str"
-            and gap.get("t") == "Space"
-            and b.get("t") == "Str"
+            and pa.kind(a) == "Str"
+            and pa.kind(gap) == "Space"
+            and pa.kind(b) == "Str"
             and (
-                (is_day(a["c"]) and is_month(b["c"]))
+                (is_day(pa.text(a)) and is_month(pa.text(b)))
                 or (
-                    is_month(a["c"].rsplit(NBSP, 1)[-1])
-                    and a["c"][-1] not in ".,;:"
-                    and is_year(b["c"])
+                    is_month(pa.text(a).rsplit(NBSP, 1)[-1])
+                    and pa.text(a)[-1] not in ".,;:"
+                    and is_year(pa.text(b))
                 )
             )
         ):
-            inlines[i : i + 3] = [{"t": "Str", "c": a["c"] + NBSP + b["c"]}]
+            inlines[i : i + 3] = [pa.str_node(pa.text(a) + NBSP + pa.text(b))]
             continue
         i += 1
 
@@ -231,7 +228,7 @@ def _in_note(cite: Node) -> None:
     as a normal citation, marked here and unwrapped of its parentheses afterwards, either reads
     as the style's note citation ("ibid., 3", or the full or short form).
     """
-    for n, citation in enumerate(cite["c"][0]):
+    for n, citation in enumerate(pa.citations(cite)):
         if citation["citationMode"]["t"] == "AuthorInText":
             citation["citationMode"] = {"t": "NormalCitation"}
         citation["citationHash"] = IN_NOTE + n
@@ -244,11 +241,11 @@ def _finisher(whole: Callable[[list[Any]], None]) -> Callable[[Node], Node | Non
     """Return the rewrite after citeproc: citations as spans (dates whole), notes capitalised."""
 
     def finish(node: Node) -> Node | None:
-        if node["t"] == "Note":
+        if pa.kind(node) == "Note":
             _capitalise_note(node)
             return None
         span = _cite_to_span(node)
-        whole(span["c"][1])
+        whole(pa.inlines(span))
         return span
 
     return finish
@@ -259,34 +256,34 @@ def _bibliography_dates(blocks: list[Node], whole: Callable[[list[Any]], None]) 
     stack = list(blocks)
     while stack:
         block = stack.pop()
-        if block.get("t") != "Div":
+        if pa.kind(block) != "Div":
             continue
-        if block["c"][0][0] == "refs":
-            whole(block["c"][1])
+        if pa.ident(block) == "refs":
+            whole(pa.blocks(block))
         else:
-            stack.extend(block["c"][1])
+            stack.extend(pa.blocks(block))
 
 
 def _cite_to_span(node: Node) -> Node:
     """Return a rendered citation as a span (writers would cite natively), keeping its keys."""
-    keys = " ".join(c["citationId"] for c in node["c"][0])
-    inlines = node["c"][1]
-    if any(c.get("citationHash", 0) >= IN_NOTE for c in node["c"][0]):
+    keys = " ".join(c["citationId"] for c in pa.citations(node))
+    inlines = pa.inlines(node)
+    if any(c.get("citationHash", 0) >= IN_NOTE for c in pa.citations(node)):
         inlines = _unwrap(inlines)
-    return {"t": "Span", "c": [["", ["citation"], [["data-cites", keys]]], inlines]}
+    return pa.span(pa.Attr("", ["citation"], [["data-cites", keys]]), inlines)
 
 
 def _capitalise_note(note: Node) -> None:
     """Capitalise a note that opens with a citation ("Ibid., 4. The author's remark.")."""
-    blocks = note["c"]
-    if not blocks or blocks[0].get("t") not in ("Para", "Plain") or not blocks[0]["c"]:
+    blocks = pa.blocks(note)
+    if not blocks or pa.kind(blocks[0]) not in ("Para", "Plain") or not pa.inlines(blocks[0]):
         return
-    first = blocks[0]["c"][0]
-    if first.get("t") != "Span" or "citation" not in first["c"][0][1]:
+    first = pa.inlines(blocks[0])[0]
+    if pa.kind(first) != "Span" or not pa.has_class(first, "citation"):
         return
-    word = _edge_str(first["c"][1], 0)
-    if word is not None and word["c"][:1].islower():
-        word["c"] = word["c"][0].upper() + word["c"][1:]
+    word = _edge_str(pa.inlines(first), 0)
+    if word is not None and pa.text(word)[:1].islower():
+        pa.set_text(word, pa.text(word)[0].upper() + pa.text(word)[1:])
 
 
 def _edge_str(inlines: list[Node], end: int) -> Node | None:
@@ -296,12 +293,10 @@ def _edge_str(inlines: list[Node], end: int) -> Node | None:
     """
     while inlines:
         node = inlines[end]
-        if node.get("t") == "Str":
+        if pa.kind(node) == "Str":
             return node
-        if node.get("t") == "Span":
-            inlines = node["c"][1]
-        elif node.get("t") in ("Emph", "Strong", "SmallCaps"):
-            inlines = node["c"]
+        if pa.kind(node) in ("Span", "Emph", "Strong", "SmallCaps"):
+            inlines = pa.inlines(node)
         else:
             return None
     return None
@@ -313,10 +308,10 @@ def _unwrap(inlines: list[Node]) -> list[Node]:
     if (
         first is None
         or last is None
-        or not first["c"].startswith("(")
-        or not last["c"].endswith(")")
+        or not pa.text(first).startswith("(")
+        or not pa.text(last).endswith(")")
     ):
         return inlines
-    first["c"] = first["c"][1:]
-    last["c"] = last["c"][:-1]
+    pa.set_text(first, pa.text(first)[1:])
+    pa.set_text(last, pa.text(last)[:-1])
     return inlines

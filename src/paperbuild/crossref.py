@@ -13,13 +13,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from paperbuild import pandoc_ast as pa
 from paperbuild.furniture import Words
-
-if TYPE_CHECKING:  # ast imports this module
-    from paperbuild.ast import Node
-
+from paperbuild.pandoc_ast import Node, rewrite, str_inlines, stringify
 
 KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "lst": "listing", "sec": "section"}
 REF = re.compile(r"^(fig|tbl|eq|lst|sec)([:-])(\S+)$", re.IGNORECASE)
@@ -124,45 +122,32 @@ def label_equations(blocks: list[Node]) -> list[Node]:
     """Return blocks with each `$$ … $$ {#eq:x}` paragraph turned into an equation Div."""
     out: list[Node] = []
     for block in blocks:
-        out.extend(_split_equation(block) if block.get("t") == "Para" else [_descend(block)])
+        if pa.kind(block) == "Para":
+            out.extend(_split_equation(block))
+        else:
+            out.append(pa.map_block_lists(block, label_equations))
     return out
 
 
-def _descend(block: Node) -> Node:
-    t = block.get("t")
-    if t in ("Div", "BlockQuote"):
-        content = block["c"][1] if t == "Div" else block["c"]
-        new = label_equations(content)
-        return {"t": t, "c": [block["c"][0], new]} if t == "Div" else {"t": t, "c": new}
-    if t in ("BulletList", "OrderedList"):
-        items = block["c"] if t == "BulletList" else block["c"][1]
-        new_items = [label_equations(item) for item in items]
-        return {"t": t, "c": new_items if t == "BulletList" else [block["c"][0], new_items]}
-    return block
-
-
 def _split_equation(para: Node) -> list[Node]:
-    inlines: list[Node] = para["c"]
+    inlines = pa.inlines(para)
     for i, node in enumerate(inlines):
-        if node.get("t") != "Math" or node["c"][0]["t"] != "DisplayMath":
+        if pa.kind(node) != "Math" or not pa.math_display(node):
             continue
         j = i + 1
         while j < len(inlines) and inlines[j].get("t") in ("Space", "SoftBreak"):
             j += 1
         m = (
-            EQ_LABEL.match(inlines[j]["c"])
-            if j < len(inlines) and inlines[j]["t"] == "Str"
+            EQ_LABEL.match(pa.text(inlines[j]))
+            if j < len(inlines) and pa.kind(inlines[j]) == "Str"
             else None
         )
         if m is None:
             continue
         before, after = _trim(inlines[:i]), _trim(inlines[j + 1 :])
-        equation = {
-            "t": "Div",
-            "c": [[m.group(1), ["pb-equation"], []], [{"t": "Para", "c": [node]}]],
-        }
-        rest = _split_equation({"t": "Para", "c": after}) if after else []
-        return ([{"t": "Para", "c": before}] if before else []) + [equation] + rest
+        equation = pa.div(pa.Attr(m.group(1), ["pb-equation"]), [pa.para([node])])
+        rest = _split_equation(pa.para(after)) if after else []
+        return ([pa.para(before)] if before else []) + [equation] + rest
     return [para]
 
 
@@ -234,24 +219,11 @@ class Numbering:
             return self._figure(block)
         if t == "Table":
             return self._table(block)
-        if t == "Div" and "pb-equation" in block["c"][0][1]:
+        if t == "Div" and pa.has_class(block, "pb-equation"):
             return self._equation(block)
         if t == "CodeBlock":
             return self._listing(block)
-        if t == "Div":
-            return {"t": "Div", "c": [block["c"][0], self.blocks(block["c"][1])]}
-        if t == "BlockQuote":
-            return {"t": "BlockQuote", "c": self.blocks(block["c"])}
-        if t in ("BulletList", "OrderedList"):
-            items = block["c"] if t == "BulletList" else block["c"][1]
-            new = [self.blocks(item) for item in items]
-            return {"t": t, "c": new if t == "BulletList" else [block["c"][0], new]}
-        if t == "DefinitionList":
-            return {
-                "t": t,
-                "c": [[term, [self.blocks(d) for d in defs]] for term, defs in block["c"]],
-            }
-        return block
+        return pa.map_block_lists(block, self.blocks)
 
     def _list(self, kind: str, number: str, caption: Any, ident: str) -> None:
         title = " ".join(_plain(caption).split())
@@ -259,14 +231,14 @@ class Numbering:
 
     def _caption(self, kind: str, number: str, caption: list[Node]) -> list[Node]:
         label = caption_label(self.words, kind, number)
-        if caption and caption[0].get("t") in ("Plain", "Para"):
+        if caption and pa.kind(caption[0]) in ("Plain", "Para"):
             first = caption[0]
-            return [{"t": first["t"], "c": label + first["c"]}, *caption[1:]]
-        return [{"t": "Plain", "c": _trim(label)}, *caption]
+            return [pa.with_inlines(first, label + pa.inlines(first)), *caption[1:]]
+        return [pa.plain(_trim(label)), *caption]
 
     def _figure(self, block: Node) -> Node:
-        (ident, classes, kvs), (short, caption), content = block["c"]
-        subfigures = [b for b in content if b.get("t") == "Figure"]
+        ident, (short, caption), content = pa.ident(block), pa.caption(block), pa.blocks(block)
+        subfigures = [b for b in content if pa.kind(b) == "Figure"]
         if not caption and not ident and not subfigures:
             return block
         number = self.next("figure")
@@ -275,52 +247,46 @@ class Numbering:
         if subfigures:
             content = self._subfigures(content, number)
         new_caption = self._caption("figure", number, caption)
-        return {"t": "Figure", "c": [[ident, classes, kvs], [short, new_caption], content]}
+        return pa.with_blocks(pa.with_caption(block, new_caption), content)
 
     def _subfigures(self, content: list[Node], number: str) -> list[Node]:
         out: list[Node] = []
         letter = 0
         for block in content:
-            if block.get("t") != "Figure":
+            if pa.kind(block) != "Figure":
                 out.append(block)
                 continue
-            (ident, classes, kvs), (short, caption), inner = block["c"]
+            ident, caption = pa.ident(block), pa.caption(block)[1]
             sub = chr(ord("a") + letter % 26)
             letter += 1
             self.add(ident, Target(kind="figure", number=f"{number}{sub}", anchor=ident))
-            mark: list[Node] = [{"t": "Str", "c": f"({sub})"}, {"t": "Space"}]
-            if caption and caption[0].get("t") in ("Plain", "Para"):
-                caption = [{"t": caption[0]["t"], "c": mark + caption[0]["c"]}, *caption[1:]]
+            mark: list[Node] = [pa.str_node(f"({sub})"), pa.space()]
+            if caption and pa.kind(caption[0]) in ("Plain", "Para"):
+                caption = [pa.with_inlines(caption[0], mark + pa.inlines(caption[0])), *caption[1:]]
             else:
-                caption = [{"t": "Plain", "c": _trim(mark)}]
-            out.append({"t": "Figure", "c": [[ident, classes, kvs], [short, caption], inner]})
+                caption = [pa.plain(_trim(mark))]
+            out.append(pa.with_caption(block, caption))
         return out
 
     def _table(self, block: Node) -> Node:
-        ident = block["c"][0][0]
-        short, caption = block["c"][1]
+        ident = pa.ident(block)
+        short, caption = pa.caption(block)
         if not caption and not ident:
             return block
         number = self.next("table")
         self.add(ident, Target(kind="table", number=number, anchor=ident))
         self._list("table", number, short or caption, ident)
-        new = list(block["c"])
-        new[1] = [short, self._caption("table", number, caption)]
-        return {"t": "Table", "c": new}
+        return pa.with_caption(block, self._caption("table", number, caption))
 
     def _equation(self, block: Node) -> Node:
-        (ident, classes, kvs), content = block["c"]
+        ident, para = pa.ident(block), pa.blocks(block)[0]
         number = self.next("equation")
         self.add(ident, Target(kind="equation", number=number, anchor=ident))
-        para = content[0]
-        tag: Node = {
-            "t": "Span",
-            "c": [["", ["pb-equation-number"], []], [{"t": "Str", "c": f"({number})"}]],
-        }
-        return {"t": "Div", "c": [[ident, classes, kvs], [{"t": "Para", "c": [*para["c"], tag]}]]}
+        tag = pa.span(pa.Attr("", ["pb-equation-number"]), [pa.str_node(f"({number})")])
+        return pa.with_blocks(block, [pa.para([*pa.inlines(para), tag])])
 
     def _listing(self, block: Node) -> Node:
-        (ident, classes, kvs), code = block["c"]
+        (ident, classes, kvs), code = pa.attr(block) or pa.Attr(), pa.text(block)
         caption = next((v for k, v in kvs if k in ("caption", "lst-cap")), None)
         if caption is None and not ident.lower().startswith(("lst:", "lst-")):
             return block
@@ -328,27 +294,18 @@ class Numbering:
         self.add(ident, Target(kind="listing", number=number, anchor=ident))
         rest = [[k, v] for k, v in kvs if k not in ("caption", "lst-cap")]
         text = caption_label(self.words, "listing", number) + str_inlines(caption or "")
-        return {
-            "t": "Div",
-            "c": [
-                [ident, ["pb-listing"], []],
-                [
-                    {
-                        "t": "Div",
-                        "c": [
-                            ["", ["pb-listing-caption"], [["custom-style", "Caption"]]],
-                            [{"t": "Para", "c": _trim(text)}],
-                        ],
-                    },
-                    {"t": "CodeBlock", "c": [["", classes, rest], code]},
-                ],
-            ],
-        }
+        heading = pa.div(
+            pa.Attr("", ["pb-listing-caption"], [["custom-style", "Caption"]]),
+            [pa.para(_trim(text))],
+        )
+        return pa.div(
+            pa.Attr(ident, ["pb-listing"]),
+            [heading, pa.code_block(pa.Attr("", classes, rest), code)],
+        )
 
 
 def _plain(caption: Any) -> str:
     """Return a caption's text for a list of figures: citations and notes left out."""
-    from paperbuild.ast import rewrite, stringify  # ast imports this module
 
     def drop(node: Node) -> list[Node]:
         return []
@@ -359,45 +316,29 @@ def _plain(caption: Any) -> str:
 def caption_label(words: Words, kind: str, number: str) -> list[Node]:
     """Return the inlines that open a caption: 'Figure 3:' (the DOCX makes the number a field)."""
     colon = words.caption_colon
-    out: list[Node] = [
-        {
-            "t": "Span",
-            "c": [
-                ["", ["pb-caption-label"], [["kind", kind], ["number", number]]],
-                [{"t": "Str", "c": words.name(kind)}, {"t": "Space"}, {"t": "Str", "c": number}],
-            ],
-        }
-    ]
+    label = pa.Attr("", ["pb-caption-label"], [["kind", kind], ["number", number]])
+    out = [pa.span(label, [pa.str_node(words.name(kind)), pa.space(), pa.str_node(number)])]
     if colon.startswith(" "):
-        out.append({"t": "Space"})
-    out.append({"t": "Str", "c": colon.strip()})
-    out.append({"t": "Space"})
+        out.append(pa.space())
+    out += [pa.str_node(colon.strip()), pa.space()]
     return out
 
 
 def _is_figure_div(block: Node) -> bool:
-    ident = block["c"][0][0].lower()
-    return ident.startswith(("fig:", "fig-")) and any(b.get("t") == "Figure" for b in block["c"][1])
+    ident = pa.ident(block).lower()
+    return ident.startswith(("fig:", "fig-")) and any(
+        pa.kind(b) == "Figure" for b in pa.blocks(block)
+    )
 
 
 def _div_to_figure(block: Node) -> Node:
     """Return a pandoc-crossref sub-figure div as one Figure (its last paragraph the caption)."""
-    attr, content = block["c"]
+    content = pa.blocks(block)
     caption: list[Node] = []
-    if content and content[-1].get("t") in ("Para", "Plain"):
-        caption = [{"t": "Plain", "c": content[-1]["c"]}]
+    if content and pa.kind(content[-1]) in ("Para", "Plain"):
+        caption = [pa.plain(pa.inlines(content[-1]))]
         content = content[:-1]
-    return {"t": "Figure", "c": [attr, [None, caption], content]}
-
-
-def str_inlines(text: str) -> list[Node]:
-    """Return plain text as Str and Space inlines."""
-    out: list[Node] = []
-    for i, word in enumerate(text.split()):
-        if i:
-            out.append({"t": "Space"})
-        out.append({"t": "Str", "c": word})
-    return out
+    return pa.figure(pa.attr(block) or pa.Attr(), None, caption, content)
 
 
 # --- references ----------------------------------------------------------------------------------
@@ -412,8 +353,7 @@ def render_refs(
     the citations left as a Cite for citeproc.
     """
     keys = set(citation_keys)
-    items = cite["c"][0]
-    refs = [(c, parse_ref(c["citationId"])) for c in items]
+    refs = [(c, parse_ref(c["citationId"])) for c in pa.citations(cite)]
     if all(r is None or c["citationId"] in keys for c, r in refs):
         return None
     out: list[Node] = []
@@ -428,8 +368,8 @@ def render_refs(
         out += _render_run(run, targets, words)
     if citations:
         text = "[" + "; ".join("@" + c["citationId"] for c in citations) + "]"
-        out += [{"t": "Space"}, {"t": "Cite", "c": [citations, [{"t": "Str", "c": text}]]}]
-    return [{"t": "Span", "c": [["", ["crossref"], []], out]}]
+        out += [pa.space(), pa.cite(citations, [pa.str_node(text)])]
+    return [pa.span(pa.Attr("", ["crossref"]), out)]
 
 
 def _render_run(
@@ -447,13 +387,13 @@ def _render_run(
     out: list[Node] = []
     for i, (kind, capital, bare, members, first) in enumerate(groups):
         if i:
-            out += [{"t": "Str", "c": ";"}, {"t": "Space"}]
+            out += [pa.str_node(";"), pa.space()]
         prefix = first.get("citationPrefix") or []
         if prefix:
-            out += [*prefix, {"t": "Space"}]
+            out += [*prefix, pa.space()]
         if not bare:
-            out += [{"t": "Str", "c": words.name(kind, plural=len(members) > 1, capital=capital)}]
-            out.append({"t": "Space"})
+            out += [pa.str_node(words.name(kind, plural=len(members) > 1, capital=capital))]
+            out.append(pa.space())
         out += _numbers([t for _, t in members], words)
         last = run[-1][0] if i == len(groups) - 1 else first
         suffix = last.get("citationSuffix") or []
@@ -463,9 +403,9 @@ def _render_run(
 
 def _link(target: Target | None) -> Node:
     if target is None:
-        return {"t": "Str", "c": "??"}
+        return pa.str_node("??")
     text = f"({target.number})" if target.kind == "equation" else target.number
-    return {"t": "Link", "c": [["", [], []], [{"t": "Str", "c": text}], [f"#{target.anchor}", ""]]}
+    return pa.link(pa.Attr(), [pa.str_node(text)], f"#{target.anchor}")
 
 
 def _numbers(targets: list[Target | None], words: Words) -> list[Node]:
@@ -477,7 +417,7 @@ def _numbers(targets: list[Target | None], words: Words) -> list[Node]:
         while j + 1 < len(targets) and _consecutive(targets[j], targets[j + 1]):
             j += 1
         if j - i >= 2:
-            pieces.append([_link(targets[i]), {"t": "Str", "c": "–"}, _link(targets[j])])
+            pieces.append([_link(targets[i]), pa.str_node("–"), _link(targets[j])])
             i = j + 1
         else:
             pieces.append([_link(targets[i])])
@@ -485,9 +425,9 @@ def _numbers(targets: list[Target | None], words: Words) -> list[Node]:
     out: list[Node] = []
     for k, piece in enumerate(pieces):
         if k and k == len(pieces) - 1:
-            out += [{"t": "Space"}, {"t": "Str", "c": words.and_}, {"t": "Space"}]
+            out += [pa.space(), pa.str_node(words.and_), pa.space()]
         elif k:
-            out += [{"t": "Str", "c": ","}, {"t": "Space"}]
+            out += [pa.str_node(","), pa.space()]
         out += piece
     return out
 
@@ -507,40 +447,34 @@ def _consecutive(a: Target | None, b: Target | None) -> bool:
 
 # --- what each renderer needs --------------------------------------------------------------------
 
-TAB = {"t": "RawInline", "c": ["openxml", "<w:r><w:tab/></w:r>"]}
+TAB = pa.raw_inline("openxml", "<w:r><w:tab/></w:r>")
 SEQ_NAMES = {"figure": "Figure", "table": "Table", "equation": "Equation", "listing": "Listing"}
 
 
 def for_docx(node: Node) -> Node | list[Node] | None:
     """Return a caption number as a Word SEQ field, an equation as a tabbed 'Equation' paragraph."""
-    if node["t"] == "Span" and "pb-caption-label" in node["c"][0][1]:
-        kvs = dict(node["c"][0][2])
-        number, kind = kvs.get("number", ""), kvs.get("kind", "")
-        inlines = node["c"][1]
+    if pa.kind(node) == "Span" and pa.has_class(node, "pb-caption-label"):
+        a = pa.attr(node) or pa.Attr()
+        number, kind = a.get("number"), a.get("kind")
+        inlines = pa.inlines(node)
         if not number.isdigit() or len(inlines) != 3 or kind not in SEQ_NAMES:
             return None  # numbered within sections, or changed by a redline: keep the text
         field = (
             f'<w:fldSimple w:instr=" SEQ {SEQ_NAMES[kind]} \\* ARABIC "><w:r><w:t>{number}'
             "</w:t></w:r></w:fldSimple>"
         )
-        return [inlines[0], inlines[1], {"t": "RawInline", "c": ["openxml", field]}]
+        return [inlines[0], inlines[1], pa.raw_inline("openxml", field)]
     parts = _equation_parts(node)
     if parts is not None:
-        (ident, classes, _), _ = node["c"]
-        maths, number = parts
-        inline = [
-            {"t": "Math", "c": [{"t": "InlineMath"}, n["c"][1]]} if n.get("t") == "Math" else n
-            for n in maths
-        ]
-        line = [TAB, *inline, TAB, *number]
-        return {
-            "t": "Div",
-            "c": [[ident, classes, [["custom-style", "Equation"]]], [{"t": "Para", "c": line}]],
-        }
+        a = pa.attr(node) or pa.Attr()
+        maths, tags = parts
+        inline = [pa.math(pa.text(n)) if pa.kind(n) == "Math" else n for n in maths]
+        line = [TAB, *inline, TAB, *tags]
+        return pa.div(a._replace(pairs=[["custom-style", "Equation"]]), [pa.para(line)])
     return None
 
 
-UNLISTED = {"t": "RawBlock", "c": ["typst", "#set figure(outlined: false)"]}
+UNLISTED = pa.raw_block("typst", "#set figure(outlined: false)")
 
 
 def for_typst(node: Node) -> Node | list[Node] | None:
@@ -548,44 +482,34 @@ def for_typst(node: Node) -> Node | list[Node] | None:
 
     A figure's sub-figures are kept out of the list of figures (as Word's list leaves them out).
     """
-    if node["t"] == "Figure":
-        attr, caption, content = node["c"]
-        if any(b.get("t") == "Figure" for b in content):
-            return {"t": "Figure", "c": [attr, caption, [UNLISTED, *content]]}
+    if pa.kind(node) == "Figure":
+        content = pa.blocks(node)
+        if any(pa.kind(b) == "Figure" for b in content):
+            return pa.with_blocks(node, [UNLISTED, *content])
         return None
     parts = _equation_parts(node)
     if parts is None:
         return None
-    (ident, classes, kvs), _ = node["c"]
     math, tags = parts
-    number = "".join(s["c"] for tag in tags for s in tag["c"][1] if s.get("t") == "Str")
+    number = "".join(pa.text(s) for tag in tags for s in pa.inlines(tag) if pa.kind(s) == "Str")
     opening = "#grid(columns: (1fr, auto), align: horizon, ["
     closing = f"], [{typst_text(number)}])"
-    return {
-        "t": "Div",
-        "c": [
-            [ident, classes, kvs],
-            [
-                {"t": "RawBlock", "c": ["typst", opening]},
-                {"t": "Para", "c": math},
-                {"t": "RawBlock", "c": ["typst", closing]},
-            ],
-        ],
-    }
+    grid = [pa.raw_block("typst", opening), pa.para(math), pa.raw_block("typst", closing)]
+    return pa.with_blocks(node, grid)
 
 
 def _equation_parts(node: Node) -> tuple[list[Node], list[Node]] | None:
     """Return a numbered equation's maths inlines and its number spans (None if not one)."""
-    if node["t"] != "Div" or "pb-equation" not in node["c"][0][1]:
+    if pa.kind(node) != "Div" or not pa.has_class(node, "pb-equation"):
         return None
-    content = node["c"][1]
-    if not content or content[0].get("t") != "Para":
+    content = pa.blocks(node)
+    if not content or pa.kind(content[0]) != "Para":
         return None
 
     def is_number(n: Node) -> bool:
-        return n.get("t") == "Span" and "pb-equation-number" in n["c"][0][1]
+        return pa.kind(n) == "Span" and pa.has_class(n, "pb-equation-number")
 
-    inlines = content[0]["c"]
+    inlines = pa.inlines(content[0])
     return [n for n in inlines if not is_number(n)], [n for n in inlines if is_number(n)]
 
 

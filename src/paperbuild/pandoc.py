@@ -14,13 +14,11 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from paperbuild import pandoc_ast
 from paperbuild.errors import BuildError
 from paperbuild.fsutil import write_atomic
-
-if TYPE_CHECKING:
-    from paperbuild.ast import Node
+from paperbuild.pandoc_ast import Node
 
 MIN_VERSION = (3, 1, 1)
 LUA_DIR = Path(__file__).parent / "lua"
@@ -182,7 +180,7 @@ def _parse_in_parallel(
                 hint="look for hundreds of nested '>' quotes or list levels",
             ) from exc
         for i, div in zip(group, parsed, strict=True):
-            found.append((ids[i], div["c"][1]))
+            found.append((ids[i], pandoc_ast.blocks(div)))
     return found
 
 

@@ -7,14 +7,10 @@ in the margin beside the passage; a final build (`build --final`) and a redline 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from paperbuild.crossref import str_inlines
-
-if TYPE_CHECKING:  # ast imports this module
-    from paperbuild.ast import Node
+from paperbuild import pandoc_ast as pa
+from paperbuild.pandoc_ast import Node, rewrite, str_inlines
 
 QUERY = "query"
 QUERY_MARK = b'"query"'
@@ -22,17 +18,18 @@ QUERY_MARK = b'"query"'
 
 def is_query(node: Node) -> bool:
     """Return whether an element is a query span."""
-    return node.get("t") == "Span" and QUERY in node["c"][0][1]
+    return pa.kind(node) == "Span" and pa.has_class(node, QUERY)
 
 
 def question(node: Node) -> str:
     """Return a query span's question ("" when it has none)."""
-    return " ".join(dict(node["c"][0][2]).get("question", "").split())
+    a = pa.attr(node)
+    return " ".join(a.get("question").split()) if a else ""
 
 
 def strip(node: Node) -> list[Node] | None:
     """Return a query's passage alone (None for any other element)."""
-    return node["c"][1] if is_query(node) else None
+    return pa.inlines(node) if is_query(node) else None
 
 
 def as_comments(author: str, date: str) -> Callable[[Node], list[Node] | None]:
@@ -47,9 +44,9 @@ def as_comments(author: str, date: str) -> Callable[[Node], list[Node] | None]:
         attrs = [["id", cid], ["author", author], ["date", date], ["initials", initials]]
         text = str_inlines(question(node) or "(no question written)")
         return [
-            {"t": "Span", "c": [["", ["comment-start"], attrs], text]},
-            *node["c"][1],
-            {"t": "Span", "c": [["", ["comment-end"], [["id", cid]]], []]},
+            pa.span(pa.Attr("", ["comment-start"], attrs), text),
+            *pa.inlines(node),
+            pa.span(pa.Attr("", ["comment-end"], [["id", cid]]), []),
         ]
 
     return comment
@@ -60,19 +57,17 @@ def as_margin_notes(node: Node) -> list[Node] | None:
     if not is_query(node):
         return None
     return [
-        {"t": "RawInline", "c": ["typst", "#pbquery["]},
-        *node["c"][1],
-        {"t": "RawInline", "c": ["typst", "]["]},
-        *str_inlines(question(node) or "(no question written)"),
-        {"t": "RawInline", "c": ["typst", "]"]},
+        pa.raw_inline("typst", "#pbquery["),
+        *pa.inlines(node),
+        pa.raw_inline("typst", "]["),
+        *pa.str_inlines(question(node) or "(no question written)"),
+        pa.raw_inline("typst", "]"),
     ]
 
 
 def without_queries(blocks: list[Node]) -> list[Node]:
     """Return a copy of blocks with every query reduced to its passage."""
-    from paperbuild.ast import rewrite
-
-    copied: list[Node] = copy.deepcopy(blocks)
+    copied: list[Node] = pa.copy_tree(blocks)
     result: list[Node] = rewrite(copied, strip, SPANS)
     return result
 

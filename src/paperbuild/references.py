@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paperbuild import pandoc
-from paperbuild.ast import stringify
+from paperbuild import pandoc_ast as pa
 from paperbuild.bibliography import Entry
+from paperbuild.pandoc_ast import stringify
 
 
 def format_references(
@@ -29,12 +30,12 @@ def format_references(
     out = json.loads(pandoc.run([*args, "-M", f"lang={lang}"], text.encode("utf-8")))
     found: list[tuple[str, str]] = []
     for block in out["blocks"]:
-        if block["t"] != "Div" or block["c"][0][0] != "refs":
+        if pa.kind(block) != "Div" or pa.ident(block) != "refs":
             continue
-        for item in block["c"][1]:
-            ident = item["c"][0][0] if item["t"] == "Div" else ""
+        for item in pa.blocks(block):
+            ident = pa.ident(item) if pa.kind(item) == "Div" else ""
             if ident.startswith("ref-"):
-                found.append((ident[len("ref-") :], " ".join(stringify(item["c"][1]).split())))
+                found.append((ident[len("ref-") :], " ".join(stringify(pa.blocks(item)).split())))
     return found
 
 

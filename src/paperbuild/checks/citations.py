@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import difflib
 
-from paperbuild.ast import Facts
 from paperbuild.chapters import Mark
 from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.facts import Facts
 from paperbuild.outline import OUTLINE_FILE
 from paperbuild.project import Project
 

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from paperbuild.ast import Facts
 from paperbuild.chapters import Chapter, strip_comments
 from paperbuild.diagnostics import Diagnostic, Severity, diag
+from paperbuild.facts import Facts
 from paperbuild.outline import OUTLINE_FILE, Point, Section
 from paperbuild.project import Project
 

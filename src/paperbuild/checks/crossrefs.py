@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from paperbuild.ast import Facts
 from paperbuild.chapters import Chapter, Mark
 from paperbuild.crossref import KINDS, bibliography_ids, document_ids, is_automatic, parse_ref
 from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.facts import Facts
 from paperbuild.project import Project
 
 ELEMENT_KINDS = {

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from paperbuild.ast import Facts
 from paperbuild.chapters import Chapter
 from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.facts import Facts
 from paperbuild.project import Project
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from paperbuild.ast import Facts
 from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.facts import Facts
+from paperbuild.parse import parse
 from paperbuild.project import Project
 
 
@@ -33,15 +34,11 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
 
 def open_queries(project: Project) -> int:
     """Return how many queries to the committee the chapters hold."""
-    from paperbuild.checks import parse
-
     return sum(len(f.queries) for f in parse(project).facts.values())
 
 
 def query_places(project: Project) -> dict[str, tuple[str, int]]:
     """Return each query's question (spaces folded) and where it is: (chapter, line)."""
-    from paperbuild.checks import parse
-
     facts = parse(project).facts
     places: dict[str, tuple[str, int]] = {}
     for chapter in project.chapters:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from paperbuild.ast import Facts
 from paperbuild.chapters import Chapter
 from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.facts import Facts
 from paperbuild.outline import OUTLINE_FILE
 from paperbuild.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from paperbuild.ast import Node, stringify
+from paperbuild import pandoc_ast as pa
+from paperbuild.pandoc_ast import Node, stringify
 from paperbuild.render.tracked import MARK_PREFIX
 
 INSERT, DELETE = "insertion", "deletion"
@@ -72,47 +73,27 @@ def opcodes(old: list[Any], new: list[Any]) -> Sequence[tuple[str, int, int, int
 
 def words_in(value: Any) -> int:
     """Return the number of words (Str with a letter or digit) in an AST value."""
-    count = 0
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, list):
-            stack.extend(v)
-        elif isinstance(v, dict):
-            if v.get("t") == "Str":
-                count += any(ch.isalnum() for ch in v["c"])
-            elif "c" in v:
-                stack.append(v["c"])
-    return count
+    return sum(
+        1 for n in pa.walk(value) if n["t"] == "Str" and any(ch.isalnum() for ch in pa.text(n))
+    )
 
 
 def notes_in(value: Any) -> int:
     """Return the number of footnotes in an AST value."""
-    text = json.dumps(value)
-    return text.count('"t": "Note"')
+    return sum(1 for n in pa.walk(value) if n["t"] == "Note")
 
 
 def similarity(a: Node, b: Node) -> float:
     """Return how alike two blocks are (shared words over all words), 0 to 1."""
     wa, wb = _words(a), _words(b)
     if not wa and not wb:
-        return 1.0 if a.get("t") == b.get("t") else 0.0
+        return 1.0 if pa.kind(a) == pa.kind(b) else 0.0
     return 2 * len(wa & wb) / (len(wa) + len(wb))
 
 
 def _words(block: Node) -> set[str]:
-    found: set[str] = set()
-    stack: list[Any] = [block]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, list):
-            stack.extend(v)
-        elif isinstance(v, dict):
-            if v.get("t") == "Str":
-                found.add(v["c"].lower())
-            elif "c" in v:
-                stack.append(v["c"])
-    return found
+    """Return the distinct words of a block, in lower case."""
+    return {pa.text(n).lower() for n in pa.walk(block) if n["t"] == "Str"}
 
 
 @dataclass
@@ -139,7 +120,7 @@ class Differ:
                 self.samples.append((kind, text))
         attrs = [["author", self.author], ["date", self.date]]
         marked = _notes_marked(_fields_as_text(inlines), kind, attrs)
-        return {"t": "Span", "c": [["", [kind], attrs], marked]}
+        return pa.span(pa.Attr("", [kind], attrs), marked)
 
     # ----- whole blocks -------------------------------------------------------------------
 
@@ -154,59 +135,35 @@ class Differ:
         t = block["t"]
         if t in TEXT_BLOCKS:
             self.stats.paragraphs_changed += 1
-            inlines = block["c"][2] if t == "Header" else block["c"]
+            inlines = pa.inlines(block)
             spanned = [self.span(kind, inlines)] if inlines else []
-            if t == "Header":
-                ident = block["c"][1][0] if kind == INSERT else ""
-                new = {"t": "Header", "c": [block["c"][0], [ident, *block["c"][1][1:]], spanned]}
-            else:
-                new = {"t": t, "c": spanned}
+            new = pa.with_inlines(block, spanned)
+            if t == "Header" and kind != INSERT:  # a deleted heading gives up its identifier
+                new = pa.with_attr(new, (pa.attr(block) or pa.Attr())._replace(ident=""))
             self.marks += 1
-            return [{"t": "Div", "c": [[f"{MARK_PREFIX}{kind}-{self.marks}", [], []], [new]]}]
+            return [pa.div(pa.Attr(f"{MARK_PREFIX}{kind}-{self.marks}"), [new])]
         if t == "CodeBlock":
-            code = {"t": "Code", "c": [block["c"][0], block["c"][1]]}
-            return self._mark_one({"t": "Para", "c": [code]}, kind)
-        if t in ("BlockQuote",):
-            return [{"t": t, "c": self.mark(block["c"], kind)}]
-        if t == "Div":
-            return [{"t": "Div", "c": [block["c"][0], self.mark(block["c"][1], kind)]}]
-        if t == "BulletList":
-            return [{"t": t, "c": [self.mark(item, kind) for item in block["c"]]}]
-        if t == "OrderedList":
-            return [{"t": t, "c": [block["c"][0], [self.mark(i, kind) for i in block["c"][1]]]}]
+            code = pa.code(pa.attr(block) or pa.Attr(), pa.text(block))
+            return self._mark_one(pa.para([code]), kind)
         if t == "DefinitionList":
-            return [
-                {
-                    "t": t,
-                    "c": [
-                        [[self.span(kind, term)], [self.mark(d, kind) for d in defs]]
-                        for term, defs in block["c"]
-                    ],
-                }
+            marked = [
+                ([self.span(kind, term)], [self.mark(d, kind) for d in defs])
+                for term, defs in pa.definitions(block)
             ]
+            return [pa.with_definitions(block, marked)]
+        if t in ("BlockQuote", "Div", "BulletList", "OrderedList"):
+            return [pa.map_block_lists(block, lambda blocks: self.mark(blocks, kind))]
         if t == "Table":
-            return [self._map_cells(block, lambda blocks: self.mark(blocks, kind))]
+            return [pa.map_cells(block, lambda blocks: self.mark(blocks, kind))]
         if t == "Figure":
-            short, caption = block["c"][1]
-            marked_caption = [short, self.mark(caption, kind)]
-            return [{"t": t, "c": [block["c"][0], marked_caption, self.mark(block["c"][2], kind)]}]
+            caption = self.mark(pa.caption(block)[1], kind)
+            return [
+                pa.with_blocks(pa.with_caption(block, caption), self.mark(pa.blocks(block), kind))
+            ]
         if t == "LineBlock":
-            return self._mark_one({"t": "Para", "c": _join_lines(block["c"])}, kind)
+            return self._mark_one(pa.para(_join_lines(pa.lines(block))), kind)
         # raw blocks and rules carry no words: an inserted one is kept, a deleted one dropped
         return [block] if kind == INSERT else []
-
-    @staticmethod
-    def _map_cells(table: Node, fn: Any) -> Node:
-        attr, caption, specs, head, bodies, foot = table["c"]
-
-        def rows(rs: list[Any]) -> list[Any]:
-            return [[r[0], [[c[0], c[1], c[2], c[3], fn(c[4])] for c in r[1]]] for r in rs]
-
-        new_head = [head[0], rows(head[1])]
-        new_bodies = [[b[0], b[1], rows(b[2]), rows(b[3])] for b in bodies]
-        new_foot = [foot[0], rows(foot[1])]
-        new_caption = [caption[0], fn(caption[1])]
-        return {"t": "Table", "c": [attr, new_caption, specs, new_head, new_bodies, new_foot]}
 
     # ----- sequences of blocks ------------------------------------------------------------
 
@@ -242,9 +199,9 @@ class Differ:
 
     @staticmethod
     def _pairable(a: Node, b: Node) -> float:
-        if a["t"] != b["t"] or (a["t"] == "Header" and a["c"][0] != b["c"][0]):
+        if a["t"] != b["t"] or (a["t"] == "Header" and pa.level(a) != pa.level(b)):
             return 0.0
-        if a["t"] == "Table" and _shape(a) != _shape(b):
+        if a["t"] == "Table" and pa.table_shape(a) != pa.table_shape(b):
             return 0.0
         return similarity(a, b) if a["t"] in TEXT_BLOCKS else max(0.5, similarity(a, b))
 
@@ -259,29 +216,22 @@ class Differ:
             self.stats.notes_added,
             self.stats.notes_removed,
         )
-        if t in ("Para", "Plain"):
-            result: Node = {"t": t, "c": self.inlines(old["c"], new["c"])}
-        elif t == "Header":
-            result = {
-                "t": t,
-                "c": [new["c"][0], new["c"][1], self.inlines(old["c"][2], new["c"][2])],
-            }
-        elif t == "BlockQuote":
-            result = {"t": t, "c": self.blocks(old["c"], new["c"])}
-        elif t == "Div":
-            result = {"t": t, "c": [new["c"][0], self.blocks(old["c"][1], new["c"][1])]}
-        elif t == "BulletList":
-            result = {"t": t, "c": self.items(old["c"], new["c"])}
-        elif t == "OrderedList":
-            result = {"t": t, "c": [new["c"][0], self.items(old["c"][1], new["c"][1])]}
-        elif t == "Table" and _shape(old) == _shape(new):
+        if t in ("Para", "Plain", "Header"):
+            result = pa.with_inlines(new, self.inlines(pa.inlines(old), pa.inlines(new)))
+        elif t in ("BlockQuote", "Div"):
+            result = pa.with_blocks(new, self.blocks(pa.blocks(old), pa.blocks(new)))
+        elif t in ("BulletList", "OrderedList"):
+            result = pa.with_items(new, self.items(pa.items(old), pa.items(new)))
+        elif t == "Table" and pa.table_shape(old) == pa.table_shape(new):
             result = self._cells(old, new)
         elif t == "Figure":
-            caption = self.blocks(old["c"][1][1], new["c"][1][1])
-            content = self.blocks(old["c"][2], new["c"][2])
-            result = {"t": t, "c": [new["c"][0], [new["c"][1][0], caption], content]}
+            caption = self.blocks(pa.caption(old)[1], pa.caption(new)[1])
+            content = self.blocks(pa.blocks(old), pa.blocks(new))
+            result = pa.with_blocks(pa.with_caption(new, caption), content)
         elif t == "DefinitionList":
-            result = {"t": t, "c": self.definitions(old["c"], new["c"])}
+            result = pa.with_definitions(
+                new, self.definitions(pa.definitions(old), pa.definitions(new))
+            )
         else:
             return self.mark([old], DELETE) + self.mark([new], INSERT)
         after = (
@@ -330,9 +280,9 @@ class Differ:
             olds.append(blocks)
             return blocks
 
-        Differ._map_cells(old, collect)
+        pa.map_cells(old, collect)
         it = iter(olds)
-        return Differ._map_cells(new, lambda blocks: self.blocks(next(it), blocks))
+        return pa.map_cells(new, lambda blocks: self.blocks(next(it), blocks))
 
     # ----- inlines ------------------------------------------------------------------------
 
@@ -361,31 +311,27 @@ class Differ:
             return True
         if a["t"] not in CONTAINERS:
             return False
-        if a["t"] in ("Span", "Link", "Quoted"):
-            return key(a["c"][0]) == key(b["c"][0]) and (
-                a["t"] != "Link" or key(a["c"][2]) == key(b["c"][2])
-            )
+        if a["t"] == "Quoted":
+            return pa.double_quoted(a) == pa.double_quoted(b)
+        if a["t"] in ("Span", "Link"):
+            return pa.attr(a) == pa.attr(b) and (a["t"] != "Link" or pa.target(a) == pa.target(b))
         return True
 
     def _inside(self, old: Node, new: Node) -> Node:
         t = new["t"]
         if t == "Note":
-            return {"t": "Note", "c": self.blocks(old["c"], new["c"])}
-        if t in ("Span", "Quoted"):
-            return {"t": t, "c": [new["c"][0], self.inlines(old["c"][1], new["c"][1])]}
-        if t == "Link":
-            return {"t": t, "c": [new["c"][0], self.inlines(old["c"][1], new["c"][1]), new["c"][2]]}
-        return {"t": t, "c": self.inlines(old["c"], new["c"])}
+            return pa.with_blocks(new, self.blocks(pa.blocks(old), pa.blocks(new)))
+        return pa.with_inlines(new, self.inlines(pa.inlines(old), pa.inlines(new)))
 
 
 def _notes_marked(inlines: list[Node], kind: str, attrs: list[list[str]]) -> list[Node]:
     """Return inlines whose notes have their text marked too (an inserted note's words are)."""
     out: list[Node] = []
     for node in inlines:
-        if node.get("t") == "Note":
-            out.append({"t": "Note", "c": [_block_marked(b, kind, attrs) for b in node["c"]]})
-        elif node.get("t") in ("Emph", "Strong", "Underline", "SmallCaps", "Strikeout"):
-            out.append({"t": node["t"], "c": _notes_marked(node["c"], kind, attrs)})
+        if pa.kind(node) == "Note":
+            out.append(pa.note([_block_marked(b, kind, attrs) for b in pa.blocks(node)]))
+        elif pa.kind(node) in ("Emph", "Strong", "Underline", "SmallCaps", "Strikeout"):
+            out.append(pa.with_inlines(node, _notes_marked(pa.inlines(node), kind, attrs)))
         else:
             out.append(node)
     return out
@@ -393,8 +339,8 @@ def _notes_marked(inlines: list[Node], kind: str, attrs: list[list[str]]) -> lis
 
 def _block_marked(block: Node, kind: str, attrs: list[list[str]]) -> Node:
     """Return a note's paragraph with its words in one tracked-change span."""
-    if block.get("t") in ("Para", "Plain") and block["c"]:
-        return {"t": block["t"], "c": [{"t": "Span", "c": [["", [kind], attrs], block["c"]]}]}
+    if pa.kind(block) in ("Para", "Plain") and pa.inlines(block):
+        return pa.with_inlines(block, [pa.span(pa.Attr("", [kind], attrs), pa.inlines(block))])
     return block
 
 
@@ -402,24 +348,17 @@ def _fields_as_text(inlines: list[Node]) -> list[Node]:
     """Return inlines with caption numbers as plain text: a Word field cannot be tracked."""
     out: list[Node] = []
     for node in inlines:
-        if node.get("t") == "Span" and "pb-caption-label" in node["c"][0][1]:
-            out.extend(node["c"][1])
+        if pa.kind(node) == "Span" and pa.has_class(node, "pb-caption-label"):
+            out.extend(pa.inlines(node))
         else:
             out.append(node)
     return out
-
-
-def _shape(table: Node) -> tuple[Any, ...]:
-    """Return a table's structure: column count and each row's cell count."""
-    _, _, specs, head, bodies, foot = table["c"]
-    rows = head[1] + [r for b in bodies for r in b[2] + b[3]] + foot[1]
-    return (len(specs), tuple(len(r[1]) for r in rows))
 
 
 def _join_lines(lines: list[list[Node]]) -> list[Node]:
     out: list[Node] = []
     for i, line in enumerate(lines):
         if i:
-            out.append({"t": "LineBreak"})
+            out.append(pa.element("LineBreak"))
         out.extend(line)
     return out

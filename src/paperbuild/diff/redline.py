@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Document, Part, parts
-from paperbuild.ast import Node, rewrite
 from paperbuild.diff.align import DELETE, INSERT, Differ, Stats
 from paperbuild.diff.sides import Side, safe_label
 from paperbuild.diff.summary import (
@@ -21,6 +21,7 @@ from paperbuild.diff.summary import (
     works,
 )
 from paperbuild.fsutil import write_atomic
+from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.project import Project
 from paperbuild.queries import QUERY_MARK, without_queries
 from paperbuild.render.common import Previous, RenderOptions, csl_path
@@ -147,21 +148,20 @@ def typst_changes(blocks: list[Node]) -> list[Node]:
     """
 
     def convert(node: Node) -> Node | list[Node] | None:
-        classes = node["c"][0][1]
         for kind, fn in ((INSERT, "pbins"), (DELETE, "pbdel")):
-            if kind in classes:
+            if pa.has_class(node, kind):
                 out: list[Node] = []
-                for chunk in _words_apart(node["c"][1]):
-                    if chunk[0].get("t") in SPACES:
+                for chunk in _words_apart(pa.inlines(node)):
+                    if pa.kind(chunk[0]) in SPACES:
                         out.extend(chunk)
                         continue
-                    out.append({"t": "RawInline", "c": ["typst", f"#{fn}["]})
+                    out.append(pa.raw_inline("typst", f"#{fn}["))
                     out.extend(chunk)
-                    out.append({"t": "RawInline", "c": ["typst", "]"]})
+                    out.append(pa.raw_inline("typst", "]"))
                 return out
         return None
 
-    copied: list[Node] = json.loads(json.dumps(blocks))
+    copied: list[Node] = pa.copy_tree(blocks)
     result: list[Node] = rewrite(copied, convert, frozenset(("Span",)))
     return result
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Part
 from paperbuild.bibliography import Entry
 from paperbuild.diff.align import Stats
@@ -98,16 +99,9 @@ class Summary:
 def cited_keys(part: Part | None) -> set[str]:
     """Return the bibliography keys cited in a part (from the rendered citation spans)."""
     keys: set[str] = set()
-    stack: list[Any] = [part.blocks if part else []]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, list):
-            stack.extend(v)
-        elif isinstance(v, dict):
-            if v.get("t") == "Span" and "citation" in v["c"][0][1]:
-                keys.update(dict(v["c"][0][2]).get("data-cites", "").split())
-            if "c" in v:
-                stack.append(v["c"])
+    for node in pa.walk(part.blocks if part else []):
+        if node["t"] == "Span" and pa.has_class(node, "citation"):
+            keys.update((pa.attr(node) or pa.Attr()).get("data-cites").split())
     return keys
 
 

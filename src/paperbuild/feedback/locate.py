@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from paperbuild.checks import sections as section_rules
 from paperbuild.feedback.read import Paragraph, Review
 from paperbuild.feedback.source import Unit, plain, units
+from paperbuild.parse import assign
 from paperbuild.project import Project
 
 SECTION_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\s")
@@ -44,7 +44,7 @@ class Locator:
     project: Project
 
     def __post_init__(self) -> None:
-        self.assignment, _ = section_rules.assign(self.project)
+        self.assignment, _ = assign(self.project)
         self.units: dict[str, list[tuple[Unit, list[str]]]] = {
             chapter.path: [(u, words(plain(u.text))) for u in units(chapter.text)]
             for chapter in self.project.chapters

@@ -10,9 +10,9 @@ from typing import Any
 
 from paperbuild import crossref, pandoc
 from paperbuild.assemble import Document
-from paperbuild.ast import rewrite
 from paperbuild.errors import BuildError
 from paperbuild.furniture import words_for
+from paperbuild.pandoc_ast import rewrite
 from paperbuild.project import Project, inside
 from paperbuild.queries import QUERY_MARK, SPANS, as_comments, as_margin_notes, strip
 from paperbuild.references import style_problem

@@ -11,12 +11,13 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 
 from paperbuild import pandoc
+from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Document, TocEntry
-from paperbuild.ast import Node
 from paperbuild.clock import build_datetime
-from paperbuild.crossref import LISTED_KINDS, str_inlines
+from paperbuild.crossref import LISTED_KINDS
 from paperbuild.errors import BuildError
 from paperbuild.furniture import Words, words_for
+from paperbuild.pandoc_ast import Node
 from paperbuild.project import Project
 from paperbuild.render.common import Previous, RenderOptions, document_json
 from paperbuild.render.fonts import embedded_font_parts
@@ -41,10 +42,7 @@ LIST_PLACEHOLDER = "\u2063paperbuild-list-{kind}\u2063"
 
 
 def _styled(style: str, text: str) -> Node:
-    return {
-        "t": "Div",
-        "c": [["", [], [["custom-style", style]]], [{"t": "Para", "c": str_inlines(text)}]],
-    }
+    return pa.div(pa.Attr("", [], [["custom-style", style]]), [pa.para(pa.str_inlines(text))])
 
 
 def front_matter_blocks(document: Document) -> list[Node]:
@@ -61,17 +59,17 @@ def front_matter_blocks(document: Document) -> list[Node]:
         blocks.append(_styled("Commissioned", who))
     version = f"{words.version} {document.version} · {document.display_date}"
     blocks.append(_styled("Draft Version", version))
-    raw_break = {"t": "RawBlock", "c": ["openxml", PAGE_BREAK]}
+    raw_break = pa.raw_block("openxml", PAGE_BREAK)
     blocks += [
         raw_break,
         _styled("TOC Heading", words.contents),
-        {"t": "Para", "c": [{"t": "Str", "c": TOC_PLACEHOLDER}]},
+        pa.para([pa.str_node(TOC_PLACEHOLDER)]),
     ]
     for kind in LISTED_KINDS:
         if any(e.kind == kind for e in document.listed):
             blocks.append(_styled("TOC Heading", words.list_title(kind)))
             placeholder = LIST_PLACEHOLDER.format(kind=kind)
-            blocks.append({"t": "Para", "c": [{"t": "Str", "c": placeholder}]})
+            blocks.append(pa.para([pa.str_node(placeholder)]))
     blocks.append(raw_break)
     return blocks
 
@@ -90,7 +88,7 @@ def pandoc_docx(
         "--reference-doc",
         str(ref),
     ]
-    lang = {"lang": {"t": "MetaString", "c": document.meta.lang}}  # w:lang in styles.xml
+    lang = {"lang": pa.meta_string(document.meta.lang)}  # w:lang in styles.xml
     data = document_json(document, blocks, target="docx", meta=lang, queries=queries)
     return pandoc.run(args, data, cwd=project.root)
 

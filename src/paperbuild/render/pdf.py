@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild import pandoc
+from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Document
-from paperbuild.ast import image_targets
 from paperbuild.clock import build_datetime
 from paperbuild.crossref import LISTED_KINDS
 from paperbuild.crossref import typst_text as _typst_text
 from paperbuild.errors import BuildError, PaperbuildError
 from paperbuild.furniture import Words, words_for
+from paperbuild.pandoc_ast import image_targets
 from paperbuild.project import Project
 from paperbuild.render import style
 from paperbuild.render.common import TEMPLATES, Previous, RenderOptions, document_json
@@ -72,12 +73,12 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in values.items():
         if isinstance(value, bool):
-            result[key] = {"t": "MetaBool", "c": value}
+            result[key] = pa.meta_bool(value)
         elif key in ("year", "month", "day", "lang", "region", *SPACED):
-            result[key] = {"t": "MetaString", "c": value}
+            result[key] = pa.meta_string(value)
         else:
-            result[key] = {"t": "MetaInlines", "c": [{"t": "Str", "c": value}]}
-    result["author-plain"] = {"t": "MetaString", "c": _typst_string(meta.author)}
+            result[key] = pa.meta_inlines([pa.str_node(value)])
+    result["author-plain"] = pa.meta_string(_typst_string(meta.author))
     if options.previous is not None:
         result.update(_redline_meta(document, options.previous, words))
     return result
@@ -87,7 +88,7 @@ def _redline_meta(document: Document, previous: Previous, words: Words) -> dict[
     """Return a redline's furniture: the version and date as changes, and the legend."""
 
     def raw(code: str) -> dict[str, Any]:
-        return {"t": "MetaInlines", "c": [{"t": "RawInline", "c": ["typst", code]}]}
+        return pa.meta_inlines([pa.raw_inline("typst", code)])
 
     def change(old: str, new: str) -> dict[str, Any]:
         if old == new:

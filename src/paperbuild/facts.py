@@ -1,79 +1,30 @@
-"""Small helpers over pandoc's JSON AST: walking, text, citations, markers, word counts."""
+"""What the checks need of one chapter's AST (citations, markers, labels, words), in one walk."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from paperbuild import pandoc_ast
 from paperbuild.crossref import EQ_LABEL, parse_ref
+from paperbuild.pandoc_ast import (
+    ATTR_AT,
+    Node,
+    attr,
+    citations,
+    content,
+    has_class,
+    ident,
+    inlines,
+    kind,
+    raw_format,
+    stringify,
+    target,
+)
 from paperbuild.queries import QUERY, question
 
-Node = dict[str, Any]
-
-ATTR_AT = {
-    "Header": 1,
-    "Div": 0,
-    "Span": 0,
-    "CodeBlock": 0,
-    "Code": 0,
-    "Link": 0,
-    "Image": 0,
-    "Table": 0,
-    "Figure": 0,
-}
 LITERAL_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
-
-
-def attr(node: Node) -> list[Any] | None:
-    """Return the element's [id, classes, key-values] attribute, if it has one."""
-    index = ATTR_AT.get(node.get("t", ""))
-    if index is None:
-        return None
-    content = node["c"]
-    if node["t"] == "Header":
-        return list(content[1])
-    a = content[index] if isinstance(content, list) else None
-    return list(a) if isinstance(a, list) and len(a) == 3 and isinstance(a[1], list) else None
-
-
-def stringify(value: Any) -> str:
-    """Return the plain text of an element or list of elements (notes left out)."""
-    parts: list[str] = []
-    _text(value, parts)
-    return "".join(parts).strip()
-
-
-def _text(value: Any, parts: list[str]) -> None:
-    if isinstance(value, list):
-        for item in value:
-            _text(item, parts)
-        return
-    if not isinstance(value, dict):
-        return
-    t = value.get("t")
-    if t == "Str":
-        parts.append(value["c"])
-    elif t in ("Space", "SoftBreak", "LineBreak"):
-        parts.append(" ")
-    elif t == "Note":
-        return
-    elif t in ("Code", "Math"):
-        parts.append(value["c"][1])
-    elif t == "Quoted":
-        q = "“”" if value["c"][0]["t"] == "DoubleQuote" else "‘’"
-        parts.append(q[0])
-        _text(value["c"][1], parts)
-        parts.append(q[1])
-    elif t == "Cite":
-        _text(value["c"][1], parts)
-    elif t == "Header":
-        _text(value["c"][2], parts)
-    elif "c" in value:
-        _text(value["c"], parts)
-    if t in ("Para", "Plain", "Header"):
-        parts.append(" ")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,9 +115,7 @@ def chapter_facts(blocks: list[Node]) -> Facts:
         crossrefs=tuple(found.crossrefs),
         labels=tuple(found.labels),
         links=tuple(found.links),
-        headings=tuple(
-            (stringify(b["c"][2]), b["c"][1][0]) for b in blocks if b.get("t") == "Header"
-        ),
+        headings=tuple((stringify(inlines(b)), ident(b)) for b in blocks if kind(b) == "Header"),
         literal_notes=tuple(found.literal_notes),
         broken_raw=tuple(found.broken_raw),
         queries=tuple(found.queries),
@@ -201,7 +150,7 @@ class _FactFinder:
     def element(self, value: Node, read: bool, stack: list[tuple[Any, bool]]) -> None:
         t = value.get("t")
         if t == "Str":
-            text = value["c"]
+            text = pandoc_ast.text(value)
             self.words += read and any(ch.isalnum() for ch in text)
             if "[^" in text:
                 self.literal_notes += LITERAL_NOTE.findall(text)
@@ -211,98 +160,33 @@ class _FactFinder:
                     self.labels.append((eq.group(1), "Equation"))
             return
         if t == "Cite":
-            for c in value["c"][0]:
+            for c in citations(value):
                 key = c["citationId"]
                 (self.crossrefs if parse_ref(key) else self.cites).append(key)
         elif t in ("RawBlock", "RawInline"):
-            if value["c"][0].lower() in DROPPED_RAW and not value["c"][1].lstrip().startswith(
-                "<!--"
-            ):  # an HTML comment is meant to be invisible
-                self.raw.append((value["c"][0], value["c"][1].strip()[:60]))
-            elif value["c"][0].lower() == "openxml":
-                why = openxml_problem(value["c"][1])
+            fmt, code = raw_format(value), pandoc_ast.text(value)
+            if fmt.lower() in DROPPED_RAW and not code.lstrip().startswith("<!--"):
+                self.raw.append((fmt, code.strip()[:60]))  # (an HTML comment is invisible)
+            elif fmt.lower() == "openxml":
+                why = openxml_problem(code)
                 if why:
-                    self.broken_raw.append((value["c"][1].strip()[:60], why))
+                    self.broken_raw.append((code.strip()[:60], why))
             return
-        if "c" not in value:
+        if content(value) is None:
             return
         self.notes += t == "Note"
         if t == "Image":
-            self.resources.append(value["c"][2][0])
-        elif t == "Link" and value["c"][2][0].startswith("#"):
-            self.links.append(value["c"][2][0][1:])
-        elif t == "Span" and QUERY in value["c"][0][1]:
+            self.resources.append(target(value)[0])
+        elif t == "Link" and target(value)[0].startswith("#"):
+            self.links.append(target(value)[0][1:])
+        elif t == "Span" and has_class(value, QUERY):
             self.queries.append(question(value))
         if t in ATTR_AT:
             a = attr(value)
             if a:
-                if a[0]:
-                    self.labels.append((a[0], t))
+                if a.ident:
+                    self.labels.append((a.ident, t))
                 self.points += [
-                    i for k, v in a[2] if k == "points" for i in v.replace(",", " ").split()
+                    i for k, v in a.pairs if k == "points" for i in v.replace(",", " ").split()
                 ]
-        stack.append((value["c"], read and t not in NOT_READ))
-
-
-LEAVES = frozenset(
-    (
-        "Str",
-        "Space",
-        "SoftBreak",
-        "LineBreak",
-        "Code",
-        "Math",
-        "RawInline",
-        "RawBlock",
-        "CodeBlock",
-        "HorizontalRule",
-    )
-)
-
-
-def rewrite(
-    value: Any, fn: Callable[[Node], Node | list[Node] | None], kinds: frozenset[str]
-) -> Any:
-    """Return value with fn applied bottom-up to elements of the given kinds, in place.
-
-    fn returns None to keep an element, an element to replace it, or a list to splice in its
-    place. The tree is changed in place (it must be one the caller owns, e.g. fresh JSON).
-    """
-    if type(value) is list:
-        i = 0
-        while i < len(value):
-            item = value[i]
-            if type(item) is dict and (item.get("t") not in LEAVES or item.get("t") in kinds):
-                new = rewrite(item, fn, kinds)
-                if type(new) is list and "t" in item:
-                    value[i : i + 1] = new
-                    i += len(new)
-                    continue
-                value[i] = new
-            elif type(item) is list:
-                rewrite(item, fn, kinds)
-            i += 1
-        return value
-    if type(value) is dict:
-        content = value.get("c")
-        if type(content) is list:
-            rewrite(content, fn, kinds)
-        if value.get("t") in kinds:
-            result = fn(value)
-            return value if result is None else result
-    return value
-
-
-def image_targets(value: Any) -> list[str]:
-    """Return the target of every Image below value, in document order."""
-    found: list[str] = []
-    stack: list[Any] = [value]
-    while stack:
-        v = stack.pop()
-        if type(v) is list:
-            stack.extend(reversed(v))
-        elif type(v) is dict and "c" in v:
-            if v.get("t") == "Image":
-                found.append(v["c"][2][0])
-            stack.append(v["c"])
-    return found
+        stack.append((content(value), read and t not in NOT_READ))

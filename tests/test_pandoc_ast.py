@@ -1,0 +1,154 @@
+"""The typed AST layer on literal pandoc JSON: accessors, copies, walk, rewrite."""
+
+from __future__ import annotations
+
+from paperbuild import pandoc_ast as pa
+
+ATTR = ["fig:a", ["wide"], [["points", "1.1"], ["width", "50%"]]]
+
+
+def words(text: str) -> list[dict]:
+    return pa.str_inlines(text)
+
+
+def header() -> dict:
+    return {"t": "Header", "c": [2, ["h", ["x"], []], words("A heading")]}
+
+
+def table(cells: list[str], caption: str = "Counts") -> dict:
+    """Return a one-row table, one cell per text."""
+    row = [
+        ["", [], []],
+        [[["", [], []], {"t": "AlignDefault"}, 1, 1, [pa.plain(words(t))]] for t in cells],
+    ]
+    specs = [[{"t": "AlignDefault"}, {"t": "ColWidthDefault"}] for _ in cells]
+    return {
+        "t": "Table",
+        "c": [
+            ["tbl:a", [], []],
+            [None, [pa.plain(words(caption))]],
+            specs,
+            [["", [], []], []],
+            [[["", [], []], 0, [], [row]]],
+            [["", [], []], []],
+        ],
+    }
+
+
+def test_attributes_of_every_element_that_has_one():
+    image = {"t": "Image", "c": [ATTR, words("alt"), ["a.png", "t"]]}
+    assert pa.attr(image) == pa.Attr("fig:a", ["wide"], [["points", "1.1"], ["width", "50%"]])
+    assert pa.attr(image).get("width") == "50%" and pa.attr(image).get("none", "-") == "-"
+    assert pa.ident(header()) == "h" and pa.has_class(header(), "x")
+    assert pa.attr(pa.para(words("x"))) is None and pa.ident(pa.para([])) == ""
+    assert pa.ident(table(["a"])) == "tbl:a"
+    assert pa.with_attr(header(), pa.Attr("new"))["c"][0] == 2  # level kept
+    assert pa.ident(pa.with_attr(header(), pa.Attr("new"))) == "new"
+
+
+def test_content_accessors_read_where_each_element_keeps_it():
+    quoted = {"t": "Quoted", "c": [{"t": "DoubleQuote"}, words("said")]}
+    link = pa.link(pa.Attr(), words("here"), "#sec", "title")
+    assert pa.stringify(pa.inlines(header())) == "A heading"
+    assert pa.stringify(pa.inlines(quoted)) == "said" and pa.double_quoted(quoted)
+    assert pa.target(link) == ("#sec", "title") and pa.stringify(pa.inlines(link)) == "here"
+    assert pa.target(pa.with_target(link, "#other")) == ("#other", "title")
+    assert pa.blocks(pa.note([pa.para(words("n"))]))[0]["t"] == "Para"
+    assert pa.text(pa.math("x^2", display=True)) == "x^2" and pa.math_display(
+        pa.math("x", display=True)
+    )
+    assert pa.text(pa.raw_block("openxml", "<w:p/>")) == "<w:p/>"
+    assert pa.raw_format(pa.raw_inline("HTML", "<b>")) == "HTML"
+    assert pa.level(header()) == 2
+    assert pa.inlines(pa.str_node("x")) == [] and pa.blocks(pa.para([])) == []
+    ordered = {
+        "t": "OrderedList",
+        "c": [[1, {"t": "Decimal"}, {"t": "Period"}], [[pa.para(words("i"))]]],
+    }
+    assert pa.stringify(pa.items(ordered)) == "i"
+    assert pa.items(pa.with_items(ordered, [])) == [] and pa.with_items(ordered, [])["c"][0][0] == 1
+
+
+def test_copies_leave_the_original_alone():
+    h = header()
+    new = pa.with_inlines(h, words("Other"))
+    assert pa.stringify(h) == "A heading" and pa.stringify(new) == "Other"
+    tree = [h]
+    copied = pa.copy_tree(tree)
+    pa.set_text(pa.inlines(copied[0])[0], "Changed")
+    assert pa.stringify(tree) == "A heading"
+
+
+def test_map_block_lists_reaches_every_container_and_nothing_else():
+    def shout(blocks: list[dict]) -> list[dict]:
+        return [pa.para(words(pa.stringify(b).upper())) for b in blocks]
+
+    inner = [pa.para(words("quiet"))]
+    for node in (
+        pa.div(pa.Attr("d"), inner),
+        pa.element("BlockQuote", inner),
+        pa.element("BulletList", [inner, inner]),
+        {"t": "DefinitionList", "c": [[words("term"), [inner]]]},
+    ):
+        assert "QUIET" in pa.stringify(pa.map_block_lists(node, shout)), node["t"]
+        assert "QUIET" not in pa.stringify(node)  # the original is not changed
+    para = pa.para(words("quiet"))
+    assert pa.map_block_lists(para, shout) is para
+    assert pa.ident(pa.map_block_lists(pa.div(pa.Attr("d"), inner), shout)) == "d"
+
+
+def test_map_cells_visits_cells_in_order_then_the_caption():
+    seen: list[str] = []
+
+    def note(blocks: list[dict]) -> list[dict]:
+        seen.append(pa.stringify(blocks))
+        return blocks
+
+    t = table(["one", "two"])
+    assert pa.map_cells(t, note) == t
+    assert seen == ["one", "two", "Counts"]
+    assert pa.table_shape(t) == (2, (2,)) and pa.table_shape(table(["a"])) == (1, (1,))
+
+
+def test_walk_yields_elements_in_document_order_and_can_stay_outside():
+    doc = [
+        pa.para([*words("a"), pa.note([pa.para(words("in note"))]), *words("b")]),
+        header(),
+    ]
+    strs = [pa.text(n) for n in pa.walk(doc) if n["t"] == "Str"]
+    assert strs == ["a", "in", "note", "b", "A", "heading"]
+    outside = [pa.text(n) for n in pa.walk(doc, into=lambda n: n["t"] != "Note") if n["t"] == "Str"]
+    assert outside == ["a", "b", "A", "heading"]
+    cite = pa.cite([{"citationId": "k", "citationPrefix": words("see")}], words("[@k]"))
+    assert [n["t"] for n in pa.walk(cite)] == ["Cite", "Str"]  # the record is not entered
+
+
+def test_rewrite_keeps_replaces_and_splices_bottom_up():
+    doc = [pa.para([pa.span(pa.Attr(), words("x y")), pa.space(), *words("z")])]
+
+    def unwrap(node: dict) -> list[dict] | None:
+        return pa.inlines(node)
+
+    assert pa.stringify(pa.rewrite(pa.copy_tree(doc), unwrap, frozenset({"Span"}))) == "x y z"
+    out = pa.rewrite(pa.copy_tree(doc), unwrap, frozenset({"Span"}))
+    assert [n["t"] for n in pa.inlines(out[0])] == ["Str", "Space", "Str", "Space", "Str"]
+
+    def upper(node: dict) -> dict | None:
+        return pa.str_node(pa.text(node).upper()) if pa.text(node) != "y" else None
+
+    assert pa.stringify(pa.rewrite(pa.copy_tree(doc), upper, frozenset({"Str"}))) == "X y Z"
+
+
+def test_stringify_reads_as_a_reader_does():
+    para = pa.para(
+        [
+            {"t": "Quoted", "c": [{"t": "SingleQuote"}, words("it")]},
+            pa.space(),
+            pa.code(pa.Attr(), "x = 1"),
+            pa.note([pa.para(words("hidden"))]),
+        ]
+    )
+    assert pa.stringify(para) == "‘it’ x = 1"
+    assert pa.image_targets([pa.para([{"t": "Image", "c": [ATTR, [], ["a.png", ""]]}])]) == [
+        "a.png"
+    ]
