@@ -155,7 +155,7 @@ def two_drafts(tmp_path_factory) -> Path:
     """Return a project with draft 0.1 built and released, then draft 0.2 built."""
     root = copy_bundled(tmp_path_factory.mktemp("drafts") / "paper")
     build(root, BuildOptions(formats=("docx",)))
-    from paperbuild.project import load_project
+    from paperbuild.load.project import load_project
     from paperbuild.versions import release
 
     release(load_project(root), "0.1")

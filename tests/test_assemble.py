@@ -6,7 +6,7 @@ import json
 
 from paperbuild.assemble import assemble
 from paperbuild.checks import run_checks
-from paperbuild.project import load_project
+from paperbuild.load.project import load_project
 
 
 def test_markers_on_every_kind_of_element_are_removed(mini):

@@ -17,7 +17,7 @@ import pytest
 
 from paperbuild.build import BuildOptions, build
 from paperbuild.checks import run_checks
-from paperbuild.project import load_project
+from paperbuild.load.project import load_project
 from tests.render.readers import pandoc_docx_json, text_of, walk
 
 
@@ -330,7 +330,7 @@ def test_redline_tracks_captions_shifted_numbers_and_definition_items(tmp_path):
     from click.testing import CliRunner
 
     from paperbuild.cli import cli
-    from paperbuild.project import load_project
+    from paperbuild.load.project import load_project
     from paperbuild.versions import release
 
     files = {

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperbuild.outline import Outline, OutlineInvalid, parse_outline
+from paperbuild.load.outline import Outline, OutlineInvalid, parse_outline
 from tests.conftest import MINI_OUTLINE, REPO, SEED
 
 

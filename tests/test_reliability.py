@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
-from paperbuild.fsutil import build_lock
+from paperbuild.util.fsutil import build_lock
 
 COMMANDS = [
     ["check"],

@@ -6,12 +6,11 @@ import json
 
 from click.testing import CliRunner
 
-from paperbuild.bibliography import parse_bibtex
 from paperbuild.cli import cli
-from paperbuild.project import load_project
-from paperbuild.references import format_references
-from paperbuild.render.common import DEFAULT_CSL
-from paperbuild.status import status
+from paperbuild.load.bibliography import parse_bibtex
+from paperbuild.load.project import load_project
+from paperbuild.references import DEFAULT_CSL, format_references
+from paperbuild.report.status import status
 
 
 def test_status_counts_words_points_notes_and_citations(mini):

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild import pandoc_ast as pa
-from paperbuild.clock import build_datetime
 from paperbuild.crossref import (
     Listed,
     Numbering,
@@ -23,10 +22,11 @@ from paperbuild.crossref import (
 )
 from paperbuild.facts import openxml_problem
 from paperbuild.furniture import Words, words_for
-from paperbuild.outline import DocumentMeta, Section
+from paperbuild.load.outline import DocumentMeta, Section
+from paperbuild.load.project import resolve_resource
 from paperbuild.pandoc_ast import ATTR_AT, Node, rewrite
 from paperbuild.parse import Parsed
-from paperbuild.project import resolve_resource
+from paperbuild.util.clock import build_datetime
 
 MARKER_KEY = "points"
 MARKED_KINDS = frozenset(ATTR_AT)

@@ -11,11 +11,11 @@ from paperbuild.checks import CheckResult, run_checks
 from paperbuild.cite import resolve_citations
 from paperbuild.diagnostics import failed
 from paperbuild.errors import BuildError, ChecksFailed
-from paperbuild.fsutil import write_atomic
-from paperbuild.outline import slugify
-from paperbuild.project import Project, load_project
+from paperbuild.load.outline import slugify
+from paperbuild.load.project import Project, load_project
 from paperbuild.render.common import RenderOptions
 from paperbuild.safety import file_name, output_dir, output_file
+from paperbuild.util.fsutil import write_atomic
 from paperbuild.versions import (
     check_version_name,
     ensure_not_released,

@@ -13,9 +13,10 @@ from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import IMAGES, Document, resources_rewrite
 from paperbuild.furniture import ENGLISH, words_for
+from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node, rewrite
-from paperbuild.project import Project
-from paperbuild.render.common import citation_args, csl_path, document_json
+from paperbuild.references import citation_args, csl_path
+from paperbuild.render.common import document_json
 
 
 def resolve_citations(document: Document, project: Project) -> Document:

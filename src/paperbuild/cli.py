@@ -24,7 +24,7 @@ from paperbuild.diagnostics import (
     summary_line,
 )
 from paperbuild.errors import ChecksFailed, ConfigError, PaperbuildError
-from paperbuild.fsutil import build_lock
+from paperbuild.util.fsutil import build_lock
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -213,9 +213,9 @@ def cli(ctx: click.Context, directory: Path | None, quiet: bool, debug: bool) ->
 @click.pass_obj
 def outline(g: Globals, fmt: str, to: str | None) -> None:
     """Show the outline: sections, titles and points."""
-    from paperbuild.outline import outline_as_json
-    from paperbuild.project import find_root, load_outline
-    from paperbuild.tables import outline_table
+    from paperbuild.load.outline import outline_as_json
+    from paperbuild.load.project import find_root, load_outline
+    from paperbuild.report.tables import outline_table
 
     root = find_root(g.start)
     model = load_outline(root)
@@ -246,7 +246,7 @@ def init(g: Globals, directory: Path | None, from_outline: Path | None) -> None:
 
     Never overwrites a file: existing ones are kept and listed.
     """
-    from paperbuild.init import init_project
+    from paperbuild.scaffold import init_project
 
     target = directory if directory is None or directory.is_absolute() else g.start / directory
     result = init_project(target or g.start, from_outline)
@@ -280,8 +280,8 @@ def watch(g: Globals, to: str, force: bool) -> None:
 @click.pass_obj
 def report(g: Globals) -> None:
     """Write build/report.html: coverage matrix, words against targets, diagnostics, changes."""
-    from paperbuild.htmlreport import write_report
-    from paperbuild.project import load_project
+    from paperbuild.load.project import load_project
+    from paperbuild.report.htmlreport import write_report
 
     project = load_project(g.start)
     with build_lock(project.build_dir, notify=_say):
@@ -316,57 +316,20 @@ def feedback(
     sorted by chapter and line. Writes build/feedback/<draft>.md (and, with --patch, <draft>.patch,
     which `git apply` accepts); the sources themselves are never edited.
     """
-    from paperbuild.feedback.collect import collect, describe, markdown
-    from paperbuild.fsutil import write_atomic
-    from paperbuild.project import load_project
-    from paperbuild.safety import file_name, output_dir, output_file
+    from paperbuild.feedback.collect import collect, write_feedback
+    from paperbuild.load.project import load_project
 
     project = load_project(g.start)
     files = [p if p.is_absolute() else g.start / p for p in reviewed]
     result = collect(project, files, against)
-    out = output_dir(project.root, project.build_dir / "feedback")
-    draft = file_name(result.draft, "the reviewed draft's version")
-    written = [output_file(out, f"{draft}.md")]
     with build_lock(project.build_dir, notify=_say):
-        write_atomic(written[0], markdown(result).encode("utf-8"))
-        if make_patch:
-            written.append(output_file(out, f"{draft}.patch"))
-            write_atomic(written[1], result.patch.encode("utf-8"))
+        written = write_feedback(project, result, patch=make_patch)
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "draft": result.draft,
-                    "current": result.current,
-                    "items": [i.as_json() for i in result.items],
-                    "unplaced_changes": result.unplaced_changes,
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
         return
-    current: object = object()
-    for item in result.items:
-        if item.path != current:
-            current = item.path
-            click.echo(f"\n{item.path or 'not in a chapter'}")
-        click.echo(f"  {describe(item)}")
-    if not result.items:
-        click.echo("no comments or tracked changes")
-    if result.unplaced_changes:
-        click.echo(
-            f"\n{result.unplaced_changes} change(s) could not be placed in the patch; "
-            "apply them by hand",
-            err=True,
-        )
-    clashing = sum(1 for i in result.items if i.conflicts)
-    if clashing:
-        click.echo(
-            f"\n{clashing} change(s) conflict with another reviewer's and are left out of the "
-            "patch; choose between them by hand",
-            err=True,
-        )
+    click.echo(result.text())
+    for warning in result.warnings():
+        click.echo(f"\n{warning}", err=True)
     for path in written:
         click.echo(str(path.relative_to(project.root)))
 
@@ -400,7 +363,7 @@ def check(g: Globals, fmt: str, strict: bool) -> None:
     the check could not run (for example a malformed outline.yaml).
     """
     from paperbuild.checks import run_checks
-    from paperbuild.project import load_project
+    from paperbuild.load.project import load_project
 
     try:
         project = load_project(g.start)
@@ -430,9 +393,9 @@ def check(g: Globals, fmt: str, strict: bool) -> None:
 @click.pass_obj
 def status(g: Globals, fmt: str) -> None:
     """Show progress per section: words against target, points covered, notes, citations."""
-    from paperbuild.project import load_project
-    from paperbuild.status import status as paper_status
-    from paperbuild.tables import status_table
+    from paperbuild.load.project import load_project
+    from paperbuild.report.status import status as paper_status
+    from paperbuild.report.tables import status_table
 
     result = paper_status(load_project(g.start))
     if fmt == "json":
@@ -446,7 +409,7 @@ def status(g: Globals, fmt: str) -> None:
 @click.pass_obj
 def release(g: Globals, version: str | None) -> None:
     """Freeze a built draft (default: the outline's version) so it is never overwritten."""
-    from paperbuild.project import load_project
+    from paperbuild.load.project import load_project
     from paperbuild.versions import release as freeze
 
     project = load_project(g.start)
@@ -471,35 +434,16 @@ def release(g: Globals, version: str | None) -> None:
 @click.pass_obj
 def versions(g: Globals, verify: bool, fmt: str) -> None:
     """List recorded drafts with date, words, coverage and whether they are released."""
-    from paperbuild.project import load_project
-    from paperbuild.versions import list_snapshots
+    from paperbuild.load.project import load_project
+    from paperbuild.versions import list_snapshots, versions_table
     from paperbuild.versions import verify as check_released
 
     project = load_project(g.start)
     snaps = list_snapshots(project)
     if fmt == "json":
-        rows = [
-            {
-                "version": s.version,
-                "created": s.created,
-                "words": s.words,
-                "points_covered": s.points_covered,
-                "points_total": s.points_total,
-                "released": s.released,
-            }
-            for s in snaps
-        ]
-        click.echo(json.dumps({"versions": rows}, indent=2))
-    elif not snaps:
-        click.echo("no drafts recorded yet; `paperbuild build` records one")
+        click.echo(json.dumps({"versions": [s.as_json() for s in snaps]}, indent=2))
     else:
-        click.echo(f"{'version':<14} {'created':<21} {'words':>7}  {'points':>7}  released")
-        for s in snaps:
-            click.echo(
-                f"{s.version:<14} {s.created:<21} {s.words:>7}  "
-                f"{f'{s.points_covered}/{s.points_total}':>7}  "
-                f"{'yes' if s.released else ''}"
-            )
+        click.echo(versions_table(snaps))
     if verify:
         problems = check_released(project)
         for version, problem in problems:
@@ -535,7 +479,7 @@ def diff(g: Globals, old: str, new: str, out: Path | None, to: str, author: str,
     """
     from paperbuild.diff.redline import FORMATS, DiffOptions, write_diff
     from paperbuild.diff.sides import resolve_side
-    from paperbuild.project import load_project
+    from paperbuild.load.project import load_project
     from paperbuild.safety import output_dir
 
     formats = parse_formats(to, FORMATS)
@@ -550,16 +494,7 @@ def diff(g: Globals, old: str, new: str, out: Path | None, to: str, author: str,
         click.echo(json.dumps(summary.as_json(), indent=2, ensure_ascii=False))
         return
     if not g.quiet:
-        t = summary.total
-        click.echo(
-            f"{old_side.label} → {new_side.label}: "
-            + (
-                f"+{t.words_added} −{t.words_removed} words, {t.paragraphs_changed} paragraphs "
-                f"changed"
-                if summary.changed
-                else "no changes"
-            )
-        )
+        click.echo(summary.headline(old_side.label, new_side.label))
     for path in written:
         click.echo(str(path))
 
@@ -615,7 +550,7 @@ def build(
     Stops with exit 1 when the check finds errors (unless --force); prints the paths written.
     """
     from paperbuild.build import FORMATS, BuildOptions, build_project
-    from paperbuild.project import load_project
+    from paperbuild.load.project import load_project
     from paperbuild.render.common import RenderOptions
 
     formats = parse_formats(to, FORMATS)

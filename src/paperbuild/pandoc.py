@@ -17,8 +17,8 @@ from pathlib import Path
 
 from paperbuild import pandoc_ast
 from paperbuild.errors import BuildError
-from paperbuild.fsutil import write_atomic
 from paperbuild.pandoc_ast import Node
+from paperbuild.util.fsutil import write_atomic
 
 MIN_VERSION = (3, 1, 1)
 LUA_DIR = Path(__file__).parent / "lua"

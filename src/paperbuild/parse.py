@@ -15,11 +15,11 @@ from paperbuild import facts as facts_module
 from paperbuild import pandoc
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts, chapter_facts
-from paperbuild.fsutil import write_atomic
-from paperbuild.outline import OUTLINE_FILE
+from paperbuild.load.outline import OUTLINE_FILE
+from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
-from paperbuild.project import Project
 from paperbuild.safety import output_dir
+from paperbuild.util.fsutil import write_atomic
 
 
 @dataclass(frozen=True, kw_only=True)

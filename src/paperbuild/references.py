@@ -1,7 +1,7 @@
-"""Works formatted by pandoc's citeproc where no draft is built (status, change summaries).
+"""The citation style and pandoc's citeproc: the style checked, the arguments, works formatted.
 
-The drafts' citations and these lines come from the same engine, bibliography reader and style,
-so "Andrés", "&" and "545–552" read the same in `status`, a diff's summary and the drafts.
+The drafts (`cite.py`) and the places no draft is built (status, change summaries) use the same
+engine, bibliography reader and style, so "Andrés", "&" and "545–552" read alike everywhere.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ from pathlib import Path
 
 from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
-from paperbuild.bibliography import Entry
+from paperbuild.errors import BuildError
+from paperbuild.furniture import words_for
+from paperbuild.load.bibliography import Entry
+from paperbuild.load.project import Project, inside
 from paperbuild.pandoc_ast import stringify
+from paperbuild.safety import read_input
 
 
 def format_references(
@@ -89,3 +93,42 @@ def style_problem(data: bytes) -> StyleProblem | None:
                 "download the parent style's .csl file into the project and name it in 'csl:'",
             )
     return None
+
+
+DEFAULT_CSL = Path(__file__).parent / "render" / "templates" / "chicago-notes.csl"
+
+
+def csl_path(project: Project) -> Path:
+    """Return the CSL style to use: outline.yaml's `csl:`, else the bundled Chicago notes style."""
+    if project.outline.csl is None:
+        return DEFAULT_CSL
+    path = project.root / project.outline.csl
+    if not inside(project.root, path):
+        raise BuildError(f"csl: {project.outline.csl} leads outside the project folder")
+    if not path.is_file():
+        raise BuildError(
+            f"the CSL style {project.outline.csl} named in outline.yaml does not exist",
+            hint="correct 'csl:' in outline.yaml, or remove it to use the bundled style",
+        )
+    problem = style_problem(read_input(path, project.root))
+    if problem is not None:
+        where = f":{problem.line}" if problem.line else ""
+        raise BuildError(f"{project.outline.csl}{where}: {problem.message}", hint=problem.hint)
+    return path
+
+
+def citation_args(project: Project) -> list[str]:
+    """Return pandoc's arguments for citeproc with the project's bibliography and style."""
+    args = [
+        "--citeproc",
+        "--csl",
+        str(csl_path(project)),
+        "-M",
+        f"reference-section-title={words_for(project.outline.document.lang).references}",
+        "-M",
+        f"lang={project.outline.document.lang}",
+    ]
+    bib = project.root / project.outline.bibliography
+    if project.bibliography.exists and inside(project.root, bib):
+        args += ["--bibliography", str(bib)]
+    return args

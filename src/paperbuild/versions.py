@@ -12,13 +12,13 @@ from typing import Any
 from paperbuild import __version__
 from paperbuild.assemble import Document, document_from_json, document_to_json
 from paperbuild.checks import CheckResult
-from paperbuild.clock import build_datetime
 from paperbuild.errors import PaperbuildError
-from paperbuild.fsutil import write_atomic
-from paperbuild.git import git
-from paperbuild.project import Project
-from paperbuild.render.common import csl_path
+from paperbuild.load.project import Project
+from paperbuild.references import csl_path
 from paperbuild.safety import output_dir
+from paperbuild.util.clock import build_datetime
+from paperbuild.util.fsutil import write_atomic
+from paperbuild.util.git import git
 
 VERSIONS = "versions"
 SAFE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -39,6 +39,29 @@ class Snapshot:
     points_total: int
     released: bool
     path: Path
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the snapshot as `versions --format json` lists it."""
+        return {
+            "version": self.version,
+            "created": self.created,
+            "words": self.words,
+            "points_covered": self.points_covered,
+            "points_total": self.points_total,
+            "released": self.released,
+        }
+
+
+def versions_table(snaps: list[Snapshot]) -> str:
+    """Return the recorded drafts as `paperbuild versions` prints them."""
+    if not snaps:
+        return "no drafts recorded yet; `paperbuild build` records one"
+    lines = [f"{'version':<14} {'created':<21} {'words':>7}  {'points':>7}  released"]
+    for s in snaps:
+        points = f"{s.points_covered}/{s.points_total}"
+        released = "yes" if s.released else ""
+        lines.append(f"{s.version:<14} {s.created:<21} {s.words:>7}  {points:>7}  {released}")
+    return "\n".join(lines)
 
 
 def check_version_name(version: str) -> str:

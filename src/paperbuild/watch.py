@@ -10,10 +10,10 @@ from threading import Event
 from paperbuild.build import BuildOptions, build_project
 from paperbuild.diagnostics import Diagnostic, format_text, summary_line
 from paperbuild.errors import ChecksFailed, ConfigError, PaperbuildError
-from paperbuild.fsutil import build_lock
-from paperbuild.outline import OUTLINE_FILE
-from paperbuild.project import PAPER_DIR, find_root, load_project
+from paperbuild.load.outline import OUTLINE_FILE
+from paperbuild.load.project import PAPER_DIR, find_root, load_project
 from paperbuild.safety import BUILD_DIR
+from paperbuild.util.fsutil import build_lock
 
 Say = Callable[[str], None]
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from paperbuild.checks import run_checks
 from paperbuild.cli import cli
-from paperbuild.project import load_project
+from paperbuild.load.project import load_project
 
 
 def edit(root: Path, rel: str, old: str, new: str) -> None:

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paperbuild import pandoc
-from paperbuild.chapters import Chapter, scan
 from paperbuild.checks.footnotes import check_chapter
 from paperbuild.facts import chapter_facts
+from paperbuild.load.chapters import Chapter, scan
 from tests.render.readers import walk
 
 IDS = st.sampled_from(["1", "2", "3", "a", "note-x"])

@@ -9,7 +9,7 @@ import pytest
 from paperbuild.checks import run_checks
 from paperbuild.diagnostics import Diagnostic
 from paperbuild.errors import ConfigError
-from paperbuild.project import load_project
+from paperbuild.load.project import load_project
 
 
 def check(root: Path, **kw) -> list[Diagnostic]:

@@ -11,8 +11,8 @@ import pytest
 from paperbuild.build import BuildOptions, build
 from paperbuild.diff.redline import DiffOptions, write_diff
 from paperbuild.diff.sides import resolve_side
+from paperbuild.load.project import load_project
 from paperbuild.pandoc import pandoc_path
-from paperbuild.project import load_project
 from tests.conftest import REPO
 
 spec = importlib.util.spec_from_file_location("generate", REPO / "bench" / "generate.py")

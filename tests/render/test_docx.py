@@ -10,7 +10,7 @@ import sys
 import docx
 import pytest
 
-from paperbuild.outline import parse_outline
+from paperbuild.load.outline import parse_outline
 from tests.conftest import REPO
 from tests.render.readers import docx_part, headers, notes_after, pandoc_docx_json, text_of
 

@@ -6,7 +6,7 @@ import re
 
 from pypdf import PdfReader
 
-from paperbuild.outline import parse_outline
+from paperbuild.load.outline import parse_outline
 from tests.conftest import REPO
 from tests.render.readers import pdf_pages
 

@@ -15,8 +15,8 @@ from paperbuild.checks import (
     sections,
 )
 from paperbuild.diagnostics import Diagnostic, configure, counts
+from paperbuild.load.project import Project
 from paperbuild.parse import Parsed, parse
-from paperbuild.project import Project
 
 
 @dataclass(frozen=True, kw_only=True)

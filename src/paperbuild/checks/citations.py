@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import difflib
 
-from paperbuild.chapters import Mark
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
-from paperbuild.outline import OUTLINE_FILE
-from paperbuild.project import Project
+from paperbuild.load.chapters import Mark
+from paperbuild.load.outline import OUTLINE_FILE
+from paperbuild.load.project import Project
 
 
 def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:

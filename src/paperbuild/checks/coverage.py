@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from paperbuild.chapters import Chapter, strip_comments
 from paperbuild.diagnostics import Diagnostic, Severity, diag
 from paperbuild.facts import Facts
-from paperbuild.outline import OUTLINE_FILE, Point, Section
-from paperbuild.project import Project
+from paperbuild.load.chapters import Chapter, strip_comments
+from paperbuild.load.outline import OUTLINE_FILE, Point, Section
+from paperbuild.load.project import Project
 
 SUGGEST_THRESHOLD = 0.4
 STOPWORDS = frozenset(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from paperbuild.chapters import Chapter, Mark
 from paperbuild.crossref import KINDS, bibliography_ids, document_ids, is_automatic, parse_ref
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
-from paperbuild.project import Project
+from paperbuild.load.chapters import Chapter, Mark
+from paperbuild.load.project import Project
 
 ELEMENT_KINDS = {
     "Header": "section",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from paperbuild.chapters import Chapter
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
-from paperbuild.project import Project
+from paperbuild.load.chapters import Chapter
+from paperbuild.load.project import Project
 
 
 def check_chapter(chapter: Chapter, facts: Facts | None = None) -> list[Diagnostic]:

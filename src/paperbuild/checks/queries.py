@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
+from paperbuild.load.project import Project
 from paperbuild.parse import parse
-from paperbuild.project import Project
 
 
 def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from paperbuild.chapters import Chapter
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
-from paperbuild.outline import OUTLINE_FILE
-from paperbuild.project import Project, inside, resolve_resource
+from paperbuild.load.chapters import Chapter
+from paperbuild.load.outline import OUTLINE_FILE
+from paperbuild.load.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem
 from paperbuild.safety import UnsafePath, read_input
 

@@ -7,7 +7,7 @@ import unicodedata
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
-from paperbuild.project import Project
+from paperbuild.load.project import Project
 
 QUOTES = str.maketrans(
     {

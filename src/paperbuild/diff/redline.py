@@ -20,12 +20,13 @@ from paperbuild.diff.summary import (
     markdown,
     works,
 )
-from paperbuild.fsutil import write_atomic
+from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node, rewrite
-from paperbuild.project import Project
 from paperbuild.queries import QUERY_MARK, without_queries
-from paperbuild.render.common import Previous, RenderOptions, csl_path
+from paperbuild.references import csl_path
+from paperbuild.render.common import Previous, RenderOptions
 from paperbuild.safety import output_file
+from paperbuild.util.fsutil import write_atomic
 
 FORMATS = ("docx", "pdf", "md")
 

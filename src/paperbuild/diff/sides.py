@@ -13,13 +13,13 @@ from typing import Any
 
 from paperbuild import __version__
 from paperbuild.assemble import Document, TocEntry, assemble, build_date
-from paperbuild.bibliography import Entry
 from paperbuild.checks import CheckResult, run_checks
 from paperbuild.cite import resolve_citations
 from paperbuild.errors import PaperbuildError
-from paperbuild.git import git
-from paperbuild.outline import DocumentMeta
-from paperbuild.project import Project, load_project
+from paperbuild.load.bibliography import Entry
+from paperbuild.load.outline import DocumentMeta
+from paperbuild.load.project import Project, load_project
+from paperbuild.util.git import git
 from paperbuild.versions import input_hashes, load_snapshot, read_manifest, versions_dir
 
 
@@ -142,7 +142,7 @@ def _from_git(project: Project, ref: str) -> Side:
 
 def _from_markdown(path: Path, project: Project | None) -> Side:
     from paperbuild import pandoc
-    from paperbuild.chapters import decode, split_front_matter
+    from paperbuild.load.chapters import decode, split_front_matter
 
     text, problem = decode(path.read_bytes(), str(path))
     if text is None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Part
-from paperbuild.bibliography import Entry
 from paperbuild.diff.align import Stats
+from paperbuild.load.bibliography import Entry
 from paperbuild.references import format_references
 
 
@@ -72,6 +72,16 @@ class Summary:
     def changed(self) -> bool:
         """Return True when the drafts differ."""
         return any(s.changed for s in self.sections)
+
+    def headline(self, old_label: str, new_label: str) -> str:
+        """Return the one line `paperbuild diff` prints: what was compared, how much changed."""
+        t = self.total
+        what = (
+            f"+{t.words_added} −{t.words_removed} words, {t.paragraphs_changed} paragraphs changed"
+            if self.changed
+            else "no changes"
+        )
+        return f"{old_label} → {new_label}: {what}"
 
     def as_json(self) -> dict[str, Any]:
         """Return the summary as JSON-ready data."""

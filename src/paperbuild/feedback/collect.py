@@ -13,7 +13,9 @@ from paperbuild.errors import PaperbuildError
 from paperbuild.feedback.locate import Locator, Place
 from paperbuild.feedback.patch import Edit, apply_edits, edits_for, read_source, unified_diff
 from paperbuild.feedback.read import Paragraph, Review, read_review
-from paperbuild.project import Project
+from paperbuild.load.project import Project
+from paperbuild.safety import file_name, output_dir, output_file
+from paperbuild.util.fsutil import write_atomic
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +69,54 @@ class Feedback:
     items: tuple[Item, ...]
     patch: str
     unplaced_changes: int
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the feedback as `feedback --format json` prints it."""
+        return {
+            "draft": self.draft,
+            "current": self.current,
+            "items": [i.as_json() for i in self.items],
+            "unplaced_changes": self.unplaced_changes,
+        }
+
+    def text(self) -> str:
+        """Return the items grouped by chapter, as `paperbuild feedback` prints them."""
+        lines: list[str] = []
+        current: object = object()
+        for item in self.items:
+            if item.path != current:
+                current = item.path
+                lines.append(f"\n{item.path or 'not in a chapter'}")
+            lines.append(f"  {describe(item)}")
+        return "\n".join(lines) if lines else "no comments or tracked changes"
+
+    def warnings(self) -> list[str]:
+        """Return what a reviewer's author must do by hand: unplaced and conflicting changes."""
+        found = []
+        if self.unplaced_changes:
+            found.append(
+                f"{self.unplaced_changes} change(s) could not be placed in the patch; "
+                "apply them by hand"
+            )
+        clashing = sum(1 for i in self.items if i.conflicts)
+        if clashing:
+            found.append(
+                f"{clashing} change(s) conflict with another reviewer's and are left out of the "
+                "patch; choose between them by hand"
+            )
+        return found
+
+
+def write_feedback(project: Project, feedback: Feedback, *, patch: bool) -> list[Path]:
+    """Return the files written to build/feedback/: the items as Markdown, and the patch."""
+    out = output_dir(project.root, project.build_dir / "feedback")
+    draft = file_name(feedback.draft, "the reviewed draft's version")
+    written = [output_file(out, f"{draft}.md")]
+    write_atomic(written[0], markdown(feedback).encode("utf-8"))
+    if patch:
+        written.append(output_file(out, f"{draft}.patch"))
+        write_atomic(written[1], feedback.patch.encode("utf-8"))
+    return written
 
 
 def _items(

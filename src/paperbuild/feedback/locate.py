@@ -8,8 +8,8 @@ from difflib import SequenceMatcher
 
 from paperbuild.feedback.read import Paragraph, Review
 from paperbuild.feedback.source import Unit, plain, units
+from paperbuild.load.project import Project
 from paperbuild.parse import assign
-from paperbuild.project import Project
 
 SECTION_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\s")
 MIN_MATCH = 0.5

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from paperbuild.chapters import fence_step, strip_comments
+from paperbuild.load.chapters import fence_step, strip_comments
 
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")  # any indentation: fences inside list items too
 DIV_FENCE = re.compile(r"^[ \t]*:{3,}")

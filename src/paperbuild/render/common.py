@@ -1,4 +1,4 @@
-"""What the DOCX and PDF renderers share: pandoc arguments for citations, paths, options."""
+"""What the DOCX and PDF renderers share: options, templates, the document as pandoc reads it."""
 
 from __future__ import annotations
 
@@ -10,16 +10,10 @@ from typing import Any
 
 from paperbuild import crossref, pandoc
 from paperbuild.assemble import Document
-from paperbuild.errors import BuildError
-from paperbuild.furniture import words_for
 from paperbuild.pandoc_ast import rewrite
-from paperbuild.project import Project, inside
 from paperbuild.queries import QUERY_MARK, SPANS, as_comments, as_margin_notes, strip
-from paperbuild.references import style_problem
-from paperbuild.safety import read_input
 
 TEMPLATES = Path(__file__).parent / "templates"
-DEFAULT_CSL = TEMPLATES / "chicago-notes.csl"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,42 +34,6 @@ class RenderOptions:
     watermark: str | None = None
     queries: bool = True  # queries to the committee shown (False: a final draft)
     previous: Previous | None = None  # set for a redline: its furniture shows the change
-
-
-def csl_path(project: Project) -> Path:
-    """Return the CSL style to use: outline.yaml's `csl:`, else the bundled Chicago notes style."""
-    if project.outline.csl is None:
-        return DEFAULT_CSL
-    path = project.root / project.outline.csl
-    if not inside(project.root, path):
-        raise BuildError(f"csl: {project.outline.csl} leads outside the project folder")
-    if not path.is_file():
-        raise BuildError(
-            f"the CSL style {project.outline.csl} named in outline.yaml does not exist",
-            hint="correct 'csl:' in outline.yaml, or remove it to use the bundled style",
-        )
-    problem = style_problem(read_input(path, project.root))
-    if problem is not None:
-        where = f":{problem.line}" if problem.line else ""
-        raise BuildError(f"{project.outline.csl}{where}: {problem.message}", hint=problem.hint)
-    return path
-
-
-def citation_args(project: Project) -> list[str]:
-    """Return pandoc's arguments for citeproc with the project's bibliography and style."""
-    args = [
-        "--citeproc",
-        "--csl",
-        str(csl_path(project)),
-        "-M",
-        f"reference-section-title={words_for(project.outline.document.lang).references}",
-        "-M",
-        f"lang={project.outline.document.lang}",
-    ]
-    bib = project.root / project.outline.bibliography
-    if project.bibliography.exists and inside(project.root, bib):
-        args += ["--bibliography", str(bib)]
-    return args
 
 
 FINISHERS = {

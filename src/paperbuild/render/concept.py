@@ -12,15 +12,15 @@ from docx.oxml.ns import qn
 
 from paperbuild import pandoc
 from paperbuild.assemble import build_date
-from paperbuild.clock import build_datetime
-from paperbuild.fsutil import write_atomic
 from paperbuild.furniture import words_for
-from paperbuild.outline import Outline
+from paperbuild.load.outline import Outline
 from paperbuild.render.docx import house_bullets, running_footer, running_header
 from paperbuild.render.fonts import embedded_font_parts
 from paperbuild.render.ooxml import normalise_zip, set_child, text_width
 from paperbuild.render.reference import reference_docx
 from paperbuild.safety import BUILD_DIR, file_name, output_dir, output_file
+from paperbuild.util.clock import build_datetime
+from paperbuild.util.fsutil import write_atomic
 
 
 def concept_html(outline: Outline) -> str:

@@ -13,12 +13,11 @@ from docx.oxml.ns import nsdecls, qn
 from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Document, TocEntry
-from paperbuild.clock import build_datetime
 from paperbuild.crossref import LISTED_KINDS
 from paperbuild.errors import BuildError
 from paperbuild.furniture import Words, words_for
+from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
-from paperbuild.project import Project
 from paperbuild.render.common import Previous, RenderOptions, document_json
 from paperbuild.render.fonts import embedded_font_parts
 from paperbuild.render.ooxml import (
@@ -36,6 +35,7 @@ from paperbuild.render.ooxml import (
 from paperbuild.render.reference import reference_docx
 from paperbuild.render.style import BODY_FONT, BULLETS
 from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
+from paperbuild.util.clock import build_datetime
 
 TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
 LIST_PLACEHOLDER = "\u2063paperbuild-list-{kind}\u2063"

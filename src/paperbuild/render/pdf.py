@@ -20,16 +20,16 @@ from typing import Any
 from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Document
-from paperbuild.clock import build_datetime
 from paperbuild.crossref import LISTED_KINDS
 from paperbuild.crossref import typst_text as _typst_text
 from paperbuild.errors import BuildError, PaperbuildError
 from paperbuild.furniture import Words, words_for
+from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import image_targets
-from paperbuild.project import Project
 from paperbuild.render import style
 from paperbuild.render.common import TEMPLATES, Previous, RenderOptions, document_json
 from paperbuild.safety import read_input
+from paperbuild.util.clock import build_datetime
 
 TEMPLATE = TEMPLATES / "paper.typ"
 Renderer = Callable[[Document, Project, RenderOptions], bytes]

@@ -9,7 +9,6 @@ from typing import Any
 
 from paperbuild import pandoc
 from paperbuild.errors import BuildError
-from paperbuild.fsutil import write_atomic
 from paperbuild.render.ooxml import set_child, text_width
 from paperbuild.render.style import (
     BODY_FONT,
@@ -25,6 +24,7 @@ from paperbuild.render.style import (
     TITLE_SIZE,
 )
 from paperbuild.safety import BUILD_DIR, open_docx, output_dir, read_input
+from paperbuild.util.fsutil import write_atomic
 
 HEADING_FONT = BODY_FONT  # one serif family throughout, as in the PDF
 

@@ -9,11 +9,10 @@ from typing import Any
 
 from paperbuild.checks import CheckResult, run_checks
 from paperbuild.diagnostics import counts
-from paperbuild.git import git
-from paperbuild.outline import WordRange
-from paperbuild.project import Project
-from paperbuild.references import format_references
-from paperbuild.render.common import csl_path
+from paperbuild.load.outline import WordRange
+from paperbuild.load.project import Project
+from paperbuild.references import csl_path, format_references
+from paperbuild.util.git import git
 
 
 @dataclass(frozen=True, kw_only=True)

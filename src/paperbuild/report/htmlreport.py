@@ -10,10 +10,10 @@ from paperbuild.checks import CheckResult, run_checks
 from paperbuild.checks.coverage import suggest
 from paperbuild.diagnostics import Diagnostic, summary_line
 from paperbuild.diff.summary import Summary
-from paperbuild.fsutil import write_atomic
-from paperbuild.project import Project
+from paperbuild.load.project import Project
+from paperbuild.report.status import Status, status
 from paperbuild.safety import output_dir, output_file
-from paperbuild.status import Status, status
+from paperbuild.util.fsutil import write_atomic
 
 CSS = """
 body{font:15px/1.45 Georgia,'Times New Roman',serif;color:#1f2a44;margin:2rem auto;max-width:70rem;
@@ -131,7 +131,7 @@ def previous_summary(project: Project, result: CheckResult) -> Summary | None:
     """Return what changed since the newest recorded draft of another version, if any."""
     from paperbuild.diff.redline import compare
     from paperbuild.diff.sides import resolve_side, side_from_project
-    from paperbuild.render.common import csl_path
+    from paperbuild.references import csl_path
     from paperbuild.versions import list_snapshots
 
     current = project.outline.document.version

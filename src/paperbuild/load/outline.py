@@ -13,7 +13,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from paperbuild.diagnostics import RULES, SEVERITIES, Diagnostic, diag
-from paperbuild.yamlsrc import (
+from paperbuild.load.yamlsrc import (
     YamlProblem,
     compose,
     did_you_mean,

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paperbuild.errors import ConfigError
-from paperbuild.fsutil import write_atomic
-from paperbuild.outline import (
+from paperbuild.load.outline import (
     OUTLINE_FILE,
     Outline,
     OutlineInvalid,
@@ -15,6 +14,7 @@ from paperbuild.outline import (
     parse_outline,
     slugify,
 )
+from paperbuild.util.fsutil import write_atomic
 
 EXAMPLE_OUTLINE = Path(__file__).parent / "templates" / "example-outline.yaml"
 BIB_STUB = """% The paper's bibliography, in BibTeX (or BibLaTeX).

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paperbuild.bibliography import Bibliography, load_bibliography
-from paperbuild.chapters import Chapter, decode, scan, split_front_matter
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.errors import ConfigError, ProjectNotFound
-from paperbuild.outline import OUTLINE_FILE, Outline, OutlineInvalid, parse_outline
+from paperbuild.load.bibliography import Bibliography, load_bibliography
+from paperbuild.load.chapters import Chapter, decode, scan, split_front_matter
+from paperbuild.load.outline import OUTLINE_FILE, Outline, OutlineInvalid, parse_outline
 from paperbuild.safety import BUILD_DIR, UnsafePath, read_input
 
 PAPER_DIR = "paper"

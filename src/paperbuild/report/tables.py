@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from paperbuild.outline import Outline
-from paperbuild.status import SectionStatus, Status
+from paperbuild.load.outline import Outline
+from paperbuild.report.status import SectionStatus, Status
 
 
 def outline_table(outline: Outline, *, width: int = 100) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from yaml.nodes import MappingNode, ScalarNode
 
 from paperbuild.diagnostics import Diagnostic, diag
-from paperbuild.yamlsrc import YamlProblem, compose, duplicate_keys, items, position, scalar
+from paperbuild.load.yamlsrc import YamlProblem, compose, duplicate_keys, items, position, scalar
 
 FRONT_MATTER_KEYS = ("section", "title", "status", "author")
 

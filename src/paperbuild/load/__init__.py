@@ -1,0 +1,1 @@
+"""Loading a project: outline.yaml, the chapters (front matter, markers), the bibliography."""

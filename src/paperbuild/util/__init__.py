@@ -1,0 +1,1 @@
+"""Small shared utilities: the build clock, atomic file writes, git."""
