@@ -139,9 +139,14 @@ def number_notes(blocks: list[Node], *, note_style: bool = False) -> None:
     while stack:
         value, note = stack.pop()
         if type(value) is list:
-            if note_style and any(pa.kind(v) == "Note" for v in value):
+            # (the type tests inline, not through pa.kind: this loop sees every element)
+            if note_style and any(type(v) is dict and v.get("t") == "Note" for v in value):
                 _join_in(value)
-            stack.extend((v, note) for v in reversed(value) if pa.kind(v) not in pa.LEAVES)
+            stack.extend(
+                (v, note)
+                for v in reversed(value)
+                if type(v) is not dict or v.get("t") not in pa.LEAVES
+            )
         elif type(value) is dict:
             t = pa.kind(value)
             if t == "Note" and not note:

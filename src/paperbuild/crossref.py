@@ -132,7 +132,7 @@ def label_equations(blocks: list[Node]) -> list[Node]:
 def _split_equation(para: Node) -> list[Node]:
     inlines = pa.inlines(para)
     for i, node in enumerate(inlines):
-        if pa.kind(node) != "Math" or not pa.math_display(node):
+        if node.get("t") != "Math" or not pa.math_display(node):
             continue
         j = i + 1
         while j < len(inlines) and inlines[j].get("t") in ("Space", "SoftBreak"):

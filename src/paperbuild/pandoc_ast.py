@@ -140,6 +140,9 @@ def blocks(node: Node) -> list[Node]:
 
 def text(node: Node) -> str:
     """Return a leaf's text: a Str's word, Code's and Math's source, a raw element's code."""
+    if node.get("t") == "Str":  # the commonest call, made direct
+        word: str = node["c"]
+        return word
     found = _part(node, TEXT_AT)
     return found if isinstance(found, str) else ""
 
