@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -13,10 +15,11 @@ from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import IMAGES, Document, resources_rewrite
 from paperbuild.furniture import ENGLISH, words_for
-from paperbuild.load.project import Project
+from paperbuild.load.project import Project, inside
 from paperbuild.pandoc_ast import Node, rewrite
-from paperbuild.references import citation_args, csl_path
-from paperbuild.render.common import document_json
+from paperbuild.references import DEFAULT_CSL, citation_args, csl_path
+from paperbuild.safety import output_dir, read_input
+from paperbuild.util.fsutil import write_atomic
 
 
 def resolve_citations(document: Document, project: Project) -> Document:
@@ -32,19 +35,78 @@ def resolve_citations(document: Document, project: Project) -> Document:
     note_style = is_note_style(csl_path(project))
     blocks: list[Node] = pa.copy_tree(document.blocks)
     number_notes(blocks, note_style=note_style)
-    document = dataclasses.replace(document, blocks=blocks)
-    out = pandoc.run(
-        ["--sandbox", "-f", "json", "-t", "json", *citation_args(project)],
-        document_json(document),
-        cwd=project.root,
-    )
+    out, blocks = _citeproc(blocks, project)
     whole = _dates_kept_whole(document.meta.lang)
-    blocks = rewrite(json.loads(out)["blocks"], _finisher(whole), CITES_AND_NOTES)
+    blocks = rewrite(blocks, _finisher(whole), CITES_AND_NOTES)
     _bibliography_dates(blocks, whole)
     if b'"Image"' in out:  # a bibliography field may hold one (\\includegraphics{…}): hold it
         images = resources_rewrite(project.root, project.outline.bibliography)  # to the project
         blocks = rewrite(blocks, images, IMAGES)
     return dataclasses.replace(document, blocks=blocks)
+
+
+def _citeproc(blocks: list[Node], project: Project) -> tuple[bytes, list[Node]]:
+    """Return pandoc's citeproc output and the blocks with their citations rendered.
+
+    Only the blocks that hold a citation (or the bibliography's `#refs` div) are sent: citeproc
+    reads each citation's note number from the citation itself (`number_notes`), and changes
+    nothing outside the blocks it holds, so the others need not make the trip. What is sent,
+    with the bibliography, the style and pandoc, keys a cache in build/.cache/: a rebuild after
+    an edit that touches no cited paragraph runs no citeproc at all.
+    """
+    held = [i for i, block in enumerate(blocks) if _cites(block)]
+    sent = [blocks[i] for i in held]
+    args = ["--sandbox", "-f", "json", "-t", "json", *citation_args(project)]
+    data = json.dumps({"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": sent})
+    key = _citeproc_key(args, data.encode("utf-8"), project)
+    cache = output_dir(project.root, project.cache_dir)
+    out = _cached(cache, key)
+    if out is None:
+        out = pandoc.run(args, data.encode("utf-8"), cwd=project.root)
+        _keep(cache, key, out)
+    rendered: list[Node] = json.loads(out)["blocks"]
+    merged = list(blocks)
+    for i, block in zip(held, rendered, strict=False):
+        merged[i] = block
+    return out, merged + rendered[len(sent) :]  # the bibliography, appended at the end
+
+
+def _cites(block: Node) -> bool:
+    """Return whether a block holds a citation or is (or holds) the bibliography's place."""
+    return any(n["t"] == "Cite" or pa.ident(n) == "refs" for n in pa.walk(block))
+
+
+CITEPROC_CACHE = "citeproc-{key}.json"
+
+
+def _citeproc_key(args: list[str], data: bytes, project: Project) -> str:
+    """Return the citeproc cache's key: pandoc, its arguments and the files they name."""
+    h = hashlib.sha256(pandoc.toolchain_id())
+    for arg in args:
+        h.update(arg.encode("utf-8") + b"\0")
+    csl = csl_path(project)
+    h.update(DEFAULT_CSL.read_bytes() if csl == DEFAULT_CSL else read_input(csl, project.root))
+    bib = project.root / project.outline.bibliography
+    if project.bibliography.exists and inside(project.root, bib):
+        h.update(read_input(bib, project.root))
+    h.update(data)
+    return h.hexdigest()[:32]
+
+
+def _cached(cache: Path, key: str) -> bytes | None:
+    """Return citeproc's cached output for this key, or None."""
+    try:
+        return (cache / CITEPROC_CACHE.format(key=key)).read_bytes()
+    except OSError:
+        return None
+
+
+def _keep(cache: Path, key: str, out: bytes) -> None:
+    """Cache citeproc's output under its key, the earlier one removed (one draft, one entry)."""
+    with contextlib.suppress(OSError):
+        for old in cache.glob(CITEPROC_CACHE.format(key="*")):
+            old.unlink()
+        write_atomic(cache / CITEPROC_CACHE.format(key=key), out)
 
 
 @functools.cache

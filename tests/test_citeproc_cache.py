@@ -1,0 +1,80 @@
+"""Citations resolved by citeproc once per distinct set of cited paragraphs, outputs unchanged."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from paperbuild import pandoc
+from paperbuild.build import BuildOptions, build
+from tests.render.readers import pandoc_docx_json, text_of
+
+
+@pytest.fixture
+def citeproc_runs(monkeypatch) -> list[bytes]:
+    """Return the payloads of every citeproc run that follows (pandoc.run is watched)."""
+    runs: list[bytes] = []
+    real = pandoc.run
+
+    def watched(args, data=None, **kwargs):
+        if "--citeproc" in args and "json" in args:
+            runs.append(data)
+        return real(args, data, **kwargs)
+
+    monkeypatch.setattr(pandoc, "run", watched)
+    return runs
+
+
+def docx(root: Path) -> bytes:
+    """Return the DOCX draft a build writes now."""
+    (path,) = [p for p in build(root, BuildOptions(formats=("docx",))).outputs]
+    return path.read_bytes()
+
+
+def test_an_edit_outside_cited_paragraphs_runs_no_citeproc(mini, citeproc_runs, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    root = mini()
+    docx(root)
+    assert len(citeproc_runs) == 1
+    sent = citeproc_runs[0].decode()
+    assert "orchards" in sent and "Pears" not in sent  # only the cited paragraph travels
+    second = root / "paper/02-second.md"
+    second.write_text(second.read_text().replace("Pears too.", "Pears grow too."))
+    cached = docx(root)
+    assert len(citeproc_runs) == 1  # nothing cited changed: citeproc did not run
+    shutil.rmtree(root / "build" / ".cache")
+    assert docx(root) == cached  # the same bytes as a build from nothing
+    assert len(citeproc_runs) == 2
+
+
+def test_a_cited_paragraph_or_the_bibliography_changed_runs_it_again(mini, citeproc_runs):
+    root = mini()
+    docx(root)
+    first = root / "paper/01-first.md"
+    first.write_text(first.read_text().replace("Apples grow", "Apples ripen"))
+    docx(root)
+    bib = root / "references.bib"
+    bib.write_text(bib.read_text().replace("title = {Apples}", "title = {Ripe Apples}"))
+    text = text_of(pandoc_docx_json(build(root, BuildOptions(formats=("docx",))).outputs[0]))
+    assert len(citeproc_runs) == 3
+    assert "Ripe Apples" in text and "Apples ripen" in text
+    assert len(list((root / "build/.cache/ast").glob("citeproc-*.json"))) == 1  # one kept
+
+
+def test_the_bibliography_fills_the_authors_refs_div_where_it_stands(mini):
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '[Pears too.]{points="2.1"}\n\n::: {#refs}\n:::\n\nAfter the works cited.\n'
+        }
+    )
+    text = " ".join(text_of(pandoc_docx_json(docx_path(root))).split())
+    assert text.index("Orchard Press") < text.index("After the works cited.")
+
+
+def docx_path(root: Path) -> Path:
+    """Return the path of the DOCX draft a build writes now."""
+    (path,) = build(root, BuildOptions(formats=("docx",))).outputs
+    return path
