@@ -556,12 +556,18 @@ def test_raw_typst_that_loops_meets_the_time_limit(mini):
 
 
 def _descendants(pid: int) -> list[int]:
-    """Return the process ids below pid (from /proc), children first."""
+    """Return the process ids below pid (from /proc), children first.
+
+    A process (or one of its threads) may end while it is listed: it then has no children.
+    """
     found, todo = [], [pid]
     while todo:
         parent = todo.pop()
         for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            kids = [int(k) for k in task.read_text().split()]
+            try:
+                kids = [int(k) for k in task.read_text().split()]
+            except OSError:  # the thread ended between the listing and the read
+                continue
             found += kids
             todo += kids
     return found
