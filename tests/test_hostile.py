@@ -563,7 +563,11 @@ def _descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
         parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").glob("*/children"))
+        except OSError:  # the process ended while it was listed
+            continue
+        for task in tasks:
             try:
                 kids = [int(k) for k in task.read_text().split()]
             except OSError:  # the thread ended between the listing and the read
