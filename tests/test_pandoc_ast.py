@@ -152,3 +152,32 @@ def test_stringify_reads_as_a_reader_does():
     assert pa.image_targets([pa.para([{"t": "Image", "c": [ATTR, [], ["a.png", ""]]}])]) == [
         "a.png"
     ]
+
+
+def test_chained_steps_give_what_one_walk_per_step_gives():
+    def unwrap(node: dict) -> list[dict] | None:
+        return pa.inlines(node) if pa.has_class(node, "x") else None
+
+    def upper(node: dict) -> dict:
+        return pa.str_node(pa.text(node).upper())
+
+    def tag_links(node: dict) -> dict:
+        return pa.with_target(node, "#tagged")
+
+    def doc() -> list[dict]:
+        inner = [pa.link(pa.Attr(), words("go"), "#a"), pa.space(), *words("on")]
+        return [
+            pa.para([pa.span(pa.Attr("", ["x"]), inner), pa.span(pa.Attr("", ["y"]), words("k"))])
+        ]
+
+    steps = [
+        (unwrap, frozenset({"Span"})),
+        (upper, frozenset({"Str"})),
+        (tag_links, frozenset({"Link"})),
+    ]
+    one_by_one = doc()
+    for fn, kinds in steps:
+        one_by_one = pa.rewrite(one_by_one, fn, kinds)
+    assert pa.rewrite(doc(), *pa.chained(*steps)) == one_by_one
+    assert pa.stringify(one_by_one) == "GO ONK"  # (no space between the two spans)
+    assert pa.target(pa.inlines(one_by_one[0])[0]) == ("#tagged", "")

@@ -222,11 +222,12 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         chapter_blocks = parsed.blocks.get(path, []) if path else []
         if not chapter_blocks:
             chapter_blocks = [pa.para([pa.element("Emph", pa.str_inlines(words.not_written))])]
-        cleaned = rewrite(_copy(chapter_blocks), _strip_markers, MARKED_KINDS)
+        steps: list[pa.Step] = [(_strip_markers, MARKED_KINDS)]
         if path:
-            cleaned = rewrite(cleaned, resources_rewrite(parsed.project.root, path), IMAGES)
+            steps.append((resources_rewrite(parsed.project.root, path), IMAGES))
         if path and parsed.facts[path].broken_raw:  # reported (invalid-raw): left out
-            cleaned = rewrite(cleaned, _drop_broken_openxml, RAW)
+            steps.append((_drop_broken_openxml, RAW))
+        cleaned = rewrite(_copy(chapter_blocks), *pa.chained(*steps))
         chapters.append((section, path, label_equations(cleaned)))
     id_maps = document_ids(
         [
@@ -243,12 +244,15 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     known = set().union(bibliography_ids(cited), *(all_ids(b) for b in numbered))
     blocks = []
     by_path = {path: ids for (_, path, _), ids in zip(chapters, id_maps, strict=True) if path}
+    references = (
+        _references(numbering.targets, words, frozenset(parsed.project.bibliography.keys)),
+        CITES,
+    )
     for (_, path, _), chapter_blocks, ids in zip(chapters, numbered, id_maps, strict=True):
         source = parsed.project.chapter(path) if path else None
         written = written_targets(source.text) if source else set()
-        blocks += rewrite(chapter_blocks, _links(ids, by_path, known, written), LINKS)
-    keys = frozenset(parsed.project.bibliography.keys)
-    blocks = rewrite(blocks, _references(numbering.targets, words, keys), CITES)
+        links = (_links(ids, by_path, known, written), LINKS)
+        blocks += rewrite(chapter_blocks, *pa.chained(links, references))
     meta = outline.document
     return Document(
         meta=meta,

@@ -73,7 +73,9 @@ def _citeproc(blocks: list[Node], project: Project) -> tuple[bytes, list[Node]]:
 
 def _cites(block: Node) -> bool:
     """Return whether a block holds a citation or is (or holds) the bibliography's place."""
-    return any(n["t"] == "Cite" or pa.ident(n) == "refs" for n in pa.walk(block))
+    return any(
+        n["t"] == "Cite" or (n["t"] == "Div" and pa.ident(n) == "refs") for n in pa.walk(block)
+    )
 
 
 CITEPROC_CACHE = "citeproc-{key}.json"

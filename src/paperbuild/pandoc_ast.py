@@ -471,6 +471,33 @@ def rewrite(
     return value
 
 
+Step = tuple[Callable[[Node], "Node | list[Node] | None"], frozenset[str]]
+
+
+def chained(*steps: Step) -> Step:
+    """Return one rewrite step doing the work of several in one walk.
+
+    Each element passes through the steps whose kinds include it, in order; one that becomes a
+    list (or nothing) ends there. As long as each step looks only at the element it is given,
+    this gives what running the steps one walk after another gives.
+    """
+    kinds = frozenset().union(*(k for _, k in steps))
+
+    def fn(node: Node) -> Node | list[Node] | None:
+        current = node
+        for step, step_kinds in steps:
+            if current.get("t") not in step_kinds:
+                continue
+            out = step(current)
+            if isinstance(out, list):
+                return out
+            if out is not None:
+                current = out
+        return None if current is node else current
+
+    return fn, kinds
+
+
 def stringify(value: Any) -> str:
     """Return the plain text of an element or list of elements (notes left out)."""
     parts: list[str] = []
