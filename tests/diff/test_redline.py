@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import subprocess
 
 import docx
@@ -124,6 +125,33 @@ def test_redline_pdf_marks_changes(redline):
     text = " ".join(" ".join(pdf_pages(redline / "0.1..0.2.pdf")).split())
     assert "A new paragraph on referral records" in text  # inserted, shown
     assert "In one region, Europe" in text  # deleted, shown struck through
+    # and drawn as changes: on the page of each, its colour (insertions #1a5fb4, deletions
+    # #c01c28) paints the words, their underline or strike line and the change bars, far more
+    # often than the running header's legend does on every page
+    pages = pdf_colour_pages(redline / "0.1..0.2.pdf")
+    legend = {colour: min(p[1][colour] for p in pages) for colour in (INSERTED, DELETED)}
+    for phrase, colour in (("A new paragraph on referral", INSERTED), ("In one region", DELETED)):
+        counts = next(c for text, c in pages if phrase in text)
+        assert counts[colour] >= legend[colour] + 10, (phrase, counts[colour], legend)
+
+
+INSERTED, DELETED = (0x1A, 0x5F, 0xB4), (0xC0, 0x1C, 0x28)
+
+
+def pdf_colour_pages(path) -> list[tuple[str, dict[tuple[int, ...], int]]]:
+    """Return each page's text and how often it sets each RGB colour (sc, scn, rg; stroking too)."""
+    import collections
+
+    from pypdf import PdfReader
+
+    pages = []
+    for page in PdfReader(str(path)).pages:
+        data = page.get_contents().get_data().decode("latin-1")
+        found: collections.Counter[tuple[int, ...]] = collections.Counter()
+        for r, g, b in re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) (?:rg|RG|scn?|SCN?)\b", data):
+            found[tuple(round(float(c) * 255) for c in (r, g, b))] += 1
+        pages.append((" ".join((page.extract_text() or "").split()), found))
+    return pages
 
 
 def test_identical_drafts_say_no_changes(two_drafts):
