@@ -17,6 +17,7 @@ import pytest
 
 from paperbuild.build import BuildOptions, build
 from paperbuild.checks import run_checks
+from paperbuild.furniture import words_for
 from paperbuild.load.project import load_project
 from tests.render.readers import pandoc_docx_json, text_of, walk
 
@@ -456,8 +457,10 @@ def test_no_lists_unless_asked_and_a_list_in_the_papers_language(tmp_path):
     ],
 )
 def test_furniture_is_in_the_papers_language(tmp_path, lang, words):
+    intro = THESIS["paper/01-intro.md"] + "\nShe wrote \"a word\" and 'another'.\n"
     files = {
         **THESIS,
+        "paper/01-intro.md": intro,
         "outline.yaml": outline(
             "A Thesis", THESIS_SECTIONS, f"  lang: {lang}\n  date: 2026-03-12\n"
         ),
@@ -475,3 +478,9 @@ def test_furniture_is_in_the_papers_language(tmp_path, lang, words):
         assert contents in text and references in text and version in text
         assert "Contents" not in text and "References" not in text
     assert page in footer and page in pdf
+    # quotation marks in the language's form, the same in both formats
+    double_open, double_close, single_open, single_close = words_for(lang).quotes
+    quoted = f"{double_open}a word{double_close} and {single_open}another{single_close}"
+    with zipfile.ZipFile(outputs["docx"]) as z:  # pandoc's DOCX writer alone writes English
+        assert quoted in z.read("word/document.xml").decode()  # (no-break spaces kept)
+    assert " ".join(quoted.split()) in docx and " ".join(quoted.split()) in " ".join(pdf.split())

@@ -29,6 +29,7 @@ class Words:
     changes: str = "Changes from {old} to {new}"
     inserted: str = "inserted"
     deleted: str = "deleted"
+    quotes: tuple[str, str, str, str] = ("“", "”", "‘", "’")  # double open, close; single
 
     def date(self, when: dt.date) -> str:
         """Return a date as the language writes it ('28 November 2026', '28 de noviembre de…')."""
@@ -101,6 +102,7 @@ LANGUAGES: dict[str, Words] = {
             "décembre",
         ),
         date_pattern="{day} {month} {year}",
+        quotes=("«\u00a0", "\u00a0»", "“", "”"),
     ),
     "es": Words(
         kinds={
@@ -137,6 +139,7 @@ LANGUAGES: dict[str, Words] = {
             "diciembre",
         ),
         date_pattern="{day} de {month} de {year}",
+        quotes=("«", "»", "“", "”"),
     ),
     "pt": Words(
         kinds={
@@ -209,6 +212,7 @@ LANGUAGES: dict[str, Words] = {
             "Dezember",
         ),
         date_pattern="{day}. {month} {year}",
+        quotes=("„", "“", "‚", "‘"),
     ),
 }
 

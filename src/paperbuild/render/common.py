@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild import crossref, pandoc
+from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Document
-from paperbuild.pandoc_ast import rewrite
+from paperbuild.furniture import words_for
+from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.queries import QUERY_MARK, SPANS, as_comments, as_margin_notes, strip
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -65,14 +67,37 @@ def document_json(
     data = json.dumps(payload).encode("utf-8")
     finish = target is not None and any(mark in data for mark in FINISHED_MARKS)
     ask = target is not None and QUERY_MARK in data
-    if not finish and not ask:
+    quote = target == "docx" and QUOTED_MARK in data
+    if not finish and not ask and not quote:
         return data
     copy = json.loads(data)
+    if quote:
+        copy["blocks"] = rewrite(copy["blocks"], _quoted(document.meta.lang), QUOTED)
     if finish and target is not None:
         copy["blocks"] = rewrite(copy["blocks"], FINISHERS[target], FINISHED_KINDS)
     if ask:
         copy["blocks"] = rewrite(copy["blocks"], _query_form(document, target, queries), SPANS)
     return json.dumps(copy).encode("utf-8")
+
+
+QUOTED = frozenset(("Quoted",))
+QUOTED_MARK = b'"Quoted"'
+
+
+def _quoted(lang: str) -> Callable[[Node], list[Node]]:
+    """Return a rewrite that sets quotations in the paper's language's marks ("«\u00a0…\u00a0»").
+
+    pandoc's DOCX writer always writes English marks; Typst is given the same marks as these.
+    """
+    double_open, double_close, single_open, single_close = words_for(lang).quotes
+
+    def marks(node: Node) -> list[Node]:
+        opening, closing = (
+            (double_open, double_close) if pa.double_quoted(node) else (single_open, single_close)
+        )
+        return [pa.str_node(opening), *pa.inlines(node), pa.str_node(closing)]
+
+    return marks
 
 
 def _query_form(

@@ -56,9 +56,13 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
         {
             "contents-title": words.contents,
             "version-word": words.version,
-            "page-of": _typst_string(words.page_of),
         }
     )
+    strings = {  # the insides of Typst string literals: passed raw, escaped here
+        "page-of": words.page_of,
+        "author-plain": meta.author,
+        **dict(zip((f"quote-{n}" for n in QUOTE_NAMES), words.quotes, strict=True)),
+    }
     if meta.subtitle:
         values["subtitle"] = meta.subtitle
     if meta.commissioned_by:
@@ -74,11 +78,12 @@ def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
     for key, value in values.items():
         if isinstance(value, bool):
             result[key] = pa.meta_bool(value)
-        elif key in ("year", "month", "day", "lang", "region", *SPACED):
+        elif key in ("year", "month", "day", "lang", "region"):
             result[key] = pa.meta_string(value)
         else:
             result[key] = pa.meta_inlines([pa.str_node(value)])
-    result["author-plain"] = pa.meta_string(_typst_string(meta.author))
+    for key, text in strings.items():  # (pandoc would escape them as markup: "#" → "\#")
+        result[key] = pa.meta_inlines([pa.raw_inline("typst", _typst_string(text))])
     if options.previous is not None:
         result.update(_redline_meta(document, options.previous, words))
     return result
@@ -107,7 +112,7 @@ def _redline_meta(document: Document, previous: Previous, words: Words) -> dict[
     }
 
 
-SPACED = ("page-of",)  # a Typst string: "page {page} of {total}"
+QUOTE_NAMES = ("double-open", "double-close", "single-open", "single-close")
 
 
 def _typst_string(text: str) -> str:
