@@ -166,3 +166,16 @@ def test_a_pdf_builds_from_a_worker_thread(mini):
     assert "error" not in out, out
     (path,) = out["paths"]  # type: ignore[misc]
     assert "Second note." in " ".join(pdf_pages(path))
+
+
+def test_an_author_with_typst_markup_characters_is_kept_as_written(mini):
+    """The author goes into a Typst string (the PDF's metadata): nothing is escaped twice."""
+    from paperbuild.build import BuildOptions, build
+
+    author = 'Anna #1 $x_y* \\\\ ~Ölm "Q"'
+    root = mini()
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text().replace("author: A. Author", f"author: '{author}'"))
+    (pdf,) = build(root, BuildOptions(formats=("pdf",))).outputs
+    assert PdfReader(str(pdf)).metadata.author == author
+    assert author in flat(pdf_pages(pdf)[0])
