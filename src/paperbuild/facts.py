@@ -24,6 +24,7 @@ from paperbuild.pandoc_ast import (
 )
 from paperbuild.queries import QUERY, question
 
+SPACES = frozenset(("Space", "SoftBreak", "LineBreak"))  # nothing to learn from them
 LITERAL_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 
 
@@ -143,22 +144,31 @@ class _FactFinder:
         while stack:
             value, read = stack.pop()
             if type(value) is list:
-                stack.extend([(v, read) for v in reversed(value)])
+                stack.extend(
+                    [
+                        (v, read)
+                        for v in reversed(value)
+                        if type(v) is not dict or v.get("t") not in SPACES
+                    ]
+                )
             elif type(value) is dict:
-                self.element(value, read, stack)
+                if value.get("t") == "Str":  # half the elements: handled here, without a call
+                    self.word(pandoc_ast.text(value), read)
+                else:
+                    self.element(value, read, stack)
+
+    def word(self, text: str, read: bool) -> None:
+        """Count a word a reader reads; note a literal [^x] or an equation's {#eq:x} label."""
+        self.words += read and any(ch.isalnum() for ch in text)
+        if "[^" in text:
+            self.literal_notes += LITERAL_NOTE.findall(text)
+        if text.startswith("{#"):
+            eq = EQ_LABEL.match(text)
+            if eq:
+                self.labels.append((eq.group(1), "Equation"))
 
     def element(self, value: Node, read: bool, stack: list[tuple[Any, bool]]) -> None:
         t = value.get("t")
-        if t == "Str":
-            text = pandoc_ast.text(value)
-            self.words += read and any(ch.isalnum() for ch in text)
-            if "[^" in text:
-                self.literal_notes += LITERAL_NOTE.findall(text)
-            if text.startswith("{#"):
-                eq = EQ_LABEL.match(text)
-                if eq:
-                    self.labels.append((eq.group(1), "Equation"))
-            return
         if t == "Cite":
             for c in citations(value):
                 key = c["citationId"]
