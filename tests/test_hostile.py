@@ -620,3 +620,54 @@ def test_a_link_out_of_a_git_tree_is_not_followed(mini, tmp_path, link):
     result = run(root, "diff", "git:HEAD", str(tmp_path / "nothing-here"), "--to", "md")
     assert_clean_failure(result, "will not unpack")
     assert not (root / "build").exists() or SECRET not in outputs_text(root)
+
+
+def _commit_all(root: Path) -> None:
+    """Commit the project, build/ included (as a pull request could)."""
+    git = ["git", "-c", "user.name=PR", "-c", "user.email=pr@example.org"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A", "-f"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "pr"], cwd=root, check=True)
+
+
+def test_a_cache_committed_to_git_is_never_read(mini):
+    """A pull request plants build/.cache/: facts that hide a problem, a parse, citeproc's
+    output and a reference document of its own. None of it reaches a check or a draft."""
+    from paperbuild import pandoc
+    from paperbuild.load.project import load_project
+    from paperbuild.parse import _facts_version
+
+    def key() -> str:  # the cache key of the second chapter's text, as parse computes it
+        (chapter,) = [c for c in load_project(root).chapters if c.path == "paper/02-second.md"]
+        return pandoc.cache_key(chapter.text)
+
+    root = mini()
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    cache = root / "build" / ".cache"
+    second = root / "paper/02-second.md"
+    clean_key = key()
+    second.write_text(second.read_text() + "\nA claim.[^9]\n")  # a note with no text
+    bad_key = key()
+    version = _facts_version()
+    for suffix in (".json", f".{version}.facts.json"):  # the clean chapter's, under the bad key
+        shutil.copy(cache / "ast" / f"{clean_key}{suffix}", cache / "ast" / f"{bad_key}{suffix}")
+    for planted in cache.rglob("*.json"):
+        planted.write_text(planted.read_text().replace("Apples", "POISON"))
+    (reference,) = cache.glob("reference-*.docx")
+    with zipfile.ZipFile(reference) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["word/styles.xml"] = parts["word/styles.xml"].replace(b"Liberation Serif", b"EvilFont")
+    with zipfile.ZipFile(reference, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    _commit_all(root)
+
+    checked = run(root, "check")
+    assert checked.exit_code == 1, checked.output
+    assert "undefined-footnote" in checked.output and "tracked-cache" in checked.output
+    run(root, "build", "--to", "docx", "--force")
+    (draft,) = (root / "build").glob("*.docx")
+    with zipfile.ZipFile(draft) as z:
+        document, styles = z.read("word/document.xml"), z.read("word/styles.xml")
+    assert b"POISON" not in document and b"Apples" in document
+    assert b"EvilFont" not in styles

@@ -18,7 +18,7 @@ from paperbuild.furniture import ENGLISH, words_for
 from paperbuild.load.project import Project, inside
 from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.references import DEFAULT_CSL, citation_args, csl_path
-from paperbuild.safety import output_dir, read_input
+from paperbuild.safety import cache_dir, read_input
 from paperbuild.util.fsutil import write_atomic
 
 
@@ -59,11 +59,12 @@ def _citeproc(blocks: list[Node], project: Project) -> tuple[bytes, list[Node]]:
     args = ["--sandbox", "-f", "json", "-t", "json", *citation_args(project)]
     data = json.dumps({"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": sent})
     key = _citeproc_key(args, data.encode("utf-8"), project)
-    cache = output_dir(project.root, project.cache_dir)
-    out = _cached(cache, key)
+    cache = cache_dir(project.root, "ast")  # (None: git brought build/.cache; parse said so)
+    out = _cached(cache, key) if cache else None
     if out is None:
         out = pandoc.run(args, data.encode("utf-8"), cwd=project.root)
-        _keep(cache, key, out)
+        if cache:
+            _keep(cache, key, out)
     rendered: list[Node] = json.loads(out)["blocks"]
     merged = list(blocks)
     for i, block in zip(held, rendered, strict=False):

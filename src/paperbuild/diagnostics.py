@@ -47,6 +47,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "open-query": ("info", "a query to the committee, still in the sources"),
     "dropped-raw": ("warning", "raw HTML or LaTeX that the DOCX and PDF drafts leave out"),
     "invalid-raw": ("error", "raw OpenXML that is not well-formed XML (the DOCX would not open)"),
+    "tracked-cache": ("warning", "git tracks build/.cache/: paperbuild does not read it"),
     "missing-file": ("error", "a CSL style or reference document named in outline.yaml is missing"),
     "invalid-style": ("error", "the CSL style is not a readable CSL file"),
     "invalid-reference-doc": ("error", "the reference document is not a .docx file"),

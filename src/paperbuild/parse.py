@@ -18,7 +18,7 @@ from paperbuild.facts import Facts, chapter_facts
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
-from paperbuild.safety import output_dir
+from paperbuild.safety import CACHE_DIR, cache_dir
 from paperbuild.util.fsutil import write_atomic
 
 
@@ -35,7 +35,7 @@ class Parsed:
 
 def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
     """Return the project's chapter facts (and ASTs when asked), through the per-chapter cache."""
-    cache = output_dir(project.root, project.cache_dir)
+    cache = cache_dir(project.root, "ast")
     keys = [pandoc.cache_key(c.text) for c in project.chapters]
     facts: list[Facts | None] = [_read_facts(cache, k) for k in keys]
     blocks: dict[str, list[Node]] = {}
@@ -50,6 +50,8 @@ def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
     if with_blocks:  # only the drafts need links between chapters; a check reads facts
         _link_across_chapters(project, blocks, by_path, cache)
     assignment, problems = assign(project)
+    if cache is None:
+        problems.append(_tracked_cache())
     return Parsed(
         project=project,
         blocks=blocks,
@@ -92,8 +94,21 @@ def cross_chapter_definitions(project: Project, facts: dict[str, Facts]) -> dict
     return found
 
 
+def _tracked_cache() -> Diagnostic:
+    """Return the warning that build/.cache/ comes from git, so it is not read."""
+    return diag(
+        "tracked-cache",
+        "git tracks files in build/.cache/; paperbuild does not read them (anyone could have "
+        "written them) and works without its cache, more slowly",
+        CACHE_DIR,
+        1,
+        1,
+        "untrack them: git rm -r --cached build/ and add build/ to .gitignore",
+    )
+
+
 def _link_across_chapters(
-    project: Project, blocks: dict[str, list[Node]], facts: dict[str, Facts], cache: Path
+    project: Project, blocks: dict[str, list[Node]], facts: dict[str, Facts], cache: Path | None
 ) -> None:
     """Re-read (through the cache) the chapters that link to other chapters' headings."""
     extra = cross_chapter_definitions(project, facts)
@@ -117,14 +132,18 @@ def _facts_path(cache: Path, key: str) -> Path:
     return cache / f"{key}.{_facts_version()}.facts.json"
 
 
-def _read_facts(cache: Path, key: str) -> Facts | None:
+def _read_facts(cache: Path | None, key: str) -> Facts | None:
+    if cache is None:
+        return None
     try:
         return Facts.from_json(json.loads(_facts_path(cache, key).read_bytes()))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _write_facts(cache: Path, key: str, facts: Facts) -> None:
+def _write_facts(cache: Path | None, key: str, facts: Facts) -> None:
+    if cache is None:
+        return
     with contextlib.suppress(OSError):
         write_atomic(_facts_path(cache, key), json.dumps(facts.to_json()).encode("utf-8"))
 

@@ -69,6 +69,29 @@ def output_dir(root: Path, folder: Path) -> Path:
     return written
 
 
+CACHE_DIR = f"{BUILD_DIR}/.cache"  # parses, chapter facts, citeproc output, reference document
+
+
+def cache_dir(root: Path, part: str = "") -> Path | None:
+    """Return build/.cache (or a folder in it) if it can be trusted, or None to work without.
+
+    Nothing but paperbuild writes there, unless git brought it: a pull request that commits
+    build/.cache/ could plant a chapter's "facts" (a check that passes over undefined notes),
+    a parse or citeproc's output (a draft that is not the sources). Files git tracks there are
+    therefore never read; the caller says so (`tracked-cache`).
+    """
+    folder = output_dir(root, root / CACHE_DIR / part)  # (no link on the way, as for any output)
+    return None if cache_tracked(root) else folder
+
+
+def cache_tracked(root: Path) -> bool:
+    """Return whether git tracks any file under build/.cache/ in the project."""
+    from paperbuild.util.git import git
+
+    done = git(root, "ls-files", "-z", "--", CACHE_DIR)
+    return done is not None and done.returncode == 0 and bool(done.stdout.strip("\0"))
+
+
 def output_file(folder: Path, name: str) -> Path:
     """Return folder/name for a plain file name (no separator, not hidden), never a link."""
     if not name or "/" in name or "\\" in name or "\0" in name or name.startswith("."):

@@ -32,11 +32,6 @@ class Project:
         """Return the folder that receives every output."""
         return self.root / BUILD_DIR
 
-    @property
-    def cache_dir(self) -> Path:
-        """Return the folder of the per-chapter parse cache."""
-        return self.build_dir / ".cache" / "ast"
-
     def chapter(self, path: str) -> Chapter | None:
         """Return the chapter at this project-relative path."""
         return next((c for c in self.chapters if c.path == path), None)

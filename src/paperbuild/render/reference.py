@@ -23,7 +23,7 @@ from paperbuild.render.style import (
     TABLE_SIZE,
     TITLE_SIZE,
 )
-from paperbuild.safety import BUILD_DIR, open_docx, output_dir, read_input
+from paperbuild.safety import CACHE_DIR, cache_dir, open_docx, output_dir, read_input
 from paperbuild.util.fsutil import write_atomic
 
 HEADING_FONT = BODY_FONT  # one serif family throughout, as in the PDF
@@ -275,13 +275,14 @@ def reference_docx(root: Path, reference_doc: str | None = None) -> Path:
     user_bytes = read_input(user, root) if user else None
     if user and user_bytes is not None:
         open_docx(user_bytes, user)  # bounded, unencrypted, a Word document
-    cache_dir = output_dir(root, root / BUILD_DIR / ".cache")
+    trusted = cache_dir(root)  # None: git tracks build/.cache/, so a file there is not ours
+    folder = trusted or output_dir(root, root / CACHE_DIR)
     key = hashlib.sha256(Path(__file__).read_bytes())
     key.update((Path(__file__).parent / "style.py").read_bytes())  # the house style's values
     key.update(".".join(map(str, pandoc.version())).encode())
     key.update(user_bytes or b"")
-    path = cache_dir / f"reference-{key.hexdigest()[:16]}.docx"
-    if not path.is_file():
+    path = folder / f"reference-{key.hexdigest()[:16]}.docx"
+    if trusted is None or not path.is_file():
         try:
             data = build_reference_docx(user_bytes)
         except Exception as exc:  # python-docx raises several kinds for a broken package
