@@ -671,3 +671,17 @@ def test_a_cache_committed_to_git_is_never_read(mini):
         document, styles = z.read("word/document.xml"), z.read("word/styles.xml")
     assert b"POISON" not in document and b"Apples" in document
     assert b"EvilFont" not in styles
+
+
+def test_a_snapshot_committed_to_git_does_not_stand_for_the_sources(mini):
+    """`diff … .` reuses the recorded draft of the sources' version only if paperbuild recorded
+    it: a committed one could match the sources' hashes and show other text."""
+    root = mini()
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    (planted,) = (root / "build" / "versions").glob("*/document.json")
+    planted.write_text(planted.read_text().replace("orchards", "POISON"))
+    _commit_all(root)
+    result = run(root, "diff", planted.parent.name, ".", "--to", "md")
+    assert result.exit_code == 0, result.output
+    # the sources say "orchards", the planted snapshot "POISON": one word each way
+    assert "+1 −1 words" in result.output, result.output

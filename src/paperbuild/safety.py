@@ -81,14 +81,14 @@ def cache_dir(root: Path, part: str = "") -> Path | None:
     therefore never read; the caller says so (`tracked-cache`).
     """
     folder = output_dir(root, root / CACHE_DIR / part)  # (no link on the way, as for any output)
-    return None if cache_tracked(root) else folder
+    return None if git_tracks(root, CACHE_DIR) else folder
 
 
-def cache_tracked(root: Path) -> bool:
-    """Return whether git tracks any file under build/.cache/ in the project."""
+def git_tracks(root: Path, folder: str) -> bool:
+    """Return whether git tracks any file under a folder of the project (relative to it)."""
     from paperbuild.util.git import git
 
-    done = git(root, "ls-files", "-z", "--", CACHE_DIR)
+    done = git(root, "ls-files", "-z", "--", folder)
     return done is not None and done.returncode == 0 and bool(done.stdout.strip("\0"))
 
 

@@ -19,6 +19,7 @@ from paperbuild.errors import PaperbuildError
 from paperbuild.load.bibliography import Entry
 from paperbuild.load.outline import DocumentMeta
 from paperbuild.load.project import Project, load_project
+from paperbuild.safety import git_tracks
 from paperbuild.util.git import git
 from paperbuild.versions import input_hashes, load_snapshot, read_manifest, versions_dir
 
@@ -59,8 +60,14 @@ def side_from_project(project: Project, label: str, result: CheckResult | None =
 
 
 def _recorded_draft(project: Project, label: str) -> Side | None:
-    """Return the snapshot of the outline's version if its inputs are the project's current ones."""
+    """Return the snapshot of the outline's version if its inputs are the project's current ones.
+
+    Not when git tracks that snapshot: a pull request could commit one whose manifest matches
+    its sources and whose draft does not (a redline that hides what it changed).
+    """
     folder = versions_dir(project) / project.outline.document.version
+    if git_tracks(project.root, folder.relative_to(project.root).as_posix()):
+        return None
     manifest = read_manifest(folder)  # the small part first: the document only if it matches
     if not manifest or manifest.get("paperbuild") != __version__:
         return None
