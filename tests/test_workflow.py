@@ -27,6 +27,7 @@ def test_init_in_an_empty_folder_then_check_has_no_errors(tmp_path):
     assert result.exit_code == 0, result.output
     root = tmp_path / "paper"
     assert "created" in result.output and (root / "outline.yaml").is_file()
+    assert "build/" in (root / ".gitignore").read_text().splitlines()  # outputs stay uncommitted
     chapters = sorted(p.name for p in (root / "paper").glob("*.md"))
     assert len(chapters) == 11 and chapters[0].startswith("01-patterns")
     first = (root / "paper" / chapters[2]).read_text()

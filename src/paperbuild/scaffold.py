@@ -17,6 +17,10 @@ from paperbuild.load.outline import (
 from paperbuild.util.fsutil import write_atomic
 
 EXAMPLE_OUTLINE = Path(__file__).parent / "templates" / "example-outline.yaml"
+GITIGNORE = """# paperbuild's drafts, snapshots and caches: made from the sources, never committed
+# (a cache git tracks is not read: `paperbuild check` warns with tracked-cache)
+build/
+"""
 BIB_STUB = """% The paper's bibliography, in BibTeX (or BibLaTeX).
 % Cite an entry in a chapter with [@key]; `paperbuild check` reports unknown and unused keys.
 """
@@ -51,7 +55,7 @@ def chapter_stub(section: Section) -> str:
 
 
 def init_project(target: Path, outline_file: Path | None = None) -> InitResult:
-    """Create outline.yaml, references.bib and one chapter per section where they are missing."""
+    """Create outline.yaml, references.bib, .gitignore and a chapter per section, if missing."""
     source = outline_file or EXAMPLE_OUTLINE
     try:
         text = source.read_text(encoding="utf-8")
@@ -61,7 +65,7 @@ def init_project(target: Path, outline_file: Path | None = None) -> InitResult:
         outline = parse_outline(text, str(source) if outline_file else OUTLINE_FILE)
     except OutlineInvalid as exc:
         raise ConfigError(f"{source} is not a valid outline", exc.diagnostics) from exc
-    files = {OUTLINE_FILE: text, "references.bib": BIB_STUB}
+    files = {OUTLINE_FILE: text, "references.bib": BIB_STUB, ".gitignore": GITIGNORE}
     files.update(_chapters(outline))
     created, kept = [], []
     for rel, content in files.items():
