@@ -256,3 +256,23 @@ def test_conflicting_changes_are_shown_side_by_side_and_left_out(reviewed, tmp_p
     assert "multitude" not in patch and "flood" not in patch
     assert "-a 'good' or 'best practice' by the organisation behind it." in patch
     assert patch.count("+Both main preventive") == 1
+
+
+@pytest.mark.parametrize(
+    ("shown_old", "shown_new"),
+    [
+        ("Elle dit «\u00a0un mot\u00a0» ici.", "Elle dit «\u00a0deux mots\u00a0» ici."),
+        ("Er sagt „ein Wort“ hier.", "Er sagt „zwei Wörter“ hier."),
+    ],
+)
+def test_a_change_inside_the_languages_quotation_marks_finds_the_markdown(shown_old, shown_new):
+    """The drafts show French or German marks where the source has straight quotes."""
+    from paperbuild.feedback.patch import edits_for
+
+    source = shown_old.replace("«\u00a0", '"').replace("\u00a0»", '"')
+    source = source.replace("„", '"').replace("“", '"')
+    edits, missed = edits_for(source, shown_old, shown_new)
+    assert missed == 0 and len(edits) == 1
+    (edit,) = edits
+    patched = source[: edit.start] + edit.text + source[edit.end :]
+    assert '"deux mots"' in patched or '"zwei Wörter"' in patched

@@ -10,13 +10,17 @@ from pathlib import Path
 
 from paperbuild.feedback.source import prefix_end, protected
 
-QUOTES = {
+QUOTES = {  # a mark as the drafts show it (in the paper's language) -> as Markdown may write it
     "‘": "['‘’]",
     "’": "['‘’]",
     "'": "['‘’]",
+    "‚": "['‚‘’]",
     "“": '["“”]',
     "”": '["“”]',
     '"': '["“”]',
+    "«": '["“”«]',
+    "»": '["“”»]',
+    "„": '["„“”]',
     "–": "(?:–|--)",
     "—": "(?:—|---)",
     "…": "(?:…|\\.\\.\\.)",
