@@ -276,3 +276,29 @@ def test_a_change_inside_the_languages_quotation_marks_finds_the_markdown(shown_
     (edit,) = edits
     patched = source[: edit.start] + edit.text + source[edit.end :]
     assert '"deux mots"' in patched or '"zwei Wörter"' in patched
+
+
+def test_a_french_drafts_reviewed_quotation_patches_the_markdown(mini, tmp_path):
+    """The draft shows «\u00a0…\u00a0» where the chapter has "…": a change inside still patches."""
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '[Pears too.]{points="2.1"} Elle dit "un mot" ici.\n'
+        }
+    )
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text().replace("  author:", "  lang: fr-FR\n  author:"))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "."], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "draft"], cwd=root, check=True)
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    (draft,) = (root / "build").glob("*.docx")
+    reviewer = Reviewer(draft)
+    reviewer.change(Change(paragraph="Elle dit", old="un mot", new="deux mots", author=JANE))
+    reviewer.save(tmp_path / "r.docx")
+    result = run(root, "feedback", str(tmp_path / "r.docx"), "--patch")
+    assert result.exit_code == 0, result.output
+    (patch,) = (root / "build/feedback").glob("*.patch")
+    subprocess.run(["git", "apply", str(patch)], cwd=root, check=True)
+    assert 'Elle dit "deux mots" ici.' in (root / "paper/02-second.md").read_text()
