@@ -324,7 +324,8 @@ def test_dropped_raw_is_reported_at_each_occurrence_and_a_block_at_its_first_lin
             "```{=html}\n<section>\n  <p>kept out</p>\n</section>\n```\n"
         }
     )
-    raw = found(check(root), "dropped-raw")
+    result = check(root)
+    raw = found(result, "dropped-raw")
     assert raw == [
         ("paper/02-second.md", 7, 24),
         ("paper/02-second.md", 7, 30),
@@ -332,3 +333,7 @@ def test_dropped_raw_is_reported_at_each_occurrence_and_a_block_at_its_first_lin
         ("paper/02-second.md", 7, 45),
         ("paper/02-second.md", 10, 1),
     ]
+    # a multi-line block is quoted on one line: one diagnostic, one line (and one CI annotation)
+    messages = [d.message for d in result if d.rule == "dropped-raw"]
+    assert all("\n" not in m for m in messages)
+    assert "(<section> <p>kept out</p> </section>)" in messages[-1]

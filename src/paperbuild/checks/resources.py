@@ -53,7 +53,7 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
         found.append(
             diag(
                 "dropped-raw",
-                f"raw {fmt.upper()} ({text[:40]}…) is left out of the DOCX and PDF drafts",
+                f"raw {fmt.upper()} ({_shown(text)}) is left out of the DOCX and PDF drafts",
                 chapter.path,
                 line,
                 col,
@@ -65,7 +65,7 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
         found.append(
             diag(
                 "invalid-raw",
-                f"raw OpenXML ({text[:40]}…) is not well-formed XML ({why}); Word could not "
+                f"raw OpenXML ({_shown(text)}) is not well-formed XML ({why}); Word could not "
                 "open the DOCX",
                 chapter.path,
                 line,
@@ -138,3 +138,9 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
         if chapter.path in facts:
             found += check_chapter(project, chapter, facts[chapter.path])
     return found
+
+
+def _shown(snippet: str) -> str:
+    """Return a raw snippet's opening for a one-line message (lines joined, cut at 40)."""
+    flat = " ".join(snippet.split())
+    return flat if len(flat) <= 40 else flat[:40] + "…"
