@@ -89,16 +89,26 @@ def diag(
     column: int | None = None,
     hint: str | None = None,
 ) -> Diagnostic:
-    """Return a Diagnostic with the rule's default severity."""
+    """Return a Diagnostic with the rule's default severity, its message and hint on one line.
+
+    Messages quote the author's text (a point, a heading, a raw block), which may span lines;
+    one diagnostic is one line of `check`'s output and one CI annotation.
+    """
     return Diagnostic(
         rule=rule,
         severity=RULES[rule][0],
-        message=message,
+        message=_one_line(message),
         path=path,
         line=line,
         column=column,
-        hint=hint,
+        hint=_one_line(hint) if hint is not None else None,
     )
+
+
+def _one_line(text: str) -> str:
+    """Return text with its line breaks (and the spaces around them) as single spaces."""
+    lines = text.splitlines()
+    return text if len(lines) <= 1 else " ".join(p.strip() for p in lines if p.strip())
 
 
 def configure(diagnostics: Iterable[Diagnostic], overrides: Mapping[str, str]) -> list[Diagnostic]:

@@ -337,3 +337,14 @@ def test_dropped_raw_is_reported_at_each_occurrence_and_a_block_at_its_first_lin
     messages = [d.message for d in result if d.rule == "dropped-raw"]
     assert all("\n" not in m for m in messages)
     assert "(<section> <p>kept out</p> </section>)" in messages[-1]
+
+
+def test_a_diagnostic_quoting_multi_line_text_is_one_line():
+    """Messages and hints quote the author's text; each diagnostic stays one line."""
+    from paperbuild.diagnostics import diag
+
+    d = diag(
+        "dropped-raw", "raw LATEX (\\newpage\n  \\clearpage) is left out", "p.md", 3, 1, "a\r\nb"
+    )
+    assert d.message == "raw LATEX (\\newpage \\clearpage) is left out" and d.hint == "a b"
+    assert diag("dropped-raw", "one  line", "p.md").message == "one  line"  # else untouched
