@@ -102,3 +102,27 @@ def test_an_authors_reference_document_with_its_own_faces_embeds_nothing(mini):
     (draft,) = (root / "build").glob("*.docx")
     names = zipfile.ZipFile(draft).namelist()
     assert not [n for n in names if n.endswith(".odttf")]
+
+
+def test_a_draft_used_as_the_reference_document_embeds_the_faces_once(mini):
+    """A paperbuild draft as `reference-doc:` brings its embedded faces along: no id twice."""
+    root = mini()
+    assert CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"]).exit_code == 0
+    (first,) = (root / "build").glob("*.docx")
+    (root / "house.docx").write_bytes(first.read_bytes())
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "reference-doc: house.docx\n")
+    args = ["-C", str(root), "build", "--to", "docx", "--version", "2.0"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    (second,) = (root / "build").glob("*-2.0.docx")
+    z = zipfile.ZipFile(second)
+    rels = etree.fromstring(z.read("word/_rels/fontTable.xml.rels"))
+    ids = [r.get("Id") for r in rels]
+    assert len(ids) == len(set(ids)), ids
+    targets = {r.get("Id"): r.get("Target") for r in rels}
+    table = etree.fromstring(z.read("word/fontTable.xml"))
+    embeds = [e for e in table.iter() if e.get(f"{R}id")]
+    assert len(embeds) == 4 and all(
+        f"word/{targets[e.get(f'{R}id')]}" in z.namelist() for e in embeds
+    )
+    assert embedded_faces(second)["embedBold"] == (FONTS / SLOTS["embedBold"]).read_bytes()

@@ -78,9 +78,14 @@ def embedded_font_parts(package: zipfile.ZipFile) -> dict[str, bytes]:
         if FONT_TABLE_RELS in names
         else etree.Element(f"{{{PKG_RELS}}}Relationships", nsmap={None: PKG_RELS})
     )
+    ours = {f"rIdPaperbuildFont{i}" for i in range(1, len(FACES) + 1)}
     for old in table.findall(_w("font")):
-        if old.get(_w("name")) == BODY_FONT:
+        if old.get(_w("name")) == BODY_FONT:  # (a reference document made by paperbuild has it)
+            ours |= {e.get(f"{{{R}}}id") for e in old if e.get(f"{{{R}}}id")}
             table.remove(old)
+    for rel in list(rels):  # their relationships go too: each id once, each target once
+        if rel.get("Id") in ours or rel.get("Target", "").startswith("fonts/paperbuild-font"):
+            rels.remove(rel)
     font = etree.SubElement(table, _w("font"), {_w("name"): BODY_FONT})
     for child, value in (("charset", "00"), ("family", "roman"), ("pitch", "variable")):
         etree.SubElement(font, _w(child), {_w("val"): value})
