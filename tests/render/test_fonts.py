@@ -104,8 +104,9 @@ def test_an_authors_reference_document_with_its_own_faces_embeds_nothing(mini):
     assert not [n for n in names if n.endswith(".odttf")]
 
 
-def test_a_draft_used_as_the_reference_document_embeds_the_faces_once(mini):
-    """A paperbuild draft as `reference-doc:` brings its embedded faces along: no id twice."""
+def test_a_draft_used_as_the_reference_document_gives_each_thing_once(mini):
+    """A paperbuild draft as `reference-doc:` brings its embedded faces and its header and
+    footer along: no relationship id twice, the running header and footer once."""
     root = mini()
     assert CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"]).exit_code == 0
     (first,) = (root / "build").glob("*.docx")
@@ -126,3 +127,11 @@ def test_a_draft_used_as_the_reference_document_embeds_the_faces_once(mini):
         f"word/{targets[e.get(f'{R}id')]}" in z.namelist() for e in embeds
     )
     assert embedded_faces(second)["embedBold"] == (FONTS / SLOTS["embedBold"]).read_bytes()
+    furniture = [
+        "".join(re.findall(r"<w:t[^>]*>([^<]*)", z.read(n).decode()))
+        for n in z.namelist()
+        if re.fullmatch(r"word/(header|footer)\d+\.xml", n)
+    ]
+    headers = [t for t in furniture if "Draft for the committee" in t]
+    assert headers and all(t.count("A Small Paper") == 1 for t in headers), furniture
+    assert all(t.count("Version 2.0") <= 1 for t in furniture), furniture

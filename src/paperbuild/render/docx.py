@@ -471,11 +471,26 @@ def running_header(doc: Any, section: Any, title: str, status: str) -> None:
     """Write the running header of a section: the title in bold, the status line in italics."""
     header = section.header
     header.is_linked_to_previous = False
-    first = header.paragraphs[0]
-    first.style = doc.styles["Running Header"]
+    first = _furniture_paragraph(header, doc.styles["Running Header"])
     first._p.append(run_with_text(title, bold=True))
     second = header.add_paragraph(style=doc.styles["Running Header"])
     second._p.append(run_with_text(status, italic=True))
+
+
+def _furniture_paragraph(part: Any, style: Any) -> Any:
+    """Return the paragraph of a header or footer to write paperbuild's furniture in.
+
+    Furniture a reference document brings (an earlier draft used as one) is removed first, so
+    it is not shown twice; the author's own (a logo, a line of their style) stays, and ours
+    follows it. An empty first paragraph (pandoc's) is used rather than adding one.
+    """
+    for old in [p for p in part.paragraphs if p.style is not None and p.style.name == style.name]:
+        old._p.getparent().remove(old._p)
+    paragraphs = part.paragraphs
+    blank = paragraphs and not paragraphs[0]._p.xpath("./w:r | ./w:hyperlink | ./w:fldSimple")
+    paragraph = paragraphs[0] if blank else part.add_paragraph()
+    paragraph.style = style
+    return paragraph
 
 
 def _header_footer(doc: Any, document: Document, previous: Previous | None = None) -> None:
@@ -501,8 +516,7 @@ def _header_footer(doc: Any, document: Document, previous: Previous | None = Non
 def running_footer(doc: Any, footer: Any, section: Any, text: str, words: Words) -> None:
     """Write a footer: text at the left, "page X of Y" (PAGE and NUMPAGES fields) at the right."""
     footer.is_linked_to_previous = False
-    f = footer.paragraphs[0]
-    f.style = doc.styles["Running Footer"]
+    f = _furniture_paragraph(footer, doc.styles["Running Footer"])
     before, middle, after = words.page_parts()
     f._p.append(run_with_text(f"{text}\t{before}"))
     for r in field_runs("PAGE", "1"):
