@@ -212,3 +212,35 @@ def test_one_serif_family_throughout(bundled_build):
     assert "asciiTheme" not in styles  # the theme's sans no longer sets the headings
     families = set(re.findall(r'<w:rFonts [^>]*w:ascii="([^"]+)"', styles))
     assert families == {"Liberation Serif", "Consolas"}  # and code's monospace
+
+
+def test_an_earlier_drafts_line_numbers_and_watermark_do_not_pass_on(mini):
+    """pandoc takes a reference document's section properties and headers: a draft built with
+    --line-numbers --watermark, used as one, must not number or mark the next draft."""
+    import zipfile
+
+    from click.testing import CliRunner
+
+    from paperbuild.cli import cli
+
+    def parts(path) -> str:
+        with zipfile.ZipFile(path) as z:
+            return "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
+
+    root = mini()
+    base = ["-C", str(root), "build", "--to", "docx"]
+    assert (
+        CliRunner().invoke(cli, [*base, "--line-numbers", "--watermark", "SECRET"]).exit_code == 0
+    )
+    (marked,) = (root / "build").glob("*-secret.docx")
+    (root / "house.docx").write_bytes(marked.read_bytes())
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "reference-doc: house.docx\n")
+    assert CliRunner().invoke(cli, [*base, "--version", "2.0"]).exit_code == 0
+    clean = parts(next((root / "build").glob("*-2.0.docx")))
+    assert "lnNumType" not in clean and "SECRET" not in clean and "PaperbuildWatermark" not in clean
+    args = [*base, "--version", "3.0", "--line-numbers", "--watermark", "AGAIN"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    again = parts(next((root / "build").glob("*-3.0-again.docx")))
+    assert again.count("<w:lnNumType") == 1 and "SECRET" not in again
+    assert again.count('string="AGAIN"') == again.count("PaperbuildWatermark") >= 2

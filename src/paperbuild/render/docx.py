@@ -125,6 +125,7 @@ def render_docx(
     house_bullets(doc)
     settings(doc, update_fields=not tracked)
     _continuous_footnotes(doc)
+    _no_earlier_marks(doc)
     _header_footer(doc, document, options.previous)
     if options.line_numbers:
         _line_numbers(doc)
@@ -475,6 +476,26 @@ def running_header(doc: Any, section: Any, title: str, status: str) -> None:
     first._p.append(run_with_text(title, bold=True))
     second = header.add_paragraph(style=doc.styles["Running Header"])
     second._p.append(run_with_text(status, italic=True))
+
+
+def _no_earlier_marks(doc: Any) -> None:
+    """Remove line numbering and watermarks a reference document brought (an earlier draft).
+
+    pandoc takes the reference document's section properties and headers; a draft built with
+    --line-numbers or --watermark would pass them on to every later draft.
+    """
+    from paperbuild.render.watermark import SHAPE_ID
+
+    for section in doc.sections:
+        for numbering in section._sectPr.findall(qn("w:lnNumType")):
+            section._sectPr.remove(numbering)
+        for header in (section.header, section.first_page_header, section.even_page_header):
+            if header.is_linked_to_previous:
+                continue
+            shapes = header._element.iter("{urn:schemas-microsoft-com:vml}shape")
+            for shape in [s for s in shapes if s.get("id") == SHAPE_ID]:
+                run = next(a for a in shape.iterancestors() if a.tag == qn("w:r"))
+                run.getparent().remove(run)
 
 
 def _furniture_paragraph(part: Any, style: Any) -> Any:

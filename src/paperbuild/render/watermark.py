@@ -7,13 +7,14 @@ from xml.sax.saxutils import quoteattr
 
 from docx.oxml import parse_xml
 
+SHAPE_ID = "PaperbuildWatermark"  # how a later build knows the watermark as paperbuild's
 VML = (
     '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
     'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office">'
     '<w:pict><v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" '
     'adj="10800" path="m@7,l@8,m@5,21600l@6,21600e"><v:path textpathok="t" o:connecttype="custom"/>'
     '<v:textpath on="t" fitshape="t"/></v:shapetype>'
-    '<v:shape id="PaperbuildWatermark" o:spid="_x0000_s2049" type="#_x0000_t136" '
+    f'<v:shape id="{SHAPE_ID}" o:spid="_x0000_s2049" type="#_x0000_t136" '
     'style="position:absolute;margin-left:0;margin-top:0;width:460pt;height:115pt;rotation:315;'
     "z-index:-251654144;mso-position-horizontal:center;mso-position-horizontal-relative:margin;"
     'mso-position-vertical:center;mso-position-vertical-relative:margin" fillcolor="#c8c8c8" '
