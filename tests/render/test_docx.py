@@ -239,6 +239,9 @@ def test_an_earlier_drafts_line_numbers_and_watermark_do_not_pass_on(mini):
     assert CliRunner().invoke(cli, [*base, "--version", "2.0"]).exit_code == 0
     clean = parts(next((root / "build").glob("*-2.0.docx")))
     assert "lnNumType" not in clean and "SECRET" not in clean and "PaperbuildWatermark" not in clean
+    assert CliRunner().invoke(cli, ["-C", str(root), "outline", "--to", "docx"]).exit_code == 0
+    note = parts(next((root / "build").glob("*-concept-note.docx")))  # the same reference
+    assert "lnNumType" not in note and "SECRET" not in note
     args = [*base, "--version", "3.0", "--line-numbers", "--watermark", "AGAIN"]
     assert CliRunner().invoke(cli, args).exit_code == 0
     again = parts(next((root / "build").glob("*-3.0-again.docx")))

@@ -14,7 +14,12 @@ from paperbuild import pandoc
 from paperbuild.assemble import build_date
 from paperbuild.furniture import words_for
 from paperbuild.load.outline import Outline
-from paperbuild.render.docx import house_bullets, running_footer, running_header
+from paperbuild.render.docx import (
+    house_bullets,
+    no_earlier_marks,
+    running_footer,
+    running_header,
+)
 from paperbuild.render.fonts import embedded_font_parts
 from paperbuild.render.ooxml import normalise_zip, set_child, text_width
 from paperbuild.render.reference import reference_docx
@@ -66,6 +71,7 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
     doc = docx.Document(io.BytesIO(pandoc.run(args, html)))
     words = words_for(outline.document.lang)
     when = words.date(build_date(outline.document))
+    no_earlier_marks(doc)
     for section in doc.sections:
         section.different_first_page_header_footer = True  # page 1 opens with the title
         running_header(doc, section, outline.document.title, outline.document.status)

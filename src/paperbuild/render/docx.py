@@ -125,7 +125,7 @@ def render_docx(
     house_bullets(doc)
     settings(doc, update_fields=not tracked)
     _continuous_footnotes(doc)
-    _no_earlier_marks(doc)
+    no_earlier_marks(doc)
     _header_footer(doc, document, options.previous)
     if options.line_numbers:
         _line_numbers(doc)
@@ -478,7 +478,7 @@ def running_header(doc: Any, section: Any, title: str, status: str) -> None:
     second._p.append(run_with_text(status, italic=True))
 
 
-def _no_earlier_marks(doc: Any) -> None:
+def no_earlier_marks(doc: Any) -> None:
     """Remove line numbering and watermarks a reference document brought (an earlier draft).
 
     pandoc takes the reference document's section properties and headers; a draft built with
