@@ -458,6 +458,7 @@ def test_no_lists_unless_asked_and_a_list_in_the_papers_language(tmp_path):
 )
 def test_furniture_is_in_the_papers_language(tmp_path, lang, words):
     intro = THESIS["paper/01-intro.md"] + "\nShe wrote \"a word\" and 'another'.\n"
+    intro += '\n## The "cat" question\n\nMore.\n'
     files = {
         **THESIS,
         "paper/01-intro.md": intro,
@@ -484,3 +485,5 @@ def test_furniture_is_in_the_papers_language(tmp_path, lang, words):
     with zipfile.ZipFile(outputs["docx"]) as z:  # pandoc's DOCX writer alone writes English
         assert quoted in z.read("word/document.xml").decode()  # (no-break spaces kept)
     assert " ".join(quoted.split()) in docx and " ".join(quoted.split()) in " ".join(pdf.split())
+    heading = " ".join(f"The {double_open}cat{double_close} question".split())
+    assert docx.count(heading) == 2, docx  # the contents say it as the heading does

@@ -117,7 +117,7 @@ class _Numberer:
                 number = ".".join([section.id, *[str(c) for c in counters[: depth - 1] if c]])
             anchor = ids.get(ident) or f"pb-section-{number.replace('.', '-')}"
             self.numbering.add(anchor, Target(kind="section", number=number, anchor=anchor))
-            title = pa.stringify(inlines)
+            title = pa.stringify(inlines, self.numbering.words.quotes)  # (as the heading shows)
             self.toc.append(
                 TocEntry(level=depth, number=number, title=title, anchor=anchor, chapter=path)
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from paperbuild.pandoc_ast import ENGLISH_QUOTES
+
 
 @dataclass(frozen=True, kw_only=True)
 class Words:
@@ -29,7 +31,7 @@ class Words:
     changes: str = "Changes from {old} to {new}"
     inserted: str = "inserted"
     deleted: str = "deleted"
-    quotes: tuple[str, str, str, str] = ("“", "”", "‘", "’")  # double open, close; single
+    quotes: tuple[str, str, str, str] = ENGLISH_QUOTES  # double open, close; single
 
     def date(self, when: dt.date) -> str:
         """Return a date as the language writes it ('28 November 2026', '28 de noviembre de…')."""

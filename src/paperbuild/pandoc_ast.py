@@ -498,17 +498,23 @@ def chained(*steps: Step) -> Step:
     return fn, kinds
 
 
-def stringify(value: Any) -> str:
-    """Return the plain text of an element or list of elements (notes left out)."""
+ENGLISH_QUOTES = ("“", "”", "‘", "’")  # double open, close; single open, close
+
+
+def stringify(value: Any, quotes: tuple[str, str, str, str] = ENGLISH_QUOTES) -> str:
+    """Return the plain text of an element or list of elements (notes left out).
+
+    Quotations take the given marks (the paper's language's, where the text is shown).
+    """
     parts: list[str] = []
-    _text(value, parts)
+    _text(value, parts, quotes)
     return "".join(parts).strip()
 
 
-def _text(value: Any, parts: list[str]) -> None:
+def _text(value: Any, parts: list[str], quotes: tuple[str, str, str, str]) -> None:
     if isinstance(value, list):
         for item in value:
-            _text(item, parts)
+            _text(item, parts, quotes)
         return
     if not isinstance(value, dict):
         return
@@ -522,14 +528,14 @@ def _text(value: Any, parts: list[str]) -> None:
     elif t in ("Code", "Math"):
         parts.append(text(value))
     elif t == "Quoted":
-        q = "“”" if double_quoted(value) else "‘’"
-        parts.append(q[0])
-        _text(inlines(value), parts)
-        parts.append(q[1])
+        opening, closing = quotes[:2] if double_quoted(value) else quotes[2:]
+        parts.append(opening)
+        _text(inlines(value), parts, quotes)
+        parts.append(closing)
     elif t in ("Cite", "Header"):
-        _text(inlines(value), parts)
+        _text(inlines(value), parts, quotes)
     elif "c" in value:
-        _text(value["c"], parts)
+        _text(value["c"], parts, quotes)
     if t in ("Para", "Plain", "Header"):
         parts.append(" ")
 
