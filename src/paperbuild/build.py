@@ -90,7 +90,10 @@ def build_project(
     version = draft_version(project, options.version)
     ensure_not_released(project, version)
     say("assembling the draft and its citations")
-    document = resolve_citations(assemble(result.parsed, version=version), project)
+    assembled = assemble(result.parsed, version=version)
+    result.parsed.blocks.clear()  # the chapters' ASTs live on in the draft: let the copies go
+    document = resolve_citations(assembled, project)
+    del assembled
     outputs = []
     for fmt in options.formats:
         say(f"writing the {fmt.upper()}")
