@@ -29,11 +29,14 @@ def resolve_citations(document: Document, project: Project) -> Document:
     two note markers never run together ("origin.¹²" becomes "origin.¹"); and a citation the
     author wrote inside a note (`See @key [art. 3]`) is rendered as the style renders a note
     citation, "ibid." included ("See ibid., art. 3", not "See Author, ibid., art. 3").
+
+    The document's blocks are numbered in place: callers pass a fresh assembly, which a copy of
+    the whole paper would only double in memory.
     """
     if not document.cited:
         return document
     note_style = is_note_style(csl_path(project))
-    blocks: list[Node] = pa.copy_tree(document.blocks)
+    blocks = document.blocks
     number_notes(blocks, note_style=note_style)
     out, blocks = _citeproc(blocks, project)
     whole = _dates_kept_whole(document.meta.lang)
