@@ -88,6 +88,9 @@ def git_tracks(root: Path, folder: str) -> bool:
     """Return whether git tracks any file under a folder of the project (relative to it)."""
     from paperbuild.util.git import git
 
+    start = Path(os.path.abspath(root))
+    if not any((d / ".git").exists() for d in (start, *start.parents)):
+        return False  # not in a git work tree: no git process to start
     done = git(root, "ls-files", "-z", "--", folder)
     return done is not None and done.returncode == 0 and bool(done.stdout.strip("\0"))
 
