@@ -135,3 +135,20 @@ def test_a_draft_used_as_the_reference_document_gives_each_thing_once(mini):
     headers = [t for t in furniture if "Draft for the committee" in t]
     assert headers and all(t.count("A Small Paper") == 1 for t in headers), furniture
     assert all(t.count("Version 2.0") <= 1 for t in furniture), furniture
+
+
+def test_a_damaged_font_table_means_no_embedding_not_no_draft(bundled_build):
+    """A reference document's parts reach the draft as they are; a broken one is skipped."""
+    import io
+
+    from paperbuild.render.fonts import embedded_font_parts
+
+    z = zipfile.ZipFile(bundled_build["docx"])
+    parts = {n: z.read(n) for n in z.namelist()}
+    parts["word/fontTable.xml"] = b"<w:fonts"
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as out:
+        for name, part in parts.items():
+            out.writestr(name, part)
+    assert embedded_font_parts(zipfile.ZipFile(data)) == {}
+    assert "word/fonts/paperbuild-font1.odttf" in embedded_font_parts(z)  # an intact one embeds

@@ -72,12 +72,17 @@ def embedded_font_parts(package: zipfile.ZipFile) -> dict[str, bytes]:
     ):
         return {}
     parts: dict[str, bytes] = {}
-    table = etree.fromstring(package.read(FONT_TABLE))
-    rels = (
-        etree.fromstring(package.read(FONT_TABLE_RELS))
-        if FONT_TABLE_RELS in names
-        else etree.Element(f"{{{PKG_RELS}}}Relationships", nsmap={None: PKG_RELS})
-    )
+    try:  # (parts an author's reference document brought, as they are)
+        table = etree.fromstring(package.read(FONT_TABLE))
+        rels = (
+            etree.fromstring(package.read(FONT_TABLE_RELS))
+            if FONT_TABLE_RELS in names
+            else etree.Element(f"{{{PKG_RELS}}}Relationships", nsmap={None: PKG_RELS})
+        )
+        types = etree.fromstring(package.read("[Content_Types].xml"))
+        settings = etree.fromstring(package.read(SETTINGS)) if SETTINGS in names else None
+    except etree.XMLSyntaxError:
+        return {}  # a damaged part: the draft goes without embedded faces rather than not at all
     ours = {f"rIdPaperbuildFont{i}" for i in range(1, len(FACES) + 1)}
     for old in table.findall(_w("font")):
         if old.get(_w("name")) == BODY_FONT:  # (a reference document made by paperbuild has it)
@@ -98,9 +103,9 @@ def embedded_font_parts(package: zipfile.ZipFile) -> dict[str, bytes]:
         parts[f"word/{target}"] = obfuscate(data, key)
     parts[FONT_TABLE] = _xml(table)
     parts[FONT_TABLE_RELS] = _xml(rels)
-    parts["[Content_Types].xml"] = _with_odttf(package.read("[Content_Types].xml"))
-    if SETTINGS in names:
-        parts[SETTINGS] = _embedding_kept(package.read(SETTINGS))
+    parts["[Content_Types].xml"] = _with_odttf(types)
+    if settings is not None:
+        parts[SETTINGS] = _embedding_kept(settings)
     return parts
 
 
@@ -110,9 +115,8 @@ def _xml(root: etree._Element) -> bytes:
     return data
 
 
-def _with_odttf(types: bytes) -> bytes:
+def _with_odttf(root: etree._Element) -> bytes:
     """Return [Content_Types].xml declaring the obfuscated font parts' type."""
-    root = etree.fromstring(types)
     if not any(d.get("Extension") == "odttf" for d in root.findall(f"{{{CONTENT_TYPES}}}Default")):
         default = etree.Element(
             f"{{{CONTENT_TYPES}}}Default", Extension="odttf", ContentType=OBFUSCATED
@@ -121,9 +125,8 @@ def _with_odttf(types: bytes) -> bytes:
     return _xml(root)
 
 
-def _embedding_kept(settings: bytes) -> bytes:
+def _embedding_kept(root: etree._Element) -> bytes:
     """Return settings.xml with w:embedTrueTypeFonts, so Word keeps the fonts when it saves."""
-    root = etree.fromstring(settings)
     if root.find(_w("embedTrueTypeFonts")) is None:
         flag = etree.Element(_w("embedTrueTypeFonts"))
         before = [c for c in root if local_name(str(c.tag)) in EMBED_AFTER]
