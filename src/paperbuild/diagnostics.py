@@ -50,7 +50,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "tracked-cache": ("warning", "git tracks build/.cache/: paperbuild does not read it"),
     "missing-file": ("error", "a CSL style or reference document named in outline.yaml is missing"),
     "invalid-style": ("error", "the CSL style is not a readable CSL file"),
-    "invalid-reference-doc": ("error", "the reference document is not a .docx file"),
+    "invalid-reference-doc": (
+        "error",
+        "the reference document is not a .docx file, or a part of it is damaged",
+    ),
     "unknown-crossref": ("error", "a cross-reference (@fig:x, @tbl:x, …) names no label"),
     "duplicate-label": ("error", "two elements of the document share a label"),
     "crossref-kind": ("warning", "a cross-reference names an element of another kind"),

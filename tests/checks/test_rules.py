@@ -348,3 +348,32 @@ def test_a_diagnostic_quoting_multi_line_text_is_one_line():
     )
     assert d.message == "raw LATEX (\\newpage \\clearpage) is left out" and d.hint == "a b"
     assert diag("dropped-raw", "one  line", "p.md").message == "one  line"  # else untouched
+
+
+def test_a_reference_document_with_a_damaged_part_is_reported(mini, tmp_path):
+    """pandoc copies a reference document's parts into every draft, damage included."""
+    import subprocess
+    import zipfile
+
+    from paperbuild.pandoc import pandoc_path
+
+    reference = subprocess.run(
+        [pandoc_path(), "--print-default-data-file", "reference.docx"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    (tmp_path / "ref.docx").write_bytes(reference)
+    root = mini()
+    with (
+        zipfile.ZipFile(tmp_path / "ref.docx") as src,
+        zipfile.ZipFile(root / "house.docx", "w") as out,
+    ):
+        for name in src.namelist():
+            data = src.read(name)
+            out.writestr(name, b"<w:fonts" if name == "word/fontTable.xml" else data)
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "reference-doc: house.docx\n")
+    (problem,) = [d for d in check(root) if d.rule == "invalid-reference-doc"]
+    assert problem.path == "house.docx" and "word/fontTable.xml" in problem.message
+    (root / "house.docx").write_bytes(reference)  # the intact one: no problem
+    assert [d for d in check(root) if d.rule == "invalid-reference-doc"] == []

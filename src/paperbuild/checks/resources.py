@@ -11,7 +11,7 @@ from paperbuild.load.chapters import Chapter
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem
-from paperbuild.safety import UnsafePath, read_input
+from paperbuild.safety import UnsafePath, open_docx, read_input
 
 MESSAGES = {
     "remote": (
@@ -110,7 +110,35 @@ def check_styles(project: Project) -> list[Diagnostic]:
                     hint="save it from Word or LibreOffice as .docx",
                 )
             )
+        elif (damaged := _damaged_part(project, path)) is not None:
+            found.append(
+                diag(
+                    "invalid-reference-doc",
+                    f"{rel}: its part {damaged} is not well-formed XML (pandoc would copy it "
+                    "into every draft, and Word would call the draft damaged)",
+                    rel,
+                    hint="open it in Word or LibreOffice and save it again as .docx",
+                )
+            )
     return found
+
+
+def _damaged_part(project: Project, path: Path) -> str | None:
+    """Return the first XML part of a reference document that does not parse, or None."""
+    from lxml import etree
+
+    try:
+        archive = open_docx(read_input(path, project.root), path)
+    except UnsafePath:
+        return None  # the build says why, with its own message
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    for name in archive.namelist():
+        if name.endswith((".xml", ".rels")):
+            try:
+                etree.fromstring(archive.read(name), parser)
+            except (etree.XMLSyntaxError, ValueError):
+                return name
+    return None
 
 
 def _csl_problems(project: Project, path: Path, rel: str) -> list[Diagnostic]:
