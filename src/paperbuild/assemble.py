@@ -18,6 +18,7 @@ from paperbuild.crossref import (
     bibliography_ids,
     document_ids,
     label_equations,
+    plain_text,
     render_refs,
 )
 from paperbuild.facts import openxml_problem
@@ -117,7 +118,7 @@ class _Numberer:
                 number = ".".join([section.id, *[str(c) for c in counters[: depth - 1] if c]])
             anchor = ids.get(ident) or f"pb-section-{number.replace('.', '-')}"
             self.numbering.add(anchor, Target(kind="section", number=number, anchor=anchor))
-            title = pa.stringify(inlines, self.numbering.words.quotes)  # (as the heading shows)
+            title = plain_text(inlines, self.numbering.words.quotes)  # (quoted as the heading)
             self.toc.append(
                 TocEntry(level=depth, number=number, title=title, anchor=anchor, chapter=path)
             )

@@ -226,7 +226,7 @@ class Numbering:
         return pa.map_block_lists(block, self.blocks)
 
     def _list(self, kind: str, number: str, caption: Any, ident: str) -> None:
-        title = " ".join(_plain(caption, self.words.quotes).split())
+        title = " ".join(plain_text(caption, self.words.quotes).split())
         self.listed.append(Listed(kind=kind, number=number, title=title, anchor=ident))
 
     def _caption(self, kind: str, number: str, caption: list[Node]) -> list[Node]:
@@ -304,13 +304,14 @@ class Numbering:
         )
 
 
-def _plain(caption: Any, quotes: tuple[str, str, str, str]) -> str:
-    """Return a caption's text for a list of figures: citations and notes left out."""
+def plain_text(value: Any, quotes: tuple[str, str, str, str]) -> str:
+    """Return a caption's or heading's text for a list or the contents: citations and notes
+    left out (they belong to the text, not to its entry in a list)."""
 
     def drop(node: Node) -> list[Node]:
         return []
 
-    return stringify(rewrite(copy.deepcopy(caption), drop, frozenset(("Cite", "Note"))), quotes)
+    return stringify(rewrite(copy.deepcopy(value), drop, frozenset(("Cite", "Note"))), quotes)
 
 
 def caption_label(words: Words, kind: str, number: str) -> list[Node]:

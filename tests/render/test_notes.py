@@ -97,3 +97,22 @@ def test_a_date_in_the_bibliography_never_breaks_and_entries_hang(mini):
     style = xml[xml.index('w:styleId="Bibliography"') :]
     style = style[: style.index("</w:style>")]
     assert 'w:hanging="' in style  # a hanging indent
+
+
+def test_a_citation_in_a_heading_stays_out_of_the_contents(mini):
+    """The heading keeps its note; its entry in the contents reads as the plain heading."""
+    import re
+
+    from tests.render.readers import pdf_pages
+
+    root = mini(
+        {
+            "paper/02-second.md": HEAD + "## Pears, as Smith saw them [@smith2020]\n\nText.\n",
+            "references.bib": BIB,
+        }
+    )
+    assert CliRunner().invoke(cli, ["-C", str(root), "build", "--force"]).exit_code == 0
+    docx = text_of(pandoc_docx_json(root / "build/a-small-paper-1.0.docx"))
+    assert "[@smith2020]" not in docx and "2.1 Pears, as Smith saw them" in docx
+    contents = " ".join(pdf_pages(root / "build/a-small-paper-1.0.pdf")[1].split())
+    assert re.search(r"Pears, as Smith saw them \.", contents), contents  # no note number
