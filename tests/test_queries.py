@@ -112,3 +112,16 @@ def test_feedback_shows_the_replies_under_the_query_at_its_line(mini, tmp_path):
         "(resolved)" in result.output
     )
     assert "comment by A. Author" not in result.output
+
+
+def test_a_query_in_a_heading_is_asked_in_the_text_not_in_the_contents(mini):
+    heading = f'\n## A [contested]{{.query question="{QUESTION}"}} heading\n\nText.\n'
+    root = mini({"paper/02-second.md": CHAPTER + heading})
+    assert run(root, "build", "--to", "pdf").exit_code == 0
+    pages = [
+        " ".join((p.extract_text() or "").split())
+        for p in pypdf.PdfReader(root / "build/a-small-paper-1.0.pdf").pages
+    ]
+    contents = pages[1]
+    assert "2.1 A contested heading" in contents and "Query" not in contents, contents
+    assert sum(p.count("Query:") for p in pages[2:]) == 2  # asked in the text, both times
