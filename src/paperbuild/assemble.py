@@ -258,12 +258,26 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     return Document(
         meta=meta,
         blocks=blocks,
-        toc=tuple(numberer.toc),
+        toc=_titled(numberer.toc, blocks, words),
         date=build_date(meta),
         version=version or meta.version,
         cited=tuple(dict.fromkeys(k for f in parsed.facts.values() for k in f.citations)),
         listed=tuple(e for e in numbering.listed if f"{e.kind}s" in outline.lists),
     )
+
+
+def _titled(toc: list[TocEntry], blocks: list[Node], words: Words) -> tuple[TocEntry, ...]:
+    """Return the contents' entries titled by their headings as the draft has them.
+
+    Cross-references are rendered by then ("See Section 2"); citations and notes are left out.
+    A heading's first two inlines are the number paperbuild gave it and a space.
+    """
+    titles = {
+        pa.ident(b): plain_text(pa.inlines(b)[2:], words.quotes)
+        for b in blocks
+        if pa.kind(b) == "Header"
+    }
+    return tuple(dataclasses.replace(e, title=titles.get(e.anchor) or e.title) for e in toc)
 
 
 RAW = frozenset(("RawBlock", "RawInline"))

@@ -107,12 +107,16 @@ def test_a_citation_in_a_heading_stays_out_of_the_contents(mini):
 
     root = mini(
         {
-            "paper/02-second.md": HEAD + "## Pears, as Smith saw them [@smith2020]\n\nText.\n",
+            "paper/02-second.md": HEAD
+            + "## Pears, as Smith saw them [@smith2020]\n\nText.\n"
+            + "\n## More on @sec:first-section and pears\n\nText.\n",
             "references.bib": BIB,
         }
     )
     assert CliRunner().invoke(cli, ["-C", str(root), "build", "--force"]).exit_code == 0
     docx = text_of(pandoc_docx_json(root / "build/a-small-paper-1.0.docx"))
     assert "[@smith2020]" not in docx and "2.1 Pears, as Smith saw them" in docx
+    # a cross-reference in a heading reads in its entry as in the heading
+    assert docx.count("2.2 More on section 1 and pears") == 2, docx
     contents = " ".join(pdf_pages(root / "build/a-small-paper-1.0.pdf")[1].split())
     assert re.search(r"Pears, as Smith saw them \.", contents), contents  # no note number
