@@ -62,7 +62,8 @@ def test_the_draft_embeds_the_four_faces_it_is_set_in(bundled_build):
         assert faces[slot] == (FONTS / file).read_bytes(), slot
         assert faces[slot][:4] == b"\x00\x01\x00\x00"  # a TrueType font, as Word embeds
     z = zipfile.ZipFile(bundled_build["docx"])
-    assert "<w:embedTrueTypeFonts/>" in z.read("word/settings.xml").decode()  # kept on save
+    settings = z.read("word/settings.xml").decode()  # kept when a reviewer saves
+    assert '<w:embedTrueTypeFonts w:val="true"/>' in settings
     assert 'w:ascii="Liberation Serif"' in z.read("word/styles.xml").decode()
 
 

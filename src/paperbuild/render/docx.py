@@ -26,10 +26,10 @@ from paperbuild.render.ooxml import (
     bookmark_name,
     custom_properties,
     field_runs,
-    local_name,
     normalise_zip,
     run_with_text,
     set_child,
+    set_setting,
     text_width,
 )
 from paperbuild.render.reference import reference_docx
@@ -219,70 +219,6 @@ def _field_list(doc: Any, placeholder_text: str, entries: list[_Entry]) -> None:
     anchor_el.getparent().remove(anchor_el)
 
 
-SETTINGS_ORDER = (  # CT_Settings' sequence, from the element each follows: Word wants this order
-    "defaultTabStop",
-    "autoHyphenation",
-    "consecutiveHyphenLimit",
-    "hyphenationZone",
-    "doNotHyphenateCaps",
-    "showEnvelope",
-    "summaryLength",
-    "clickAndTypeStyle",
-    "defaultTableStyle",
-    "evenAndOddHeaders",
-    "bookFoldRevPrinting",
-    "bookFoldPrinting",
-    "bookFoldPrintingSheets",
-    "drawingGridHorizontalSpacing",
-    "drawingGridVerticalSpacing",
-    "displayHorizontalDrawingGridEvery",
-    "displayVerticalDrawingGridEvery",
-    "doNotUseMarginsForDrawingGridOrigin",
-    "drawingGridHorizontalOrigin",
-    "drawingGridVerticalOrigin",
-    "doNotShadeFormData",
-    "noPunctuationKerning",
-    "characterSpacingControl",
-    "printTwoOnOne",
-    "strictFirstAndLastChars",
-    "noLineBreaksAfter",
-    "noLineBreaksBefore",
-    "savePreviewPicture",
-    "doNotValidateAgainstSchema",
-    "saveInvalidXml",
-    "ignoreMixedContent",
-    "alwaysShowPlaceholderText",
-    "doNotDemarcateInvalidXml",
-    "saveXmlDataOnly",
-    "useXSLTWhenSaving",
-    "saveThroughXslt",
-    "showXMLTags",
-    "alwaysMergeEmptyNamespace",
-    "updateFields",
-    "hdrShapeDefaults",
-    "footnotePr",
-    "endnotePr",
-    "compat",
-    "docVars",
-    "rsids",
-    "mathPr",
-    "attachedSchema",
-    "themeFontLang",
-    "clrSchemeMapping",
-    "doNotIncludeSubdocsInStats",
-    "doNotAutoCompressPictures",
-    "forceUpgrade",
-    "captions",
-    "readModeInkLockDown",
-    "smartTagType",
-    "schemaLibrary",
-    "shapeDefaults",
-    "doNotEmbedSmartTags",
-    "decimalSymbol",
-    "listSeparator",
-)
-
-
 SYMBOL_FACES = ("Symbol", "Wingdings", "Courier New")  # pandoc's bullets: private-use glyphs
 
 
@@ -312,25 +248,9 @@ def settings(doc: Any, *, update_fields: bool) -> None:
     `w:updateFields` makes Word offer, on opening, to update the fields: the contents' page
     numbers (PAGEREF) are then filled in. LibreOffice computes them as it lays the pages out.
     """
-    _set_setting(doc, "autoHyphenation")
+    set_setting(doc.settings.element, "autoHyphenation")
     if update_fields:
-        _set_setting(doc, "updateFields")
-
-
-def _set_setting(doc: Any, name: str) -> None:
-    """Set a true/false setting, at its place in settings.xml's sequence."""
-
-    root = doc.settings.element
-    for old in root.findall(qn(f"w:{name}")):
-        root.remove(old)
-    element = OxmlElement(f"w:{name}")
-    element.set(qn("w:val"), "true")
-    later = SETTINGS_ORDER[SETTINGS_ORDER.index(name) + 1 :]
-    follower = next((child for child in root if local_name(child.tag) in later), None)
-    if follower is not None:
-        follower.addprevious(element)
-    else:
-        root.append(element)
+        set_setting(doc.settings.element, "updateFields")
 
 
 TWIPS_PER_CHAR = 118  # a wide character of the 9.5 pt table text (bold in headers), in twips

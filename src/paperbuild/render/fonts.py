@@ -9,7 +9,7 @@ import zipfile
 
 from lxml import etree
 
-from paperbuild.render.ooxml import local_name
+from paperbuild.render.ooxml import set_setting
 from paperbuild.render.style import BODY_FONT, FACES, FONTS_DIR
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -21,18 +21,6 @@ OBFUSCATED = "application/vnd.openxmlformats-officedocument.obfuscatedFont"
 FONT_TABLE = "word/fontTable.xml"
 FONT_TABLE_RELS = "word/_rels/fontTable.xml.rels"
 SETTINGS = "word/settings.xml"
-EMBED_AFTER = (  # CT_Settings' elements before w:embedTrueTypeFonts
-    "writeProtection",
-    "view",
-    "zoom",
-    "removePersonalInformation",
-    "removeDateAndTime",
-    "doNotDisplayPageBoundaries",
-    "displayBackgroundShape",
-    "printPostScriptOverText",
-    "printFractionalCharacterWidth",
-    "printFormsData",
-)
 
 
 def _w(name: str) -> str:
@@ -127,11 +115,5 @@ def _with_odttf(root: etree._Element) -> bytes:
 
 def _embedding_kept(root: etree._Element) -> bytes:
     """Return settings.xml with w:embedTrueTypeFonts, so Word keeps the fonts when it saves."""
-    if root.find(_w("embedTrueTypeFonts")) is None:
-        flag = etree.Element(_w("embedTrueTypeFonts"))
-        before = [c for c in root if local_name(str(c.tag)) in EMBED_AFTER]
-        if before:
-            before[-1].addnext(flag)
-        else:
-            root.insert(0, flag)
+    set_setting(root, "embedTrueTypeFonts")
     return _xml(root)
