@@ -118,9 +118,8 @@ class _Numberer:
                 number = ".".join([section.id, *[str(c) for c in counters[: depth - 1] if c]])
             anchor = ids.get(ident) or f"pb-section-{number.replace('.', '-')}"
             self.numbering.add(anchor, Target(kind="section", number=number, anchor=anchor))
-            title = plain_text(inlines, self.numbering.words.quotes)  # (quoted as the heading)
-            self.toc.append(
-                TocEntry(level=depth, number=number, title=title, anchor=anchor, chapter=path)
+            self.toc.append(  # titled once its cross-references are rendered (_titled)
+                TocEntry(level=depth, number=number, title="", anchor=anchor, chapter=path)
             )
             numbered = [pa.str_node(number), pa.space(), *inlines]
             out.append(pa.header(depth, a._replace(ident=anchor), numbered))
@@ -277,7 +276,7 @@ def _titled(toc: list[TocEntry], blocks: list[Node], words: Words) -> tuple[TocE
         for b in blocks
         if pa.kind(b) == "Header"
     }
-    return tuple(dataclasses.replace(e, title=titles.get(e.anchor) or e.title) for e in toc)
+    return tuple(dataclasses.replace(e, title=titles.get(e.anchor, "")) for e in toc)
 
 
 RAW = frozenset(("RawBlock", "RawInline"))

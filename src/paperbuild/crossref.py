@@ -8,7 +8,6 @@ renderers, the snapshot and the redline see the same words.
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -311,7 +310,7 @@ def plain_text(value: Any, quotes: tuple[str, str, str, str]) -> str:
     def drop(node: Node) -> list[Node]:
         return []
 
-    return stringify(rewrite(copy.deepcopy(value), drop, frozenset(("Cite", "Note"))), quotes)
+    return stringify(rewrite(pa.copy_tree(value), drop, frozenset(("Cite", "Note"))), quotes)
 
 
 def caption_label(words: Words, kind: str, number: str) -> list[Node]:
