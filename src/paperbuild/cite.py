@@ -15,7 +15,7 @@ from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import IMAGES, Document, resources_rewrite
 from paperbuild.furniture import ENGLISH, words_for
-from paperbuild.load.project import Project, inside
+from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.references import DEFAULT_CSL, citation_args, csl_path
 from paperbuild.safety import cache_dir, read_input
@@ -35,10 +35,10 @@ def resolve_citations(document: Document, project: Project) -> Document:
     """
     if not document.cited:
         return document
-    note_style = is_note_style(csl_path(project))
+    csl = csl_path(project)  # (checked once: a style of the author's is parsed to be checked)
     blocks = document.blocks
-    number_notes(blocks, note_style=note_style)
-    out, blocks = _citeproc(blocks, project)
+    number_notes(blocks, note_style=is_note_style(csl))
+    out, blocks = _citeproc(blocks, project, csl)
     whole = _dates_kept_whole(document.meta.lang)
     blocks = rewrite(blocks, _finisher(whole), CITES_AND_NOTES)
     _bibliography_dates(blocks, whole)
@@ -48,7 +48,7 @@ def resolve_citations(document: Document, project: Project) -> Document:
     return dataclasses.replace(document, blocks=blocks)
 
 
-def _citeproc(blocks: list[Node], project: Project) -> tuple[bytes, list[Node]]:
+def _citeproc(blocks: list[Node], project: Project, csl: Path) -> tuple[bytes, list[Node]]:
     """Return pandoc's citeproc output and the blocks with their citations rendered.
 
     Only the blocks that hold a citation (or the bibliography's `#refs` div) are sent: citeproc
@@ -59,13 +59,14 @@ def _citeproc(blocks: list[Node], project: Project) -> tuple[bytes, list[Node]]:
     """
     held = [i for i, block in enumerate(blocks) if _cites(block)]
     sent = [blocks[i] for i in held]
-    args = ["--sandbox", "-f", "json", "-t", "json", *citation_args(project)]
-    data = json.dumps({"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": sent})
-    key = _citeproc_key(args, data.encode("utf-8"), project)
+    args = ["--sandbox", "-f", "json", "-t", "json", *citation_args(project, csl)]
+    payload = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": sent}
+    data = json.dumps(payload).encode("utf-8")
+    key = _citeproc_key(args, data, project)
     cache = cache_dir(project.root, "ast")  # (None: git brought build/.cache; parse said so)
     out = _cached(cache, key) if cache else None
     if out is None:
-        out = pandoc.run(args, data.encode("utf-8"), cwd=project.root)
+        out = pandoc.run(args, data, cwd=project.root)
         if cache:
             _keep(cache, key, out)
     rendered: list[Node] = json.loads(out)["blocks"]
@@ -88,13 +89,13 @@ CITEPROC_CACHE = "citeproc-{key}.json"
 def _citeproc_key(args: list[str], data: bytes, project: Project) -> str:
     """Return the citeproc cache's key: pandoc, its arguments and the files they name."""
     h = hashlib.sha256(pandoc.toolchain_id())
-    for arg in args:
+    for before, arg in zip(["", *args], args, strict=False):
         h.update(arg.encode("utf-8") + b"\0")
-    csl = csl_path(project)
-    h.update(DEFAULT_CSL.read_bytes() if csl == DEFAULT_CSL else read_input(csl, project.root))
-    bib = project.root / project.outline.bibliography
-    if project.bibliography.exists and inside(project.root, bib):
-        h.update(read_input(bib, project.root))
+        if before in ("--csl", "--bibliography"):  # the style and the bibliography themselves
+            named = Path(arg)
+            h.update(
+                named.read_bytes() if named == DEFAULT_CSL else read_input(named, project.root)
+            )
     h.update(data)
     return h.hexdigest()[:32]
 

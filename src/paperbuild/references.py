@@ -117,12 +117,12 @@ def csl_path(project: Project) -> Path:
     return path
 
 
-def citation_args(project: Project) -> list[str]:
-    """Return pandoc's arguments for citeproc with the project's bibliography and style."""
+def citation_args(project: Project, csl: Path) -> list[str]:
+    """Return pandoc's arguments for citeproc with the project's bibliography and the style."""
     args = [
         "--citeproc",
         "--csl",
-        str(csl_path(project)),
+        str(csl),
         "-M",
         f"reference-section-title={words_for(project.outline.document.lang).references}",
         "-M",
