@@ -685,3 +685,17 @@ def test_a_snapshot_committed_to_git_does_not_stand_for_the_sources(mini):
     assert result.exit_code == 0, result.output
     # the sources say "orchards", the planted snapshot "POISON": one word each way
     assert "+1 −1 words" in result.output, result.output
+
+
+def test_whether_git_tracks_the_cache_is_asked_again_when_the_index_changes(mini):
+    """The answer is kept for one index: a `git add` in a long-lived process (watch) is seen."""
+    from paperbuild.safety import CACHE_DIR, git_tracks
+
+    root = mini()
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    assert run(root, "check").exit_code == 0  # writes build/.cache/
+    assert not git_tracks(root, CACHE_DIR) and not git_tracks(root, CACHE_DIR)
+    subprocess.run(["git", "add", "-f", "build/.cache"], cwd=root, check=True)
+    assert git_tracks(root, CACHE_DIR)
+    subprocess.run(["git", "rm", "-r", "-q", "--cached", "build/.cache"], cwd=root, check=True)
+    assert not git_tracks(root, CACHE_DIR)

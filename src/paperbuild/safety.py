@@ -8,6 +8,7 @@ slugs, section ids) are checked by `file_name`.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -85,12 +86,32 @@ def cache_dir(root: Path, part: str = "") -> Path | None:
 
 
 def git_tracks(root: Path, folder: str) -> bool:
-    """Return whether git tracks any file under a folder of the project (relative to it)."""
+    """Return whether git tracks any file under a folder of the project (relative to it).
+
+    What git tracks is what its index lists: the answer is kept while the index is unchanged
+    (a build asks for its parse, its citations and its reference document alike).
+    """
+    start = Path(os.path.abspath(root))
+    top = next((d for d in (start, *start.parents) if (d / ".git").exists()), None)
+    if top is None:
+        return False  # not in a git work tree: no git process to start
+    try:
+        index = (top / ".git" / "index").stat()
+    except OSError:  # a linked work tree (.git is a file) or no index yet: ask each time
+        return _ls_files(start, folder)
+    return _ls_files_while(start, folder, (index.st_mtime_ns, index.st_size, index.st_ino))
+
+
+@functools.lru_cache(maxsize=32)
+def _ls_files_while(root: Path, folder: str, index: tuple[int, int, int]) -> bool:
+    """Return _ls_files's answer, kept for as long as the index is the one described."""
+    return _ls_files(root, folder)
+
+
+def _ls_files(root: Path, folder: str) -> bool:
+    """Return whether `git ls-files` lists anything under a folder of the project."""
     from paperbuild.util.git import git
 
-    start = Path(os.path.abspath(root))
-    if not any((d / ".git").exists() for d in (start, *start.parents)):
-        return False  # not in a git work tree: no git process to start
     done = git(root, "ls-files", "-z", "--", folder)
     return done is not None and done.returncode == 0 and bool(done.stdout.strip("\0"))
 
