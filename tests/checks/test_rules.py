@@ -352,16 +352,11 @@ def test_a_diagnostic_quoting_multi_line_text_is_one_line():
 
 def test_a_reference_document_with_a_damaged_part_is_reported(mini, tmp_path):
     """pandoc copies a reference document's parts into every draft, damage included."""
-    import subprocess
     import zipfile
 
-    from paperbuild.pandoc import pandoc_path
+    from paperbuild import pandoc
 
-    reference = subprocess.run(
-        [pandoc_path(), "--print-default-data-file", "reference.docx"],
-        check=True,
-        capture_output=True,
-    ).stdout
+    reference = pandoc.run(["--print-default-data-file", "reference.docx"])
     (tmp_path / "ref.docx").write_bytes(reference)
     root = mini()
     with (

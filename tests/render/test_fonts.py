@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
 from lxml import etree
 
+from paperbuild import pandoc
 from paperbuild.cli import cli
-from paperbuild.pandoc import pandoc_path
 from paperbuild.render.fonts import obfuscate
 from tests.render.test_visual import font_names
 
@@ -90,11 +89,7 @@ def test_the_concept_note_embeds_the_face_too(bundled_copy):
 
 def test_an_authors_reference_document_with_its_own_faces_embeds_nothing(mini):
     root = mini()
-    reference = subprocess.run(
-        [pandoc_path(), "--print-default-data-file", "reference.docx"],
-        check=True,
-        capture_output=True,
-    ).stdout
+    reference = pandoc.run(["--print-default-data-file", "reference.docx"])
     (root / "house.docx").write_bytes(reference)
     outline = root / "outline.yaml"
     outline.write_text(outline.read_text() + "reference-doc: house.docx\n")
