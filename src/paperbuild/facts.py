@@ -24,7 +24,6 @@ from paperbuild.pandoc_ast import (
 )
 from paperbuild.queries import QUERY, question
 
-SPACES = frozenset(("Space", "SoftBreak", "LineBreak"))  # nothing to learn from them
 LITERAL_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 
 
@@ -148,7 +147,7 @@ class _FactFinder:
                     [
                         (v, read)
                         for v in reversed(value)
-                        if type(v) is not dict or v.get("t") not in SPACES
+                        if type(v) is not dict or v.get("t") not in pandoc_ast.SPACES
                     ]
                 )
             elif type(value) is dict:

@@ -60,6 +60,7 @@ INLINES_AT = {  # where each element with inline content keeps it (None: the con
 }
 BLOCKS_AT = {"Div": 1, "BlockQuote": None, "Note": None, "Figure": 2}
 TEXT_AT = {"Str": None, "Code": 1, "Math": 1, "RawInline": 1, "RawBlock": 1, "CodeBlock": 1}
+SPACES = frozenset(("Space", "SoftBreak", "LineBreak"))  # the elements between words
 LEAVES = frozenset(
     (
         "Str",
@@ -521,7 +522,7 @@ def _text(value: Any, parts: list[str], quotes: tuple[str, str, str, str]) -> No
     t = value.get("t")
     if t == "Str":
         parts.append(value["c"])
-    elif t in ("Space", "SoftBreak", "LineBreak"):
+    elif t in SPACES:
         parts.append(" ")
     elif t == "Note":
         return

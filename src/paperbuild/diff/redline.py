@@ -122,15 +122,12 @@ def _section_change(
     )
 
 
-SPACES = frozenset(("Space", "SoftBreak", "LineBreak"))
-
-
 def _words_apart(inlines: list[Node]) -> list[list[Node]]:
     """Return inlines in runs: each a word (what stands between spaces) or its spaces."""
     runs: list[list[Node]] = []
     for node in inlines:
-        spacing = node.get("t") in SPACES
-        if runs and (runs[-1][0].get("t") in SPACES) == spacing:
+        spacing = node.get("t") in pa.SPACES
+        if runs and (runs[-1][0].get("t") in pa.SPACES) == spacing:
             runs[-1].append(node)
         else:
             runs.append([node])
@@ -153,7 +150,7 @@ def typst_changes(blocks: list[Node]) -> list[Node]:
             if pa.has_class(node, kind):
                 out: list[Node] = []
                 for chunk in _words_apart(pa.inlines(node)):
-                    if pa.kind(chunk[0]) in SPACES:
+                    if pa.kind(chunk[0]) in pa.SPACES:
                         out.extend(chunk)
                         continue
                     out.append(pa.raw_inline("typst", f"#{fn}["))
