@@ -4,6 +4,7 @@ and builds made once for the render tests."""
 from __future__ import annotations
 
 import shutil
+import signal
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,13 @@ from paperbuild.render.common import RenderOptions
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO.parent / "shared" / "seed" / "concept-note.txt"
+
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    # A shell starts a background job (`pytest &`, a CI step run with `&`) with Ctrl-C ignored,
+    # and every process the suite starts inherits that: the tests that interrupt a build would
+    # then wait for a build that never hears them. A handler is not inherited across exec, so
+    # the builds started from here get Ctrl-C's default again.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 MINI_OUTLINE = """\
 document:
