@@ -588,20 +588,63 @@ def test_a_signal_during_typst_stops_the_build_within_a_second(mini, sig):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
-    while not _descendants(proc.pid):  # pandoc first, then the forked Typst compiler
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.05)
-    time.sleep(2.0)  # pandoc is long done; the compiler is looping
-    compiler = _descendants(proc.pid)
+    compiler = _compiler(proc)
+    time.sleep(0.5)  # the compiler is looping
     sent = time.monotonic()
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert time.monotonic() - sent < 1.0, err
     assert proc.returncode in (130, 128 + signal.SIGTERM), err
     assert b"internal error" not in err and b"Traceback" not in err
-    assert not any(Path(f"/proc/{pid}").exists() for pid in compiler)  # the compiler is gone
+    assert not _alive(compiler)
     assert not list((root / "build").glob("*.pdf"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_a_compiler_does_not_outlive_a_build_killed_outright(mini):
+    """SIGKILL gives paperbuild no chance to stop its looping Typst compiler: it must end too."""
+    root = mini()
+    _with_raw_typst(root, LOOP)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paperbuild", "-C", str(root), "build", "--to", "pdf"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    compiler = _compiler(proc)
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _alive(compiler) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = _alive(compiler)
+    if alive:
+        os.kill(compiler, signal.SIGKILL)
+    assert not alive, "the orphaned Typst compiler was still running 10 s after its build died"
+
+
+def _compiler(proc: subprocess.Popen[bytes]) -> int:
+    """Return the pid of the build's forked Typst compiler (a copy of paperbuild), once running."""
+    deadline = time.monotonic() + 60
+    while True:
+        assert time.monotonic() < deadline and proc.poll() is None
+        for pid in _descendants(proc.pid):
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if command[1:3] == [b"-m", b"paperbuild"]:
+                return pid
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    """Return whether the process runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 @pytest.mark.parametrize("link", ["absolute", "relative"])

@@ -251,8 +251,10 @@ def _compile_limited(source: str, root: Path) -> bytes:
     seconds, memory = typst_limits()
     with tempfile.TemporaryDirectory(prefix="paperbuild-typst-out-") as tmp:
         out, failure = Path(tmp) / "draft.pdf", Path(tmp) / "failure.json"
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: compile, write the PDF or the error, exit without cleanup
+            _die_with(parent, seconds)
             os._exit(_child(source, root, out, failure, memory))
         status = _wait(pid, seconds)
         if failure.exists():
@@ -265,6 +267,29 @@ def _compile_limited(source: str, root: Path) -> bytes:
                 hint=f"look for loops or huge arrays in raw Typst; {TYPST_MEMORY} raises the limit",
             )
         return out.read_bytes()
+
+
+def _die_with(parent: int, seconds: float) -> None:
+    """Make this forked child end when `parent` does, or at most after its CPU time limit.
+
+    The parent kills the child at the time limit and on a signal, but a parent killed outright
+    (SIGKILL, the out-of-memory killer) cannot: raw Typst that loops would then run on, an
+    orphan, for ever. Linux kills the child with its parent; elsewhere a CPU limit ends it.
+    """
+    import resource
+
+    cpu = int(seconds * (os.cpu_count() or 1)) + 10  # the compiler may use every core
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent was gone before the request was made
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # Linux's prctl option: the signal a child gets when its parent dies
 
 
 def _child(source: str, root: Path, out: Path, failure: Path, memory: int) -> int:
