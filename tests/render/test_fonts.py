@@ -148,3 +148,35 @@ def test_a_damaged_font_table_means_no_embedding_not_no_draft(bundled_build):
             out.writestr(name, part)
     assert embedded_font_parts(zipfile.ZipFile(data)) == {}
     assert "word/fonts/paperbuild-font1.odttf" in embedded_font_parts(z)  # an intact one embeds
+
+
+def test_faces_deflated_once_are_stored_exactly_as_zipfile_stores_them():
+    """The cached deflate of the faces gives the zip writestr gives, and reads back whole."""
+    import io
+    import os
+
+    from paperbuild.render.ooxml import write_deflated
+
+    parts = {
+        "a.xml": b"<a/>" * 100,
+        "word/fonts/f.odttf": (FONTS / SLOTS["embedBold"]).read_bytes(),
+        "noise.odttf": os.urandom(5000),
+        "z.xml": b"<z/>",
+    }
+    made = []
+    for cached in (False, True):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for name, data in parts.items():
+                info = zipfile.ZipInfo(name, date_time=(2026, 1, 2, 3, 4, 6))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                if cached and name.endswith(".odttf"):
+                    write_deflated(dst, info, data)
+                else:
+                    dst.writestr(info, data)
+        made.append(out.getvalue())
+    assert made[0] == made[1]
+    with zipfile.ZipFile(io.BytesIO(made[1])) as back:
+        assert back.testzip() is None
+        assert {name: back.read(name) for name in back.namelist()} == parts

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import zipfile
+import zlib
 from typing import Any
 
 from docx.oxml import OxmlElement
@@ -90,8 +92,39 @@ def normalise_zip(data: bytes, when: dt.datetime, replace: dict[str, bytes] | No
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, replace[name] if name in replace else src.read(name))
+            part = replace[name] if name in replace else src.read(name)
+            if name.endswith(".odttf"):  # the same embedded faces in every draft
+                write_deflated(dst, info, part)
+            else:
+                dst.writestr(info, part)
     return out.getvalue()
+
+
+def write_deflated(dst: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
+    """Add `data` to the zip as `writestr` would, byte for byte, deflating it once per process.
+
+    The four embedded faces (1.5 MB) go into every draft, redline and concept note; deflating
+    them again each time took 90 ms of every DOCX build.
+    """
+    assert dst.fp is not None and not dst._writing  # type: ignore[attr-defined]
+    packed = _deflated(data)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.flag_bits = 0
+    info.file_size, info.compress_size, info.CRC = len(data), len(packed), zlib.crc32(data)
+    dst.fp.seek(dst.start_dir)
+    info.header_offset = dst.fp.tell()
+    dst.fp.write(info.FileHeader(False))
+    dst.fp.write(packed)
+    dst.start_dir = dst.fp.tell()
+    dst.filelist.append(info)
+    dst.NameToInfo[info.filename] = info
+
+
+@functools.lru_cache(maxsize=8)
+def _deflated(data: bytes) -> bytes:
+    """Return data deflated as zipfile deflates it: raw stream, zlib's default level."""
+    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
 
 
 def bookmark_name(ident: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from pathlib import Path
@@ -265,6 +266,12 @@ def _scrub_app_properties(data: bytes) -> bytes:
     return out.getvalue()
 
 
+@functools.lru_cache(maxsize=4)
+def _built(key: str, user: bytes | None) -> bytes:
+    """Return the reference document for this key, built once per process (watch, tests)."""
+    return build_reference_docx(user)
+
+
 def reference_docx(root: Path, reference_doc: str | None = None) -> Path:
     """Return the reference document's path, built once per code, pandoc and author's file.
 
@@ -284,7 +291,7 @@ def reference_docx(root: Path, reference_doc: str | None = None) -> Path:
     path = folder / f"reference-{key.hexdigest()[:16]}.docx"
     if trusted is None or not path.is_file():
         try:
-            data = build_reference_docx(user_bytes)
+            data = _built(key.hexdigest(), user_bytes)
         except Exception as exc:  # python-docx raises several kinds for a broken package
             raise BuildError(
                 f"the reference document {user} cannot be used: {exc}",
