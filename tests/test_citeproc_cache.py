@@ -78,3 +78,34 @@ def docx_path(root: Path) -> Path:
     """Return the path of the DOCX draft a build writes now."""
     (path,) = build(root, BuildOptions(formats=("docx",))).outputs
     return path
+
+
+def test_notes_numbered_over_the_paper_and_the_citing_blocks_found_in_one_walk():
+    """On a literal AST: each citation gets its note's number; the citing blocks are returned."""
+    from paperbuild import pandoc_ast as pa
+    from paperbuild.cite import number_notes
+
+    def cited(key: str) -> dict:
+        record = {"citationId": key, "citationPrefix": [], "citationSuffix": [],
+                  "citationMode": {"t": "NormalCitation"}, "citationNoteNum": 0,
+                  "citationHash": 0}  # fmt: skip
+        return pa.cite([record], pa.str_inlines(f"[@{key}]"))
+
+    blocks = [
+        pa.para(pa.str_inlines("No citation here.")),
+        pa.para([*pa.str_inlines("See"), pa.note([pa.para([cited("a")])])]),  # note 1
+        pa.para(pa.str_inlines("Nothing.")),
+        pa.div(pa.Attr("box"), [pa.para([cited("b")])]),  # a citation in the text: note 2
+        pa.div(pa.Attr("refs"), []),
+        pa.para([pa.note([pa.para(pa.str_inlines("An author's note."))])]),  # note 3
+        pa.para([cited("c")]),  # note 4
+    ]
+    held = number_notes(blocks)
+    assert held == [1, 3, 4, 6]
+    numbers = [
+        record["citationNoteNum"]
+        for node in pa.walk(blocks)
+        if node.get("t") == "Cite"
+        for record in pa.citations(node)
+    ]
+    assert numbers == [1, 2, 4]

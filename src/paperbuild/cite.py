@@ -37,8 +37,8 @@ def resolve_citations(document: Document, project: Project) -> Document:
         return document
     csl = csl_path(project)  # (checked once: a style of the author's is parsed to be checked)
     blocks = document.blocks
-    number_notes(blocks, note_style=is_note_style(csl))
-    out, blocks = _citeproc(blocks, project, csl)
+    held = number_notes(blocks, note_style=is_note_style(csl))
+    out, blocks = _citeproc(blocks, held, project, csl)
     whole = _dates_kept_whole(document.meta.lang)
     blocks = rewrite(blocks, _finisher(whole), CITES_AND_NOTES)
     _bibliography_dates(blocks, whole)
@@ -48,7 +48,9 @@ def resolve_citations(document: Document, project: Project) -> Document:
     return dataclasses.replace(document, blocks=blocks)
 
 
-def _citeproc(blocks: list[Node], project: Project, csl: Path) -> tuple[bytes, list[Node]]:
+def _citeproc(
+    blocks: list[Node], held: list[int], project: Project, csl: Path
+) -> tuple[bytes, list[Node]]:
     """Return pandoc's citeproc output and the blocks with their citations rendered.
 
     Only the blocks that hold a citation (or the bibliography's `#refs` div) are sent: citeproc
@@ -57,7 +59,6 @@ def _citeproc(blocks: list[Node], project: Project, csl: Path) -> tuple[bytes, l
     with the bibliography, the style and pandoc, keys a cache in build/.cache/: a rebuild after
     an edit that touches no cited paragraph runs no citeproc at all.
     """
-    held = [i for i, block in enumerate(blocks) if _cites(block)]
     sent = [blocks[i] for i in held]
     args = ["--sandbox", "-f", "json", "-t", "json", *citation_args(project, csl)]
     payload = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": sent}
@@ -74,13 +75,6 @@ def _citeproc(blocks: list[Node], project: Project, csl: Path) -> tuple[bytes, l
     for i, block in zip(held, rendered, strict=False):
         merged[i] = block
     return out, merged + rendered[len(sent) :]  # the bibliography, appended at the end
-
-
-def _cites(block: Node) -> bool:
-    """Return whether a block holds a citation or is (or holds) the bibliography's place."""
-    return any(
-        n["t"] == "Cite" or (n["t"] == "Div" and pa.ident(n) == "refs") for n in pa.walk(block)
-    )
 
 
 CITEPROC_CACHE = "citeproc-{key}.json"
@@ -193,8 +187,9 @@ def _prepend(note: Node, cite: Node) -> None:
         blocks.insert(0, pa.para(lead[:2]))
 
 
-def number_notes(blocks: list[Node], *, note_style: bool = False) -> None:
-    """Give every citation the number of the note it is or is in, counted over the whole paper.
+def number_notes(blocks: list[Node], *, note_style: bool = False) -> list[int]:
+    """Give every citation the number of its note, counted over the whole paper; return the
+    indexes of the blocks that hold a citation or the bibliography's place (a `#refs` div).
 
     Chapters are read one by one, so pandoc numbered notes per chapter; citeproc decides
     "ibid." from these numbers, so a count that restarts (or that skips the author's own notes)
@@ -204,15 +199,17 @@ def number_notes(blocks: list[Node], *, note_style: bool = False) -> None:
     citation inside a note is marked as `_in_note` says.
     """
     count = 0
-    stack: list[tuple[Any, int]] = [(blocks, 0)]  # (value, number of the note it is in)
+    held: set[int] = set()
+    # (value, number of the note it is in, index of the block it is in)
+    stack: list[tuple[Any, int, int]] = [(b, 0, i) for i, b in reversed(list(enumerate(blocks)))]
     while stack:
-        value, note = stack.pop()
+        value, note, top = stack.pop()
         if type(value) is list:
             # (the type tests inline, not through pa.kind: this loop sees every element)
             if note_style and any(type(v) is dict and v.get("t") == "Note" for v in value):
                 _join_in(value)
             stack.extend(
-                (v, note)
+                (v, note, top)
                 for v in reversed(value)
                 if type(v) is not dict or v.get("t") not in pa.LEAVES
             )
@@ -220,16 +217,21 @@ def number_notes(blocks: list[Node], *, note_style: bool = False) -> None:
             t = pa.kind(value)
             if t == "Note" and not note:
                 count += 1
-                stack.append((pa.blocks(value), count))
+                stack.append((pa.blocks(value), count, top))
             elif t == "Cite":
+                held.add(top)
                 if not note:
                     count += 1
                 elif note_style:
                     _in_note(value)
                 for citation in pa.citations(value):
                     citation["citationNoteNum"] = note or count
-            elif pa.content(value) is not None:
-                stack.append((pa.content(value), note))
+            else:
+                if t == "Div" and pa.ident(value) == "refs":
+                    held.add(top)
+                if pa.content(value) is not None:
+                    stack.append((pa.content(value), note, top))
+    return sorted(held)
 
 
 NBSP = "\u00a0"
