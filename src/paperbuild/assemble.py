@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,14 +213,22 @@ def _copy(blocks: list[Node]) -> list[Node]:
 
 
 def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
-    """Return the Document: each section's chapter in outline order, numbered and cleaned."""
+    """Return the Document: each section's chapter in outline order, numbered and cleaned.
+
+    The chapters' parsed blocks become the draft's: they are changed in place, not copied (a
+    copy of every chapter cost a tenth of a rebuild), and `parsed.blocks` is emptied, so no
+    caller can take what is left of them for the chapters as parsed.
+    """
     outline = parsed.project.outline
     words = words_for(outline.document.lang)
     numbering = Numbering(words=words, within_section=outline.numbering == "section")
     chapters: list[tuple[Section, str | None, list[Node]]] = []
+    uses = Counter(parsed.assignment.get(s.id) for s in outline.sections)
     for section in outline.sections:
         path = parsed.assignment.get(section.id)
         chapter_blocks = parsed.blocks.get(path, []) if path else []
+        if uses[path] > 1:  # (one chapter for two sections: each gets its own copy)
+            chapter_blocks = _copy(chapter_blocks)
         if not chapter_blocks:
             chapter_blocks = [pa.para([pa.element("Emph", pa.str_inlines(words.not_written))])]
         steps: list[pa.Step] = [(_strip_markers, MARKED_KINDS)]
@@ -227,7 +236,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
             steps.append((resources_rewrite(parsed.project.root, path), IMAGES))
         if path and parsed.facts[path].broken_raw:  # reported (invalid-raw): left out
             steps.append((_drop_broken_openxml, RAW))
-        cleaned = rewrite(_copy(chapter_blocks), *pa.chained(*steps))
+        cleaned = rewrite(chapter_blocks, *pa.chained(*steps))
         chapters.append((section, path, label_equations(cleaned)))
     id_maps = document_ids(
         [
@@ -253,6 +262,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         written = written_targets(source.text) if source else set()
         links = (_links(ids, by_path, known, written), LINKS)
         blocks += rewrite(chapter_blocks, *pa.chained(links, references))
+    parsed.blocks.clear()
     meta = outline.document
     return Document(
         meta=meta,

@@ -90,8 +90,7 @@ def build_project(
     version = draft_version(project, options.version)
     ensure_not_released(project, version)
     say("assembling the draft and its citations")
-    assembled = assemble(result.parsed, version=version)
-    result.parsed.blocks.clear()  # the chapters' ASTs live on in the draft: let the copies go
+    assembled = assemble(result.parsed, version=version)  # (takes the chapters' ASTs)
     document = resolve_citations(assembled, project)
     del assembled
     outputs = []
