@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from paperbuild.build import BuildOptions, build
 from paperbuild.cli import cli
+from paperbuild.errors import BuildError
 
 SECRET = "TOP-SECRET-7d1f"
 
@@ -579,12 +581,16 @@ def _descendants(pid: int) -> list[int]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_during_typst_stops_the_build_within_a_second(mini, sig):
+@pytest.mark.parametrize(
+    ("sig", "formats"),
+    [(signal.SIGINT, "pdf"), (signal.SIGTERM, "pdf"), (signal.SIGINT, "docx,pdf")],
+)
+def test_a_signal_during_typst_stops_the_build_within_a_second(mini, sig, formats):
+    """With both formats the DOCX is rendered while Typst compiles: a signal then stops both."""
     root = mini()
     _with_raw_typst(root, LOOP)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "paperbuild", "-C", str(root), "build", "--to", "pdf"],
+        [sys.executable, "-m", "paperbuild", "-C", str(root), "build", "--to", formats],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -597,6 +603,28 @@ def test_a_signal_during_typst_stops_the_build_within_a_second(mini, sig):
     assert proc.returncode in (130, 128 + signal.SIGTERM), err
     assert b"internal error" not in err and b"Traceback" not in err
     assert not _alive(compiler)
+    assert not list((root / "build").glob("*.pdf"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_a_docx_that_fails_while_typst_compiles_stops_the_compiler(mini, monkeypatch):
+    """Both formats: the DOCX is rendered while Typst compiles; when it fails, no compiler is
+    left running and no PDF is written."""
+    from paperbuild.render import docx
+
+    root = mini()
+    _with_raw_typst(root, LOOP)
+    seen: list[int] = []
+
+    def failing(*args, **kwargs):
+        seen.extend(_descendants(os.getpid()))  # the compiler, looping
+        raise BuildError("the DOCX failed")
+
+    monkeypatch.setattr(docx, "render_docx", failing)
+    with pytest.raises(BuildError, match="the DOCX failed"):
+        build(root, BuildOptions(formats=("docx", "pdf")))
+    assert seen, "the compiler was not running while the DOCX was rendered"
+    assert not any(_alive(pid) for pid in seen)
     assert not list((root / "build").glob("*.pdf"))
 
 

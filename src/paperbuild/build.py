@@ -93,22 +93,48 @@ def build_project(
     assembled = assemble(result.parsed, version=version)  # (takes the chapters' ASTs)
     document = resolve_citations(assembled, project)
     del assembled
-    outputs = []
-    for fmt in options.formats:
+    written: dict[str, Path] = {}
+
+    def render(fmt: str) -> None:
         say(f"writing the {fmt.upper()}")
         data = _renderer(fmt, options)(document, project, options.render)
-        path = output_path(project, document, fmt, options.render.watermark)
-        try:
-            write_atomic(path, data)
-        except OSError as exc:
-            raise BuildError(
-                f"cannot write {path}: {exc.strerror}",
-                hint="check that build/ is a writable folder",
-            ) from exc
-        outputs.append(path)
-        say(f"wrote {path.relative_to(project.root)}")
+        written[fmt] = _write_output(project, document, fmt, options, data)
+        say(f"wrote {written[fmt].relative_to(project.root)}")
+
+    others = [f for f in options.formats if f != "pdf"]
+
+    def render_others() -> None:
+        for fmt in others:
+            render(fmt)
+
+    if "pdf" in options.formats and others and options.pdf_engine == "typst":
+        from paperbuild.render.pdf import render_typst
+
+        # Typst compiles in a process of its own: the other formats are rendered meanwhile.
+        say("writing the PDF")
+        data = render_typst(document, project, options.render, render_others)
+        written["pdf"] = _write_output(project, document, "pdf", options, data)
+        say(f"wrote {written['pdf'].relative_to(project.root)}")
+    else:
+        for fmt in options.formats:
+            render(fmt)
     snapshot = write_snapshot(project, document, result)
-    return BuildResult(outputs=tuple(outputs), check=result, snapshot=snapshot)
+    outputs = tuple(written[f] for f in options.formats)
+    return BuildResult(outputs=outputs, check=result, snapshot=snapshot)
+
+
+def _write_output(
+    project: Project, document: Document, fmt: str, options: BuildOptions, data: bytes
+) -> Path:
+    """Write one output atomically; return its path."""
+    path = output_path(project, document, fmt, options.render.watermark)
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot write {path}: {exc.strerror}", hint="check that build/ is a writable folder"
+        ) from exc
+    return path
 
 
 def draft_version(project: Project, override: str | None) -> str:

@@ -190,22 +190,27 @@ def write_diff(
         options, render=dataclasses.replace(options.render, previous=previous, queries=False)
     )
     written: list[Path] = []
-    if "docx" in options.formats:
+
+    def write_docx() -> None:
         from paperbuild.render.docx import render_docx
 
         data = render_docx(
             redline.document, project, options.render, front=redline.front, tracked=True
         )
         written.append(_write(options.out_dir / f"{stem}.docx", data))
+
     if "pdf" in options.formats:
         from paperbuild.render.pdf import render_typst
 
         document = dataclasses.replace(
             redline.document, blocks=typst_changes(redline.document.blocks)
         )
-        written.append(
-            _write(options.out_dir / f"{stem}.pdf", render_typst(document, project, options.render))
-        )
+        # Typst compiles in a process of its own: the DOCX is rendered meanwhile.
+        meanwhile = write_docx if "docx" in options.formats else None
+        pdf = render_typst(document, project, options.render, meanwhile)
+        written.append(_write(options.out_dir / f"{stem}.pdf", pdf))
+    elif "docx" in options.formats:
+        write_docx()
     if "md" in options.formats:
         written.append(
             _write(options.out_dir / f"{stem}.md", markdown(redline.summary).encode("utf-8"))

@@ -154,12 +154,20 @@ def start_aligned(source: str) -> str:
 PACKAGE = re.compile(r"""["']@[\w-]+/[\w-]+(:[\w.]+)?["']""")
 
 
-def render_typst(document: Document, project: Project, options: RenderOptions) -> bytes:
+def render_typst(
+    document: Document,
+    project: Project,
+    options: RenderOptions,
+    meanwhile: Callable[[], object] | None = None,
+) -> bytes:
     """Return the PDF compiled in-process by the typst package, with embedded fonts only.
 
     Typst compiles in a sandbox: its root is a fresh folder holding copies of the draft's
     images and nothing else, so raw Typst in a chapter can read no other file (not even
     through a link); package imports are refused, so it never goes to the network.
+
+    `meanwhile` runs while the compiler does (it compiles in a process of its own): a build
+    of both formats renders the DOCX then. If it raises, the compiler is stopped.
     """
     source = typst_source(document, project, options)
     if PACKAGE.search(source):
@@ -171,7 +179,7 @@ def render_typst(document: Document, project: Project, options: RenderOptions) -
     with tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox:
         _copy_images(document, project, Path(sandbox))
         try:
-            pdf = _compile_limited(source, Path(sandbox))
+            pdf = _compile_limited(source, Path(sandbox), meanwhile)
         except BuildError:
             raise
         except Exception as exc:  # typst raises its own TypstError with the compiler's message
@@ -237,7 +245,9 @@ def _compile(source: str, root: Path) -> bytes:
     return pdf
 
 
-def _compile_limited(source: str, root: Path) -> bytes:
+def _compile_limited(
+    source: str, root: Path, meanwhile: Callable[[], object] | None = None
+) -> bytes:
     """Return the compiled PDF, compiled in a forked process with a time and a memory limit.
 
     Raw Typst can loop or allocate without end; the child is killed at the time limit and
@@ -245,7 +255,7 @@ def _compile_limited(source: str, root: Path) -> bytes:
     which kills the child before going on.
     """
     if not hasattr(os, "fork"):  # no fork (Windows): in a thread, without the limits
-        return _compile_in_thread(source, root)
+        return _compile_in_thread(source, root, meanwhile)
     import typst  # noqa: F401  (imported once, before the fork)
 
     seconds, memory = typst_limits()
@@ -256,7 +266,7 @@ def _compile_limited(source: str, root: Path) -> bytes:
         if pid == 0:  # the child: compile, write the PDF or the error, exit without cleanup
             _die_with(parent, seconds)
             os._exit(_child(source, root, out, failure, memory))
-        status = _wait(pid, seconds)
+        status = _wait(pid, seconds, meanwhile)
         if failure.exists():
             data = json.loads(failure.read_text(encoding="utf-8"))
             raise TypstFailed(data["message"], data["diagnostic"])
@@ -325,10 +335,13 @@ def _address_space() -> int:
     return 4 << 30
 
 
-def _wait(pid: int, seconds: float) -> int:
-    """Return the child's wait status; kill it at the time limit or when this process stops."""
+def _wait(pid: int, seconds: float, meanwhile: Callable[[], object] | None = None) -> int:
+    """Return the child's wait status (after `meanwhile`, run first); kill the child at the
+    time limit, when `meanwhile` fails or when this process stops."""
     deadline = time.monotonic() + seconds
     try:
+        if meanwhile is not None:
+            meanwhile()
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
@@ -347,7 +360,9 @@ def _wait(pid: int, seconds: float) -> int:
         raise
 
 
-def _compile_in_thread(source: str, root: Path) -> bytes:
+def _compile_in_thread(
+    source: str, root: Path, meanwhile: Callable[[], object] | None = None
+) -> bytes:
     """Return the compiled PDF; Ctrl-C and SIGTERM are honoured within a fraction of a second.
 
     The compiler runs in a daemon thread while the main thread waits in short steps, so a
@@ -363,6 +378,8 @@ def _compile_in_thread(source: str, root: Path) -> bytes:
 
     thread = threading.Thread(target=work, name="typst", daemon=True)
     thread.start()
+    if meanwhile is not None:
+        meanwhile()  # (a thread cannot be stopped: if this fails, the compiler is abandoned)
     while thread.is_alive():
         thread.join(0.1)
     if "error" in result:
