@@ -62,7 +62,7 @@ def _citeproc(
     sent = [blocks[i] for i in held]
     args = ["--sandbox", "-f", "json", "-t", "json", *citation_args(project, csl)]
     payload = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": sent}
-    data = json.dumps(payload).encode("utf-8")
+    data = pa.dumps(payload)
     key = _citeproc_key(args, data, project)
     cache = cache_dir(project.root, "ast")  # (None: git brought build/.cache; parse said so)
     out = _cached(cache, key) if cache else None

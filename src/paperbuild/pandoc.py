@@ -164,7 +164,7 @@ def _parse_in_parallel(
     workers = max(1, min(os.cpu_count() or 1, 4, len(chapters)))
     groups = _groups([len(text) for _, text in chapters], workers)
     payloads = [
-        json.dumps([{"name": chapters[i][0], "text": chapters[i][1]} for i in group]).encode()
+        pandoc_ast.dumps([{"name": chapters[i][0], "text": chapters[i][1]} for i in group])
         for group in groups
     ]
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
@@ -199,7 +199,7 @@ def _cache_write(cache_dir: Path | None, key: str, blocks: list[Node]) -> None:
         return
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(cache_dir / f"{key}.json", json.dumps(blocks).encode("utf-8"))
+        write_atomic(cache_dir / f"{key}.json", pandoc_ast.dumps(blocks))
     except OSError:
         pass  # a cache that cannot be written only costs time
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from paperbuild import crossref as crossref_module
 from paperbuild import facts as facts_module
-from paperbuild import pandoc
+from paperbuild import pandoc, pandoc_ast
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts, chapter_facts
 from paperbuild.load.outline import OUTLINE_FILE
@@ -145,7 +145,7 @@ def _write_facts(cache: Path | None, key: str, facts: Facts) -> None:
     if cache is None:
         return
     with contextlib.suppress(OSError):
-        write_atomic(_facts_path(cache, key), json.dumps(facts.to_json()).encode("utf-8"))
+        write_atomic(_facts_path(cache, key), pandoc_ast.dumps(facts.to_json()))
 
 
 def assign(project: Project) -> tuple[dict[str, str], list[Diagnostic]]:

@@ -64,7 +64,7 @@ def document_json(
     """
     chosen = document.blocks if blocks is None else blocks
     payload = {"pandoc-api-version": pandoc.api_version(), "meta": meta or {}, "blocks": chosen}
-    data = json.dumps(payload).encode("utf-8")
+    data = pa.dumps(payload)
     finish = target is not None and any(mark in data for mark in FINISHED_MARKS)
     ask = target is not None and QUERY_MARK in data
     quote = target == "docx" and QUOTED_MARK in data
@@ -77,7 +77,7 @@ def document_json(
         copy["blocks"] = rewrite(copy["blocks"], FINISHERS[target], FINISHED_KINDS)
     if ask:
         copy["blocks"] = rewrite(copy["blocks"], _query_form(document, target, queries), SPANS)
-    return json.dumps(copy).encode("utf-8")
+    return pa.dumps(copy)
 
 
 QUOTED = frozenset(("Quoted",))
