@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from paperbuild.build import BuildOptions, build
 from paperbuild.cli import cli
 from paperbuild.errors import BuildError
+from tests.processes import HAS_PROC, alive, descendants
 
 SECRET = "TOP-SECRET-7d1f"
 
@@ -557,30 +558,8 @@ def test_raw_typst_that_loops_meets_the_time_limit(mini):
     assert time.monotonic() - began < 30
 
 
-def _descendants(pid: int) -> list[int]:
-    """Return the process ids below pid (from /proc), children first.
-
-    A process (or one of its threads) may end while it is listed: it then has no children.
-    """
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            tasks = list(Path(f"/proc/{parent}/task").glob("*/children"))
-        except OSError:  # the process ended while it was listed
-            continue
-        for task in tasks:
-            try:
-                kids = [int(k) for k in task.read_text().split()]
-            except OSError:  # the thread ended between the listing and the read
-                continue
-            found += kids
-            todo += kids
-    return found
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif(not HAS_PROC, reason="needs Linux's /proc")
 @pytest.mark.parametrize(
     ("sig", "formats"),
     [(signal.SIGINT, "pdf"), (signal.SIGTERM, "pdf"), (signal.SIGINT, "docx,pdf")],
@@ -602,11 +581,11 @@ def test_a_signal_during_typst_stops_the_build_within_a_second(mini, sig, format
     assert time.monotonic() - sent < 1.0, err
     assert proc.returncode in (130, 128 + signal.SIGTERM), err
     assert b"internal error" not in err and b"Traceback" not in err
-    assert not _alive(compiler)
+    assert not alive(compiler)
     assert not list((root / "build").glob("*.pdf"))
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif(not HAS_PROC, reason="needs Linux's /proc")
 def test_a_docx_that_fails_while_typst_compiles_stops_the_compiler(mini, monkeypatch):
     """Both formats: the DOCX is rendered while Typst compiles; when it fails, no compiler is
     left running and no PDF is written."""
@@ -617,19 +596,19 @@ def test_a_docx_that_fails_while_typst_compiles_stops_the_compiler(mini, monkeyp
     seen: list[int] = []
 
     def failing(*args, **kwargs):
-        seen.extend(_descendants(os.getpid()))  # the compiler, looping
+        seen.extend(descendants(os.getpid()))  # the compiler, looping
         raise BuildError("the DOCX failed")
 
     monkeypatch.setattr(docx, "render_docx", failing)
     with pytest.raises(BuildError, match="the DOCX failed"):
         build(root, BuildOptions(formats=("docx", "pdf")))
     assert seen, "the compiler was not running while the DOCX was rendered"
-    assert not any(_alive(pid) for pid in seen)
+    assert not any(alive(pid) for pid in seen)
     assert not list((root / "build").glob("*.pdf"))
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif(not HAS_PROC, reason="needs Linux's /proc")
 def test_a_compiler_does_not_outlive_a_build_killed_outright(mini):
     """SIGKILL gives paperbuild no chance to stop its looping Typst compiler: it must end too."""
     root = mini()
@@ -643,12 +622,12 @@ def test_a_compiler_does_not_outlive_a_build_killed_outright(mini):
     proc.kill()
     proc.wait(timeout=30)
     deadline = time.monotonic() + 10
-    while _alive(compiler) and time.monotonic() < deadline:
+    while alive(compiler) and time.monotonic() < deadline:
         time.sleep(0.05)
-    alive = _alive(compiler)
-    if alive:
+    running = alive(compiler)
+    if running:
         os.kill(compiler, signal.SIGKILL)
-    assert not alive, "the orphaned Typst compiler was still running 10 s after its build died"
+    assert not running, "the orphaned Typst compiler was still running 10 s after its build died"
 
 
 def _compiler(proc: subprocess.Popen[bytes]) -> int:
@@ -656,7 +635,7 @@ def _compiler(proc: subprocess.Popen[bytes]) -> int:
     deadline = time.monotonic() + 60
     while True:
         assert time.monotonic() < deadline and proc.poll() is None
-        for pid in _descendants(proc.pid):
+        for pid in descendants(proc.pid):
             try:
                 command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
@@ -664,15 +643,6 @@ def _compiler(proc: subprocess.Popen[bytes]) -> int:
             if command[1:3] == [b"-m", b"paperbuild"]:
                 return pid
         time.sleep(0.02)
-
-
-def _alive(pid: int) -> bool:
-    """Return whether the process runs (a zombie, ended but not yet reaped, does not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 @pytest.mark.parametrize("link", ["absolute", "relative"])

@@ -19,6 +19,7 @@ import pytest
 
 from paperbuild.build import BuildOptions
 from paperbuild.watch import watch
+from tests.processes import HAS_PROC, alive, descendants
 from tests.render.readers import pandoc_docx_json, text_of
 
 
@@ -84,9 +85,9 @@ def test_watch_rebuilds_after_a_save_and_survives_a_broken_one(mini):
     assert "quinces" in text_of(pandoc_docx_json(root / "build/a-small-paper-1.0.docx")["blocks"])
 
 
-def _start(root: Path) -> tuple[subprocess.Popen[str], Lines]:
+def _start(root: Path, formats: str = "docx") -> tuple[subprocess.Popen[str], Lines]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "paperbuild", "-C", str(root), "watch", "--to", "docx"],
+        [sys.executable, "-m", "paperbuild", "-C", str(root), "watch", "--to", formats],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -104,17 +105,23 @@ def _start(root: Path) -> tuple[subprocess.Popen[str], Lines]:
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_watcher_cleanly_whenever_it_comes(mini):
-    """Ctrl-C while idle, or while a rebuild may be running, ends with exit 0 and no traceback."""
+@pytest.mark.parametrize("formats", ["docx", "docx,pdf"])
+def test_ctrl_c_stops_the_watcher_cleanly_whenever_it_comes(mini, formats):
+    """Ctrl-C while idle, or while a rebuild may be running, ends with exit 0 and no traceback;
+    the Typst compiler the watcher kept ends with it."""
     root = mini()
-    proc, lines = _start(root)
+    proc, lines = _start(root, formats)
     try:
         lines.wait_for("watching")
+        children = descendants(proc.pid)
+        if HAS_PROC and formats != "docx":
+            assert children, "no Typst compiler kept after the first build"
         chapter = root / "paper/01-first.md"
         chapter.write_text(chapter.read_text().replace("Apples", "Green apples", 1))
         lines.wait_for("changed: paper/01-first.md")
         proc.send_signal(signal.SIGINT)  # during the rebuild or just after it: both must be clean
         assert proc.wait(timeout=60) == 0
+        assert not [pid for pid in children if alive(pid)]
         lines.wait_for("stopped watching", timeout=10)
     finally:
         if proc.poll() is None:

@@ -77,33 +77,37 @@ def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = Non
     """Build, then rebuild after each change (debounced) until stopped or interrupted.
 
     Ctrl-C stops the watcher whenever it comes, during a rebuild too (outputs are written
-    atomically, so an interrupted rebuild leaves the previous drafts whole).
+    atomically, so an interrupted rebuild leaves the previous drafts whole). One Typst compiler
+    is kept for the whole session, so each rebuilt PDF is laid out incrementally.
     """
     import watchfiles
 
+    from paperbuild.render.typst_run import kept_compiler
+
     root = find_root(start)
     try:
-        rebuild(start, options, say)
-        ready = False
-        for changes in watchfiles.watch(
-            root,
-            watch_filter=watched(root),
-            debounce=400,
-            stop_event=stop,
-            raise_interrupt=False,
-            rust_timeout=300,
-            yield_on_timeout=True,  # the first empty yield says the watcher is really running
-        ):
-            if not ready:
-                ready = True
-                say(
-                    f"watching {root} for changes to outline.yaml, references.bib and paper/ "
-                    "(Ctrl-C stops)"
-                )
-            if not changes:
-                continue
-            files = sorted({Path(p).relative_to(root).as_posix() for _, p in changes})
-            say(f"changed: {', '.join(files)}")
+        with kept_compiler():
             rebuild(start, options, say)
+            ready = False
+            for changes in watchfiles.watch(
+                root,
+                watch_filter=watched(root),
+                debounce=400,
+                stop_event=stop,
+                raise_interrupt=False,
+                rust_timeout=300,
+                yield_on_timeout=True,  # the first empty yield says the watcher really runs
+            ):
+                if not ready:
+                    ready = True
+                    say(
+                        f"watching {root} for changes to outline.yaml, references.bib and "
+                        "paper/ (Ctrl-C stops)"
+                    )
+                if not changes:
+                    continue
+                files = sorted({Path(p).relative_to(root).as_posix() for _, p in changes})
+                say(f"changed: {', '.join(files)}")
+                rebuild(start, options, say)
     except KeyboardInterrupt:
         return

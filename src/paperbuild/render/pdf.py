@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import faulthandler
-import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,8 +21,8 @@ from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import image_targets
 from paperbuild.render import style
 from paperbuild.render.common import TEMPLATES, Previous, RenderOptions, document_json
+from paperbuild.render.typst_run import compile_limited
 from paperbuild.safety import read_input
-from paperbuild.util.clock import build_datetime
 
 TEMPLATE = TEMPLATES / "paper.typ"
 Renderer = Callable[[Document, Project, RenderOptions], bytes]
@@ -179,7 +172,7 @@ def render_typst(
     with tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox:
         _copy_images(document, project, Path(sandbox))
         try:
-            pdf = _compile_limited(source, Path(sandbox), meanwhile)
+            pdf = compile_limited(source, Path(sandbox), meanwhile)
         except BuildError:
             raise
         except Exception as exc:  # typst raises its own TypstError with the compiler's message
@@ -201,191 +194,6 @@ def _copy_images(document: Document, project: Project, sandbox: Path) -> None:
             continue  # the check reported it; Typst will say the image is missing
         (sandbox / target).parent.mkdir(parents=True, exist_ok=True)
         (sandbox / target).write_bytes(data)
-
-
-TYPST_TIMEOUT = "PAPERBUILD_TYPST_TIMEOUT"  # seconds, 300 unless set
-TYPST_MEMORY = "PAPERBUILD_TYPST_MEMORY"  # e.g. 3g (the default), 800m
-
-
-def typst_limits() -> tuple[float, int]:
-    """Return Typst's time limit in seconds and its memory limit in bytes."""
-    try:
-        seconds = max(float(os.environ.get(TYPST_TIMEOUT, "300")), 1.0)
-    except ValueError:
-        seconds = 300.0
-    text = os.environ.get(TYPST_MEMORY, "3g").lower()
-    match = re.fullmatch(r"(\d+)([kmg]?)", text)
-    number, unit = (match.group(1), match.group(2)) if match else ("3", "g")
-    return seconds, int(number) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit]
-
-
-class TypstFailed(Exception):
-    """The compiler's own error, carried back from the process that compiled."""
-
-    def __init__(self, message: str, diagnostic: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.diagnostic = diagnostic
-
-
-def _compile(source: str, root: Path) -> bytes:
-    import typst
-
-    compile_pdf: Any = typst.compile  # its overloads tie root's type to input's
-    pdf: bytes = compile_pdf(
-        source.encode("utf-8"),
-        root=str(root),
-        format="pdf",
-        font_paths=[str(style.FONTS_DIR)],
-        ignore_system_fonts=True,
-        timestamp=int(build_datetime().timestamp()),
-        package_path=str(root / ".no-packages"),
-        package_cache_path=str(root / ".no-packages"),
-    )
-    return pdf
-
-
-def _compile_limited(
-    source: str, root: Path, meanwhile: Callable[[], object] | None = None
-) -> bytes:
-    """Return the compiled PDF, compiled in a forked process with a time and a memory limit.
-
-    Raw Typst can loop or allocate without end; the child is killed at the time limit and
-    cannot grow past the memory limit. Ctrl-C and SIGTERM reach the waiting parent at once,
-    which kills the child before going on.
-    """
-    if not hasattr(os, "fork"):  # no fork (Windows): in a thread, without the limits
-        return _compile_in_thread(source, root, meanwhile)
-    import typst  # noqa: F401  (imported once, before the fork)
-
-    seconds, memory = typst_limits()
-    with tempfile.TemporaryDirectory(prefix="paperbuild-typst-out-") as tmp:
-        out, failure = Path(tmp) / "draft.pdf", Path(tmp) / "failure.json"
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child: compile, write the PDF or the error, exit without cleanup
-            _die_with(parent, seconds)
-            os._exit(_child(source, root, out, failure, memory))
-        status = _wait(pid, seconds, meanwhile)
-        if failure.exists():
-            data = json.loads(failure.read_text(encoding="utf-8"))
-            raise TypstFailed(data["message"], data["diagnostic"])
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not out.exists():
-            raise BuildError(
-                f"Typst stopped without a PDF; it ran out of its {memory >> 20} MB of memory "
-                f"or crashed (raw Typst in a chapter is the usual cause)",
-                hint=f"look for loops or huge arrays in raw Typst; {TYPST_MEMORY} raises the limit",
-            )
-        return out.read_bytes()
-
-
-def _die_with(parent: int, seconds: float) -> None:
-    """Make this forked child end when `parent` does, or at most after its CPU time limit.
-
-    The parent kills the child at the time limit and on a signal, but a parent killed outright
-    (SIGKILL, the out-of-memory killer) cannot: raw Typst that loops would then run on, an
-    orphan, for ever. Linux kills the child with its parent; elsewhere a CPU limit ends it.
-    """
-    import resource
-
-    cpu = int(seconds * (os.cpu_count() or 1)) + 10  # the compiler may use every core
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent was gone before the request was made
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1  # Linux's prctl option: the signal a child gets when its parent dies
-
-
-def _child(source: str, root: Path, out: Path, failure: Path, memory: int) -> int:
-    """Compile in the forked child under an address-space limit; return its exit status."""
-    try:
-        with contextlib.suppress(ValueError):  # (only the main thread may set them)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        quiet = os.open(os.devnull, os.O_WRONLY)  # an allocation failure prints a backtrace
-        os.dup2(quiet, 1)
-        os.dup2(quiet, 2)
-        faulthandler.disable()  # and Python's fault handler, where enabled, would dump a trace
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (_address_space() + memory,) * 2)
-        out.write_bytes(_compile(source, root))
-        return 0
-    except BaseException as exc:  # the compiler's error, carried to the parent
-        message = str(getattr(exc, "message", "") or exc) or type(exc).__name__
-        diagnostic = str(getattr(exc, "diagnostic", "") or "")
-        failure.write_text(json.dumps({"message": message, "diagnostic": diagnostic}))
-        return 1
-
-
-def _address_space() -> int:
-    """Return this process's virtual memory size in bytes (what the limit is added to)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 4 << 30
-
-
-def _wait(pid: int, seconds: float, meanwhile: Callable[[], object] | None = None) -> int:
-    """Return the child's wait status (after `meanwhile`, run first); kill the child at the
-    time limit, when `meanwhile` fails or when this process stops."""
-    deadline = time.monotonic() + seconds
-    try:
-        if meanwhile is not None:
-            meanwhile()
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return status
-            if time.monotonic() > deadline:
-                raise BuildError(
-                    f"Typst did not finish within {seconds:g} s; raw Typst in a chapter that "
-                    "loops is the usual cause",
-                    hint=f"{TYPST_TIMEOUT} raises the limit",
-                )
-            time.sleep(0.02)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        raise
-
-
-def _compile_in_thread(
-    source: str, root: Path, meanwhile: Callable[[], object] | None = None
-) -> bytes:
-    """Return the compiled PDF; Ctrl-C and SIGTERM are honoured within a fraction of a second.
-
-    The compiler runs in a daemon thread while the main thread waits in short steps, so a
-    signal is handled at once (the thread is abandoned; nothing has been written).
-    """
-    result: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            result["pdf"] = _compile(source, root)
-        except BaseException as exc:  # handed to the waiting thread
-            result["error"] = exc
-
-    thread = threading.Thread(target=work, name="typst", daemon=True)
-    thread.start()
-    if meanwhile is not None:
-        meanwhile()  # (a thread cannot be stopped: if this fails, the compiler is abandoned)
-    while thread.is_alive():
-        thread.join(0.1)
-    if "error" in result:
-        raise result["error"]
-    pdf: bytes = result["pdf"]
-    return pdf
 
 
 def _first_line(exc: Exception) -> str:
