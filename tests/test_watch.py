@@ -129,3 +129,29 @@ def test_ctrl_c_stops_the_watcher_cleanly_whenever_it_comes(mini, formats):
     assert "Traceback" not in "".join(lines.seen)
     leftovers = [p.name for p in (root / "build").glob(".*.tmp")]
     assert leftovers == []
+
+
+@pytest.mark.slow
+def test_the_compiler_watch_keeps_holds_no_lock_and_each_save_is_built(mini):
+    """A kept compiler must not hold what its first build held: the build lock (every later
+    build, the watcher's own included, would wait for ever)."""
+    root = mini()
+    proc, lines = _start(root, "docx,pdf")
+    try:
+        lines.wait_for("watching")
+        chapter = root / "paper/01-first.md"
+        for fruit in ("Green apples", "Red apples"):
+            chapter.write_text(chapter.read_text().replace("pples", f"pples and {fruit}", 1))
+            lines.wait_for("changed: paper/01-first.md")
+            lines.wait_for("built a-small-paper-1.0.docx, a-small-paper-1.0.pdf", timeout=30)
+        other = subprocess.run(
+            [sys.executable, "-m", "paperbuild", "-C", str(root), "build", "--to", "docx"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert other.returncode == 0, other.stderr
+        assert "waiting" not in other.stdout + other.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)

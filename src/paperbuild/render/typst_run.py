@@ -84,6 +84,7 @@ def compile_limited(
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: compile, write the PDF or the error, exit without cleanup
+            _close_inherited()
             _die_with(parent)
             _cpu_limit(seconds)
             os._exit(_child(source, root, out, failure, memory))
@@ -115,6 +116,27 @@ def _raise_failure(failure: Path) -> None:
     if failure.exists():
         data = json.loads(failure.read_text(encoding="utf-8"))
         raise TypstFailed(data["message"], data["diagnostic"])
+
+
+def _close_inherited(*keep: int) -> None:
+    """Close every file this forked child inherited but the standard ones and `keep`.
+
+    Above all the build lock: a lock is held while any process has the file open, so a kept
+    compiler holding it would make every later build wait for ever.
+    """
+    start = 3
+    for fd in sorted(keep):
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, _max_fd())
+
+
+def _max_fd() -> int:
+    """Return one past the highest file descriptor this process may have open."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return soft if 0 < soft < 1 << 20 else 1 << 20
 
 
 def _die_with(parent: int) -> None:
@@ -298,8 +320,7 @@ class KeptCompiler:
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: serve until the parent closes the pipe, exit without cleanup
-            os.close(self._requests)
-            os.close(self._replies)
+            _close_inherited(requests, replies)
             _die_with(parent)
             os._exit(_serve(requests, replies, memory))
         os.close(requests)
