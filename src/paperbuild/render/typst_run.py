@@ -268,7 +268,7 @@ class KeptCompiler:
     """One Typst compiler kept in a forked child between builds (`watch`).
 
     Typst remembers what it laid out, so the draft after an edit is compiled incrementally
-    (the medium benchmark paper: about 1.1 s the first time, 0.1 to 0.2 s after an edit, the
+    (the medium benchmark paper: 1.05 s the first time, 0.19 to 0.24 s after an edit, the
     same PDF byte for byte). The child has a one-off compiler's memory limit; each compile has
     the same time limit. A child that dies (the memory limit, say, reached after many drafts)
     is replaced, and the draft compiled again by a fresh one before anything is reported.
