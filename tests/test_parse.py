@@ -1,0 +1,52 @@
+"""The parse stage: chapters parsed apart, in one pandoc process or several, to the same ASTs."""
+
+from __future__ import annotations
+
+import json
+
+from paperbuild import pandoc
+
+
+def test_chapters_parse_alike_in_one_process_or_several(monkeypatch):
+    """Past PARSED_PER_PROCESS characters the chapters are split between processes; each
+    chapter's AST is the one it gets alone, and a footnote id stays its chapter's own."""
+    body = "Words of a paragraph, *emphasised* and cited [@smith2020].[^1]\n\n" * 300
+    chapters = [
+        (f"{i:02}.md", f"# Chapter {i}\n\n{body}[^1]: Note of chapter {i}.\n") for i in range(4)
+    ]
+    assert sum(len(text) for _, text in chapters) > pandoc.PARSED_PER_PROCESS
+    runs: list[bytes] = []
+    real = pandoc.run
+
+    def counted(args, data=None, **kwargs):
+        runs.append(data)
+        return real(args, data, **kwargs)
+
+    monkeypatch.setattr(pandoc, "run", counted)
+    split = pandoc.parse_chapters(chapters)
+    assert len(runs) > 1
+    monkeypatch.setattr(pandoc, "PARSED_PER_PROCESS", 10**9)
+    runs.clear()
+    together = pandoc.parse_chapters(chapters)
+    assert len(runs) == 1
+    assert json.dumps(split) == json.dumps(together)
+    for i, blocks in enumerate(split):
+        assert f"Note of chapter {i}." in _text(blocks)
+
+
+def _text(blocks: list) -> str:
+    """Return the words of the blocks, notes included (read here, not with paperbuild's code)."""
+    words: list[str] = []
+    stack: list = [blocks]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(reversed(value))
+        elif isinstance(value, dict):
+            if value.get("t") == "Str":
+                words.append(value["c"])
+            elif value.get("t") == "Space":
+                words.append(" ")
+            elif "c" in value:
+                stack.append(value["c"])
+    return "".join(words)
