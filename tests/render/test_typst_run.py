@@ -96,3 +96,20 @@ def test_a_failing_docx_stops_the_kept_compiler_and_the_next_build_starts_anothe
         outputs = build(root, BuildOptions(formats=("docx", "pdf"))).outputs
         assert [p.suffix for p in outputs] == [".docx", ".pdf"]
         assert kept.started == 2
+
+
+def test_a_typst_error_names_its_chapter_line_and_the_same_compiler_goes_on(mini):
+    root = mini()
+    chapter = root / "paper/02-second.md"
+    clean = chapter.read_text()
+    with kept_compiler() as kept:
+        assert kept is not None
+        build(root, PDF)
+        chapter.write_text(clean + "\n```{=typst}\n#let x = (\n```\n")
+        line = len(clean.split("\n")) + 2  # (after a blank line and the fence)
+        with pytest.raises(BuildError, match="unclosed delimiter") as failed:
+            build(root, PDF)
+        assert f"paper/02-second.md:{line}: #let x = (" in str(failed.value.hint)
+        chapter.write_text(clean + "\nQuinces.\n")
+        assert build(root, PDF).outputs[0].read_bytes().startswith(b"%PDF")
+        assert kept.started == 1  # a compiler's error is not its death
