@@ -8,6 +8,7 @@ import faulthandler
 import json
 import os
 import re
+import shutil
 import signal
 import tempfile
 import threading
@@ -279,6 +280,7 @@ class KeptCompiler:
         self._requests = -1  # the write end of the pipe the child reads its work from
         self._replies = -1  # the read end of the pipe it answers on: a byte per compile done
         self.started = 0  # children started so far (tests count them)
+        self._private = ""  # a folder only this user can write in, for the child's package paths
 
     def compile(
         self, source: str, root: Path, meanwhile: Callable[[], object] | None = None
@@ -315,6 +317,7 @@ class KeptCompiler:
     def _start(self, memory: int) -> None:
         import typst  # noqa: F401  (imported once, before the fork)
 
+        self._private = tempfile.mkdtemp(prefix="paperbuild-typst-kept-")
         requests, self._requests = os.pipe()
         self._replies, replies = os.pipe()
         parent = os.getpid()
@@ -322,7 +325,7 @@ class KeptCompiler:
         if pid == 0:  # the child: serve until the parent closes the pipe, exit without cleanup
             _close_inherited(requests, replies)
             _die_with(parent)
-            os._exit(_serve(requests, replies, memory))
+            os._exit(_serve(requests, replies, memory, Path(self._private) / "no-packages"))
         os.close(requests)
         os.close(replies)
         self._pid = pid
@@ -361,16 +364,21 @@ class KeptCompiler:
             os.waitpid(self._pid, 0)
         with contextlib.suppress(OSError):
             os.close(self._replies)
+        shutil.rmtree(self._private, ignore_errors=True)
         self._pid = 0
 
 
-def _serve(requests: int, replies: int, memory: int) -> int:
-    """Compile each request read from the pipe with one kept compiler; return the exit status."""
+def _serve(requests: int, replies: int, memory: int, packages: Path) -> int:
+    """Compile each request read from the pipe with one kept compiler; return the exit status.
+
+    `packages` is never made: package imports are refused before a compile, and were one to get
+    through, Typst would find nothing there (it is inside a folder only this user can write in).
+    """
     try:
         _quiet_child(memory)
         import typst
 
-        nowhere = str(Path(tempfile.gettempdir()) / f"paperbuild-no-packages-{os.getpid()}")
+        nowhere = str(packages)
         compiler: Any = typst.Compiler(
             font_paths=[str(style.FONTS_DIR)],
             ignore_system_fonts=True,
