@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from paperbuild import pandoc
+from tests.render.readers import text_of
 
 
 def test_chapters_parse_alike_in_one_process_or_several(monkeypatch):
@@ -31,22 +32,4 @@ def test_chapters_parse_alike_in_one_process_or_several(monkeypatch):
     assert len(runs) == 1
     assert json.dumps(split) == json.dumps(together)
     for i, blocks in enumerate(split):
-        assert f"Note of chapter {i}." in _text(blocks)
-
-
-def _text(blocks: list) -> str:
-    """Return the words of the blocks, notes included (read here, not with paperbuild's code)."""
-    words: list[str] = []
-    stack: list = [blocks]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            stack.extend(reversed(value))
-        elif isinstance(value, dict):
-            if value.get("t") == "Str":
-                words.append(value["c"])
-            elif value.get("t") == "Space":
-                words.append(" ")
-            elif "c" in value:
-                stack.append(value["c"])
-    return "".join(words)
+        assert f"Note of chapter {i}." in text_of(blocks)

@@ -42,22 +42,29 @@ def test_each_draft_is_the_pdf_a_fresh_compiler_makes_and_one_child_compiles_the
     assert kept_pdf == fresh
 
 
-def test_a_looping_draft_meets_the_time_limit_and_the_next_draft_builds(mini, monkeypatch):
-    monkeypatch.setenv("PAPERBUILD_TYPST_TIMEOUT", "2")
+@pytest.fixture
+def built(mini):
+    """Yield (second chapter, its text, the kept compiler) after a first PDF build with it."""
     root = mini()
     chapter = root / "paper/02-second.md"
-    clean = chapter.read_text()
     with kept_compiler() as kept:
         assert kept is not None
         build(root, PDF)
-        looping = kept._pid
-        chapter.write_text(clean + f"\n```{{=typst}}\n{LOOP}\n```\n")
-        with pytest.raises(BuildError, match="did not finish within 2 s"):
-            build(root, PDF)
-        assert not alive(looping)
-        chapter.write_text(clean + "\nQuinces.\n")
+        yield chapter, chapter.read_text(), kept
+
+
+def test_a_looping_draft_meets_the_time_limit_and_the_next_draft_builds(built, monkeypatch):
+    monkeypatch.setenv("PAPERBUILD_TYPST_TIMEOUT", "2")
+    chapter, clean, kept = built
+    root = chapter.parent.parent
+    looping = kept._pid
+    chapter.write_text(clean + f"\n```{{=typst}}\n{LOOP}\n```\n")
+    with pytest.raises(BuildError, match="did not finish within 2 s"):
         build(root, PDF)
-        assert kept.started == 2
+    assert not alive(looping)
+    chapter.write_text(clean + "\nQuinces.\n")
+    build(root, PDF)
+    assert kept.started == 2
 
 
 def test_a_compiler_that_died_is_replaced_and_the_draft_built(mini):
@@ -98,18 +105,14 @@ def test_a_failing_docx_stops_the_kept_compiler_and_the_next_build_starts_anothe
         assert kept.started == 2
 
 
-def test_a_typst_error_names_its_chapter_line_and_the_same_compiler_goes_on(mini):
-    root = mini()
-    chapter = root / "paper/02-second.md"
-    clean = chapter.read_text()
-    with kept_compiler() as kept:
-        assert kept is not None
+def test_a_typst_error_names_its_chapter_line_and_the_same_compiler_goes_on(built):
+    chapter, clean, kept = built
+    root = chapter.parent.parent
+    chapter.write_text(clean + "\n```{=typst}\n#let x = (\n```\n")
+    line = len(clean.split("\n")) + 2  # (after a blank line and the fence)
+    with pytest.raises(BuildError, match="unclosed delimiter") as failed:
         build(root, PDF)
-        chapter.write_text(clean + "\n```{=typst}\n#let x = (\n```\n")
-        line = len(clean.split("\n")) + 2  # (after a blank line and the fence)
-        with pytest.raises(BuildError, match="unclosed delimiter") as failed:
-            build(root, PDF)
-        assert f"paper/02-second.md:{line}: #let x = (" in str(failed.value.hint)
-        chapter.write_text(clean + "\nQuinces.\n")
-        assert build(root, PDF).outputs[0].read_bytes().startswith(b"%PDF")
-        assert kept.started == 1  # a compiler's error is not its death
+    assert f"paper/02-second.md:{line}: #let x = (" in str(failed.value.hint)
+    chapter.write_text(clean + "\nQuinces.\n")
+    assert build(root, PDF).outputs[0].read_bytes().startswith(b"%PDF")
+    assert kept.started == 1  # a compiler's error is not its death
