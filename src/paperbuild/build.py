@@ -13,7 +13,7 @@ from paperbuild.diagnostics import failed
 from paperbuild.errors import BuildError, ChecksFailed
 from paperbuild.load.outline import slugify
 from paperbuild.load.project import Project, load_project
-from paperbuild.render.common import RenderOptions
+from paperbuild.render.common import Renderer, RenderOptions
 from paperbuild.safety import file_name, output_dir, output_file
 from paperbuild.util.fsutil import write_atomic
 from paperbuild.versions import (
@@ -60,9 +60,7 @@ def output_path(
     return output_file(folder, f"{stem}.{fmt}")
 
 
-def _renderer(
-    fmt: str, options: BuildOptions
-) -> Callable[[Document, Project, RenderOptions], bytes]:
+def _renderer(fmt: str, options: BuildOptions) -> Renderer:
     if fmt == "docx":
         from paperbuild.render.docx import render_docx
 
@@ -95,11 +93,19 @@ def build_project(
     del assembled
     written: dict[str, Path] = {}
 
-    def render(fmt: str) -> None:
+    def render(fmt: str, renderer: Renderer | None = None) -> None:
         say(f"writing the {fmt.upper()}")
-        data = _renderer(fmt, options)(document, project, options.render)
-        written[fmt] = _write_output(project, document, fmt, options, data)
-        say(f"wrote {written[fmt].relative_to(project.root)}")
+        data = (renderer or _renderer(fmt, options))(document, project, options.render)
+        path = output_path(project, document, fmt, options.render.watermark)
+        try:
+            write_atomic(path, data)
+        except OSError as exc:
+            raise BuildError(
+                f"cannot write {path}: {exc.strerror}",
+                hint="check that build/ is a writable folder",
+            ) from exc
+        written[fmt] = path
+        say(f"wrote {path.relative_to(project.root)}")
 
     others = [f for f in options.formats if f != "pdf"]
 
@@ -111,30 +117,13 @@ def build_project(
         from paperbuild.render.pdf import render_typst
 
         # Typst compiles in a process of its own: the other formats are rendered meanwhile.
-        say("writing the PDF")
-        data = render_typst(document, project, options.render, render_others)
-        written["pdf"] = _write_output(project, document, "pdf", options, data)
-        say(f"wrote {written['pdf'].relative_to(project.root)}")
+        render("pdf", lambda d, p, o: render_typst(d, p, o, render_others))
     else:
         for fmt in options.formats:
             render(fmt)
     snapshot = write_snapshot(project, document, result)
     outputs = tuple(written[f] for f in options.formats)
     return BuildResult(outputs=outputs, check=result, snapshot=snapshot)
-
-
-def _write_output(
-    project: Project, document: Document, fmt: str, options: BuildOptions, data: bytes
-) -> Path:
-    """Write one output atomically; return its path."""
-    path = output_path(project, document, fmt, options.render.watermark)
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise BuildError(
-            f"cannot write {path}: {exc.strerror}", hint="check that build/ is a writable folder"
-        ) from exc
-    return path
 
 
 def draft_version(project: Project, override: str | None) -> str:

@@ -12,6 +12,7 @@ from paperbuild import crossref, pandoc
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Document
 from paperbuild.furniture import words_for
+from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.queries import QUERY_MARK, SPANS, as_comments, as_margin_notes, strip
 
@@ -36,6 +37,9 @@ class RenderOptions:
     watermark: str | None = None
     queries: bool = True  # queries to the committee shown (False: a final draft)
     previous: Previous | None = None  # set for a redline: its furniture shows the change
+
+
+Renderer = Callable[[Document, Project, RenderOptions], bytes]  # a format's: the draft's bytes
 
 
 FINISHERS = {

@@ -20,12 +20,11 @@ from paperbuild.furniture import Words, words_for
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import image_targets
 from paperbuild.render import style
-from paperbuild.render.common import TEMPLATES, Previous, RenderOptions, document_json
+from paperbuild.render.common import TEMPLATES, Previous, Renderer, RenderOptions, document_json
 from paperbuild.render.typst_run import compile_limited
 from paperbuild.safety import read_input
 
 TEMPLATE = TEMPLATES / "paper.typ"
-Renderer = Callable[[Document, Project, RenderOptions], bytes]
 
 
 def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:

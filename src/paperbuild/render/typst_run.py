@@ -46,6 +46,17 @@ class TypstFailed(Exception):
         self.diagnostic = diagnostic
 
 
+def _fonts_and_packages(packages: Path) -> dict[str, Any]:
+    """Return the settings every compiler here is made with, one-off or kept: the house faces
+    and no others, and package folders at `packages`, a path that is never made."""
+    return {
+        "font_paths": [str(style.FONTS_DIR)],
+        "ignore_system_fonts": True,
+        "package_path": str(packages),
+        "package_cache_path": str(packages),
+    }
+
+
 def _compile(source: str, root: Path) -> bytes:
     import typst
 
@@ -54,11 +65,8 @@ def _compile(source: str, root: Path) -> bytes:
         source.encode("utf-8"),
         root=str(root),
         format="pdf",
-        font_paths=[str(style.FONTS_DIR)],
-        ignore_system_fonts=True,
         timestamp=int(build_datetime().timestamp()),
-        package_path=str(root / ".no-packages"),
-        package_cache_path=str(root / ".no-packages"),
+        **_fonts_and_packages(root / ".no-packages"),
     )
     return pdf
 
@@ -378,13 +386,7 @@ def _serve(requests: int, replies: int, memory: int, packages: Path) -> int:
         _quiet_child(memory)
         import typst
 
-        nowhere = str(packages)
-        compiler: Any = typst.Compiler(
-            font_paths=[str(style.FONTS_DIR)],
-            ignore_system_fonts=True,
-            package_path=nowhere,
-            package_cache_path=nowhere,
-        )
+        compiler: Any = typst.Compiler(**_fonts_and_packages(packages))
         with os.fdopen(requests, "rb") as lines:
             for line in lines:
                 request = json.loads(line)

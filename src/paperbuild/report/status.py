@@ -34,7 +34,7 @@ class SectionStatus:
 
 @dataclass(frozen=True, kw_only=True)
 class Status:
-    """Where the whole paper stands, and the works it cites (formatted by citeproc-py)."""
+    """Where the whole paper stands, and the works it cites (formatted by pandoc's citeproc)."""
 
     title: str
     version: str
