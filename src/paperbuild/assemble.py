@@ -25,13 +25,15 @@ from paperbuild.crossref import (
 from paperbuild.facts import openxml_problem
 from paperbuild.furniture import Words, words_for
 from paperbuild.load.outline import DocumentMeta, Section
-from paperbuild.load.project import resolve_resource
+from paperbuild.load.project import is_file_link, linked_chapter, resolve_resource
 from paperbuild.pandoc_ast import ATTR_AT, Node, rewrite
 from paperbuild.parse import Parsed
 from paperbuild.util.clock import build_datetime
 
 MARKER_KEY = "points"
 MARKED_KINDS = frozenset(ATTR_AT)
+UNNUMBERED = "unnumbered"  # pandoc's class for `{-}` and `{.unnumbered}`: no number
+UNLISTED = "unlisted"  # pandoc's class for a heading left out of the contents
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,6 +95,7 @@ class _Numberer:
     def __init__(self, numbering: Numbering) -> None:
         self.numbering = numbering
         self.toc: list[TocEntry] = []
+        self.unnumbered = 0  # headings left unnumbered so far (each needs an anchor of its own)
 
     def chapter(
         self, section: Section, blocks: list[Node], path: str | None, ids: dict[str, str]
@@ -106,25 +109,37 @@ class _Numberer:
         for i, block in enumerate(blocks):
             if pa.kind(block) != "Header":
                 out.append(block)
-                continue
-            a, inlines = pa.attr(block) or pa.Attr(), pa.inlines(block)
-            ident = a.ident
-            if i == first:
-                number, depth = section.id, 1
+            elif i == first:
+                out.append(self._heading(block, 1, section.id, path, ids))
+            elif pa.has_class(block, UNNUMBERED):  # `{-}` or `{.unnumbered}`: counts nothing
+                out.append(self._heading(block, max(2, pa.level(block)), "", path, ids))
             else:
                 depth = max(2, pa.level(block))
                 counters[depth - 2] += 1
-                for j in range(depth - 1, len(counters)):
-                    counters[j] = 0
+                counters[depth - 1 :] = [0] * (len(counters) - depth + 1)
                 number = ".".join([section.id, *[str(c) for c in counters[: depth - 1] if c]])
-            anchor = ids.get(ident) or f"pb-section-{number.replace('.', '-')}"
-            self.numbering.add(anchor, Target(kind="section", number=number, anchor=anchor))
-            self.toc.append(  # titled once its cross-references are rendered (_titled)
+                out.append(self._heading(block, depth, number, path, ids))
+        return out
+
+    def _heading(
+        self, block: Node, depth: int, number: str, path: str | None, ids: dict[str, str]
+    ) -> Node:
+        """Return the heading numbered (or not), its anchor its document id; note its entry."""
+        a, inlines = pa.attr(block) or pa.Attr(), pa.inlines(block)
+        if not number:
+            self.unnumbered += 1
+        fallback = f"pb-section-{number.replace('.', '-')}" if number else None
+        anchor = ids.get(a.ident) or fallback or f"pb-heading-{self.unnumbered}"
+        title = "" if number else pa.stringify(inlines)  # what a reference to it reads
+        self.numbering.add(
+            anchor, Target(kind="section", number=number, anchor=anchor, title=title)
+        )
+        if UNLISTED not in a.classes:  # titled once its references are rendered (_titled)
+            self.toc.append(
                 TocEntry(level=depth, number=number, title="", anchor=anchor, chapter=path)
             )
-            numbered = [pa.str_node(number), pa.space(), *inlines]
-            out.append(pa.header(depth, a._replace(ident=anchor), numbered))
-        return out
+        shown = [pa.str_node(number), pa.space(), *inlines] if number else inlines
+        return pa.header(depth, a._replace(ident=anchor), shown)
 
 
 def _references(targets: dict[str, Target], words: Words, keys: frozenset[str]) -> Any:
@@ -144,28 +159,52 @@ def written_targets(text: str) -> set[str]:
     return set(WRITTEN_TARGET.findall(text))
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Chapters:
+    """What links between chapters resolve against: each chapter's ids and first heading."""
+
+    root: Path
+    paths: tuple[str, ...]  # every chapter of the project, in the draft or not
+    maps: dict[str, dict[str, str]]  # chapter path -> {chapter's identifier: document's}
+    starts: dict[str, str]  # chapter path -> the document identifier of its first heading
+    known: set[str]  # every identifier in the document
+
+    def document_id(self, chapter: str, fragment: str) -> str:
+        """Return the document id of a chapter's identifier, or of its first heading ("")."""
+        if chapter not in self.maps:
+            return ""  # a chapter the draft leaves out
+        return self.maps[chapter].get(fragment, fragment) if fragment else self.starts[chapter]
+
+
 def _links(
-    local: dict[str, str], maps: dict[str, dict[str, str]], known: set[str], written: set[str]
+    chapters: _Chapters, path: str | None, written: set[str]
 ) -> Callable[[Node], Node | list[Node] | None]:
     """Return a rewrite that points internal links at document ids, or unlinks dead ones.
 
     A target the author wrote (`(#results-1)`) means the document's identifier, as pandoc
     gives the whole paper; one pandoc resolved inside the chapter (`[Results]`) means the
-    chapter's own heading, whose identifier may have changed in the document.
+    chapter's own heading, whose identifier may have changed in the document. A link to a
+    chapter's file (`results.md#method`, `results.md`) means that chapter's heading.
     """
+    maps = chapters.maps
+    local = maps.get(path, {}) if path else {}
 
     def fix(node: Node) -> Node | list[Node] | None:
         url = pa.target(node)[0]
-        if not url.startswith("#"):
-            return None
-        ident = url[1:]
         a = pa.attr(node) or pa.Attr()
-        other = next((v for k, v in a.pairs if k == "data-chapter"), None)
-        if other is not None:
-            ident = maps.get(other, {}).get(ident, ident)
-        elif ident not in written:
-            ident = local.get(ident, ident)
-        if ident in known:
+        if not url.startswith("#"):
+            if path is None or not is_file_link(url):
+                return None  # a URL
+            found = linked_chapter(chapters.root, path, url, chapters.paths)
+            ident = chapters.document_id(*found) if found else ""  # a file: no use in a draft
+        else:
+            ident = url[1:]
+            other = next((v for k, v in a.pairs if k == "data-chapter"), None)
+            if other is not None:
+                ident = maps.get(other, {}).get(ident, ident)
+            elif ident not in written:
+                ident = local.get(ident, ident)
+        if ident in chapters.known:
             kept = [[k, v] for k, v in a.pairs if k != "data-chapter"]
             return pa.with_attr(pa.with_target(node, f"#{ident}"), a._replace(pairs=kept))
         return pa.inlines(node)  # a dead link reads as its text (the check reports it)
@@ -252,15 +291,25 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     cited = [k for f in parsed.facts.values() for k in f.citations]
     known = set().union(bibliography_ids(cited), *(all_ids(b) for b in numbered))
     blocks = []
-    by_path = {path: ids for (_, path, _), ids in zip(chapters, id_maps, strict=True) if path}
+    linked = _Chapters(
+        root=parsed.project.root,
+        paths=tuple(c.path for c in parsed.project.chapters),
+        maps={path: ids for (_, path, _), ids in zip(chapters, id_maps, strict=True) if path},
+        starts={
+            path: pa.ident(next(b for b in chapter_blocks if pa.kind(b) == "Header"))
+            for (_, path, _), chapter_blocks in zip(chapters, numbered, strict=True)
+            if path
+        },
+        known=known,
+    )
     references = (
         _references(numbering.targets, words, frozenset(parsed.project.bibliography.keys)),
         CITES,
     )
-    for (_, path, _), chapter_blocks, ids in zip(chapters, numbered, id_maps, strict=True):
+    for (_, path, _), chapter_blocks in zip(chapters, numbered, strict=True):
         source = parsed.project.chapter(path) if path else None
         written = written_targets(source.text) if source else set()
-        links = (_links(ids, by_path, known, written), LINKS)
+        links = (_links(linked, path, written), LINKS)
         blocks += rewrite(chapter_blocks, *pa.chained(links, references))
     parsed.blocks.clear()
     meta = outline.document
@@ -279,14 +328,15 @@ def _titled(toc: list[TocEntry], blocks: list[Node], words: Words) -> tuple[TocE
     """Return the contents' entries titled by their headings as the draft has them.
 
     Cross-references are rendered by then ("See Section 2"); citations and notes are left out.
-    A heading's first two inlines are the number paperbuild gave it and a space.
+    A numbered heading's first two inlines are the number paperbuild gave it and a space.
     """
-    titles = {
-        pa.ident(b): plain_text(pa.inlines(b)[2:], words.quotes)
-        for b in blocks
-        if pa.kind(b) == "Header"
-    }
-    return tuple(dataclasses.replace(e, title=titles.get(e.anchor, "")) for e in toc)
+    headings = {pa.ident(b): pa.inlines(b) for b in blocks if pa.kind(b) == "Header"}
+
+    def title(entry: TocEntry) -> str:
+        inlines = headings.get(entry.anchor, [])
+        return plain_text(inlines[2:] if entry.number else inlines, words.quotes)
+
+    return tuple(dataclasses.replace(e, title=title(e)) for e in toc)
 
 
 RAW = frozenset(("RawBlock", "RawInline"))

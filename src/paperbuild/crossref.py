@@ -54,8 +54,9 @@ class Target:
     """A numbered element a reference can point at."""
 
     kind: str
-    number: str
+    number: str  # "" for an unnumbered heading
     anchor: str
+    title: str = ""  # what a reference to an unnumbered heading reads
 
 
 def lookup(targets: dict[str, Target], ref: Ref) -> Target | None:
@@ -404,7 +405,7 @@ def _render_run(
 def _link(target: Target | None) -> Node:
     if target is None:
         return pa.str_node("??")
-    text = f"({target.number})" if target.kind == "equation" else target.number
+    text = f"({target.number})" if target.kind == "equation" else target.number or target.title
     return pa.link(pa.Attr(), [pa.str_node(text)], f"#{target.anchor}")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from paperbuild import pandoc_ast
 from paperbuild.crossref import EQ_LABEL, parse_ref
+from paperbuild.load.project import is_file_link
 from paperbuild.pandoc_ast import (
     ATTR_AT,
     Node,
@@ -41,6 +42,7 @@ class Facts:
     crossrefs: tuple[str, ...] = ()  # @fig:x and the like, as written
     labels: tuple[tuple[str, str], ...] = ()  # (identifier, element) of every labelled element
     links: tuple[str, ...] = ()  # internal link targets (#x), without the '#'
+    file_links: tuple[str, ...] = ()  # links to local files (`results.md#x`): maybe a chapter
     headings: tuple[tuple[str, str], ...] = ()  # (text, identifier) of the top-level headings
     literal_notes: tuple[str, ...] = ()  # [^x] left as text by pandoc: a note with no definition
     broken_raw: tuple[tuple[str, str], ...] = ()  # (opening text, why) of ill-formed raw OpenXML
@@ -64,6 +66,7 @@ class Facts:
             crossrefs=tuple(data["crossrefs"]),
             labels=tuple((i, k) for i, k in data["labels"]),
             links=tuple(data["links"]),
+            file_links=tuple(data.get("file_links") or ()),
             headings=tuple((t, i) for t, i in data["headings"]),
             literal_notes=tuple(data["literal_notes"]),
             broken_raw=tuple((t, w) for t, w in data.get("broken_raw") or ()),
@@ -115,6 +118,7 @@ def chapter_facts(blocks: list[Node]) -> Facts:
         crossrefs=tuple(found.crossrefs),
         labels=tuple(found.labels),
         links=tuple(found.links),
+        file_links=tuple(found.file_links),
         headings=tuple((stringify(inlines(b)), ident(b)) for b in blocks if kind(b) == "Header"),
         literal_notes=tuple(found.literal_notes),
         broken_raw=tuple(found.broken_raw),
@@ -134,6 +138,7 @@ class _FactFinder:
         self.raw: list[tuple[str, str]] = []
         self.labels: list[tuple[str, str]] = []
         self.links: list[str] = []
+        self.file_links: list[str] = []
         self.literal_notes: list[str] = []
         self.broken_raw: list[tuple[str, str]] = []
         self.queries: list[str] = []
@@ -186,8 +191,12 @@ class _FactFinder:
         self.notes += t == "Note"
         if t == "Image":
             self.resources.append(target(value)[0])
-        elif t == "Link" and target(value)[0].startswith("#"):
-            self.links.append(target(value)[0][1:])
+        elif t == "Link":
+            url = target(value)[0]
+            if url.startswith("#"):
+                self.links.append(url[1:])
+            elif is_file_link(url):
+                self.file_links.append(url)
         elif t == "Span" and has_class(value, QUERY):
             self.queries.append(question(value))
         if t in ATTR_AT:

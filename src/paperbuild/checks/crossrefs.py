@@ -8,7 +8,7 @@ from paperbuild.crossref import KINDS, bibliography_ids, document_ids, is_automa
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
 from paperbuild.load.chapters import Chapter, Mark
-from paperbuild.load.project import Project
+from paperbuild.load.project import Project, linked_chapter
 
 ELEMENT_KINDS = {
     "Header": "section",
@@ -65,9 +65,11 @@ def check(
             explicit.append((ident, chapter))
     found = _duplicates(explicit)
     keys = project.bibliography.keys
+    by_path = {chapter.path: ids for (chapter, _), ids in zip(chapters, maps, strict=True)}
     for (chapter, f), ids in zip(chapters, maps, strict=True):
         found += _references(chapter, f, kinds, keys)
         found += _dead_links(chapter, f, ids, kinds)
+        found += _dead_chapter_links(project, chapter, f, by_path, kinds)
     return found
 
 
@@ -158,6 +160,42 @@ def _dead_links(
                 line,
                 col,
                 "link to a heading's or a labelled element's identifier",
+            )
+        )
+    return found
+
+
+def _dead_chapter_links(
+    project: Project,
+    chapter: Chapter,
+    f: Facts,
+    by_path: dict[str, dict[str, str]],
+    kinds: dict[str, str | None],
+) -> list[Diagnostic]:
+    """Return links to local files that lead nowhere in the draft (`results.md#x` does)."""
+    found: list[Diagnostic] = []
+    paths = [c.path for c in project.chapters]
+    for url in dict.fromkeys(f.file_links):
+        linked = linked_chapter(project.root, chapter.path, url, paths)
+        other, fragment = linked or ("", "")
+        if other in by_path and (not fragment or by_path[other].get(fragment, fragment) in kinds):
+            continue
+        if not other:
+            why = "it names a file, not a chapter: a reader of the draft cannot follow it"
+        elif other not in by_path:
+            why = f"{other} is not a chapter of the draft"
+        else:
+            why = f"{other} has no element '{fragment}'"
+        line, col = _locate(chapter, [f"({url})", url])
+        found.append(
+            diag(
+                "dead-link",
+                f"the link to {url} leads nowhere in the document ({why}); the drafts show its "
+                "text unlinked",
+                chapter.path,
+                line,
+                col,
+                "link to a heading's or a labelled element's identifier in that chapter",
             )
         )
     return found

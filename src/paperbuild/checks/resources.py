@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
@@ -44,7 +45,7 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
         _, problem = resolve_resource(project.root, chapter.path, target)
         if problem:
             rule, message, hint = MESSAGES[problem]
-            line, col = _locate(chapter, target)
+            line, col = chapter.find(target) or _locate(chapter, unquote(target))
             found.append(diag(rule, message.format(t=target), chapter.path, line, col, hint))
     times: dict[tuple[str, str], int] = {}
     for fmt, text in facts.raw:  # each occurrence, at its own line (a block at its first line)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.errors import ConfigError, ProjectNotFound
@@ -158,19 +162,47 @@ def load_project(start: Path) -> Project:
 
 
 REMOTE = ("http:", "https:", "ftp:", "ftps:", "//", "file:")
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # mailto:, doi:, https: … (not a file)
+
+
+def is_file_link(url: str) -> bool:
+    """Return whether a link's URL names a local file (`results.md#x`, not `#x` or a URL)."""
+    return bool(url) and not url.startswith(("#", "//")) and not SCHEME.match(url)
+
+
+def linked_chapter(
+    root: Path, chapter: str, url: str, chapters: Iterable[str]
+) -> tuple[str, str] | None:
+    """Return (chapter path, fragment) when a link names a chapter file (`results.md#x`).
+
+    The path is read as pandoc reads a local link: percent-decoded, relative to the linking
+    chapter's folder, else to the project. None when it names no chapter of the project.
+    """
+    if not is_file_link(url):
+        return None
+    path, _, fragment = url.partition("#")
+    path = unquote(path.partition("?")[0])
+    known = set(chapters)
+    for base in (Path(chapter).parent, Path()):
+        candidate = os.path.normpath(base / path).replace(os.sep, "/")
+        if candidate in known:
+            return candidate, fragment
+    return None
 
 
 def resolve_resource(root: Path, chapter: str, target: str) -> tuple[str | None, str | None]:
     """Return (project-relative path, None) for a usable resource, else (None, problem).
 
     The problem is "remote" (a URL: never fetched), "outside" (it leaves the project, also
-    through a link) or "missing". Paths are tried relative to the project, then to the chapter.
+    through a link) or "missing". Paths are tried relative to the project, then to the chapter;
+    as written, then percent-decoded (as pandoc reads a local file's URL).
     """
     if target.lower().startswith("data:"):
         return target, None
     if target.lower().startswith(REMOTE) or "://" in target:
         return None, "remote"
-    candidates = [root / target, root / Path(chapter).parent / target]
+    spellings = dict.fromkeys((target, unquote(target)))  # `<a b.png>` reaches us as a%20b.png
+    candidates = [base / t for t in spellings for base in (root, root / Path(chapter).parent)]
     for candidate in candidates:
         if candidate.exists():
             if not inside(root, candidate):

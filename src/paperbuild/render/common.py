@@ -72,7 +72,8 @@ def document_json(
     finish = target is not None and any(mark in data for mark in FINISHED_MARKS)
     ask = target is not None and QUERY_MARK in data
     quote = target == "docx" and QUOTED_MARK in data
-    if not finish and not ask and not quote:
+    short = target == "typst" and NOTE_MARK in data
+    if not finish and not ask and not quote and not short:
         return data
     copy = json.loads(data)
     if quote:
@@ -81,7 +82,44 @@ def document_json(
         copy["blocks"] = rewrite(copy["blocks"], FINISHERS[target], FINISHED_KINDS)
     if ask:
         copy["blocks"] = rewrite(copy["blocks"], _query_form(document, target, queries), SPANS)
+    if short:
+        copy["blocks"] = rewrite(copy["blocks"], _outlined_without_notes, NOTED)
     return pa.dumps(copy)
+
+
+NOTED = frozenset(("Header", "Figure", "Table"))
+NOTE_MARK = b'"Note"'
+
+
+def _outlined_without_notes(node: Node) -> Node | None:
+    """Return a heading or caption whose notes are each wrapped in Typst's `#pbnoted[…]`.
+
+    Typst sets a note in the contents or a list of figures wherever its heading or caption is
+    listed (a show rule hides the marker, not the note); `pbnoted` leaves it out there. The
+    heading's PDF bookmark still reads its words.
+    """
+    if pa.kind(node) == "Header":
+        inlines = pa.inlines(node)
+        return pa.with_inlines(node, _noted(inlines)) if _has_note(inlines) else None
+    _, caption = pa.caption(node)
+    if not caption or pa.kind(caption[0]) not in ("Plain", "Para"):
+        return None
+    inlines = pa.inlines(caption[0])
+    if not _has_note(inlines):
+        return None
+    return pa.with_caption(node, [pa.with_inlines(caption[0], _noted(inlines)), *caption[1:]])
+
+
+def _has_note(inlines: list[Node]) -> bool:
+    return any(pa.kind(n) == "Note" for n in pa.walk(inlines))
+
+
+def _noted(inlines: list[Node]) -> list[Node]:
+    def wrap(note: Node) -> list[Node]:
+        return [pa.raw_inline("typst", "#pbnoted["), note, pa.raw_inline("typst", "]")]
+
+    noted: list[Node] = rewrite(pa.copy_tree(inlines), wrap, frozenset(("Note",)))
+    return noted
 
 
 QUOTED = frozenset(("Quoted",))

@@ -1,0 +1,110 @@
+"""Forms real manuscripts use that the thesis and guide fixtures do not: unnumbered and unlisted
+headings, links to another chapter's file, an image whose name has a space, notes in headings
+and captions. One project, built once to both formats, read back with pandoc, the DOCX's XML and
+the PDF's text and bookmarks."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from paperbuild.build import BuildOptions, build
+from paperbuild.checks import run_checks
+from paperbuild.load.project import load_project
+from tests.test_manuscripts import docx_text, outline, pdf_text, png, write
+
+SECTIONS = [("Introduction", "intro.md"), ("Method", "method.md"), ("Results", "results.md")]
+FILES: dict[str, str | bytes] = {
+    "outline.yaml": outline("Forms", SECTIONS, "lists: [figures]\n"),
+    "references.bib": "@book{roe, author = {Roe, Tim}, title = {Pears}, year = {2021}}\n",
+    "paper/figs/a map.png": png(),
+    "paper/intro.md": "# Introduction\n\n"
+    "See [the method](method.md#sampling), [the results](results.md) and "
+    "[the unnumbered part](method.md#an-aside); also [a file](../outline.yaml) and "
+    "[a lost part](results.md#nowhere).\n",
+    "paper/method.md": "# Method\n\n"
+    "## Sampling\n\nWe sampled.\n\n"
+    "## An aside {-}\n\nAn aside, in @sec:an-aside.\n\n"
+    "## Hidden from the contents {.unnumbered .unlisted}\n\nQuiet.\n\n"
+    "## Weighting[^w]\n\nWe weighted.\n\n[^w]: A note in a heading.\n\n"
+    "![A map, after @roe [p. 2].](<figs/a map.png>){#fig:map}\n",
+    "paper/results.md": "# Results\n\nThe first note of the body.[^1] "
+    "Back to [Method](method.md).\n\n[^1]: Body note.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory) -> tuple[Path, dict[str, Path]]:
+    root = write(tmp_path_factory.mktemp("forms"), FILES)
+    result = build(root, BuildOptions())
+    return root, {p.suffix[1:]: p for p in result.outputs}
+
+
+def test_unnumbered_headings_count_nothing_and_read_as_their_title(forms):
+    _, out = forms
+    for text in (docx_text(out["docx"]), pdf_text(out["pdf"])):
+        body = text[text.index("We sampled") - 20 :]
+        assert "2.1 Sampling" in body
+        assert "An aside An aside, in section An aside." in body  # a reference reads its title
+        assert "2.2 Weighting" in body and "2.3" not in body  # the asides counted nothing
+        assert not re.search(r"2\.\d An aside|2\.\d Hidden", text)
+
+
+def test_an_unlisted_heading_stays_out_of_the_contents(forms):
+    _, out = forms
+    docx = docx_text(out["docx"])
+    contents = docx[: docx.index("See the method")]
+    assert "An aside" in contents and "Hidden from the contents" not in contents
+    pdf = pdf_text(out["pdf"])
+    front = pdf[: pdf.index("See the method")]
+    assert "An aside" in front and "Hidden from the contents" not in front
+
+
+def test_links_to_a_chapters_file_lead_to_its_heading(forms):
+    root, out = forms
+    xml = zipfile.ZipFile(out["docx"]).read("word/document.xml").decode()
+    rels = zipfile.ZipFile(out["docx"]).read("word/_rels/document.xml.rels").decode()
+    assert ".md" not in rels and "outline.yaml" not in rels  # no link to a file of the project
+    anchors = re.findall(r'<w:hyperlink w:anchor="([^"]+)"', xml)
+    assert {"sampling", "results", "an-aside", "method"} <= set(anchors), anchors
+    # a link that leads nowhere reads as its text, and the check says where it is
+    assert "a file" in docx_text(out["docx"]) and "a lost part" in docx_text(out["docx"])
+    dead = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "dead-link"]
+    assert sorted((d.path, d.line, d.column) for d in dead) == [
+        ("paper/intro.md", 3, 125),
+        ("paper/intro.md", 3, 160),
+    ], [d.message for d in dead]
+    assert "names a file, not a chapter" in dead[0].message + dead[1].message
+
+
+def test_an_image_whose_name_has_a_space_is_found(forms):
+    root, out = forms
+    problems = [d.rule for d in run_checks(load_project(root)).diagnostics]
+    assert "missing-resource" not in problems
+    media = [n for n in zipfile.ZipFile(out["docx"]).namelist() if n.startswith("word/media/")]
+    assert any(n.endswith(".png") for n in media)
+    assert "image missing" not in pdf_text(out["pdf"])
+    assert "image missing" not in docx_text(out["docx"])
+
+
+def test_notes_in_headings_and_captions_stay_out_of_the_pdfs_contents(forms):
+    _, out = forms
+    reader = pypdf.PdfReader(out["pdf"])
+    pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    body = next(i for i, p in enumerate(pages) if "See the method" in p)
+    front = " ".join(pages[:body])
+    assert "Weighting" in front and "A map" in front  # listed ...
+    assert "A note in a heading" not in front and "Pears" not in front  # ... without notes
+    text = " ".join(pages[body:])
+    # the body's notes are numbered from 1: none went to the contents
+    assert re.search(r"Weighting ?1 ", text) and "1Anoteinaheading" in text.replace(" ", "")
+    assert "Body note" in text
+
+    def titles(entries) -> list[str]:
+        return [t for e in entries for t in (titles(e) if isinstance(e, list) else [e.title])]
+
+    assert "2.3 Weighting" in titles(reader.outline) or "2.2 Weighting" in titles(reader.outline)
