@@ -1,6 +1,8 @@
 """Forms real manuscripts use that the thesis and guide fixtures do not: unnumbered and unlisted
 headings, links to another chapter's file, an image whose name has a space, notes in headings
-and captions. One project, built once to both formats, read back with pandoc, the DOCX's XML and
+and captions, `\\newpage`, a line block, BibTeX's `{\\'\\i}`.
+
+One project, built once to both formats, read back with pandoc, the DOCX's XML and
 the PDF's text and bookmarks."""
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from tests.test_manuscripts import docx_text, outline, pdf_text, png, write
 SECTIONS = [("Introduction", "intro.md"), ("Method", "method.md"), ("Results", "results.md")]
 FILES: dict[str, str | bytes] = {
     "outline.yaml": outline("Forms", SECTIONS, "lists: [figures]\n"),
-    "references.bib": "@book{roe, author = {Roe, Tim}, title = {Pears}, year = {2021}}\n",
+    "references.bib": "@book{roe, author = {Roe, Tim}, title = {Pears}, year = {2021}}\n"
+    "@book{garcia, author = {Garc{\\'\\i}a, Mar{\\'\\i}a}, title = {Plums}, year = {2020}}\n",
     "paper/figs/a map.png": png(),
     "paper/intro.md": "# Introduction\n\n"
     "See [the method](method.md#sampling), [the results](results.md) and "
@@ -30,10 +33,11 @@ FILES: dict[str, str | bytes] = {
     "## Sampling\n\nWe sampled.\n\n"
     "## An aside {-}\n\nAn aside, in @sec:an-aside.\n\n"
     "## Hidden from the contents {.unnumbered .unlisted}\n\nQuiet.\n\n"
-    "## Weighting[^w]\n\nWe weighted.\n\n[^w]: A note in a heading.\n\n"
+    "\\newpage\n\n## Weighting[^w]\n\nWe weighted.\n\n[^w]: A note in a heading.\n\n"
     "![A map, after @roe [p. 2].](<figs/a map.png>){#fig:map}\n",
     "paper/results.md": "# Results\n\nThe first note of the body.[^1] "
-    "Back to [Method](method.md).\n\n[^1]: Body note.\n",
+    "Back to [Method](method.md). Plums [@garcia]. More.[^2] And more.[^3]\n\n"
+    "| An address,\n| on two lines\n\n[^1]: Body note.\n[^2]: Four.\n[^3]: Five.\n",
 }
 
 
@@ -108,3 +112,47 @@ def test_notes_in_headings_and_captions_stay_out_of_the_pdfs_contents(forms):
         return [t for e in entries for t in (titles(e) if isinstance(e, list) else [e.title])]
 
     assert "2.3 Weighting" in titles(reader.outline) or "2.2 Weighting" in titles(reader.outline)
+
+
+def test_newpage_breaks_the_page_in_both_formats(forms):
+    root, out = forms
+    assert "dropped-raw" not in [d.rule for d in run_checks(load_project(root)).diagnostics]
+    pages = [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(out["pdf"]).pages]
+    quiet = next(i for i, p in enumerate(pages) if "Quiet." in p)
+    assert "Weighting" not in pages[quiet] and "Weighting" in pages[quiet + 1]
+    from docx import Document
+
+    paras = Document(str(out["docx"])).paragraphs
+    at = next(i for i, p in enumerate(paras) if "Weighting" in p.text and "Heading" in p.style.name)
+    before = paras[at - 1]._p.xml
+    assert 'w:type="page"' in before, before
+
+
+def test_note_numbers_are_set_alike_and_lines_ending_in_a_break_are_not_stretched(forms):
+    _, out = forms
+    text = pdf_text(out["pdf"])
+    assert "More.5" in text.replace(" ", "") and "more.6" in text.replace(" ", "")
+    # every note number is raised from the body face's digits, in a smaller size: the face's
+    # own superscripts (full size, another design) served from 4 on
+    sizes: list[tuple[str, float]] = []
+
+    def run(text: str, cm, tm, font, size: float) -> None:
+        if text.strip() in {"1", "2", "3", "4", "5", "6"}:
+            sizes.append((text.strip(), round(size * (tm[0] if tm else 1), 2)))
+
+    for page in pypdf.PdfReader(out["pdf"]).pages[2:]:
+        page.extract_text(visitor_text=run)
+    assert {n for n, _ in sizes} == {"1", "2", "3", "4", "5", "6"}, sizes
+    assert max(size for _, size in sizes) < 9, sizes
+    settings = zipfile.ZipFile(out["docx"]).read("word/settings.xml").decode()
+    assert re.search(r"<w:compat>.*<w:doNotExpandShiftReturn/>.*</w:compat>", settings)
+
+
+def test_bibtex_accents_on_a_dotless_i_read_as_the_letter(forms):
+    root, out = forms
+    for text in (docx_text(out["docx"]), pdf_text(out["pdf"])):
+        assert "García, María. Plums" in text and "ı" not in text
+    from paperbuild.report.status import status
+
+    works = " ".join(w for _, w in status(load_project(root)).works_cited)
+    assert "García, María" in works, works

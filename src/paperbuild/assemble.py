@@ -22,7 +22,7 @@ from paperbuild.crossref import (
     plain_text,
     render_refs,
 )
-from paperbuild.facts import openxml_problem
+from paperbuild.facts import openxml_problem, page_break
 from paperbuild.furniture import Words, words_for
 from paperbuild.load.outline import DocumentMeta, Section
 from paperbuild.load.project import is_file_link, linked_chapter, resolve_resource
@@ -270,7 +270,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
             chapter_blocks = _copy(chapter_blocks)
         if not chapter_blocks:
             chapter_blocks = [pa.para([pa.element("Emph", pa.str_inlines(words.not_written))])]
-        steps: list[pa.Step] = [(_strip_markers, MARKED_KINDS)]
+        steps: list[pa.Step] = [(_strip_markers, MARKED_KINDS), (_page_breaks, RAW)]
         if path:
             steps.append((resources_rewrite(parsed.project.root, path), IMAGES))
         if path and parsed.facts[path].broken_raw:  # reported (invalid-raw): left out
@@ -340,6 +340,19 @@ def _titled(toc: list[TocEntry], blocks: list[Node], words: Words) -> tuple[TocE
 
 
 RAW = frozenset(("RawBlock", "RawInline"))
+
+
+PAGE_BREAKS = [  # each writer keeps its own format's and drops the other's
+    pa.raw_block("openxml", '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'),
+    pa.raw_block("typst", "#pagebreak(weak: true)"),
+]
+
+
+def _page_breaks(node: Node) -> list[Node] | None:
+    """Return a TeX page break (`\\newpage` on a line of its own) as one in both formats."""
+    if pa.kind(node) == "RawBlock" and page_break(pa.raw_format(node), pa.text(node)):
+        return [pa.copy_tree(b) for b in PAGE_BREAKS]
+    return None
 
 
 def _drop_broken_openxml(node: Node) -> list[Node] | None:

@@ -17,7 +17,7 @@ from paperbuild.assemble import IMAGES, Document, resources_rewrite
 from paperbuild.furniture import ENGLISH, words_for
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node, rewrite
-from paperbuild.references import DEFAULT_CSL, citation_args, csl_path
+from paperbuild.references import DEFAULT_CSL, accents_composed, citation_args, csl_path
 from paperbuild.safety import cache_dir, read_input
 from paperbuild.util.fsutil import write_atomic
 
@@ -70,7 +70,7 @@ def _citeproc(
         out = pandoc.run(args, data, cwd=project.root)
         if cache:
             _keep(cache, key, out)
-    rendered: list[Node] = json.loads(out)["blocks"]
+    rendered: list[Node] = json.loads(accents_composed(out))["blocks"]
     merged = list(blocks)
     for i, block in zip(held, rendered, strict=False):
         merged[i] = block

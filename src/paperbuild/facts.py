@@ -90,6 +90,14 @@ OPENXML_PREFIXES = {
 }
 
 
+PAGE_BREAK = re.compile(r"\\(?:newpage|pagebreak|clearpage|cleardoublepage)(?:\{\}|\[4\])?")
+
+
+def page_break(fmt: str, code: str) -> bool:
+    """Return whether raw TeX is a page break (`\\newpage`, `\\pagebreak`, `\\clearpage`)."""
+    return fmt.lower() in ("tex", "latex") and PAGE_BREAK.fullmatch(code.strip()) is not None
+
+
 def openxml_problem(snippet: str) -> str | None:
     """Return why raw OpenXML would make the DOCX unreadable (None when it is well-formed)."""
     from lxml import etree
@@ -179,7 +187,9 @@ class _FactFinder:
                 (self.crossrefs if parse_ref(key) else self.cites).append(key)
         elif t in ("RawBlock", "RawInline"):
             fmt, code = raw_format(value), pandoc_ast.text(value)
-            if fmt.lower() in DROPPED_RAW and not code.lstrip().startswith("<!--"):
+            if t == "RawBlock" and page_break(fmt, code):
+                pass  # a page break in both formats (assemble)
+            elif fmt.lower() in DROPPED_RAW and not code.lstrip().startswith("<!--"):
                 self.raw.append((fmt, code.strip()[:60]))  # (an HTML comment is invisible)
             elif fmt.lower() == "openxml":
                 why = openxml_problem(code)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ def format_references(
     macros = dict.fromkeys(e.macros for e in entries if e.macros)
     text = "\n".join([*macros, *(e.raw for e in entries)])
     args = ["--sandbox", "-f", "bibtex", "-t", "json", "--citeproc", "--csl", str(csl)]
-    out = json.loads(pandoc.run([*args, "-M", f"lang={lang}"], text.encode("utf-8")))
+    out = json.loads(accents_composed(pandoc.run([*args, "-M", f"lang={lang}"], text.encode())))
     found: list[tuple[str, str]] = []
     for block in out["blocks"]:
         if pa.kind(block) != "Div" or pa.ident(block) != "refs":
@@ -41,6 +42,22 @@ def format_references(
             if ident.startswith("ref-"):
                 found.append((ident[len("ref-") :], " ".join(stringify(pa.blocks(item)).split())))
     return found
+
+
+DOTLESS_ACCENTED = re.compile("[ıȷ](?=[\u0300-\u036f])")
+
+
+def accents_composed(data: bytes) -> str:
+    """Return citeproc's output with BibTeX's accented dotless letters as the letters themselves.
+
+    BibTeX spells í as `{\\'\\i}` (an accent on a dotless i), which pandoc reads as "ı" and a
+    combining accent: most faces set the accent beside the letter, and no search finds "García".
+    """
+    text = data.decode("utf-8")
+    if "ı" not in text and "ȷ" not in text:
+        return text
+    fixed = DOTLESS_ACCENTED.sub(lambda m: "i" if m.group() == "ı" else "j", text)
+    return unicodedata.normalize("NFC", fixed)
 
 
 CSL_NS = "{http://purl.org/net/xbiblio/csl}"

@@ -26,6 +26,7 @@ from paperbuild.render.ooxml import (
     bookmark_name,
     custom_properties,
     field_runs,
+    keep_line_breaks_unstretched,
     normalise_zip,
     run_with_text,
     set_child,
@@ -243,12 +244,13 @@ def house_bullets(doc: Any) -> None:
 
 
 def settings(doc: Any, *, update_fields: bool) -> None:
-    """Hyphenate automatically (the text is justified); ask Word to fill the page numbers.
+    """Hyphenate, keep lines that end in a line break unstretched, have Word fill page numbers.
 
     `w:updateFields` makes Word offer, on opening, to update the fields: the contents' page
     numbers (PAGEREF) are then filled in. LibreOffice computes them as it lays the pages out.
     """
     set_setting(doc.settings.element, "autoHyphenation")
+    keep_line_breaks_unstretched(doc.settings.element)
     if update_fields:
         set_setting(doc.settings.element, "updateFields")
 

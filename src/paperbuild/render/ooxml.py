@@ -286,11 +286,48 @@ SETTINGS_ORDER = (  # CT_Settings' sequence, from the element each follows: Word
 
 def set_setting(root: Any, name: str) -> None:
     """Turn an on/off setting on in settings.xml's root, at its place in CT_Settings' sequence."""
-    tag = qn(f"w:{name}")
-    for old in root.findall(tag):
+    for old in root.findall(qn(f"w:{name}")):
         root.remove(old)
-    element = root.makeelement(tag, {qn("w:val"): "true"})
-    later = SETTINGS_ORDER[SETTINGS_ORDER.index(name) + 1 :]
+    _insert(root, root.makeelement(qn(f"w:{name}"), {qn("w:val"): "true"}), SETTINGS_ORDER)
+
+
+COMPAT_BEFORE_SHIFT_RETURN = (  # CT_Compat's sequence up to doNotExpandShiftReturn
+    "useSingleBorderforContiguousCells",
+    "wpJustification",
+    "noTabHangInd",
+    "noLeading",
+    "spaceForUL",
+    "noColumnBalance",
+    "balanceSingleByteDoubleByteWidth",
+    "noExtraLineSpacing",
+    "doNotLeaveBackslashAlone",
+    "ulTrailSpace",
+    "doNotExpandShiftReturn",
+)
+
+
+def keep_line_breaks_unstretched(root: Any) -> None:
+    """Set w:compat/w:doNotExpandShiftReturn in settings.xml's root.
+
+    Without it Word (and LibreOffice) stretch a justified line that ends in a line break (a
+    line block, an address, a `\\` break) across the whole measure, a word at each margin.
+    """
+    compat = root.find(qn("w:compat"))
+    if compat is None:
+        compat = root.makeelement(qn("w:compat"), {})
+        _insert(root, compat, SETTINGS_ORDER)
+    if compat.find(qn("w:doNotExpandShiftReturn")) is None:
+        flag = compat.makeelement(qn("w:doNotExpandShiftReturn"), {})
+        later = [c for c in compat if local_name(str(c.tag)) not in COMPAT_BEFORE_SHIFT_RETURN]
+        if later:
+            later[0].addprevious(flag)
+        else:
+            compat.append(flag)
+
+
+def _insert(root: Any, element: Any, order: tuple[str, ...]) -> None:
+    """Insert element among root's children at its place in the schema's sequence."""
+    later = order[order.index(local_name(str(element.tag))) + 1 :]
     follower = next((child for child in root if local_name(str(child.tag)) in later), None)
     if follower is not None:
         follower.addprevious(element)

@@ -1,0 +1,554 @@
+"""DOCX drafts: pandoc writes with the house reference document, python-docx adds the furniture."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+
+from paperbuild import pandoc
+from paperbuild import pandoc_ast as pa
+from paperbuild.assemble import Document, TocEntry
+from paperbuild.crossref import LISTED_KINDS
+from paperbuild.errors import BuildError
+from paperbuild.furniture import Words, words_for
+from paperbuild.load.project import Project
+from paperbuild.pandoc_ast import Node
+from paperbuild.render.common import Previous, RenderOptions, document_json
+from paperbuild.render.fonts import embedded_font_parts
+from paperbuild.render.ooxml import (
+    EMU_PER_TWIP,
+    PAGE_BREAK,
+    bookmark_name,
+    custom_properties,
+    field_runs,
+    keep_line_breaks_unstretched,
+    normalise_zip,
+    run_with_text,
+    set_child,
+    set_setting,
+    text_width,
+)
+from paperbuild.render.reference import reference_docx
+from paperbuild.render.style import BODY_FONT, BULLETS
+from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
+from paperbuild.util.clock import build_datetime
+
+TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
+LIST_PLACEHOLDER = "\u2063paperbuild-list-{kind}\u2063"
+
+
+def _styled(style: str, text: str) -> Node:
+    return pa.div(pa.Attr("", [], [["custom-style", style]]), [pa.para(pa.str_inlines(text))])
+
+
+def front_matter_blocks(document: Document) -> list[Node]:
+    """Return the title page and the contents page, as pandoc blocks."""
+    meta = document.meta
+    words = words_for(meta.lang)
+    blocks = [_styled("Title", meta.title)]
+    if meta.subtitle:
+        blocks.append(_styled("Subtitle", meta.subtitle))
+    blocks.append(_styled("Status", meta.status))
+    blocks.append(_styled("Author", meta.author))
+    if meta.commissioned_by:
+        who = words.commissioned.format(who=meta.commissioned_by)
+        blocks.append(_styled("Commissioned", who))
+    version = f"{words.version} {document.version} · {document.display_date}"
+    blocks.append(_styled("Draft Version", version))
+    raw_break = pa.raw_block("openxml", PAGE_BREAK)
+    blocks += [
+        raw_break,
+        _styled("TOC Heading", words.contents),
+        pa.para([pa.str_node(TOC_PLACEHOLDER)]),
+    ]
+    for kind in LISTED_KINDS:
+        if any(e.kind == kind for e in document.listed):
+            blocks.append(_styled("TOC Heading", words.list_title(kind)))
+            placeholder = LIST_PLACEHOLDER.format(kind=kind)
+            blocks.append(pa.para([pa.str_node(placeholder)]))
+    blocks.append(raw_break)
+    return blocks
+
+
+def pandoc_docx(
+    document: Document, project: Project, front: list[Node] | None = None, queries: bool = True
+) -> bytes:
+    """Return pandoc's DOCX of the document (title and contents pages first), in house style."""
+    ref = reference_docx(project.root, project.outline.reference_doc)
+    blocks = (front_matter_blocks(document) if front is None else front) + document.blocks
+    args = [
+        "-f",
+        "json",
+        "-t",
+        "docx",
+        "--reference-doc",
+        str(ref),
+    ]
+    lang = {"lang": pa.meta_string(document.meta.lang)}  # w:lang in styles.xml
+    data = document_json(document, blocks, target="docx", meta=lang, queries=queries)
+    return pandoc.run(args, data, cwd=project.root)
+
+
+def render_docx(
+    document: Document,
+    project: Project,
+    options: RenderOptions,
+    *,
+    front: list[Node] | None = None,
+    tracked: bool = False,
+) -> bytes:
+    """Return the finished DOCX draft's bytes (a redline's when `tracked`)."""
+    import docx
+
+    try:
+        doc = docx.Document(io.BytesIO(pandoc_docx(document, project, front, options.queries)))
+    except Exception as exc:  # lxml's XMLSyntaxError, python-docx's own: an unreadable package
+        raise BuildError(
+            f"the DOCX pandoc wrote cannot be read back ({exc})",
+            hint="raw OpenXML (```{=openxml}) in a chapter is the likely cause: check it",
+        ) from exc
+    if tracked:
+        track_paragraph_marks(doc)
+    toc = document.toc
+    if document.cited:
+        title = words_for(document.meta.lang).references
+        toc += (TocEntry(level=1, number="", title=title, anchor="bibliography"),)
+    _contents(doc, toc)
+    _lists(doc, document)
+    for table in doc.element.body.iter(qn("w:tbl")):
+        fit_table(table, text_width(doc.sections[0]) // EMU_PER_TWIP)
+    close_bookmarks_after_tables(doc.element.body)
+    house_bullets(doc)
+    settings(doc, update_fields=not tracked)
+    _continuous_footnotes(doc)
+    no_earlier_marks(doc)
+    _header_footer(doc, document, options.previous)
+    if options.line_numbers:
+        _line_numbers(doc)
+    if options.watermark:
+        from paperbuild.render.watermark import add_watermark
+
+        add_watermark(doc, options.watermark)
+    _properties(doc, document)
+    out = io.BytesIO()
+    doc.save(out)
+    # pandoc stores its own options (with absolute paths) as custom properties: replace them.
+    custom = custom_properties(
+        {"paperbuild-version": document.version, "paperbuild-status": document.meta.status}
+    )
+    replace = {"docProps/custom.xml": custom}
+    replace.update(embedded_font_parts(zipfile.ZipFile(out)))
+    if tracked:
+        replace.update(renumber_changes(out.getvalue()))
+    return normalise_zip(out.getvalue(), build_datetime(), replace)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    style: str
+    label: str
+    anchor: str
+    bold: bool = False
+
+
+def _contents(doc: Any, toc: tuple[TocEntry, ...]) -> None:
+    """Replace the placeholder by the headings to level 2, linked, with their page numbers."""
+    entries = [
+        _Entry(
+            "ContentsEntry1" if e.level == 1 else "ContentsEntry2",
+            f"{e.number}\t{e.title}" if e.number else e.title,
+            e.anchor,
+        )
+        for e in toc
+        if e.level <= 2
+    ]
+    _field_list(doc, TOC_PLACEHOLDER, entries)
+
+
+def _lists(doc: Any, document: Document) -> None:
+    """Replace each list's placeholder by its figures or tables, linked, with page numbers."""
+    words = words_for(document.meta.lang)
+    colon = words.caption_colon
+    for kind in LISTED_KINDS:
+        entries = [
+            _Entry("TableofFigures", f"{words.name(kind)} {e.number}{colon}{e.title}", e.anchor)
+            for e in document.listed
+            if e.kind == kind
+        ]
+        if entries:
+            _field_list(doc, LIST_PLACEHOLDER.format(kind=kind), entries)
+
+
+def _field_list(doc: Any, placeholder_text: str, entries: list[_Entry]) -> None:
+    """Replace a placeholder paragraph by the entries: links with PAGEREF page numbers.
+
+    Not a TOC field: Word would rebuild one in its own styles when it updates fields, and
+    LibreOffice shows a TOC field's stored text, so its page numbers would stay blank. A PAGEREF
+    alone is computed by LibreOffice as it lays the pages out and filled by Word on opening.
+    """
+
+    placeholder = next((p for p in doc.paragraphs if placeholder_text in p.text), None)
+    if placeholder is None:
+        return
+    entries = entries or [_Entry("ContentsEntry1", "", "")]
+    anchor_el = placeholder._p
+    for entry in entries:
+        p = OxmlElement("w:p")
+        ppr = OxmlElement("w:pPr")
+        style = OxmlElement("w:pStyle")
+        style.set(qn("w:val"), entry.style)
+        ppr.append(style)
+        p.append(ppr)
+        run = run_with_text(entry.label, bold=entry.bold)
+        if entry.anchor:
+            bookmark = bookmark_name(entry.anchor)
+            link = OxmlElement("w:hyperlink")
+            link.set(qn("w:anchor"), bookmark)
+            link.append(run)
+            link.append(_tab_run())  # to the right margin, over a dot leader
+            for field in field_runs(f"PAGEREF {bookmark} \\h", ""):
+                link.append(field)
+            p.append(link)
+        else:
+            p.append(run)
+        anchor_el.addprevious(p)
+    anchor_el.getparent().remove(anchor_el)
+
+
+SYMBOL_FACES = ("Symbol", "Wingdings", "Courier New")  # pandoc's bullets: private-use glyphs
+
+
+def house_bullets(doc: Any) -> None:
+    """Set the bullets as the PDF has them (•, ◦, ▪ by depth), in the body face.
+
+    pandoc's are private-use glyphs of Symbol and Wingdings, which a machine without those
+    faces shows as boxes.
+    """
+    try:
+        numbering = doc.part.numbering_part.element
+    except NotImplementedError:  # python-docx: a document without lists has no numbering part
+        return
+    for lvl in numbering.iter(qn("w:lvl")):
+        fonts = lvl.find(f"{qn('w:rPr')}/{qn('w:rFonts')}")
+        text = lvl.find(qn("w:lvlText"))
+        if fonts is None or text is None or fonts.get(qn("w:ascii")) not in SYMBOL_FACES:
+            continue
+        text.set(qn("w:val"), BULLETS[int(lvl.get(qn("w:ilvl"), "0")) % len(BULLETS)])
+        for attr in ("ascii", "hAnsi", "cs"):
+            fonts.set(qn(f"w:{attr}"), BODY_FONT)
+
+
+def settings(doc: Any, *, update_fields: bool) -> None:
+    """Hyphenate, keep lines that end in a line break unstretched, have Word fill page numbers.
+
+    `w:updateFields` makes Word offer, on opening, to update the fields: the contents' page
+    numbers (PAGEREF) are then filled in. LibreOffice computes them as it lays the pages out.
+    """
+    set_setting(doc.settings.element, "autoHyphenation")
+    keep_line_breaks_unstretched(doc.settings.element)
+    if update_fields:
+        set_setting(doc.settings.element, "updateFields")
+
+
+TWIPS_PER_CHAR = 118  # a wide character of the 9.5 pt table text (bold in headers), in twips
+CELL_MARGINS = 2 * 115  # Word's default left and right cell margins
+KEEP_WHOLE_ROWS = 12  # a table this short is kept on one page
+TBLW_AFTER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize")
+TBLBORDERS_AFTER = (*TBLW_AFTER, "tblW", "jc", "tblCellSpacing", "tblInd")
+TBLLAYOUT_AFTER = (
+    *TBLW_AFTER,
+    "tblStyleColBandSize",
+    "tblW",
+    "jc",
+    "tblCellSpacing",
+    "tblInd",
+    "tblBorders",
+    "shd",
+)
+
+
+def fit_table(table: Any, width: int) -> None:
+    """Size a table's columns from their content, keep rows (and short tables) whole.
+
+    Each column gets at least its longest word, so no word breaks inside a cell; what is
+    left of the text width goes to the columns with the most text. The header row repeats on
+    every page (pandoc marks it); a row never splits across pages.
+    """
+    rows = [r for r in table if r.tag == qn("w:tr")]
+    grid = table.find(qn("w:tblGrid"))
+    if not rows or grid is None:
+        return
+    cols = grid.findall(qn("w:gridCol"))
+    texts: list[list[str]] = [[] for _ in cols]
+    for row in rows:
+        for i, cell in enumerate(c for c in row if c.tag == qn("w:tc")):
+            if i < len(texts):
+                texts[i].append("".join(t.text or "" for t in cell.iter(qn("w:t"))))
+    widths = column_widths(texts, width)
+    for col, w in zip(cols, widths, strict=True):
+        col.set(qn("w:w"), str(w))
+    set_child(table, "tblPr", "tblW", {"w": str(sum(widths)), "type": "dxa"}, TBLW_AFTER)
+    set_child(table, "tblPr", "tblLayout", {"type": "fixed"}, TBLLAYOUT_AFTER)
+    _rules(table)
+    for row in rows:
+        for i, cell in enumerate(c for c in row if c.tag == qn("w:tc")):
+            if i < len(widths):
+                set_child(cell, "tcPr", "tcW", {"w": str(widths[i]), "type": "dxa"}, ("cnfStyle",))
+        set_child(row, "trPr", "cantSplit", {})
+    for p in table.iter(qn("w:p")):  # the house's table text: a size smaller than the body
+        style = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        if style is not None and style.get(qn("w:val")) == "Compact":
+            style.set(qn("w:val"), "TableText")
+    if len(rows) <= KEEP_WHOLE_ROWS:
+        for row in rows[:-1]:
+            for p in row.iter(qn("w:p")):
+                set_child(p, "pPr", "keepNext", {}, ("pStyle",))
+
+
+def _rules(table: Any) -> None:
+    """Give the table a rule above and below (the header's rule comes with its style)."""
+    borders = set_child(table, "tblPr", "tblBorders", {}, TBLBORDERS_AFTER)
+    for edge in ("top", "bottom"):
+        rule = OxmlElement(f"w:{edge}")
+        for key, value in (("val", "single"), ("sz", "6"), ("space", "0"), ("color", "1F2A44")):
+            rule.set(qn(f"w:{key}"), value)
+        borders.append(rule)
+
+
+def column_widths(texts: list[list[str]], width: int) -> list[int]:
+    """Return column widths (twips): each at least its longest word, the rest by text length."""
+    least = [
+        int(
+            max((_ems(word) for text in column for word in text.split()), default=1.0)
+            * TWIPS_PER_CHAR
+        )
+        + CELL_MARGINS
+        for column in texts
+    ]
+    wanted = [
+        int(max((_ems(text) for text in column), default=1.0) * TWIPS_PER_CHAR) + CELL_MARGINS
+        for column in texts
+    ]
+    if sum(wanted) <= width:  # everything fits on one line: as wide as the text, no wider
+        return wanted
+    if sum(least) >= width:  # too many columns: the longest words decide
+        return least
+    spare = width - sum(least)
+    extra = [w - m for w, m in zip(wanted, least, strict=True)]
+    total = sum(extra) or 1
+    return [m + spare * e // total for m, e in zip(least, extra, strict=True)]
+
+
+WIDE = frozenset("mwMWOQDGHNU@%&")
+
+
+def _ems(text: str) -> float:
+    """Return a text's width in average characters: capitals and m or w count more."""
+    return sum(1.35 if ch in WIDE else 1.15 if ch.isupper() else 1.0 for ch in text)
+
+
+def close_bookmarks_after_tables(body: Any) -> None:
+    """Close in a thin paragraph of their own the bookmarks that pandoc ends right after a table.
+
+    LibreOffice loses the bookmark of a heading that follows such a table (its PAGEREF in the
+    contents then reads "Error: Reference source not found").
+    """
+    for table in [c for c in body if c.tag == qn("w:tbl")]:
+        nxt = table.getnext()
+        if nxt is not None and nxt.tag == qn("w:bookmarkEnd"):
+            spacer = _spacer()
+            table.addnext(spacer)
+            while spacer.getnext() is not None and spacer.getnext().tag == qn("w:bookmarkEnd"):
+                spacer.append(spacer.getnext())
+
+
+def _spacer() -> Any:
+    """Return a thin empty paragraph (3 pt) to stand after a table."""
+
+    return parse_xml(
+        f'<w:p {nsdecls("w")}><w:pPr><w:spacing w:before="0" w:after="0" w:line="60" '
+        'w:lineRule="exact"/></w:pPr></w:p>'
+    )
+
+
+def _tab_run() -> Any:
+
+    r = OxmlElement("w:r")
+    r.append(OxmlElement("w:tab"))
+    return r
+
+
+def _continuous_footnotes(doc: Any) -> None:
+    """Number footnotes through the whole document (LibreOffice reads eachSect as per chapter)."""
+
+    for restart in doc.element.body.iter(qn("w:numRestart")):
+        restart.set(qn("w:val"), "continuous")
+
+
+def running_header(doc: Any, section: Any, title: str, status: str) -> None:
+    """Write the running header of a section: the title in bold, the status line in italics."""
+    header = section.header
+    header.is_linked_to_previous = False
+    first = _furniture_paragraph(header, doc.styles["Running Header"])
+    first._p.append(run_with_text(title, bold=True))
+    second = header.add_paragraph(style=doc.styles["Running Header"])
+    second._p.append(run_with_text(status, italic=True))
+
+
+def no_earlier_marks(doc: Any) -> None:
+    """Remove line numbering and watermarks a reference document brought (an earlier draft).
+
+    pandoc takes the reference document's section properties and headers; a draft built with
+    --line-numbers or --watermark would pass them on to every later draft.
+    """
+    from paperbuild.render.watermark import SHAPE_ID
+
+    for section in doc.sections:
+        for numbering in section._sectPr.findall(qn("w:lnNumType")):
+            section._sectPr.remove(numbering)
+        for header in (section.header, section.first_page_header, section.even_page_header):
+            if header.is_linked_to_previous:
+                continue
+            shapes = header._element.iter("{urn:schemas-microsoft-com:vml}shape")
+            for shape in [s for s in shapes if s.get("id") == SHAPE_ID]:
+                run = next(a for a in shape.iterancestors() if a.tag == qn("w:r"))
+                run.getparent().remove(run)
+
+
+def _furniture_paragraph(part: Any, style: Any) -> Any:
+    """Return the paragraph of a header or footer to write paperbuild's furniture in.
+
+    Furniture a reference document brings (an earlier draft used as one) is removed first, so
+    it is not shown twice; the author's own (a logo, a line of their style) stays, and ours
+    follows it. An empty first paragraph (pandoc's) is used rather than adding one.
+    """
+    for old in [p for p in part.paragraphs if p.style is not None and p.style.name == style.name]:
+        old._p.getparent().remove(old._p)
+    paragraphs = part.paragraphs
+    blank = paragraphs and not paragraphs[0]._p.xpath("./w:r | ./w:hyperlink | ./w:fldSimple")
+    paragraph = paragraphs[0] if blank else part.add_paragraph()
+    paragraph.style = style
+    return paragraph
+
+
+def _header_footer(doc: Any, document: Document, previous: Previous | None = None) -> None:
+    """Add the running header (title, status line) and footer (version, page X of Y).
+
+    A redline's header says what is compared; its footer's version line is a tracked change.
+    """
+    words = words_for(document.meta.lang)
+    version = f"{words.version} {document.version} · {document.display_date}"
+    for section in doc.sections:
+        section.different_first_page_header_footer = True
+        running_header(doc, section, document.meta.title, document.meta.status)
+        running_footer(doc, section.footer, section, version, words)
+        if previous is not None:
+            compared = words.changes.format(old=previous.version, new=document.version)
+            line = section.header.add_paragraph(style=doc.styles["Running Header"])
+            line._p.append(run_with_text(compared, bold=True))
+            old = f"{words.version} {previous.version} · {previous.date}"
+            if old != version:
+                _track_footer_version(section.footer, old, previous)
+
+
+def running_footer(doc: Any, footer: Any, section: Any, text: str, words: Words) -> None:
+    """Write a footer: text at the left, "page X of Y" (PAGE and NUMPAGES fields) at the right."""
+    footer.is_linked_to_previous = False
+    f = _furniture_paragraph(footer, doc.styles["Running Footer"])
+    before, middle, after = words.page_parts()
+    f._p.append(run_with_text(f"{text}\t{before}"))
+    for r in field_runs("PAGE", "1"):
+        f._p.append(r)
+    f._p.append(run_with_text(middle))
+    for r in field_runs("NUMPAGES", "1"):
+        f._p.append(r)
+    if after:
+        f._p.append(run_with_text(after))
+    _right_tab(f, section)
+
+
+def _track_footer_version(footer: Any, old: str, previous: Previous) -> None:
+    """Make the footer's version line a tracked change: the old one deleted, the new inserted."""
+
+    p = footer.paragraphs[0]._p
+    runs = [r for r in p if r.tag == qn("w:r")]
+    first = runs[0]
+    text = first.find(qn("w:t"))
+    version, _, rest = (text.text or "").partition("\t")
+    text.text = "\t" + rest
+    for kind, words in (("del", old), ("ins", version)):
+        change = OxmlElement(f"w:{kind}")
+        change.set(qn("w:id"), "0")
+        change.set(qn("w:author"), previous.author)
+        change.set(qn("w:date"), previous.when)
+        run = run_with_text(words)
+        if kind == "del":
+            t = run.find(qn("w:t"))
+            t.tag = qn("w:delText")
+        change.append(run)
+        first.addprevious(change)
+
+
+def _right_tab(paragraph: Any, section: Any) -> None:
+    from docx.enum.text import WD_TAB_ALIGNMENT
+
+    paragraph.paragraph_format.tab_stops.add_tab_stop(text_width(section), WD_TAB_ALIGNMENT.RIGHT)
+
+
+def _line_numbers(doc: Any) -> None:
+    """Number lines in the margin, restarting on each page (as reviewers cite them)."""
+
+    for section in doc.sections:
+        sect_pr = section._sectPr
+        for old in sect_pr.findall(qn("w:lnNumType")):
+            sect_pr.remove(old)
+        ln = OxmlElement("w:lnNumType")
+        ln.set(qn("w:countBy"), "1")
+        ln.set(qn("w:restart"), "newPage")
+        ln.set(qn("w:distance"), "283")
+        # lnNumType must come before pgNumType/cols/titlePg in CT_SectPr's sequence.
+        successor = next(
+            (
+                sect_pr.find(qn(t))
+                for t in (
+                    "w:pgNumType",
+                    "w:cols",
+                    "w:formProt",
+                    "w:vAlign",
+                    "w:noEndnote",
+                    "w:titlePg",
+                    "w:textDirection",
+                    "w:bidi",
+                    "w:rtlGutter",
+                    "w:docGrid",
+                )
+                if sect_pr.find(qn(t)) is not None
+            ),
+            None,
+        )
+        if successor is not None:
+            successor.addprevious(ln)
+        else:
+            sect_pr.append(ln)
+
+
+def _properties(doc: Any, document: Document) -> None:
+    """Set the document properties: title, author, subject (status), version and dates."""
+    props = doc.core_properties
+    meta = document.meta
+    # Word's core properties hold at most 255 characters
+    props.title = meta.title[:255]
+    props.author = meta.author[:255]
+    props.subject = meta.status[:255]
+    props.version = document.version
+    props.keywords = f"paperbuild draft {document.version}"[:255]
+    props.last_modified_by = "paperbuild"
+    props.revision = 1
+    when = build_datetime()
+    props.created = when
+    props.modified = when
