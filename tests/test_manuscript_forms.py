@@ -1,6 +1,7 @@
 """Forms real manuscripts use that the thesis and guide fixtures do not: unnumbered and unlisted
 headings, links to another chapter's file, an image whose name has a space, notes in headings
-and captions, `\\newpage`, a line block, BibTeX's `{\\'\\i}`.
+and captions, `\\newpage` and Quarto's page break, a LaTeX equation, a line block, BibTeX's
+`{\\'\\i}`.
 
 One project, built once to both formats, read back with pandoc, the DOCX's XML and
 the PDF's text and bookmarks."""
@@ -37,6 +38,8 @@ FILES: dict[str, str | bytes] = {
     "![A map, after @roe [p. 2].](<figs/a map.png>){#fig:map}\n",
     "paper/results.md": "# Results\n\nThe first note of the body.[^1] "
     "Back to [Method](method.md). Plums [@garcia]. More.[^2] And more.[^3]\n\n"
+    "\\begin{equation}\nE = mc^2 \\label{energy}\n\\end{equation}\n\n"
+    "As @eq:energy shows.\n\n{{< pagebreak >}}\n\n"
     "| An address,\n| on two lines\n\n[^1]: Body note.\n[^2]: Four.\n[^3]: Five.\n",
 }
 
@@ -156,3 +159,22 @@ def test_bibtex_accents_on_a_dotless_i_read_as_the_letter(forms):
 
     works = " ".join(w for _, w in status(load_project(root)).works_cited)
     assert "García, María" in works, works
+
+
+def test_a_latex_equation_is_maths_numbered_and_referenced_in_both_formats(forms):
+    root, out = forms
+    rules = [d.rule for d in run_checks(load_project(root)).diagnostics]
+    assert "dropped-raw" not in rules and "unknown-crossref" not in rules, rules
+    docx, pdf = docx_text(out["docx"]), pdf_text(out["pdf"])
+    assert "As equation (1) shows" in docx and "As equation (1) shows" in pdf
+    assert "\U0001d438 = \U0001d45a\U0001d4502 (1)" in pdf  # E = mc², its number beside it
+    xml = zipfile.ZipFile(out["docx"]).read("word/document.xml").decode()
+    assert "<m:oMath" in xml and "<m:t>E</m:t>" in xml
+
+
+def test_quartos_page_break_breaks_the_page(forms):
+    _, out = forms
+    pages = [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(out["pdf"]).pages]
+    shows = next(i for i, p in enumerate(pages) if "equation (1) shows" in p)
+    assert "An address" not in pages[shows] and "An address" in pages[shows + 1]
+    assert "pagebreak" not in " ".join(pages) and "pagebreak" not in docx_text(out["docx"])

@@ -22,7 +22,7 @@ from paperbuild.crossref import (
     plain_text,
     render_refs,
 )
-from paperbuild.facts import openxml_problem, page_break
+from paperbuild.facts import openxml_problem, page_break, tex_equation
 from paperbuild.furniture import Words, words_for
 from paperbuild.load.outline import DocumentMeta, Section
 from paperbuild.load.project import is_file_link, linked_chapter, resolve_resource
@@ -270,7 +270,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
             chapter_blocks = _copy(chapter_blocks)
         if not chapter_blocks:
             chapter_blocks = [pa.para([pa.element("Emph", pa.str_inlines(words.not_written))])]
-        steps: list[pa.Step] = [(_strip_markers, MARKED_KINDS), (_page_breaks, RAW)]
+        steps: list[pa.Step] = [(_strip_markers, MARKED_KINDS), (_raw_tex, RAW | SHORTCODE)]
         if path:
             steps.append((resources_rewrite(parsed.project.root, path), IMAGES))
         if path and parsed.facts[path].broken_raw:  # reported (invalid-raw): left out
@@ -348,11 +348,30 @@ PAGE_BREAKS = [  # each writer keeps its own format's and drops the other's
 ]
 
 
-def _page_breaks(node: Node) -> list[Node] | None:
-    """Return a TeX page break (`\\newpage` on a line of its own) as one in both formats."""
-    if pa.kind(node) == "RawBlock" and page_break(pa.raw_format(node), pa.text(node)):
+SHORTCODE = frozenset(("Para",))
+
+
+def _raw_tex(node: Node) -> Node | list[Node] | None:
+    """Return raw LaTeX that both formats can have in their form: a page break (`\\newpage`,
+    Quarto's `{{< pagebreak >}}`), a maths environment as display maths (labelled as
+    `$$ … $$ {#eq:x}` is, for label_equations)."""
+    if pa.kind(node) == "Para":
+        first = pa.inlines(node)[:1]
+        if first and pa.text(first[0]) == "{{<" and pa.stringify(node) == "{{< pagebreak >}}":
+            return [pa.copy_tree(b) for b in PAGE_BREAKS]
+        return None
+    fmt, code = pa.raw_format(node), pa.text(node)
+    block = pa.kind(node) == "RawBlock"
+    if block and page_break(fmt, code):
         return [pa.copy_tree(b) for b in PAGE_BREAKS]
-    return None
+    equation = tex_equation(fmt, code)
+    if equation is None:
+        return None
+    maths, label = equation
+    inlines = [pa.math(maths, display=True)]
+    if label:
+        inlines += [pa.space(), pa.str_node(f"{{#{label}}}")]
+    return pa.para(inlines) if block else inlines
 
 
 def _drop_broken_openxml(node: Node) -> list[Node] | None:

@@ -93,6 +93,33 @@ OPENXML_PREFIXES = {
 PAGE_BREAK = re.compile(r"\\(?:newpage|pagebreak|clearpage|cleardoublepage)(?:\{\}|\[4\])?")
 
 
+MATH_ENV = re.compile(
+    r"\\begin\{(equation|align|gather|multline|eqnarray|displaymath)(\*?)\}(.*)\\end\{\1\2\}", re.S
+)
+MATH_LABEL = re.compile(r"\\label\{([^{}]+)\}")
+ALIGNED = {"align": "aligned", "eqnarray": "aligned", "gather": "gathered", "multline": "gathered"}
+
+
+def tex_equation(fmt: str, code: str) -> tuple[str, str | None] | None:
+    """Return (TeX maths, equation label) of a raw LaTeX maths environment, else None.
+
+    `\\begin{equation} … \\label{eq:x} \\end{equation}` reads as `$$ … $$ {#eq:x}`; align and
+    eqnarray as aligned, gather and multline as gathered (a label without `eq:` gets it).
+    """
+    m = MATH_ENV.fullmatch(code.strip()) if fmt.lower() in ("tex", "latex") else None
+    if m is None:
+        return None
+    env, body = m.group(1), m.group(3)
+    labels = MATH_LABEL.findall(body)
+    body = re.sub(r"\\(?:nonumber|notag)\b", "", MATH_LABEL.sub("", body)).strip()
+    if env in ALIGNED:
+        body = f"\\begin{{{ALIGNED[env]}}}{body}\\end{{{ALIGNED[env]}}}"
+    label = labels[0] if labels else None
+    if label and not label.startswith(("eq:", "eq-")):
+        label = f"eq:{label}"
+    return body, label
+
+
 def page_break(fmt: str, code: str) -> bool:
     """Return whether raw TeX is a page break (`\\newpage`, `\\pagebreak`, `\\clearpage`)."""
     return fmt.lower() in ("tex", "latex") and PAGE_BREAK.fullmatch(code.strip()) is not None
@@ -187,7 +214,11 @@ class _FactFinder:
                 (self.crossrefs if parse_ref(key) else self.cites).append(key)
         elif t in ("RawBlock", "RawInline"):
             fmt, code = raw_format(value), pandoc_ast.text(value)
-            if t == "RawBlock" and page_break(fmt, code):
+            equation = tex_equation(fmt, code)
+            if equation is not None:
+                if equation[1]:
+                    self.labels.append((equation[1], "Equation"))  # maths in both (assemble)
+            elif t == "RawBlock" and page_break(fmt, code):
                 pass  # a page break in both formats (assemble)
             elif fmt.lower() in DROPPED_RAW and not code.lstrip().startswith("<!--"):
                 self.raw.append((fmt, code.strip()[:60]))  # (an HTML comment is invisible)
