@@ -53,6 +53,7 @@ def built(mini):
         yield chapter, chapter.read_text(), kept
 
 
+@pytest.mark.slow  # waits out a 2 s time limit
 def test_a_looping_draft_meets_the_time_limit_and_the_next_draft_builds(built, monkeypatch):
     monkeypatch.setenv("PAPERBUILD_TYPST_TIMEOUT", "2")
     chapter, clean, kept = built
