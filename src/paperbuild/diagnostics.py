@@ -48,7 +48,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "dropped-raw": ("warning", "raw HTML or LaTeX that the DOCX and PDF drafts leave out"),
     "invalid-raw": ("error", "raw OpenXML that is not well-formed XML (the DOCX would not open)"),
     "tracked-cache": ("warning", "git tracks build/.cache/: paperbuild does not read it"),
-    "missing-file": ("error", "a CSL style or reference document named in outline.yaml is missing"),
+    "missing-file": (
+        "error",
+        "a CSL style, reference document or face named in outline.yaml is missing",
+    ),
     "invalid-style": ("error", "the CSL style is not a readable CSL file"),
     "invalid-reference-doc": (
         "error",
@@ -57,7 +60,9 @@ RULES: dict[str, tuple[Severity, str]] = {
     "unknown-crossref": ("error", "a cross-reference (@fig:x, @tbl:x, …) names no label"),
     "duplicate-label": ("error", "two elements of the document share a label"),
     "crossref-kind": ("warning", "a cross-reference names an element of another kind"),
-    "dead-link": ("warning", "an internal link (#id) leads to no heading or label"),
+    "dead-link": ("warning", "a link (#id, or a chapter's file) leads to no heading or label"),
+    "missing-glyphs": ("warning", "text in a script the PDF's faces have no glyphs for"),
+    "invalid-font": ("error", "a face under outline.yaml's fonts: is not a usable font file"),
 }
 
 

@@ -10,6 +10,7 @@ from paperbuild.checks import (
     coverage,
     crossrefs,
     footnotes,
+    glyphs,
     queries,
     resources,
     sections,
@@ -67,6 +68,7 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     found += citations.check(project, parsed.facts)
     found += resources.check(project, parsed.facts)
     found += queries.check(project, parsed.facts)
+    found += glyphs.check(project)
     diagnostics = configure(found, project.outline.rules)
     return CheckResult(
         diagnostics=tuple(diagnostics),

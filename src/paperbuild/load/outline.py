@@ -110,6 +110,7 @@ class Outline:
     reference_doc: str | None = None
     numbering: str = "document"  # figures, tables, equations: through the document or "section"
     lists: tuple[str, ...] = ()  # lists after the contents: "figures", "tables"
+    fonts: tuple[str, ...] = ()  # the author's faces, for what the PDF's own have no glyphs for
     path: str = OUTLINE_FILE
 
     @property
@@ -265,6 +266,7 @@ TOP_KEYS = [
     "reference-doc",
     "numbering",
     "lists",
+    "fonts",
 ]
 NUMBERING = ("document", "section")
 LISTS = ("figures", "tables")
@@ -449,6 +451,11 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
     refdoc = r.project_path(entries.get("reference-doc"), "reference-doc")
     numbering = _numbering(r, entries.get("numbering"))
     lists = _lists(r, entries.get("lists"))
+    fonts = tuple(
+        f
+        for i, n in enumerate(r.sequence(entries.get("fonts"), "fonts"))
+        if (f := r.project_path(n, f"fonts[{i + 1}]"))
+    )
     if r.problems or document is None:
         raise OutlineInvalid(r.problems)
     return Outline(
@@ -461,6 +468,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
         reference_doc=refdoc,
         numbering=numbering,
         lists=lists,
+        fonts=fonts,
         path=path,
     )
 

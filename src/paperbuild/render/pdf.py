@@ -20,6 +20,7 @@ from paperbuild.furniture import Words, words_for
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import image_targets
 from paperbuild.render import style
+from paperbuild.render.cmap import author_faces
 from paperbuild.render.common import TEMPLATES, Previous, Renderer, RenderOptions, document_json
 from paperbuild.render.typst_run import compile_limited
 from paperbuild.safety import read_input
@@ -168,10 +169,14 @@ def render_typst(
             "(they would be fetched from the network)",
             hint="remove the #import of the @namespace/package from the chapter",
         )
-    with tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox,
+        tempfile.TemporaryDirectory(prefix="paperbuild-fonts-") as fonts,
+    ):
         _copy_images(document, project, Path(sandbox))
+        faces = _copy_faces(project, Path(fonts))  # (outside Typst's root: raw Typst reads none)
         try:
-            pdf = compile_limited(source, Path(sandbox), meanwhile)
+            pdf = compile_limited(source, Path(sandbox), meanwhile, Path(fonts) if faces else None)
         except BuildError:
             raise
         except Exception as exc:  # typst raises its own TypstError with the compiler's message
@@ -193,6 +198,14 @@ def _copy_images(document: Document, project: Project, sandbox: Path) -> None:
             continue  # the check reported it; Typst will say the image is missing
         (sandbox / target).parent.mkdir(parents=True, exist_ok=True)
         (sandbox / target).write_bytes(data)
+
+
+def _copy_faces(project: Project, folder: Path) -> int:
+    """Copy the author's usable faces (outline.yaml's `fonts:`) into folder; return how many."""
+    faces, _ = author_faces(project)  # (the check reported the others)
+    for i, face in enumerate(faces):
+        (folder / f"{i}{Path(face.path).suffix.lower()}").write_bytes(face.data)
+    return len(faces)
 
 
 def _first_line(exc: Exception) -> str:

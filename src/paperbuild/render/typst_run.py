@@ -46,18 +46,19 @@ class TypstFailed(Exception):
         self.diagnostic = diagnostic
 
 
-def _fonts_and_packages(packages: Path) -> dict[str, Any]:
-    """Return the settings every compiler here is made with, one-off or kept: the house faces
-    and no others, and package folders at `packages`, a path that is never made."""
+def _fonts_and_packages(packages: Path, fonts: Path | None = None) -> dict[str, Any]:
+    """Return the settings every compiler here is made with, one-off or kept: the house faces,
+    the author's (`fonts`, a folder) and no others, and package folders at `packages`, a path
+    that is never made."""
     return {
-        "font_paths": [str(style.FONTS_DIR)],
+        "font_paths": [str(style.FONTS_DIR), *([str(fonts)] if fonts else [])],
         "ignore_system_fonts": True,
         "package_path": str(packages),
         "package_cache_path": str(packages),
     }
 
 
-def _compile(source: str, root: Path) -> bytes:
+def _compile(source: str, root: Path, fonts: Path | None) -> bytes:
     import typst
 
     compile_pdf: Any = typst.compile  # its overloads tie root's type to input's
@@ -66,24 +67,30 @@ def _compile(source: str, root: Path) -> bytes:
         root=str(root),
         format="pdf",
         timestamp=int(build_datetime().timestamp()),
-        **_fonts_and_packages(root / ".no-packages"),
+        **_fonts_and_packages(root / ".no-packages", fonts),
     )
     return pdf
 
 
 def compile_limited(
-    source: str, root: Path, meanwhile: Callable[[], object] | None = None
+    source: str,
+    root: Path,
+    meanwhile: Callable[[], object] | None = None,
+    fonts: Path | None = None,
 ) -> bytes:
     """Return the compiled PDF, compiled in a forked process with a time and a memory limit.
+
+    `fonts` is a folder of the author's faces (outline.yaml's `fonts:`), used where the house
+    face has no glyph; such a draft is compiled by a compiler of its own, not the kept one.
 
     Raw Typst can loop or allocate without end; the child is killed at the time limit and
     cannot grow past the memory limit. Ctrl-C and SIGTERM reach the waiting parent at once,
     which kills the child before going on.
     """
     if not hasattr(os, "fork"):  # no fork (Windows): in a thread, without the limits
-        return _compile_in_thread(source, root, meanwhile)
+        return _compile_in_thread(source, root, meanwhile, fonts)
     kept: KeptCompiler | None = getattr(_KEPT, "compiler", None)
-    if kept is not None:  # (watch)
+    if kept is not None and fonts is None:  # (watch)
         return kept.compile(source, root, meanwhile)
     import typst  # noqa: F401  (imported once, before the fork)
 
@@ -96,7 +103,7 @@ def compile_limited(
             _close_inherited()
             _die_with(parent)
             _cpu_limit(seconds)
-            os._exit(_child(source, root, out, failure, memory))
+            os._exit(_child(source, root, fonts, out, failure, memory))
         status = _wait(pid, seconds, meanwhile)
         _raise_failure(failure)
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not out.exists():
@@ -202,11 +209,13 @@ def _record_failure(exc: BaseException, failure: Path) -> None:
     failure.write_text(json.dumps({"message": message, "diagnostic": diagnostic}))
 
 
-def _child(source: str, root: Path, out: Path, failure: Path, memory: int) -> int:
+def _child(
+    source: str, root: Path, fonts: Path | None, out: Path, failure: Path, memory: int
+) -> int:
     """Compile in the forked child under an address-space limit; return its exit status."""
     try:
         _quiet_child(memory)
-        out.write_bytes(_compile(source, root))
+        out.write_bytes(_compile(source, root, fonts))
         return 0
     except BaseException as exc:  # the compiler's error, carried to the parent
         _record_failure(exc, failure)
@@ -246,7 +255,10 @@ def _wait(pid: int, seconds: float, meanwhile: Callable[[], object] | None = Non
 
 
 def _compile_in_thread(
-    source: str, root: Path, meanwhile: Callable[[], object] | None = None
+    source: str,
+    root: Path,
+    meanwhile: Callable[[], object] | None = None,
+    fonts: Path | None = None,
 ) -> bytes:
     """Return the compiled PDF; Ctrl-C and SIGTERM are honoured within a fraction of a second.
 
@@ -257,7 +269,7 @@ def _compile_in_thread(
 
     def work() -> None:
         try:
-            result["pdf"] = _compile(source, root)
+            result["pdf"] = _compile(source, root, fonts)
         except BaseException as exc:  # handed to the waiting thread
             result["error"] = exc
 

@@ -1,0 +1,112 @@
+"""Text the PDF cannot show: characters that none of its faces has a glyph for.
+
+The PDF is set with the bundled faces and Typst's own (system fonts are never used, so every
+machine makes the same PDF). Between them they cover the Latin, Greek, Cyrillic, Armenian,
+Georgian, Hebrew, Arabic and Devanagari scripts, punctuation, symbols and mathematics; Typst
+leaves a blank for anything else (Chinese, Japanese, Korean, Thai, most Indic scripts, emoji),
+and says nothing. The DOCX shows such text in the reader's own fonts. Faces the author names
+under `fonts:` in outline.yaml cover what their character maps hold.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.load.outline import OUTLINE_FILE
+from paperbuild.load.project import Project
+from paperbuild.render.cmap import author_faces
+
+COVERED = (  # the PDF's faces between them: Liberation Serif, then Typst's own fallbacks
+    (0x0000, 0x06FF),  # Latin, IPA, combining marks, Greek, Cyrillic, Armenian, Hebrew, Arabic
+    (0x0900, 0x097F),  # Devanagari
+    (0x10A0, 0x10FF),  # Georgian
+    (0x1D00, 0x1FFF),  # phonetic extensions, Latin and Greek extended
+    (0x2000, 0x2BFF),  # punctuation, sub- and superscripts, currency, arrows, maths, shapes
+    (0x2C60, 0x2C7F),  # Latin extended-C
+    (0x2E00, 0x2E7F),  # supplemental punctuation
+    (0xA720, 0xA7FF),  # Latin extended-D
+    (0xFB00, 0xFDFF),  # ligatures, Hebrew and Arabic presentation forms
+    (0xFE00, 0xFE2F),  # variation selectors, combining half marks
+    (0xFE70, 0xFEFF),  # Arabic presentation forms-B, the byte-order mark
+    (0xFFF9, 0xFFFD),  # the replacement character
+    (0x1D400, 0x1D7FF),  # mathematical alphanumerics
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _uncovered(ranges: tuple[tuple[int, int], ...]) -> re.Pattern[str]:
+    """Return a pattern matching runs of characters outside the ranges."""
+    return re.compile(
+        "[^" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]+"
+    )
+
+
+SCRIPTS = (  # names for the message, where Unicode's character names would not do
+    (0x2E80, 0x9FFF, "Chinese, Japanese or Korean"),
+    (0xF900, 0xFAFF, "Chinese, Japanese or Korean"),
+    (0xFF00, 0xFFEF, "Chinese, Japanese or Korean"),
+    (0x20000, 0x3FFFF, "Chinese, Japanese or Korean"),
+    (0x1100, 0x11FF, "Korean"),
+    (0xAC00, 0xD7AF, "Korean"),
+    (0x1F000, 0x1FAFF, "emoji"),
+    (0xE000, 0xF8FF, "private-use"),
+)
+
+
+def _script(ch: str) -> str:
+    """Return the name of the script or kind of character ch belongs to."""
+    code = ord(ch)
+    for start, end, name in SCRIPTS:
+        if start <= code <= end:
+            return name
+    return unicodedata.name(ch, f"U+{code:04X}").split(" ")[0].title()
+
+
+def unshown(
+    text: str, ranges: tuple[tuple[int, int], ...] = COVERED
+) -> dict[str, tuple[int, str, int]]:
+    """Return, per script, (offset of its first character, a sample of it, how many) in text
+    outside the ranges (by default the PDF's own faces')."""
+    found: dict[str, tuple[int, str, int]] = {}
+    for m in _uncovered(ranges).finditer(text):
+        for i, ch in enumerate(m.group()):
+            if unicodedata.category(ch)[0] in "CZ":  # controls, formats, separators: not set
+                continue
+            name = _script(ch)
+            first, sample, count = found.get(name, (m.start() + i, "", 0))
+            if len(sample) < 12 and (not sample or m.start() + i - first < 40):
+                sample += ch
+            found[name] = (first, sample, count + 1)
+    return found
+
+
+def check(project: Project) -> list[Diagnostic]:
+    """Return where the chapters and the outline's title page hold text the PDF cannot show."""
+    meta = project.outline.document
+    title_page = "\n".join((meta.title, meta.subtitle or "", meta.author, meta.status))
+    sources = [*((c.path, c.text) for c in project.chapters), (OUTLINE_FILE, title_page)]
+    faces, found = author_faces(project)
+    ranges = tuple(sorted({*COVERED, *(r for face in faces for r in face.ranges)}))
+    for path, text in sources:
+        for name, (offset, sample, count) in unshown(text, ranges).items():
+            line = col = None
+            if path != OUTLINE_FILE:  # (the title page's fields are not the file's lines)
+                line = text.count("\n", 0, offset) + 1
+                col = offset - text.rfind("\n", 0, offset)
+            many = f"{count} characters" if count > 1 else "one character"
+            found.append(
+                diag(
+                    "missing-glyphs",
+                    f"the PDF's faces have no glyphs for {name} text ({sample}: {many}); the PDF "
+                    "leaves them blank, the DOCX shows them in the reader's fonts",
+                    path,
+                    line,
+                    col,
+                    "name a face that has them under 'fonts:' in outline.yaml (a .ttf or .otf "
+                    "file in the project, e.g. a Noto face for the script)",
+                )
+            )
+    return found
