@@ -8,6 +8,7 @@ from typing import Any
 
 from paperbuild import pandoc_ast
 from paperbuild.crossref import EQ_LABEL, parse_ref
+from paperbuild.load.chapters import MACRO_START
 from paperbuild.load.project import is_file_link
 from paperbuild.pandoc_ast import (
     ATTR_AT,
@@ -220,6 +221,8 @@ class _FactFinder:
                     self.labels.append((equation[1], "Equation"))  # maths in both (assemble)
             elif t == "RawBlock" and page_break(fmt, code):
                 pass  # a page break in both formats (assemble)
+            elif fmt.lower() in ("tex", "latex") and MACRO_START.match(code.lstrip()):
+                pass  # a macro definition: pandoc expanded it (parse gives it to every chapter)
             elif fmt.lower() in DROPPED_RAW and not code.lstrip().startswith("<!--"):
                 self.raw.append((fmt, code.strip()[:60]))  # (an HTML comment is invisible)
             elif fmt.lower() == "openxml":

@@ -393,6 +393,11 @@ def code_block(a: Attr, source: str) -> Node:
     return {"t": "CodeBlock", "c": [a.json(), source]}
 
 
+def image(a: Attr, alt: list[Node], url: str, title: str = "") -> Node:
+    """Return an Image element."""
+    return {"t": "Image", "c": [a.json(), alt, [url, title]]}
+
+
 def link(a: Attr, content: list[Node], url: str, title: str = "") -> Node:
     """Return a Link element."""
     return {"t": "Link", "c": [a.json(), content, [url, title]]}

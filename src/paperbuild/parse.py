@@ -13,11 +13,14 @@ from pathlib import Path
 from paperbuild import crossref as crossref_module
 from paperbuild import facts as facts_module
 from paperbuild import pandoc, pandoc_ast
+from paperbuild import rawhtml as rawhtml_module
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts, chapter_facts
+from paperbuild.load.chapters import macro_definitions
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
+from paperbuild.rawhtml import has_inline_html, read_inline_html
 from paperbuild.safety import CACHE_DIR, cache_dir
 from paperbuild.util.fsutil import write_atomic
 
@@ -36,19 +39,20 @@ class Parsed:
 def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
     """Return the project's chapter facts (and ASTs when asked), through the per-chapter cache."""
     cache = cache_dir(project.root, "ast")
-    keys = [pandoc.cache_key(c.text) for c in project.chapters]
+    texts = parse_texts(project)
+    keys = [pandoc.cache_key(texts[c.path]) for c in project.chapters]
     facts: list[Facts | None] = [_read_facts(cache, k) for k in keys]
     blocks: dict[str, list[Node]] = {}
     if with_blocks or None in facts:
-        items = [(c.path, c.text) for c in project.chapters]
-        for i, chapter_blocks in enumerate(pandoc.parse_chapters(items, cache, keys)):
+        items = [(c.path, texts[c.path]) for c in project.chapters]
+        for i, chapter_blocks in enumerate(_read(items, cache, keys)):
             blocks[project.chapters[i].path] = chapter_blocks
             if facts[i] is None:
                 facts[i] = found = chapter_facts(chapter_blocks)
                 _write_facts(cache, keys[i], found)
     by_path = {c.path: f for c, f in zip(project.chapters, facts, strict=True) if f is not None}
     if with_blocks:  # only the drafts need links between chapters; a check reads facts
-        _link_across_chapters(project, blocks, by_path, cache)
+        _link_across_chapters(project, texts, blocks, by_path, cache)
     assignment, problems = assign(project)
     if cache is None:
         problems.append(_tracked_cache())
@@ -107,17 +111,47 @@ def _tracked_cache() -> Diagnostic:
     )
 
 
+def parse_texts(project: Project) -> dict[str, str]:
+    """Return each chapter's text as pandoc is given it: after the other chapters' LaTeX macros.
+
+    pandoc expands `\\newcommand` definitions when it reads, and each chapter is read on its
+    own, so a macro defined in one chapter would stay raw in the next (`$\\R^2$` in the drafts);
+    every chapter is read after the definitions the others make, as one text of the whole paper
+    would be.
+    """
+    defined = {c.path: macro_definitions(c.text) for c in project.chapters}
+    texts: dict[str, str] = {}
+    for chapter in project.chapters:
+        others = [d for path, ds in defined.items() if path != chapter.path for d in ds]
+        prelude = "\n".join(dict.fromkeys(others))
+        texts[chapter.path] = f"{prelude}\n\n{chapter.text}" if prelude else chapter.text
+    return texts
+
+
 def _link_across_chapters(
-    project: Project, blocks: dict[str, list[Node]], facts: dict[str, Facts], cache: Path | None
+    project: Project,
+    texts: dict[str, str],
+    blocks: dict[str, list[Node]],
+    facts: dict[str, Facts],
+    cache: Path | None,
 ) -> None:
     """Re-read (through the cache) the chapters that link to other chapters' headings."""
     extra = cross_chapter_definitions(project, facts)
     if not extra:
         return
-    items = [(c.path, c.text + extra[c.path]) for c in project.chapters if c.path in extra]
+    items = [(c.path, texts[c.path] + extra[c.path]) for c in project.chapters if c.path in extra]
     keys = [pandoc.cache_key(text) for _, text in items]
-    for (path, _), parsed in zip(items, pandoc.parse_chapters(items, cache, keys), strict=True):
+    for (path, _), parsed in zip(items, _read(items, cache, keys), strict=True):
         blocks[path] = parsed
+
+
+def _read(items: list[tuple[str, str]], cache: Path | None, keys: list[str]) -> list[list[Node]]:
+    """Return the chapters' blocks as pandoc reads them (cached), inline HTML made elements."""
+    parsed = pandoc.parse_chapters(items, cache, keys)
+    return [
+        read_inline_html(blocks) if has_inline_html(text) else blocks
+        for (_, text), blocks in zip(items, parsed, strict=True)
+    ]
 
 
 @functools.cache
@@ -125,6 +159,7 @@ def _facts_version() -> str:
     """Return a digest of the code that computes facts, so a change to it invalidates them."""
     h = hashlib.sha256(Path(facts_module.__file__).read_bytes())
     h.update(Path(crossref_module.__file__).read_bytes())
+    h.update(Path(rawhtml_module.__file__).read_bytes())
     return h.hexdigest()[:12]
 
 

@@ -241,3 +241,56 @@ def _note_text(lines: list[str], number: int, start: int) -> str:
             break
         parts.append(following.strip())
     return " ".join(p for p in parts if p)
+
+
+MACRO_START = re.compile(
+    r"^\\(?:(?:re|provide)?newcommand\*?|DeclareMathOperator\*?|def(?=\\))", re.M
+)
+
+
+def macro_definitions(text: str) -> list[str]:
+    """Return the LaTeX macro definitions (`\\newcommand{\\R}{\\mathbb{R}}`) a chapter makes at
+    the start of a line, outside code, each with its balanced braces (across lines)."""
+    found: list[str] = []
+    fence: str | None = None
+    offset = 0
+    for line in text.split("\n"):
+        code, fence = fence_step(line, fence)
+        if not code and MACRO_START.match(line):
+            definition = _balanced(text, offset)
+            if definition:
+                found.append(definition)
+        offset += len(line) + 1
+    return found
+
+
+def _balanced(text: str, start: int) -> str | None:
+    """Return the definition starting at start: up to the brace that closes its last group.
+
+    A `\\def\\x{…}` or `\\newcommand\\x{…}` has one group, `\\newcommand{\\x}{…}` two.
+    """
+    command = MACRO_START.match(text, start)
+    if command is None:
+        return None
+    after = text[command.end() :].lstrip(" \t")
+    needed = 1 if command.group().startswith("\\def") or after.startswith("\\") else 2
+    depth, seen, i = 0, 0, command.end()
+    while i < len(text) and i < start + 2000:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return None
+            if depth == 0:
+                seen += 1
+                if seen == needed:
+                    return text[start : i + 1]
+        elif ch == "\n" and depth == 0 and text[i + 1 : i + 2] == "\n":
+            return None  # a blank line before the definition ended
+        i += 1
+    return None
