@@ -320,7 +320,7 @@ def test_dropped_raw_is_reported_at_each_occurrence_and_a_block_at_its_first_lin
     root = mini(
         {
             "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
-            '[Pears.]{points="2.1"} <b>one</b> and <b>two</b>.\n\n'
+            '[Pears.]{points="2.1"} <q>one</q> and <q>two</q>.\n\n'
             "```{=html}\n<section>\n  <p>kept out</p>\n</section>\n```\n"
         }
     )
