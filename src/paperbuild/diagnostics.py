@@ -62,6 +62,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "crossref-kind": ("warning", "a cross-reference names an element of another kind"),
     "dead-link": ("warning", "a link (#id, or a chapter's file) leads to no heading or label"),
     "missing-glyphs": ("warning", "text in a script the PDF's faces have no glyphs for"),
+    "unconverted-maths": ("warning", "maths pandoc cannot convert: the drafts show its TeX"),
     "invalid-font": ("error", "a face under outline.yaml's fonts: is not a usable font file"),
 }
 

@@ -48,6 +48,7 @@ class Facts:
     literal_notes: tuple[str, ...] = ()  # [^x] left as text by pandoc: a note with no definition
     broken_raw: tuple[tuple[str, str], ...] = ()  # (opening text, why) of ill-formed raw OpenXML
     queries: tuple[str, ...] = ()  # the questions of [passage]{.query question="…"}
+    maths: tuple[str, ...] = ()  # the TeX of each distinct formula
 
     def to_json(self) -> dict[str, Any]:
         """Return the facts as JSON-ready data."""
@@ -72,6 +73,7 @@ class Facts:
             literal_notes=tuple(data["literal_notes"]),
             broken_raw=tuple((t, w) for t, w in data.get("broken_raw") or ()),
             queries=tuple(data.get("queries") or ()),
+            maths=tuple(data.get("maths") or ()),
         )
 
 
@@ -159,6 +161,7 @@ def chapter_facts(blocks: list[Node]) -> Facts:
         literal_notes=tuple(found.literal_notes),
         broken_raw=tuple(found.broken_raw),
         queries=tuple(found.queries),
+        maths=tuple(dict.fromkeys(found.maths)),
     )
 
 
@@ -178,6 +181,7 @@ class _FactFinder:
         self.literal_notes: list[str] = []
         self.broken_raw: list[tuple[str, str]] = []
         self.queries: list[str] = []
+        self.maths: list[str] = []
 
     def walk(self, blocks: list[Node]) -> None:
         stack: list[tuple[Any, bool]] = [(blocks, True)]  # (value, counts as text a reader reads)
@@ -233,7 +237,9 @@ class _FactFinder:
         if content(value) is None:
             return
         self.notes += t == "Note"
-        if t == "Image":
+        if t == "Math":
+            self.maths.append(pandoc_ast.text(value))
+        elif t == "Image":
             self.resources.append(target(value)[0])
         elif t == "Link":
             url = target(value)[0]

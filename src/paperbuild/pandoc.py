@@ -58,8 +58,15 @@ def version() -> tuple[int, ...]:
     return parsed
 
 
-def run(args: Sequence[str], data: bytes | None = None, *, cwd: Path | None = None) -> bytes:
-    """Return pandoc's output for these arguments, or raise BuildError.
+def run(
+    args: Sequence[str],
+    data: bytes | None = None,
+    *,
+    cwd: Path | None = None,
+    warnings: list[str] | None = None,
+) -> bytes:
+    """Return pandoc's output for these arguments, or raise BuildError; pandoc's warnings
+    (its standard error) are added to `warnings` when given.
 
     pandoc writes to a temporary file rather than a pipe: reading megabytes of JSON from a pipe
     costs a third of the time of the conversion itself (measured on the benchmark paper).
@@ -95,6 +102,8 @@ def run(args: Sequence[str], data: bytes | None = None, *, cwd: Path | None = No
         if proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
             raise BuildError(f"pandoc failed: {message}")
+        if warnings is not None:
+            warnings.append(proc.stderr.decode("utf-8", "replace"))
         return out.read_bytes() if out.exists() else proc.stdout
 
 

@@ -372,3 +372,22 @@ def test_a_reference_document_with_a_damaged_part_is_reported(mini, tmp_path):
     assert problem.path == "house.docx" and "word/fontTable.xml" in problem.message
     (root / "house.docx").write_bytes(reference)  # the intact one: no problem
     assert [d for d in check(root) if d.rule == "invalid-reference-doc"] == []
+
+
+def test_maths_pandoc_cannot_convert_is_reported_where_it_is_written(mini):
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '[Pears.]{points="2.1"} Fine: $x^2$, broken: $\\pearcount{x}$.\n\n'
+            "$$\\frac{1}{2$$\n"
+        }
+    )
+    first = check(root)
+    assert found(first, "unconverted-maths") == [
+        ("paper/02-second.md", 7, 46),
+        ("paper/02-second.md", 9, 3),
+    ]
+    messages = [d.message for d in first if d.rule == "unconverted-maths"]
+    assert "unexpected control sequence \\pearcount" in messages[0]
+    assert list((root / "build/.cache").rglob("maths-*.json"))  # asked of pandoc once
+    assert [d.message for d in check(root)] == [d.message for d in first]  # from the cache

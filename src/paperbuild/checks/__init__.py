@@ -11,6 +11,7 @@ from paperbuild.checks import (
     crossrefs,
     footnotes,
     glyphs,
+    maths,
     queries,
     resources,
     sections,
@@ -69,6 +70,7 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     found += resources.check(project, parsed.facts)
     found += queries.check(project, parsed.facts)
     found += glyphs.check(project)
+    found += maths.check(project, parsed.facts)
     diagnostics = configure(found, project.outline.rules)
     return CheckResult(
         diagnostics=tuple(diagnostics),

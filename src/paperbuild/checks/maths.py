@@ -1,0 +1,79 @@
+"""Maths that pandoc cannot convert: both drafts would print its TeX source instead."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from pathlib import Path
+
+from paperbuild import pandoc
+from paperbuild import pandoc_ast as pa
+from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.facts import Facts
+from paperbuild.load.project import Project
+from paperbuild.safety import cache_dir
+from paperbuild.util.fsutil import write_atomic
+
+WARNING = re.compile(
+    r"\[WARNING\] Could not convert TeX math (.*?), rendering as TeX:\n(.*?)(?=\n\[|\Z)", re.S
+)
+CACHE = "maths-{toolchain}.json"
+
+
+def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
+    """Return each formula pandoc's maths reader cannot read, where the chapter writes it."""
+    wanted = list(dict.fromkeys(m for f in facts.values() for m in f.maths))
+    if not wanted:
+        return []
+    problems = _problems(project.root, wanted)
+    found: list[Diagnostic] = []
+    for chapter in project.chapters:
+        for tex in facts.get(chapter.path, Facts()).maths:
+            if tex not in problems or not problems[tex]:
+                continue
+            line, col = chapter.find(tex) or (1, 1)
+            shown = " ".join(tex.split())
+            found.append(
+                diag(
+                    "unconverted-maths",
+                    f"the maths {shown[:60]} cannot be converted ({problems[tex]}); both drafts "
+                    "show its TeX source instead",
+                    chapter.path,
+                    line,
+                    col,
+                    "correct the TeX (an unknown command? define it with \\newcommand)",
+                )
+            )
+    return found
+
+
+def _problems(root: Path, maths: list[str]) -> dict[str, str]:
+    """Return {TeX: why it cannot be converted, or ""} for each formula (cached by toolchain)."""
+    cache = cache_dir(root, "ast")
+    path = cache / CACHE.format(toolchain=pandoc.cache_key("maths")[:16]) if cache else None
+    known: dict[str, str] = {}
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError):
+            known = {k: str(v) for k, v in json.loads(path.read_bytes()).items()}
+    todo = [m for m in maths if m not in known]
+    if todo:
+        known.update(_convert(todo))
+        if path is not None:
+            with contextlib.suppress(OSError):
+                write_atomic(path, pa.dumps({m: known[m] for m in maths}))
+    return {m: known.get(m, "") for m in maths}
+
+
+def _convert(maths: list[str]) -> dict[str, str]:
+    """Return {TeX: why pandoc cannot convert it, or ""}, from one pandoc run over them all."""
+    blocks = [pa.para([pa.math(m)]) for m in maths]
+    payload = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": blocks}
+    warnings: list[str] = []
+    pandoc.run(["-f", "json", "-t", "typst"], pa.dumps(payload), warnings=warnings)
+    failed: dict[str, str] = {}
+    for tex, details in WARNING.findall("".join(warnings)):
+        lines = [line.strip() for line in details.split("\n") if line.strip()]
+        reason = next((line for line in lines if line.startswith("unexpected")), "")
+        failed[tex] = reason or (lines[-1] if lines else "unreadable")
+    return {m: failed.get(m, "") for m in maths}
