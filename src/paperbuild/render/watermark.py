@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 from docx.oxml import parse_xml
+
+from paperbuild.render.ooxml import quoteattr
 
 SHAPE_ID = "PaperbuildWatermark"  # how a later build knows the watermark as paperbuild's
 VML = (
