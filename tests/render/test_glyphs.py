@@ -111,3 +111,23 @@ def test_a_face_that_is_missing_or_no_font_is_an_error_of_the_outline(mini):
     outline.write_text(outline.read_text().replace("fonts/gone.otf", "../elsewhere.ttf"))
     result = CliRunner().invoke(cli, ["-C", str(root), "check"])
     assert result.exit_code == 2 and "leaves the project folder" in result.output, result.output
+
+
+def test_a_face_that_leads_out_of_the_project_or_is_a_pipe_is_refused_unread(mini, tmp_path):
+    import os
+
+    secret = tmp_path / "secret.ttf"
+    secret.write_bytes(face("梨"))
+    root = mini({"paper/02-second.md": CHAPTER})
+    (root / "linked.ttf").symlink_to(secret)
+    os.mkfifo(root / "pipe.ttf")
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "fonts: [linked.ttf, pipe.ttf]\n")
+    found = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "invalid-font"]
+    assert len(found) == 2 and "outside the project" in found[0].message, found
+    assert "not a regular file" in found[1].message
+    # the face outside was not used: the Chinese text is still reported
+    assert any("Chinese" in w[3] for w in glyph_warnings(root))
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf", "--force"])
+    assert result.exit_code == 0, result.output
+    assert not any("TestHan" in f for f in embedded_faces(root / "build/a-small-paper-1.0.pdf"))

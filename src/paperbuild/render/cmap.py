@@ -87,7 +87,7 @@ def author_faces(project: Project) -> tuple[list[Face], list[Diagnostic]]:
     problems: list[Diagnostic] = []
     for rel in project.outline.fonts:
         path = project.root / rel
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             problems.append(
                 diag(
                     "missing-file",
