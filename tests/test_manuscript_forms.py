@@ -1,7 +1,7 @@
 """Forms real manuscripts use that the thesis and guide fixtures do not: unnumbered and unlisted
 headings, links to another chapter's file, an image whose name has a space, notes in headings
 and captions, `\\newpage` and Quarto's page break, a LaTeX equation, a macro defined in another
-chapter, inline HTML, a line block, BibTeX's `{\\'\\i}`.
+chapter, inline HTML, Quarto's callouts, a line block, BibTeX's `{\\'\\i}`.
 
 One project, built once to both formats, read back with pandoc, the DOCX's XML and
 the PDF's text and bookmarks."""
@@ -33,6 +33,8 @@ FILES: dict[str, str | bytes] = {
     "[a lost part](results.md#nowhere).\n",
     "paper/method.md": "# Method\n\n"
     "## Sampling\n\nWe sampled.\n\n"
+    "::: {.callout-warning}\n## Mind the sample\n\nIt is small.\n:::\n\n"
+    '::: {.callout-tip title="A tip"}\nWeigh it.\n:::\n\n::: callout-note\nNoted.\n:::\n\n'
     "## An aside {-}\n\nAn aside, in @sec:an-aside.\n\n"
     "## Hidden from the contents {.unnumbered .unlisted}\n\nQuiet.\n\n"
     "\\newpage\n\n## Weighting[^w]\n\nWe weighted.\n\n[^w]: A note in a heading.\n\n"
@@ -206,3 +208,32 @@ def test_inline_html_reads_as_what_it_means(forms):
     assert links[0]["c"][2][0] == "https://example.org"
     assert any(n["t"] == "Image" for n in walk(para))  # the <img>, from the project's file
     assert "H2O" in pdf_text(out["pdf"]).replace(" ", "")
+
+
+def test_callouts_have_their_title_and_a_rule_in_both_formats(forms):
+    _, out = forms
+    from docx import Document
+
+    paras = [(p.style.name, p.text) for p in Document(str(out["docx"])).paragraphs]
+    assert ("Callout Title", "Mind the sample") in paras and ("Callout", "It is small.") in paras
+    assert ("Callout Title", "A tip") in paras and ("Callout", "Weigh it.") in paras
+    assert ("Callout Title", "Note") in paras  # the kind's word when it has no title
+    assert not any(t == "Mind the sample" and s.startswith("Heading") for s, t in paras)
+    styles = zipfile.ZipFile(out["docx"]).read("word/styles.xml").decode()
+    callout = styles[styles.index('w:styleId="Callout"') :]
+    assert re.search(r'<w:pBdr><w:left [^>]*w:val="single"', callout[: callout.index("</w:style>")])
+    pdf = pdf_text(out["pdf"])
+    assert "Mind the sample It is small. A tip Weigh it. Note Noted." in pdf
+    assert "2.2 Mind" not in pdf and "2.2 Weighting" in pdf  # a callout's title is no heading
+    front = docx_text(out["docx"])[: docx_text(out["docx"]).index("See the method")]
+    assert "Mind the sample" not in front
+
+
+def test_a_figures_image_is_centred_over_its_caption_in_the_docx(forms):
+    _, out = forms
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    style = Document(str(out["docx"])).styles["Captioned Figure"]
+    assert style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert style.paragraph_format.keep_with_next

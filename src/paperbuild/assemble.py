@@ -270,7 +270,11 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
             chapter_blocks = _copy(chapter_blocks)
         if not chapter_blocks:
             chapter_blocks = [pa.para([pa.element("Emph", pa.str_inlines(words.not_written))])]
-        steps: list[pa.Step] = [(_strip_markers, MARKED_KINDS), (_raw_tex, RAW | SHORTCODE)]
+        steps: list[pa.Step] = [
+            (_strip_markers, MARKED_KINDS),
+            (_raw_tex, RAW | SHORTCODE),
+            (_callouts(words), DIVS),
+        ]
         if path:
             steps.append((resources_rewrite(parsed.project.root, path), IMAGES))
         if path and parsed.facts[path].broken_raw:  # reported (invalid-raw): left out
@@ -349,6 +353,37 @@ PAGE_BREAKS = [  # each writer keeps its own format's and drops the other's
 
 
 SHORTCODE = frozenset(("Para",))
+DIVS = frozenset(("Div",))
+CALLOUT_STYLE = "Callout"  # the DOCX paragraph style of a callout's text (render/reference.py)
+CALLOUT_OPEN = pa.raw_block(
+    "typst", "#block(stroke: (left: 1.5pt + ink), inset: (left: 9pt, y: 3pt), width: 100%)["
+)
+
+
+def _callouts(words: Words) -> Callable[[Node], Node | None]:
+    """Return a rewrite that sets Quarto's callouts (`::: {.callout-note}`) off from the text:
+    a title (its `title=`, its first heading, else 'Note', 'Warning', … in the paper's
+    language) over the text, with a rule at the left in both formats."""
+
+    def fix(node: Node) -> Node | None:
+        a = pa.attr(node) or pa.Attr()
+        kind = next((c[len("callout-") :] for c in a.classes if c.startswith("callout-")), None)
+        if kind is None:
+            return None
+        content = pa.blocks(node)
+        title: list[Node] = pa.str_inlines(a.get("title")) if a.get("title") else []
+        if not title and content and pa.kind(content[0]) == "Header":
+            title, content = pa.inlines(content[0]), content[1:]
+        title = title or pa.str_inlines(words.callout(kind) or kind.capitalize())
+        heading = pa.div(
+            pa.Attr("", [], [["custom-style", f"{CALLOUT_STYLE} Title"]]),
+            [pa.para([pa.element("Strong", title)])],
+        )
+        kept = [[k, v] for k, v in a.pairs if k != "title"] + [["custom-style", CALLOUT_STYLE]]
+        body = [CALLOUT_OPEN, heading, *content, pa.raw_block("typst", "]")]
+        return pa.div(a._replace(pairs=kept), pa.copy_tree(body))
+
+    return fix
 
 
 def _raw_tex(node: Node) -> Node | list[Node] | None:

@@ -32,6 +32,14 @@ class Words:
     inserted: str = "inserted"
     deleted: str = "deleted"
     quotes: tuple[str, str, str, str] = ENGLISH_QUOTES  # double open, close; single
+    callouts: tuple[str, str, str, str, str] = (  # Quarto's callouts' default titles
+        "Note", "Tip", "Important", "Warning", "Caution",
+    )  # fmt: skip
+
+    def callout(self, kind: str) -> str:
+        """Return a callout's default title ('Note' for a .callout-note), or '' for no kind."""
+        kinds = ("note", "tip", "important", "warning", "caution")
+        return self.callouts[kinds.index(kind)] if kind in kinds else ""
 
     def date(self, when: dt.date) -> str:
         """Return a date as the language writes it ('28 November 2026', '28 de noviembre de…')."""
@@ -79,6 +87,7 @@ LANGUAGES: dict[str, Words] = {
         and_="et",
         caption_colon=" : ",
         contents="Table des matières",
+        callouts=("Remarque", "Conseil", "Important", "Avertissement", "Attention"),
         references="Références",
         version="Version",
         page_of="page {page} sur {total}",
@@ -116,6 +125,7 @@ LANGUAGES: dict[str, Words] = {
         },
         and_="y",
         contents="Índice",
+        callouts=("Nota", "Consejo", "Importante", "Advertencia", "Precaución"),
         references="Referencias",
         version="Versión",
         page_of="página {page} de {total}",
@@ -153,6 +163,7 @@ LANGUAGES: dict[str, Words] = {
         },
         and_="e",
         contents="Sumário",
+        callouts=("Nota", "Dica", "Importante", "Aviso", "Cuidado"),
         references="Referências",
         version="Versão",
         page_of="página {page} de {total}",
@@ -189,6 +200,7 @@ LANGUAGES: dict[str, Words] = {
         },
         and_="und",
         contents="Inhalt",
+        callouts=("Hinweis", "Tipp", "Wichtig", "Warnung", "Vorsicht"),
         references="Literatur",
         version="Version",
         page_of="Seite {page} von {total}",

@@ -189,6 +189,9 @@ def _paperbuild_styles(doc: Any) -> None:
             by_name[name].font.size = Pt(CAPTION_SIZE)
     if "Image Caption" in by_name:
         by_name["Image Caption"].paragraph_format.alignment = 1  # centred under the figure
+    if "Captioned Figure" in by_name:  # the figure's image: centred as in the PDF, and kept
+        by_name["Captioned Figure"].paragraph_format.alignment = 1  # with its caption
+        by_name["Captioned Figure"].paragraph_format.keep_with_next = True
     if "Table Caption" in by_name:
         by_name["Table Caption"].paragraph_format.alignment = 0  # at the left, above the table
         by_name["Table Caption"].paragraph_format.keep_with_next = True
@@ -203,10 +206,42 @@ def _paperbuild_styles(doc: Any) -> None:
     for name in UNNUMBERED:
         if name in by_name:
             _suppress_line_numbers(by_name[name])
+    _callout_styles(doc, names)
     if "Line Number" not in names:  # the character style Word uses for --line-numbers
         numbers = styles.add_style("Line Number", WD_STYLE_TYPE.CHARACTER)
         numbers.font.size = Pt(7.5)
         numbers.font.color.rgb = RGBColor.from_string("808080")
+
+
+def _callout_styles(doc: Any, names: set[str]) -> None:
+    """Add Callout (a callout's text: indented, a rule at the left) and Callout Title."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    styles = doc.styles
+    if "Callout" not in names:
+        callout = styles.add_style("Callout", WD_STYLE_TYPE.PARAGRAPH)
+        callout.base_style = styles["Normal"]
+        callout.paragraph_format.left_indent = Pt(10)
+        callout.paragraph_format.space_after = Pt(3)
+        borders = set_child(callout.element, "pPr", "pBdr", {}, PPR_BEFORE_PBDR)
+        left = OxmlElement("w:left")  # one rule down the left of the callout's paragraphs
+        for key, value in (("val", "single"), ("sz", "12"), ("space", "8"), ("color", INK)):
+            left.set(qn(f"w:{key}"), value)
+        borders.append(left)
+    if "Callout Title" not in names:
+        title = styles.add_style("Callout Title", WD_STYLE_TYPE.PARAGRAPH)
+        title.base_style = styles["Callout"]
+        title.paragraph_format.keep_with_next = True
+        title.paragraph_format.space_before = Pt(6)
+
+
+PPR_BEFORE_PBDR = (  # CT_PPrBase's sequence before pBdr
+    "pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+    "suppressLineNumbers",
+)  # fmt: skip
 
 
 def build_reference_docx(user: bytes | None = None) -> bytes:
