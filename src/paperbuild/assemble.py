@@ -226,11 +226,15 @@ def resources_rewrite(root: Path, chapter: str) -> Callable[[Node], Node | None]
         why = {"remote": "not fetched", "outside": "outside the project"}.get(
             problem or "", "missing"
         )
-        shown = target if problem == "remote" else Path(target).name
-        placeholder = pa.element("Emph", pa.str_inlines(f"[image {why}: {shown}]"))
-        return pa.span(pa.Attr(pa.ident(node), ["pb-placeholder"]), [placeholder])
+        return image_placeholder(node, why, target if problem == "remote" else Path(target).name)
 
     return fix
+
+
+def image_placeholder(image: Node, why: str, shown: str) -> Node:
+    """Return what a draft shows for an image it cannot: `[image missing: cat.png]`."""
+    placeholder = pa.element("Emph", pa.str_inlines(f"[image {why}: {shown}]"))
+    return pa.span(pa.Attr(pa.ident(image), ["pb-placeholder"]), [placeholder])
 
 
 def all_ids(blocks: list[Node]) -> set[str]:

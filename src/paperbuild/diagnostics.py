@@ -40,6 +40,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "missing-bibliography": ("error", "the bibliography file does not exist"),
     "remote-resource": ("warning", "an image or resource is given by URL: never fetched"),
     "missing-resource": ("warning", "an image or resource does not exist"),
+    "unsupported-image": ("warning", "an image the PDF cannot show (TIFF, BMP, EPS, damaged)"),
+    "unreadable-resource": ("warning", "an image that is no regular file or is too large"),
     "list-field-and": (
         "warning",
         "a publisher, institution or other list field whose unbraced ' and ' splits it in two",

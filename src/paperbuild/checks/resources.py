@@ -12,6 +12,7 @@ from paperbuild.load.chapters import Chapter
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem
+from paperbuild.render.images import SHOWN, pdf_problem
 from paperbuild.safety import UnsafePath, open_docx, read_input
 
 MESSAGES = {
@@ -42,11 +43,13 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
     """Return the resource and raw-markup problems of one chapter."""
     found = []
     for target in dict.fromkeys(facts.resources):
-        _, problem = resolve_resource(project.root, chapter.path, target)
+        usable, problem = resolve_resource(project.root, chapter.path, target)
+        where = chapter.find(target) or _locate(chapter, unquote(target))
         if problem:
             rule, message, hint = MESSAGES[problem]
-            line, col = chapter.find(target) or _locate(chapter, unquote(target))
-            found.append(diag(rule, message.format(t=target), chapter.path, line, col, hint))
+            found.append(diag(rule, message.format(t=target), chapter.path, *where, hint))
+        elif usable and not usable.startswith("data:"):
+            found += _unshowable(project, chapter, target, usable, where)
     times: dict[tuple[str, str], int] = {}
     for fmt, text in facts.raw:  # each occurrence, at its own line (a block at its first line)
         nth = times[(fmt, text)] = times.get((fmt, text), -1) + 1
@@ -75,6 +78,27 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
             )
         )
     return found
+
+
+def _unshowable(
+    project: Project, chapter: Chapter, target: str, usable: str, where: tuple[int, int]
+) -> list[Diagnostic]:
+    """Return a warning when the PDF cannot show an image (a TIFF, a damaged PNG, …)."""
+    try:
+        what = pdf_problem(read_input(project.root / usable, project.root))
+    except UnsafePath as exc:
+        return [diag("unreadable-resource", exc.message, chapter.path, *where, exc.hint)]
+    if what is None:
+        return []
+    return [
+        diag(
+            "unsupported-image",
+            f"{target} is {what}: the PDF cannot show it and shows a placeholder instead",
+            chapter.path,
+            *where,
+            f"convert it to PNG or JPEG (a drawing: SVG or PDF); the PDF shows {SHOWN}",
+        )
+    ]
 
 
 def check_styles(project: Project) -> list[Diagnostic]:

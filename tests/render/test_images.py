@@ -1,0 +1,79 @@
+"""Images the PDF cannot show never stop it: the check names them (at their line), the PDF shows a
+placeholder for each, and one Typst rejects that the check could not tell is left out too."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from click.testing import CliRunner
+
+from paperbuild.checks import run_checks
+from paperbuild.cli import cli
+from paperbuild.load.project import load_project
+from paperbuild.render.images import pdf_problem
+from tests.test_manuscripts import pdf_text, png
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+SLY_PNG = (  # whole to look at (IHDR first, IEND last), but its pixels are no zlib stream
+    b"\x89PNG\r\n\x1a\n"
+    + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+    + chunk(b"IDAT", b"these are not pixels")
+    + chunk(b"IEND", b"")
+)
+LINKING_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    b'width="9" height="9"><image xlink:href="/etc/hostname" width="9" height="9"/></svg>'
+)
+IMAGES: dict[str, bytes] = {
+    "scan.tif": b"II*\x00" + bytes(64),
+    "chart.bmp": b"BM" + bytes(64),
+    "plot.eps": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 9 9\n",
+    "cut.png": png()[:40],
+    "linked.svg": LINKING_SVG,
+    "sly.png": SLY_PNG,
+    "good.png": png(),
+}
+CHAPTER = '---\nsection: 2\n---\n\n# Second section\n\n[Pears.]{points="2.1"}\n\n' + "".join(
+    f"![Figure {name}](img/{name})\n\n" for name in IMAGES
+)
+
+
+def test_images_the_pdf_cannot_show_are_named_and_shown_as_placeholders(mini):
+    root = mini({"paper/02-second.md": CHAPTER, **{f"img/{n}": d for n, d in IMAGES.items()}})
+    found = run_checks(load_project(root)).diagnostics
+    warned = {
+        d.message.split(" ")[0]: (d.line, d.column) for d in found if d.rule == "unsupported-image"
+    }
+    assert warned == {
+        "img/scan.tif": (9, 20),
+        "img/chart.bmp": (11, 21),
+        "img/plot.eps": (13, 20),
+        "img/cut.png": (15, 19),
+        "img/linked.svg": (17, 22),
+    }, warned
+    messages = " ".join(d.message for d in found)
+    assert "a TIFF image" in messages and "an SVG image that links other files" in messages
+    for fmt in ("pdf", "docx"):
+        result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", fmt])
+        assert result.exit_code == 0, result.output
+    text = pdf_text(root / "build/a-small-paper-1.0.pdf")
+    for name in ("scan.tif", "chart.bmp", "plot.eps", "cut.png", "linked.svg", "sly.png"):
+        assert f"[image not shown in the PDF: {name}]" in text, (name, text)
+    assert "good.png]" not in text and "Figure good.png" in text
+    assert "hostname" not in text
+
+
+def test_the_formats_the_pdf_reads_pass():
+    # (never typst.compile in the test process: its thread pool, once started, is not there in
+    # the compilers later forked from this process, and they would wait on it for ever)
+    vector = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+    svg = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>'
+    for data in (png(), vector, svg, b"GIF89a" + bytes(16), b"RIFF\x00\x00\x00\x00WEBPVP8 "):
+        assert pdf_problem(data) is None, data[:12]
+    assert pdf_problem(b"\xff\xd8\xff\xe0" + bytes(100)) == "a damaged (cut short) JPEG image"
+    assert pdf_problem(b"hello") is not None
