@@ -4,6 +4,8 @@ placeholder for each, and one Typst rejects that the check could not tell is lef
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 import zlib
 
 from click.testing import CliRunner
@@ -12,7 +14,7 @@ from paperbuild.checks import run_checks
 from paperbuild.cli import cli
 from paperbuild.load.project import load_project
 from paperbuild.render.images import pdf_problem
-from tests.test_manuscripts import pdf_text, png
+from tests.test_manuscripts import docx_text, pdf_text, png
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:
@@ -29,7 +31,19 @@ LINKING_SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
     b'width="9" height="9"><image xlink:href="/etc/hostname" width="9" height="9"/></svg>'
 )
+
+
+def vector() -> bytes:
+    """Return a PDF figure, compiled in a process of its own (see the last test)."""
+    code = (
+        "import sys, typst; sys.stdout.buffer.write("
+        "typst.compile(b'#set page(width: 2cm, height: 2cm)\\n#rect()'))"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
+
+
 IMAGES: dict[str, bytes] = {
+    "vector.pdf": b"",  # (made by the test: vector())
     "scan.tif": b"II*\x00" + bytes(64),
     "chart.bmp": b"BM" + bytes(64),
     "plot.eps": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 9 9\n",
@@ -44,17 +58,19 @@ CHAPTER = '---\nsection: 2\n---\n\n# Second section\n\n[Pears.]{points="2.1"}\n\
 
 
 def test_images_the_pdf_cannot_show_are_named_and_shown_as_placeholders(mini):
-    root = mini({"paper/02-second.md": CHAPTER, **{f"img/{n}": d for n, d in IMAGES.items()}})
+    files = {f"img/{n}": d for n, d in {**IMAGES, "vector.pdf": vector()}.items()}
+    root = mini({"paper/02-second.md": CHAPTER, **files})
     found = run_checks(load_project(root)).diagnostics
     warned = {
         d.message.split(" ")[0]: (d.line, d.column) for d in found if d.rule == "unsupported-image"
     }
     assert warned == {
-        "img/scan.tif": (9, 20),
-        "img/chart.bmp": (11, 21),
-        "img/plot.eps": (13, 20),
-        "img/cut.png": (15, 19),
-        "img/linked.svg": (17, 22),
+        "img/vector.pdf": (9, 22),
+        "img/scan.tif": (11, 20),
+        "img/chart.bmp": (13, 21),
+        "img/plot.eps": (15, 20),
+        "img/cut.png": (17, 19),
+        "img/linked.svg": (19, 22),
     }, warned
     messages = " ".join(d.message for d in found)
     assert "a TIFF image" in messages and "an SVG image that links other files" in messages
@@ -65,7 +81,19 @@ def test_images_the_pdf_cannot_show_are_named_and_shown_as_placeholders(mini):
     for name in ("scan.tif", "chart.bmp", "plot.eps", "cut.png", "linked.svg", "sly.png"):
         assert f"[image not shown in the PDF: {name}]" in text, (name, text)
     assert "good.png]" not in text and "Figure good.png" in text
-    assert "hostname" not in text
+    assert "hostname" not in text and "vector.pdf]" not in text  # the PDF shows a PDF figure
+    docx = docx_text(root / "build/a-small-paper-1.0.docx")
+    for name in ("vector.pdf", "plot.eps", "cut.png"):  # Word shows no PDF, EPS or damaged image
+        assert f"[image not shown in the DOCX: {name}]" in docx, (name, docx)
+    assert "[image not shown in the DOCX: scan.tif]" not in docx  # (Word shows a TIFF)
+    assert "vector.pdf" in warned_drafts(found, "the DOCX cannot show it")
+    assert "cut.png" in warned_drafts(found, "the PDF and the DOCX cannot show it")
+
+
+def warned_drafts(found, words: str) -> str:
+    return " ".join(
+        d.message for d in found if d.rule == "unsupported-image" and words in d.message
+    )
 
 
 def test_the_formats_the_pdf_reads_pass():

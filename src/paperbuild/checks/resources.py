@@ -12,7 +12,7 @@ from paperbuild.load.chapters import Chapter
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem
-from paperbuild.render.images import SHOWN, pdf_problem
+from paperbuild.render.images import SHOWN, docx_problem, pdf_problem
 from paperbuild.safety import UnsafePath, open_docx, read_input
 
 MESSAGES = {
@@ -83,20 +83,25 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
 def _unshowable(
     project: Project, chapter: Chapter, target: str, usable: str, where: tuple[int, int]
 ) -> list[Diagnostic]:
-    """Return a warning when the PDF cannot show an image (a TIFF, a damaged PNG, …)."""
+    """Return a warning when a draft cannot show an image (a TIFF, a PDF, a damaged PNG, …)."""
     try:
-        what = pdf_problem(read_input(project.root / usable, project.root))
+        data = read_input(project.root / usable, project.root)
     except UnsafePath as exc:
         return [diag("unreadable-resource", exc.message, chapter.path, *where, exc.hint)]
+    in_pdf, in_docx = pdf_problem(data), docx_problem(data)
+    what = in_pdf or in_docx
     if what is None:
         return []
+    drafts = "the PDF and the DOCX" if in_pdf and in_docx else "the PDF" if in_pdf else "the DOCX"
+    shows = "show placeholders" if in_pdf and in_docx else "shows a placeholder"
     return [
         diag(
             "unsupported-image",
-            f"{target} is {what}: the PDF cannot show it and shows a placeholder instead",
+            f"{target} is {what}: {drafts} cannot show it and {shows} instead",
             chapter.path,
             *where,
-            f"convert it to PNG or JPEG (a drawing: SVG or PDF); the PDF shows {SHOWN}",
+            f"convert it to PNG or JPEG (a drawing: SVG); the PDF shows {SHOWN}, "
+            "Word no PDF or EPS",
         )
     ]
 

@@ -20,6 +20,7 @@ from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
 from paperbuild.render.common import Previous, RenderOptions, document_json
 from paperbuild.render.fonts import embedded_font_parts
+from paperbuild.render.images import docx_problem, unshowable, without_images
 from paperbuild.render.ooxml import (
     EMU_PER_TWIP,
     PAGE_BREAK,
@@ -105,6 +106,8 @@ def render_docx(
     """Return the finished DOCX draft's bytes (a redline's when `tracked`)."""
     import docx
 
+    unshown = unshowable(document, project, docx_problem)  # (the check reported them)
+    document = without_images(document, unshown, "DOCX")
     try:
         doc = docx.Document(io.BytesIO(pandoc_docx(document, project, front, options.queries)))
     except Exception as exc:  # lxml's XMLSyntaxError, python-docx's own: an unreadable package

@@ -1,10 +1,21 @@
-"""Images the PDF cannot show: Typst reads PNG, JPEG, GIF, WebP, SVG and PDF, and stops the
-whole compile at any other format, a damaged file, or an SVG that links other files."""
+"""Images a draft cannot show. Typst reads PNG, JPEG, GIF, WebP, SVG and PDF, and stops the
+whole compile at any other format, a damaged file, or an SVG that links other files; Word shows
+no PDF or EPS image (pandoc embeds them all the same) and no damaged file."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import struct
+from collections.abc import Callable
+from pathlib import Path
+
+from paperbuild import pandoc_ast as pa
+from paperbuild.assemble import IMAGES, Document, image_placeholder
+from paperbuild.errors import PaperbuildError
+from paperbuild.load.project import Project
+from paperbuild.pandoc_ast import Node, image_targets
+from paperbuild.safety import read_input
 
 SHOWN = "PNG, JPEG, GIF, WebP, SVG and PDF"
 OTHER_FORMATS = (  # signatures of formats Typst does not read, for a message that names them
@@ -42,3 +53,46 @@ def _png_whole(data: bytes) -> bool:
         return False
     width, height = struct.unpack(">II", data[16:24])
     return width > 0 and height > 0 and b"IEND" in data[-16:]
+
+
+def docx_problem(data: bytes) -> str | None:
+    """Return why Word could not show an image file (e.g. 'a PDF file'), or None."""
+    if data.startswith(b"%PDF"):
+        return "a PDF file"
+    why = pdf_problem(data)
+    if why is None or why.startswith(("an EPS", "a damaged")) or why.startswith("no image"):
+        return why
+    return None  # TIFF, BMP, … and an SVG that links files: Word has them or shows the rest
+
+
+Problem = Callable[[bytes], "str | None"]
+
+
+def unshowable(document: Document, project: Project, problem: Problem) -> dict[str, str]:
+    """Return {image path: why} for the draft's project images that `problem` finds fault with."""
+    found: dict[str, str] = {}
+    for target in dict.fromkeys(image_targets(document.blocks)):
+        if "://" in target or target.startswith(("data:", "/")) or ".." in Path(target).parts:
+            continue
+        try:
+            why = problem(read_input(project.root / target, project.root))
+        except PaperbuildError:
+            continue  # the check reported it
+        if why:
+            found[target] = why
+    return found
+
+
+def without_images(document: Document, images: dict[str, str], draft: str) -> Document:
+    """Return the document with these images shown as placeholders (a copy, if there are any)."""
+    if not images:
+        return document
+
+    def placeholder(node: Node) -> Node | None:
+        target = pa.target(node)[0]
+        if target not in images:
+            return None
+        return image_placeholder(node, f"not shown in the {draft}", Path(target).name)
+
+    blocks = pa.rewrite(pa.copy_tree(document.blocks), placeholder, IMAGES)
+    return dataclasses.replace(document, blocks=blocks)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shutil
 import subprocess
@@ -13,17 +12,17 @@ from typing import Any
 
 from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
-from paperbuild.assemble import IMAGES, Document, image_placeholder
+from paperbuild.assemble import Document
 from paperbuild.crossref import LISTED_KINDS
 from paperbuild.crossref import typst_text as _typst_text
 from paperbuild.errors import BuildError, PaperbuildError
 from paperbuild.furniture import Words, words_for
 from paperbuild.load.project import Project
-from paperbuild.pandoc_ast import Node, image_targets
+from paperbuild.pandoc_ast import image_targets
 from paperbuild.render import style
 from paperbuild.render.cmap import author_faces
 from paperbuild.render.common import TEMPLATES, Previous, Renderer, RenderOptions, document_json
-from paperbuild.render.images import pdf_problem
+from paperbuild.render.images import pdf_problem, unshowable, without_images
 from paperbuild.render.typst_run import compile_limited
 from paperbuild.safety import read_input
 
@@ -164,7 +163,7 @@ def render_typst(
     `meanwhile` runs while the compiler does (it compiles in a process of its own): a build
     of both formats renders the DOCX then. If it raises, the compiler is stopped.
     """
-    unshown = unshowable_images(document, project)  # (the check reported them)
+    unshown = unshowable(document, project, pdf_problem)  # (the check reported them)
     with (
         tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox,
         tempfile.TemporaryDirectory(prefix="paperbuild-fonts-") as fonts,
@@ -172,7 +171,7 @@ def render_typst(
         _copy_images(document, project, Path(sandbox))
         faces = Path(fonts) if _copy_faces(project, Path(fonts)) else None  # (outside the root)
         for attempt in range(IMAGE_RETRIES + 1):
-            source = typst_source(_without(document, unshown), project, options)
+            source = typst_source(without_images(document, unshown, "PDF"), project, options)
             if PACKAGE.search(source):
                 raise BuildError(
                     "raw Typst in a chapter imports a package; paperbuild compiles without "
@@ -198,36 +197,6 @@ def render_typst(
 IMAGE_RETRIES = 3  # images Typst fails on that the check could not tell, each then left out
 IMAGE_ERROR = re.compile(r"image|svg|decode", re.I)
 TYPST_IMAGE = re.compile(r'image\("((?:[^"\\]|\\.)*)"')
-
-
-def unshowable_images(document: Document, project: Project) -> dict[str, str]:
-    """Return {image path: why} for the draft's images that Typst cannot read."""
-    found: dict[str, str] = {}
-    for target in dict.fromkeys(image_targets(document.blocks)):
-        if "://" in target or target.startswith(("data:", "/")) or ".." in Path(target).parts:
-            continue
-        try:
-            problem = pdf_problem(read_input(project.root / target, project.root))
-        except PaperbuildError:
-            continue  # the check reported it
-        if problem:
-            found[target] = problem
-    return found
-
-
-def _without(document: Document, images: dict[str, str]) -> Document:
-    """Return the document with these images shown as placeholders (a copy, if any)."""
-    if not images:
-        return document
-
-    def placeholder(node: Node) -> Node | None:
-        target = pa.target(node)[0]
-        if target not in images:
-            return None
-        return image_placeholder(node, "not shown in the PDF", Path(target).name)
-
-    blocks = pa.rewrite(pa.copy_tree(document.blocks), placeholder, IMAGES)
-    return dataclasses.replace(document, blocks=blocks)
 
 
 def _failed_image(source: str, exc: Exception) -> str | None:
