@@ -740,3 +740,22 @@ def test_whether_git_tracks_the_cache_is_asked_again_when_the_index_changes(mini
     assert git_tracks(root, CACHE_DIR)
     subprocess.run(["git", "rm", "-r", "-q", "--cached", "build/.cache"], cwd=root, check=True)
     assert not git_tracks(root, CACHE_DIR)
+
+
+def test_a_bibliography_of_nested_strings_is_refused_before_pandoc_builds_it(mini):
+    """Eight @string levels of ten make a title of 10^9 characters: pandoc would take 3 GB."""
+    levels = ['@string{s0 = "aaaaaaaaaa"}'] + [
+        f"@string{{s{i} = " + " # ".join([f"s{i - 1}"] * 10) + "}" for i in range(1, 9)
+    ]
+    bib = (
+        "\n".join(levels) + "\n@book{smith2020, author = {Smith, Jane}, title = s8, year = 2020}\n"
+    )
+    root = mini({"references.bib": bib})
+    started = time.monotonic()
+    result = run(root, "check")
+    assert result.exit_code == 1 and "references.bib:10:1: error[bib-syntax]" in result.output
+    assert "title of 'smith2020' expands to over 10,000,000 characters" in result.output
+    forced = run(root, "build", "--force")
+    assert forced.exit_code == 2 and "does not give it to pandoc" in forced.output
+    assert run(root, "status").exit_code == 0
+    assert time.monotonic() - started < 20  # (pandoc took 10 s to reach its 3 GB limit)

@@ -17,7 +17,7 @@ from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
 from paperbuild.errors import BuildError
 from paperbuild.furniture import words_for
-from paperbuild.load.bibliography import Entry
+from paperbuild.load.bibliography import MAX_EXPANDED, Entry
 from paperbuild.load.project import Project, inside
 from paperbuild.pandoc_ast import stringify
 from paperbuild.safety import read_input
@@ -146,6 +146,12 @@ def citation_args(project: Project, csl: Path) -> list[str]:
         f"lang={project.outline.document.lang}",
     ]
     bib = project.root / project.outline.bibliography
+    if project.bibliography.oversized:  # (even under --force: pandoc would build it in memory)
+        raise BuildError(
+            f"{project.bibliography.path} has @string definitions that expand past "
+            f"{MAX_EXPANDED:,} characters; paperbuild does not give it to pandoc",
+            hint="run `paperbuild check` to see where, and define the text once",
+        )
     if project.bibliography.exists and inside(project.root, bib):
         args += ["--bibliography", str(bib)]
     return args

@@ -55,7 +55,7 @@ def side_from_project(project: Project, label: str, result: CheckResult | None =
         s.id: frozenset(p.id for p in s.points if p.id in result.covered_ids)
         for s in project.outline.sections
     }
-    entries = {e.key: e for e in project.bibliography.entries}
+    entries = bibliography_entries(project)
     return Side(label=label, document=document, coverage=coverage, entries=entries)
 
 
@@ -87,7 +87,7 @@ def _from_snapshot(project: Project, version: str) -> Side:
 
 def _side(project: Project, label: str, document: Document, manifest: dict[str, Any]) -> Side:
     coverage = {sid: frozenset(ids) for sid, ids in (manifest.get("coverage") or {}).items()}
-    entries = {e.key: e for e in project.bibliography.entries}
+    entries = bibliography_entries(project)
     return Side(label=label, document=document, coverage=coverage, entries=entries)
 
 
@@ -197,3 +197,10 @@ def resolve_side(spec: str, project: Project | None, start: Path) -> Side:
         if known
         else "build a draft first (`paperbuild build`) to record its version",
     )
+
+
+def bibliography_entries(project: Project) -> dict[str, Entry]:
+    """Return the bibliography's entries by key (none from one pandoc must not be given)."""
+    if project.bibliography.oversized:  # (the check reports it)
+        return {}
+    return {e.key: e for e in project.bibliography.entries}

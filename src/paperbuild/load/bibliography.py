@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.safety import UnsafePath, read_input
@@ -38,6 +39,7 @@ class Bibliography:
     entries: tuple[Entry, ...] = ()
     problems: tuple[Diagnostic, ...] = ()
     exists: bool = True
+    oversized: bool = False  # an @string or field expands past MAX_EXPANDED: never given pandoc
 
     @property
     def keys(self) -> set[str]:
@@ -85,9 +87,64 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
                 )
             )
             first_line.setdefault(block.key, line)
+    bombs = _string_bombs(library, path)
+    problems.extend(bombs)
     problems.extend(_incomplete(e, path) for e in entries if _missing(e))
     problems.extend(d for e in entries for d in _list_and(e, path, text))
-    return Bibliography(path=path, entries=tuple(entries), problems=tuple(problems))
+    return Bibliography(
+        path=path, entries=tuple(entries), problems=tuple(problems), oversized=bool(bombs)
+    )
+
+
+MAX_EXPANDED = 1_000_000  # characters an @string or a field may expand to
+IDENTIFIER = re.compile(r"^[A-Za-z_][\w:.+/-]*$")
+
+
+def _string_bombs(library: Any, path: str) -> list[Diagnostic]:
+    """Return an error for each @string or field that expands past MAX_EXPANDED characters.
+
+    `@string{b = a # a # a}` nests: eight levels of ten make a field of a billion characters,
+    which pandoc's BibTeX reader builds in memory (3 GB, then it is stopped).
+    """
+    strings = {s.key.lower(): (str(s.value), (s.start_line or 0) + 1) for s in library.strings}
+    sizes: dict[str, int] = {}
+
+    def size(expression: str) -> int:
+        total = 0
+        for part in (p.strip() for p in expression.split(" # ")):
+            name = part.lower()
+            if IDENTIFIER.match(part) and name in strings:
+                if name not in sizes:
+                    sizes[name] = 0  # (a definition that uses itself counts nothing)
+                    sizes[name] = min(size(strings[name][0]), 10 * MAX_EXPANDED)
+                total += sizes[name]
+            else:
+                total += len(part)
+        return total
+
+    found = []
+    for key, (value, line) in strings.items():
+        if size(value) > MAX_EXPANDED:
+            found.append(_bomb(f"the @string '{key}'", size(value), path, line))
+    for entry in library.entries:
+        for f in entry.fields:
+            if size(str(f.value)) > MAX_EXPANDED:
+                line = (entry.start_line or 0) + 1
+                found.append(_bomb(f"{f.key} of '{entry.key}'", size(str(f.value)), path, line))
+    return found
+
+
+def _bomb(what: str, size: int, path: str, line: int) -> Diagnostic:
+    shown = f"{size:,}" if size < 10 * MAX_EXPANDED else f"over {10 * MAX_EXPANDED:,}"
+    return diag(
+        "bib-syntax",
+        f"{what} expands to {shown} characters (@string definitions that repeat each other); "
+        f"paperbuild reads at most {MAX_EXPANDED:,}",
+        path,
+        line,
+        1,
+        "define the text once, without nesting @string definitions",
+    )
 
 
 def _syntax_problem(block: object, text: str, path: str, line: int) -> Diagnostic:

@@ -121,6 +121,8 @@ def status(project: Project, result: CheckResult | None = None) -> Status:
     sections = tuple(_section(project, result, s.id, changes) for s in project.outline.sections)
     cited = dict.fromkeys(k for f in result.parsed.facts.values() for k in f.citations)
     entries = [e for e in project.bibliography.entries if e.key in cited]
+    if project.bibliography.oversized:  # (the check reports it; pandoc would build it in memory)
+        entries = []
     c = counts(result.diagnostics)
     return Status(
         title=project.outline.document.title,
