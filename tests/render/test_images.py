@@ -51,6 +51,10 @@ IMAGES: dict[str, bytes] = {
     "linked.svg": LINKING_SVG,
     "sly.png": SLY_PNG,
     "good.png": png(),
+    "huge.png": b"\x89PNG\r\n\x1a\n"  # 10^10 pixels Typst would decode (the file is small)
+    + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+    + chunk(b"IDAT", zlib.compress(b""))
+    + chunk(b"IEND", b""),
 }
 CHAPTER = '---\nsection: 2\n---\n\n# Second section\n\n[Pears.]{points="2.1"}\n\n' + "".join(
     f"![Figure {name}](img/{name})\n\n" for name in IMAGES
@@ -71,6 +75,7 @@ def test_images_the_pdf_cannot_show_are_named_and_shown_as_placeholders(mini):
         "img/plot.eps": (15, 20),
         "img/cut.png": (17, 19),
         "img/linked.svg": (19, 22),
+        "img/huge.png": (25, 20),
     }, warned
     messages = " ".join(d.message for d in found)
     assert "a TIFF image" in messages and "an SVG image that links other files" in messages
@@ -78,7 +83,16 @@ def test_images_the_pdf_cannot_show_are_named_and_shown_as_placeholders(mini):
         result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", fmt])
         assert result.exit_code == 0, result.output
     text = pdf_text(root / "build/a-small-paper-1.0.pdf")
-    for name in ("scan.tif", "chart.bmp", "plot.eps", "cut.png", "linked.svg", "sly.png"):
+    assert "100,000 × 100,000 pixels" in messages
+    for name in (
+        "scan.tif",
+        "chart.bmp",
+        "plot.eps",
+        "cut.png",
+        "linked.svg",
+        "sly.png",
+        "huge.png",
+    ):
         assert f"[image not shown in the PDF: {name}]" in text, (name, text)
     assert "good.png]" not in text and "Figure good.png" in text
     assert "hostname" not in text and "vector.pdf]" not in text  # the PDF shows a PDF figure

@@ -30,13 +30,20 @@ OTHER_FORMATS = (  # signatures of formats Typst does not read, for a message th
 LINKED = re.compile(rb"""<(?:\w+:)?image\b[^>]*?\bhref\s*=\s*["'](?!data:)""", re.I)
 
 
+MAX_PIXELS = 100_000_000  # an image Typst decodes whole: 100 megapixels are 400 MB of pixels
+
+
 def pdf_problem(data: bytes) -> str | None:
     """Return why Typst could not show an image file (e.g. 'a TIFF image'), or None."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return None if _png_whole(data) else "a damaged PNG image"
+        return _too_large(data, "PNG") if _png_whole(data) else "a damaged PNG image"
     if data.startswith(b"\xff\xd8\xff"):
-        return None if b"\xff\xd9" in data[-64:] else "a damaged (cut short) JPEG image"
-    if data.startswith((b"GIF87a", b"GIF89a", b"%PDF")) or data[8:12] == b"WEBP":
+        if b"\xff\xd9" not in data[-64:]:
+            return "a damaged (cut short) JPEG image"
+        return _too_large(data, "JPEG")
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return _too_large(data, "GIF")
+    if data.startswith(b"%PDF") or data[8:12] == b"WEBP":
         return None
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in data[:65536]:
@@ -45,6 +52,30 @@ def pdf_problem(data: bytes) -> str | None:
         if data.startswith(signature):
             return what
     return f"no image the PDF can read ({SHOWN} it can)"
+
+
+def _too_large(data: bytes, kind: str) -> str | None:
+    """Return why an image is too large to lay out (a decompression bomb), or None."""
+    width, height = _size(data, kind)
+    if width * height <= MAX_PIXELS:
+        return None
+    return f"a {kind} image of {width:,} × {height:,} pixels, more than the PDF lays out"
+
+
+def _size(data: bytes, kind: str) -> tuple[int, int]:
+    """Return an image's width and height as its header gives them ((0, 0) if it cannot)."""
+    if kind == "PNG":
+        return struct.unpack(">II", data[16:24])
+    if kind == "GIF":
+        return struct.unpack("<HH", data[6:10])
+    i = 2
+    while i + 9 < len(data) and data[i] == 0xFF:  # JPEG: the frame header (SOFn) holds it
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return width, height
+        i += 2 + length
+    return 0, 0
 
 
 def _png_whole(data: bytes) -> bool:
