@@ -391,3 +391,24 @@ def test_maths_pandoc_cannot_convert_is_reported_where_it_is_written(mini):
     assert "unexpected control sequence \\pearcount" in messages[0]
     assert list((root / "build/.cache").rglob("maths-*.json"))  # asked of pandoc once
     assert [d.message for d in check(root)] == [d.message for d in first]  # from the cache
+
+
+def test_an_entry_inherits_from_its_crossref_parent_which_counts_as_used(mini):
+    bib = (
+        "@incollection{chap, title = {A Chapter}, author = {Doe, John}, crossref = {book}}\n"
+        "@book{book, title = {The Book}, editor = {Roe, Richard}, year = {2019}}\n"
+        "@book{smith2020, author = {Smith, Jane}, title = {Apples}, year = {2020}}\n"
+        "@book{alone, author = {Poe, Ann}, title = {Alone}, year = {2001}}\n"
+    )
+    root = mini(
+        {
+            "references.bib": bib,
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '[Pears.]{points="2.1"} See [@chap].\n',
+        }
+    )
+    result = check(root)
+    assert found(result, "incomplete-reference") == []  # the year comes from the book
+    assert [d.message for d in result if d.rule == "unused-reference"] == [
+        "entry 'alone' is never cited"
+    ]

@@ -49,8 +49,15 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
                         else f"add an entry '{key}' to {bib.path}",
                     )
                 )
+    parents = {  # an entry a cited one inherits from (crossref, xdata) is used too
+        parent.strip().lower()
+        for e in bib.entries
+        if e.key in cited
+        for name in ("crossref", "xdata")
+        for parent in e.fields.get(name, "").split(",")
+    }
     for entry in bib.entries:
-        if entry.key not in cited:
+        if entry.key not in cited and entry.key.lower() not in parents:
             problems.append(
                 diag(
                     "unused-reference",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass, field
@@ -89,7 +90,8 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
             first_line.setdefault(block.key, line)
     bombs = _string_bombs(library, path)
     problems.extend(bombs)
-    problems.extend(_incomplete(e, path) for e in entries if _missing(e))
+    inherited = _inherited(entries)
+    problems.extend(_incomplete(e, path) for e in inherited if _missing(e))
     problems.extend(d for e in entries for d in _list_and(e, path, text))
     return Bibliography(
         path=path, entries=tuple(entries), problems=tuple(problems), oversized=bool(bombs)
@@ -206,6 +208,27 @@ def _field_line(text: str, entry: Entry, name: str) -> int:
         if re.match(rf"\s*{name}\s*=", lines[number - 1], re.IGNORECASE):
             return number
     return entry.line
+
+
+def _inherited(entries: list[Entry]) -> list[Entry]:
+    """Return the entries with the fields they inherit (BibLaTeX's crossref and xdata) added."""
+    by_key = {e.key.lower(): e for e in entries}
+
+    def fields(entry: Entry, seen: frozenset[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name in ("crossref", "xdata"):
+            for parent in entry.fields.get(name, "").split(","):
+                key = parent.strip().lower()
+                if key in by_key and key not in seen:
+                    found.update(fields(by_key[key], seen | {key}))
+        return {**found, **entry.fields}
+
+    return [
+        dataclasses.replace(e, fields=fields(e, frozenset({e.key.lower()})))
+        if "crossref" in e.fields or "xdata" in e.fields
+        else e
+        for e in entries
+    ]
 
 
 def _missing(entry: Entry) -> list[str]:
