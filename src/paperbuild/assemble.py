@@ -296,7 +296,10 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     for (section, path, blocks), ids in zip(chapters, id_maps, strict=True):
         numbering.start_section(section.id)
         numbered.append(numberer.chapter(section, numbering.blocks(blocks), path, ids))
-    cited = [k for f in parsed.facts.values() for k in f.citations]
+    cited = [
+        *dict.fromkeys(k for f in parsed.facts.values() for k in f.citations),
+        *parsed.project.listed_uncited,
+    ]
     known = set().union(bibliography_ids(cited), *(all_ids(b) for b in numbered))
     blocks = []
     linked = _Chapters(
@@ -327,7 +330,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         toc=_titled(numberer.toc, blocks, words),
         date=build_date(meta),
         version=version or meta.version,
-        cited=tuple(dict.fromkeys(k for f in parsed.facts.values() for k in f.citations)),
+        cited=tuple(dict.fromkeys(cited)),
         listed=tuple(e for e in numbering.listed if f"{e.kind}s" in outline.lists),
     )
 

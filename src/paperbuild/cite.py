@@ -61,7 +61,7 @@ def _citeproc(
     """
     sent = [blocks[i] for i in held]
     args = ["--sandbox", "-f", "json", "-t", "json", *citation_args(project, csl)]
-    payload = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": sent}
+    payload = {"pandoc-api-version": pandoc.api_version(), "meta": _nocite(project), "blocks": sent}
     data = pa.dumps(payload)
     key = _citeproc_key(args, data, project)
     cache = cache_dir(project.root, "ast")  # (None: git brought build/.cache; parse said so)
@@ -78,6 +78,25 @@ def _citeproc(
 
 
 CITEPROC_CACHE = "citeproc-{key}.json"
+
+
+def _nocite(project: Project) -> dict[str, Any]:
+    """Return citeproc's `nocite` metadata: the works outline.yaml lists though none cites them."""
+    keys = [key for key, _, _ in project.outline.nocite]
+    if not keys:
+        return {}
+    records = [
+        {
+            "citationId": key,
+            "citationPrefix": [],
+            "citationSuffix": [],
+            "citationMode": {"t": "NormalCitation"},
+            "citationNoteNum": 0,
+            "citationHash": 0,
+        }
+        for key in dict.fromkeys(keys)
+    ]
+    return {"nocite": pa.meta_inlines([pa.cite(records, [pa.str_node("@nocite")])])}
 
 
 def _citeproc_key(args: list[str], data: bytes, project: Project) -> str:

@@ -120,3 +120,30 @@ def test_a_citation_in_a_heading_stays_out_of_the_contents(mini):
     assert docx.count("2.2 More on section 1 and pears") == 2, docx
     contents = " ".join(pdf_pages(root / "build/a-small-paper-1.0.pdf")[1].split())
     assert re.search(r"Pears, as Smith saw them \.", contents), contents  # no note number
+
+
+def test_works_nocite_lists_are_in_the_bibliography_though_no_chapter_cites_them(mini):
+    from paperbuild.checks import run_checks
+    from paperbuild.load.project import load_project
+
+    def bibliography(root) -> str:
+        result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"])
+        assert result.exit_code == 0, result.output
+        text = text_of(pandoc_docx_json(root / "build/a-small-paper-1.0.docx"))
+        return text[text.rindex("References") :]
+
+    root = mini({"references.bib": BIB})  # the chapters cite smith2020 only
+    outline = root / "outline.yaml"
+    plain = outline.read_text()
+    assert "Pears" not in bibliography(root)
+    outline.write_text(plain + 'nocite: ["@roe2021"]\n')
+    assert "Roe, Tim. Pears" in bibliography(root) and "Smith, Jane. Apples" in bibliography(root)
+    rules = [d.rule for d in run_checks(load_project(root)).diagnostics]
+    assert "unused-reference" not in rules
+    outline.write_text(plain + "nocite: '@*'\n")
+    assert "Roe, Tim. Pears" in bibliography(root)
+    outline.write_text(plain + "nocite: [roe2021, nobody]\n")
+    found = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "unknown-citation"]
+    assert [(d.path, d.line, d.message) for d in found] == [
+        ("outline.yaml", 17, "nocite lists 'nobody', which is not in references.bib")
+    ]

@@ -49,6 +49,19 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
                         else f"add an entry '{key}' to {bib.path}",
                     )
                 )
+    for key, line, column in project.outline.nocite:
+        if key != "*" and key not in keys:
+            problems.append(
+                diag(
+                    "unknown-citation",
+                    f"nocite lists '{key}', which is not in {bib.path}",
+                    OUTLINE_FILE,
+                    line,
+                    column,
+                    f"add an entry '{key}' to {bib.path}, or remove it from nocite",
+                )
+            )
+    cited.update(project.listed_uncited)
     parents = {  # an entry a cited one inherits from (crossref, xdata) is used too
         parent.strip().lower()
         for e in bib.entries

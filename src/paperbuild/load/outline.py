@@ -111,6 +111,7 @@ class Outline:
     numbering: str = "document"  # figures, tables, equations: through the document or "section"
     lists: tuple[str, ...] = ()  # lists after the contents: "figures", "tables"
     fonts: tuple[str, ...] = ()  # the author's faces, for what the PDF's own have no glyphs for
+    nocite: tuple[tuple[str, int, int], ...] = ()  # (key or "*", line, column): listed uncited
     path: str = OUTLINE_FILE
 
     @property
@@ -267,6 +268,7 @@ TOP_KEYS = [
     "numbering",
     "lists",
     "fonts",
+    "nocite",
 ]
 NUMBERING = ("document", "section")
 LISTS = ("figures", "tables")
@@ -456,6 +458,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
         for i, n in enumerate(r.sequence(entries.get("fonts"), "fonts"))
         if (f := r.project_path(n, f"fonts[{i + 1}]"))
     )
+    nocite = _nocite(r, entries.get("nocite"))
     if r.problems or document is None:
         raise OutlineInvalid(r.problems)
     return Outline(
@@ -469,6 +472,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
         numbering=numbering,
         lists=lists,
         fonts=fonts,
+        nocite=nocite,
         path=path,
     )
 
@@ -486,6 +490,17 @@ def _numbering(r: _Reader, node: Node | None) -> str:
         )
         return "document"
     return value
+
+
+def _nocite(r: _Reader, node: Node | None) -> tuple[tuple[str, int, int], ...]:
+    """Return the works listed in the bibliography though no chapter cites them ("*": all)."""
+    items = [node] if isinstance(node, ScalarNode) and scalar(node) is not None else None
+    found = []
+    for item in items or r.sequence(node, "nocite"):
+        value = r.text(item, "nocite")
+        for key in (value or "").replace(",", " ").split():
+            found.append((key.lstrip("@"), item.start_mark.line + 1, item.start_mark.column + 1))
+    return tuple(found)
 
 
 def _lists(r: _Reader, node: Node | None) -> tuple[str, ...]:

@@ -40,6 +40,14 @@ class Project:
         """Return the chapter at this project-relative path."""
         return next((c for c in self.chapters if c.path == path), None)
 
+    @property
+    def listed_uncited(self) -> tuple[str, ...]:
+        """Return the keys outline.yaml's `nocite:` lists in the bibliography ("*": every one)."""
+        keys = [key for key, _, _ in self.outline.nocite]
+        if "*" in keys:
+            return tuple(e.key for e in self.bibliography.entries)
+        return tuple(dict.fromkeys(keys))
+
 
 def find_root(start: Path) -> Path:
     """Return the nearest folder at or above start that holds outline.yaml."""

@@ -119,7 +119,9 @@ def status(project: Project, result: CheckResult | None = None) -> Status:
     result = result or run_checks(project)
     changes = last_changes(project.root, sorted(result.parsed.assignment.values()))
     sections = tuple(_section(project, result, s.id, changes) for s in project.outline.sections)
-    cited = dict.fromkeys(k for f in result.parsed.facts.values() for k in f.citations)
+    cited = dict.fromkeys(
+        [*(k for f in result.parsed.facts.values() for k in f.citations), *project.listed_uncited]
+    )
     entries = [e for e in project.bibliography.entries if e.key in cited]
     if project.bibliography.oversized:  # (the check reports it; pandoc would build it in memory)
         entries = []
