@@ -113,3 +113,26 @@ def test_no_word_is_broken_inside_a_cell_when_libreoffice_lays_it_out(built, tmp
         assert re.search(rf"\b{word}\b", text), (word, text)
     # the heading after the table keeps its bookmark: its page shows in the contents
     assert "Error" not in text and re.search(r"2 +Second section\.{5,} ?\d", text), text
+
+
+def test_a_long_table_runs_on_over_pages_in_the_pdf_every_row_kept(mini):
+    """A table in a figure did not break in Typst: the rows past the page's foot were lost."""
+    import pypdf
+
+    rows = "".join(f"| {r} | row {r} of the long table, with words enough |\n" for r in range(90))
+    chapter = (
+        "---\nsection: 1\n---\n\n# First section\n\n"
+        '::: {points="1.1"}\nApples [@smith2020].\n:::\n\n'
+        f"| Number | Text |\n|---:|---|\n{rows}\n: A long table {{#tbl:long}}\n"
+    )
+    root = mini({"paper/01-first.md": chapter})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf"])
+    assert result.exit_code == 0, result.output
+    pages = [
+        p.extract_text() or "" for p in pypdf.PdfReader(root / "build/a-small-paper-1.0.pdf").pages
+    ]
+    text = " ".join(" ".join(pages).split())
+    for r in (0, 45, 89):
+        assert f"row {r} of the long table" in text, r
+    holding = [i for i, p in enumerate(pages) if "of the long table" in p]
+    assert len(holding) >= 2 and all("Number" in pages[i] for i in holding)  # header repeated
