@@ -72,7 +72,7 @@ def document_json(
     finish = target is not None and any(mark in data for mark in FINISHED_MARKS)
     ask = target is not None and QUERY_MARK in data
     quote = target == "docx" and QUOTED_MARK in data
-    short = target == "typst" and NOTE_MARK in data
+    short = target == "typst" and NOTE_MARK in data and _noted_titles(chosen)
     if not finish and not ask and not quote and not short:
         return data
     copy = json.loads(data)
@@ -108,6 +108,24 @@ def _outlined_without_notes(node: Node) -> Node | None:
     if not _has_note(inlines):
         return None
     return pa.with_caption(node, [pa.with_inlines(caption[0], _noted(inlines)), *caption[1:]])
+
+
+BLOCK_ONLY = frozenset(("Para", "Plain", "LineBlock", "CodeBlock", "RawBlock", "HorizontalRule"))
+
+
+def _noted_titles(blocks: list[Node]) -> bool:
+    """Return whether a heading or a caption holds a note (the paragraphs are not read)."""
+    for node in pa.walk(blocks, into=lambda n: pa.kind(n) not in BLOCK_ONLY | NOTED):
+        kind = pa.kind(node)
+        if kind == "Header" and _has_note(pa.inlines(node)):
+            return True
+        if kind in ("Figure", "Table") and any(
+            pa.kind(n) == "Note" for n in pa.walk(pa.caption(node)[1])
+        ):
+            return True
+        if kind == "Figure" and _noted_titles(pa.blocks(node)):  # (its sub-figures)
+            return True
+    return False
 
 
 def _has_note(inlines: list[Node]) -> bool:
