@@ -759,3 +759,22 @@ def test_a_bibliography_of_nested_strings_is_refused_before_pandoc_builds_it(min
     assert forced.exit_code == 2 and "does not give it to pandoc" in forced.output
     assert run(root, "status").exit_code == 0
     assert time.monotonic() - started < 20  # (pandoc took 10 s to reach its 3 GB limit)
+
+
+def test_macro_definitions_are_read_within_a_bound(mini):
+    """Each chapter is read after the others' macros: that reading, and what it adds, is bounded."""
+    from paperbuild.load.chapters import MAX_MACROS, macro_definitions
+    from paperbuild.load.project import load_project
+    from paperbuild.parse import MAX_PRELUDE, parse_texts
+
+    unclosed = "\n".join("\\def\\x{" + "a" * 30 for _ in range(200_000))
+    started = time.monotonic()
+    assert macro_definitions(unclosed) == []
+    assert time.monotonic() - started < 5
+    many = "".join(f"\\newcommand{{\\m{i}}}{{{'b' * 300}}}\n" for i in range(3000))
+    root = mini({"paper/01-first.md": many + "\n# First section\n\nApples.\n"})
+    texts = parse_texts(load_project(root))
+    assert len(macro_definitions(many)) == MAX_MACROS
+    second = texts["paper/02-second.md"]
+    assert len(second) < MAX_PRELUDE + 1000 and second.count("\\newcommand") < MAX_MACROS
+    assert second.split("\n\n")[0].endswith("}")  # whole definitions only

@@ -123,9 +123,18 @@ def parse_texts(project: Project) -> dict[str, str]:
     texts: dict[str, str] = {}
     for chapter in project.chapters:
         others = [d for path, ds in defined.items() if path != chapter.path for d in ds]
-        prelude = "\n".join(dict.fromkeys(others))
+        kept, size = [], 0
+        for definition in dict.fromkeys(others):  # whole definitions, to a bound on the re-read
+            size += len(definition) + 1
+            if size > MAX_PRELUDE:
+                break
+            kept.append(definition)
+        prelude = "\n".join(kept)
         texts[chapter.path] = f"{prelude}\n\n{chapter.text}" if prelude else chapter.text
     return texts
+
+
+MAX_PRELUDE = 200_000  # characters of other chapters' macro definitions put before a chapter
 
 
 def _link_across_chapters(

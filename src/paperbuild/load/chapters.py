@@ -253,15 +253,20 @@ def macro_definitions(text: str) -> list[str]:
     the start of a line, outside code, each with its balanced braces (across lines)."""
     found: list[str] = []
     fence: str | None = None
-    offset = 0
+    offset = tried = 0
     for line in text.split("\n"):
         code, fence = fence_step(line, fence)
-        if not code and MACRO_START.match(line):
+        if not code and MACRO_START.match(line) and tried < MAX_MACROS:
+            tried += 1  # (each is read up to MACRO_LENGTH characters: the work stays bounded)
             definition = _balanced(text, offset)
             if definition:
                 found.append(definition)
         offset += len(line) + 1
     return found
+
+
+MAX_MACROS = 1000  # macro definitions read in one chapter
+MACRO_LENGTH = 2000  # characters one definition may run to
 
 
 def _balanced(text: str, start: int) -> str | None:
@@ -275,7 +280,7 @@ def _balanced(text: str, start: int) -> str | None:
     after = text[command.end() :].lstrip(" \t")
     needed = 1 if command.group().startswith("\\def") or after.startswith("\\") else 2
     depth, seen, i = 0, 0, command.end()
-    while i < len(text) and i < start + 2000:
+    while i < len(text) and i < start + MACRO_LENGTH:
         ch = text[i]
         if ch == "\\":
             i += 2
