@@ -20,7 +20,7 @@ from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
 from paperbuild.render.common import Previous, RenderOptions, document_json
 from paperbuild.render.fonts import embedded_font_parts
-from paperbuild.render.images import docx_problem, unshowable, without_images
+from paperbuild.render.images import docx_problem, project_images, unshowable, without_images
 from paperbuild.render.ooxml import (
     EMU_PER_TWIP,
     PAGE_BREAK,
@@ -106,7 +106,7 @@ def render_docx(
     """Return the finished DOCX draft's bytes (a redline's when `tracked`)."""
     import docx
 
-    unshown = unshowable(document, project, docx_problem)  # (the check reported them)
+    unshown = unshowable(project_images(document, project), docx_problem)  # (checked already)
     document = without_images(document, unshown, "DOCX")
     try:
         doc = docx.Document(io.BytesIO(pandoc_docx(document, project, front, options.queries)))

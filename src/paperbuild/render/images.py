@@ -99,19 +99,22 @@ def docx_problem(data: bytes) -> str | None:
 Problem = Callable[[bytes], "str | None"]
 
 
-def unshowable(document: Document, project: Project, problem: Problem) -> dict[str, str]:
-    """Return {image path: why} for the draft's project images that `problem` finds fault with."""
-    found: dict[str, str] = {}
+def project_images(document: Document, project: Project) -> dict[str, bytes]:
+    """Return the bytes of the draft's images that are project files (the usable ones)."""
+    found: dict[str, bytes] = {}
     for target in dict.fromkeys(image_targets(document.blocks)):
         if "://" in target or target.startswith(("data:", "/")) or ".." in Path(target).parts:
             continue
         try:
-            why = problem(read_input(project.root / target, project.root))
+            found[target] = read_input(project.root / target, project.root)
         except PaperbuildError:
             continue  # the check reported it
-        if why:
-            found[target] = why
     return found
+
+
+def unshowable(images: dict[str, bytes], problem: Problem) -> dict[str, str]:
+    """Return {image path: why} for the images that `problem` finds fault with."""
+    return {target: why for target, data in images.items() if (why := problem(data))}
 
 
 def without_images(document: Document, images: dict[str, str], draft: str) -> Document:

@@ -15,16 +15,14 @@ from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import Document
 from paperbuild.crossref import LISTED_KINDS
 from paperbuild.crossref import typst_text as _typst_text
-from paperbuild.errors import BuildError, PaperbuildError
+from paperbuild.errors import BuildError
 from paperbuild.furniture import Words, words_for
 from paperbuild.load.project import Project
-from paperbuild.pandoc_ast import image_targets
 from paperbuild.render import style
 from paperbuild.render.cmap import author_faces
 from paperbuild.render.common import TEMPLATES, Previous, Renderer, RenderOptions, document_json
-from paperbuild.render.images import pdf_problem, unshowable, without_images
+from paperbuild.render.images import pdf_problem, project_images, unshowable, without_images
 from paperbuild.render.typst_run import compile_limited
-from paperbuild.safety import read_input
 
 TEMPLATE = TEMPLATES / "paper.typ"
 
@@ -163,12 +161,13 @@ def render_typst(
     `meanwhile` runs while the compiler does (it compiles in a process of its own): a build
     of both formats renders the DOCX then. If it raises, the compiler is stopped.
     """
-    unshown = unshowable(document, project, pdf_problem)  # (the check reported them)
+    images = project_images(document, project)
+    unshown = unshowable(images, pdf_problem)  # (the check reported them)
     with (
         tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox,
         tempfile.TemporaryDirectory(prefix="paperbuild-fonts-") as fonts,
     ):
-        _copy_images(document, project, Path(sandbox))
+        _copy_images(images, Path(sandbox))
         faces = Path(fonts) if _copy_faces(project, Path(fonts)) else None  # (outside the root)
         for attempt in range(IMAGE_RETRIES + 1):
             source = typst_source(without_images(document, unshown, "PDF"), project, options)
@@ -211,15 +210,9 @@ def _failed_image(source: str, exc: Exception) -> str | None:
     return re.sub(r"\\(.)", r"\1", found.group(1)) if found else None
 
 
-def _copy_images(document: Document, project: Project, sandbox: Path) -> None:
+def _copy_images(images: dict[str, bytes], sandbox: Path) -> None:
     """Copy the draft's images (project-relative, already checked) into the sandbox."""
-    for target in dict.fromkeys(image_targets(document.blocks)):
-        if "://" in target or target.startswith(("data:", "/")) or ".." in Path(target).parts:
-            continue
-        try:
-            data = read_input(project.root / target, project.root)
-        except PaperbuildError:
-            continue  # the check reported it; Typst will say the image is missing
+    for target, data in images.items():
         (sandbox / target).parent.mkdir(parents=True, exist_ok=True)
         (sandbox / target).write_bytes(data)
 
