@@ -110,26 +110,24 @@ def _outlined_without_notes(node: Node) -> Node | None:
     return pa.with_caption(node, [pa.with_inlines(caption[0], _noted(inlines)), *caption[1:]])
 
 
-BLOCK_ONLY = frozenset(("Para", "Plain", "LineBlock", "CodeBlock", "RawBlock", "HorizontalRule"))
+NOT_ENTERED = NOTED | {"Para", "Plain", "LineBlock", "CodeBlock", "RawBlock", "HorizontalRule"}
 
 
 def _noted_titles(blocks: list[Node]) -> bool:
     """Return whether a heading or a caption holds a note (the paragraphs are not read)."""
-    for node in pa.walk(blocks, into=lambda n: pa.kind(n) not in BLOCK_ONLY | NOTED):
+    for node in pa.walk(blocks, into=lambda n: pa.kind(n) not in NOT_ENTERED):
         kind = pa.kind(node)
         if kind == "Header" and _has_note(pa.inlines(node)):
             return True
-        if kind in ("Figure", "Table") and any(
-            pa.kind(n) == "Note" for n in pa.walk(pa.caption(node)[1])
-        ):
+        if kind in ("Figure", "Table") and _has_note(pa.caption(node)[1]):
             return True
         if kind == "Figure" and _noted_titles(pa.blocks(node)):  # (its sub-figures)
             return True
     return False
 
 
-def _has_note(inlines: list[Node]) -> bool:
-    return any(pa.kind(n) == "Note" for n in pa.walk(inlines))
+def _has_note(value: list[Node]) -> bool:
+    return any(pa.kind(n) == "Note" for n in pa.walk(value))
 
 
 def _noted(inlines: list[Node]) -> list[Node]:
