@@ -162,35 +162,41 @@ def render_typst(
     of both formats renders the DOCX then. If it raises, the compiler is stopped.
     """
     images = project_images(document, project)
-    unshown = unshowable(images, pdf_problem)  # (the check reported them)
     with (
         tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox,
         tempfile.TemporaryDirectory(prefix="paperbuild-fonts-") as fonts,
     ):
         _copy_images(images, Path(sandbox))
         faces = Path(fonts) if _copy_faces(project, Path(fonts)) else None  # (outside the root)
-        for attempt in range(IMAGE_RETRIES + 1):
+        unshown = unshowable(images, pdf_problem)  # (the check reported them)
+        attempts = 0
+        while True:
             source = typst_source(without_images(document, unshown, "PDF"), project, options)
-            if PACKAGE.search(source):
-                raise BuildError(
-                    "raw Typst in a chapter imports a package; paperbuild compiles without "
-                    "packages (they would be fetched from the network)",
-                    hint="remove the #import of the @namespace/package from the chapter",
-                )
+            _refuse_packages(source)
             try:
                 return compile_limited(source, Path(sandbox), meanwhile, faces)
             except BuildError:
                 raise
             except Exception as exc:  # typst raises its own TypstError with the compiler's message
                 image = _failed_image(source, exc)
-                if image is None or image in unshown or attempt == IMAGE_RETRIES:
+                attempts += 1
+                if image is None or image in unshown or attempts > IMAGE_RETRIES:
                     raise BuildError(
                         f"Typst could not compile the draft: {_first_line(exc)}",
                         hint=_trace_to_chapter(source, exc, document, project),
                     ) from exc
                 unshown[image] = "unreadable"  # shown as a placeholder; compiled again
                 meanwhile = None  # (it ran during the first compile)
-    raise AssertionError("unreachable")  # (the loop returns or raises)
+
+
+def _refuse_packages(source: str) -> None:
+    """Raise BuildError if raw Typst imports a package (it would come from the network)."""
+    if PACKAGE.search(source):
+        raise BuildError(
+            "raw Typst in a chapter imports a package; paperbuild compiles without packages "
+            "(they would be fetched from the network)",
+            hint="remove the #import of the @namespace/package from the chapter",
+        )
 
 
 IMAGE_RETRIES = 3  # images Typst fails on that the check could not tell, each then left out
@@ -198,14 +204,18 @@ IMAGE_ERROR = re.compile(r"image|svg|decode", re.I)
 TYPST_IMAGE = re.compile(r'image\("((?:[^"\\]|\\.)*)"')
 
 
+def _failing_line(exc: Exception) -> int | None:
+    """Return the number of the Typst source line a compiler error names, if it names one."""
+    match = re.search(r":(\d+):\d+", str(getattr(exc, "diagnostic", "") or ""))
+    return int(match.group(1)) if match else None
+
+
 def _failed_image(source: str, exc: Exception) -> str | None:
     """Return the image a Typst error is about, read from the failing line, or None."""
-    message = str(getattr(exc, "message", "") or exc)
-    match = re.search(r":(\d+):\d+", str(getattr(exc, "diagnostic", "") or ""))
-    if match is None or not IMAGE_ERROR.search(message):
+    number = _failing_line(exc)
+    if number is None or not IMAGE_ERROR.search(str(getattr(exc, "message", "") or exc)):
         return None
     lines = source.split("\n")
-    number = int(match.group(1))
     found = TYPST_IMAGE.search(lines[number - 1]) if number <= len(lines) else None
     return re.sub(r"\\(.)", r"\1", found.group(1)) if found else None
 
@@ -236,12 +246,10 @@ def _trace_to_chapter(source: str, exc: Exception, document: Document, project: 
     The chapters whose source holds the failing line are the candidates (raw Typst is copied
     verbatim); where several do, the one whose heading precedes the line in the Typst source.
     """
-    diagnostic = str(getattr(exc, "diagnostic", "") or "")
-    match = re.search(r":(\d+):(\d+)", diagnostic)
-    if match is None:
+    number = _failing_line(exc)
+    if number is None:
         return "re-run with --debug; raw Typst in a chapter is the usual cause"
     lines = source.split("\n")
-    number = int(match.group(1))
     offending = lines[number - 1].strip() if number <= len(lines) else ""
     found = _chapters_holding(project, document, offending)
     if not found:
