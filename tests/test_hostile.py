@@ -778,3 +778,14 @@ def test_macro_definitions_are_read_within_a_bound(mini):
     second = texts["paper/02-second.md"]
     assert len(second) < MAX_PRELUDE + 1000 and second.count("\\newcommand") < MAX_MACROS
     assert second.split("\n\n")[0].endswith("}")  # whole definitions only
+
+
+def test_long_chains_of_strings_and_crossrefs_are_read_without_recursion():
+    """A string defined by the one before it, 5,000 deep; an entry inheriting 2,000 deep."""
+    from paperbuild.load.bibliography import parse_bibtex
+
+    chain = ['@string{s0 = "aaaaaaaaaa"}', *(f"@string{{s{i} = s{i - 1}}}" for i in range(1, 5000))]
+    refs = [f"@book{{b{i}, title={{T}}, crossref={{b{i + 1}}}}}" for i in range(2000)]
+    refs.append("@book{b2000, title={T}, author={Doe, Ann}, year={2000}}")
+    bib = parse_bibtex("\n".join(chain + refs) + "\n", "references.bib")
+    assert len(bib.entries) == 2001 and bib.problems == ()  # each inherits author and year

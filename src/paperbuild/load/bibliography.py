@@ -109,20 +109,16 @@ def _string_bombs(library: Any, path: str) -> list[Diagnostic]:
     which pandoc's BibTeX reader builds in memory (3 GB, then it is stopped).
     """
     strings = {s.key.lower(): (str(s.value), (s.start_line or 0) + 1) for s in library.strings}
-    sizes: dict[str, int] = {}
+    sizes: dict[str, int] = {}  # in file order: BibTeX defines a string before its use
 
     def size(expression: str) -> int:
-        total = 0
-        for part in (p.strip() for p in expression.split(" # ")):
-            name = part.lower()
-            if IDENTIFIER.match(part) and name in strings:
-                if name not in sizes:
-                    sizes[name] = 0  # (a definition that uses itself counts nothing)
-                    sizes[name] = min(size(strings[name][0]), 10 * MAX_EXPANDED)
-                total += sizes[name]
-            else:
-                total += len(part)
-        return total
+        return sum(
+            sizes.get(part.lower(), len(part)) if IDENTIFIER.match(part) else len(part)
+            for part in (p.strip() for p in expression.split(" # "))
+        )
+
+    for key, (value, _) in strings.items():
+        sizes[key] = min(size(value), 10 * MAX_EXPANDED)
 
     found = []
     for key, (value, line) in strings.items():
@@ -214,17 +210,29 @@ def _inherited(entries: list[Entry]) -> list[Entry]:
     """Return the entries with the fields they inherit (BibLaTeX's crossref and xdata) added."""
     by_key = {e.key.lower(): e for e in entries}
 
-    def fields(entry: Entry, seen: frozenset[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for name in ("crossref", "xdata"):
-            for parent in entry.fields.get(name, "").split(","):
-                key = parent.strip().lower()
-                if key in by_key and key not in seen:
-                    found.update(fields(by_key[key], seen | {key}))
-        return {**found, **entry.fields}
+    def ancestors(entry: Entry) -> list[Entry]:
+        """Return the entries it inherits from, nearest first (a chain of any length)."""
+        found: list[Entry] = []
+        seen, todo = {entry.key.lower()}, [entry]
+        while todo:
+            child = todo.pop(0)
+            for name in ("crossref", "xdata"):
+                for parent in child.fields.get(name, "").split(","):
+                    key = parent.strip().lower()
+                    if key in by_key and key not in seen:
+                        seen.add(key)
+                        found.append(by_key[key])
+                        todo.append(by_key[key])
+        return found
+
+    def fields(entry: Entry) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for ancestor in reversed(ancestors(entry)):  # the nearer ancestor's fields win
+            merged.update(ancestor.fields)
+        return {**merged, **entry.fields}
 
     return [
-        dataclasses.replace(e, fields=fields(e, frozenset({e.key.lower()})))
+        dataclasses.replace(e, fields=fields(e))
         if "crossref" in e.fields or "xdata" in e.fields
         else e
         for e in entries
