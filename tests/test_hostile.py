@@ -761,6 +761,7 @@ def test_a_bibliography_of_nested_strings_is_refused_before_pandoc_builds_it(min
     assert time.monotonic() - started < 20  # (pandoc took 10 s to reach its 3 GB limit)
 
 
+@pytest.mark.slow  # reads a crafted 200,000-line chapter
 def test_macro_definitions_are_read_within_a_bound(mini):
     """Each chapter is read after the others' macros: that reading, and what it adds, is bounded."""
     from paperbuild.load.chapters import MAX_MACROS, macro_definitions
@@ -780,6 +781,7 @@ def test_macro_definitions_are_read_within_a_bound(mini):
     assert second.split("\n\n")[0].endswith("}")  # whole definitions only
 
 
+@pytest.mark.slow  # parses a crafted 7,000-entry bibliography
 def test_long_chains_of_strings_and_crossrefs_are_read_without_recursion():
     """A string defined by the one before it, 5,000 deep; an entry inheriting 2,000 deep."""
     from paperbuild.load.bibliography import parse_bibtex
