@@ -277,7 +277,7 @@ def _balanced(text: str, start: int) -> str | None:
     command = MACRO_START.match(text, start)
     if command is None:
         return None
-    after = text[command.end() :].lstrip(" \t")
+    after = text[command.end() : command.end() + 64].lstrip(" \t")  # (not the rest of the text)
     needed = 1 if command.group().startswith("\\def") or after.startswith("\\") else 2
     depth, seen, i = 0, 0, command.end()
     while i < len(text) and i < start + MACRO_LENGTH:
