@@ -163,7 +163,6 @@ def written_targets(text: str) -> set[str]:
 class _Chapters:
     """What links between chapters resolve against: each chapter's ids and first heading."""
 
-    root: Path
     paths: tuple[str, ...]  # every chapter of the project, in the draft or not
     maps: dict[str, dict[str, str]]  # chapter path -> {chapter's identifier: document's}
     starts: dict[str, str]  # chapter path -> the document identifier of its first heading
@@ -195,7 +194,7 @@ def _links(
         if not url.startswith("#"):
             if path is None or not is_file_link(url):
                 return None  # a URL
-            found = linked_chapter(chapters.root, path, url, chapters.paths)
+            found = linked_chapter(path, url, chapters.paths)
             ident = chapters.document_id(*found) if found else ""  # a file: no use in a draft
         else:
             ident = url[1:]
@@ -303,7 +302,6 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     known = set().union(bibliography_ids(cited), *(all_ids(b) for b in numbered))
     blocks = []
     linked = _Chapters(
-        root=parsed.project.root,
         paths=tuple(c.path for c in parsed.project.chapters),
         maps={path: ids for (_, path, _), ids in zip(chapters, id_maps, strict=True) if path},
         starts={

@@ -176,7 +176,7 @@ def _dead_chapter_links(
     found: list[Diagnostic] = []
     paths = [c.path for c in project.chapters]
     for url in dict.fromkeys(f.file_links):
-        linked = linked_chapter(project.root, chapter.path, url, paths)
+        linked = linked_chapter(chapter.path, url, paths)
         other, fragment = linked or ("", "")
         if other in by_path and (not fragment or by_path[other].get(fragment, fragment) in kinds):
             continue

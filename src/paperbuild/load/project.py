@@ -178,9 +178,7 @@ def is_file_link(url: str) -> bool:
     return bool(url) and not url.startswith(("#", "//")) and not SCHEME.match(url)
 
 
-def linked_chapter(
-    root: Path, chapter: str, url: str, chapters: Iterable[str]
-) -> tuple[str, str] | None:
+def linked_chapter(chapter: str, url: str, chapters: Iterable[str]) -> tuple[str, str] | None:
     """Return (chapter path, fragment) when a link names a chapter file (`results.md#x`).
 
     The path is read as pandoc reads a local link: percent-decoded, relative to the linking
