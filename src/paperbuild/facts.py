@@ -93,6 +93,7 @@ OPENXML_PREFIXES = {
 }
 
 
+TEX = frozenset(("tex", "latex"))  # pandoc's names for raw LaTeX
 PAGE_BREAK = re.compile(r"\\(?:newpage|pagebreak|clearpage|cleardoublepage)(?:\{\}|\[4\])?")
 
 
@@ -109,7 +110,7 @@ def tex_equation(fmt: str, code: str) -> tuple[str, str | None] | None:
     `\\begin{equation} … \\label{eq:x} \\end{equation}` reads as `$$ … $$ {#eq:x}`; align and
     eqnarray as aligned, gather and multline as gathered (a label without `eq:` gets it).
     """
-    m = MATH_ENV.fullmatch(code.strip()) if fmt.lower() in ("tex", "latex") else None
+    m = MATH_ENV.fullmatch(code.strip()) if fmt.lower() in TEX else None
     if m is None:
         return None
     env, body = m.group(1), m.group(3)
@@ -125,7 +126,7 @@ def tex_equation(fmt: str, code: str) -> tuple[str, str | None] | None:
 
 def page_break(fmt: str, code: str) -> bool:
     """Return whether raw TeX is a page break (`\\newpage`, `\\pagebreak`, `\\clearpage`)."""
-    return fmt.lower() in ("tex", "latex") and PAGE_BREAK.fullmatch(code.strip()) is not None
+    return fmt.lower() in TEX and PAGE_BREAK.fullmatch(code.strip()) is not None
 
 
 def openxml_problem(snippet: str) -> str | None:
@@ -225,7 +226,7 @@ class _FactFinder:
                     self.labels.append((equation[1], "Equation"))  # maths in both (assemble)
             elif t == "RawBlock" and page_break(fmt, code):
                 pass  # a page break in both formats (assemble)
-            elif fmt.lower() in ("tex", "latex") and MACRO_START.match(code.lstrip()):
+            elif fmt.lower() in TEX and MACRO_START.match(code.lstrip()):
                 pass  # a macro definition: pandoc expanded it (parse gives it to every chapter)
             elif fmt.lower() in DROPPED_RAW and not code.lstrip().startswith("<!--"):
                 self.raw.append((fmt, code.strip()[:60]))  # (an HTML comment is invisible)
