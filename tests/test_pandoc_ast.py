@@ -181,3 +181,31 @@ def test_chained_steps_give_what_one_walk_per_step_gives():
     assert pa.rewrite(doc(), *pa.chained(*steps)) == one_by_one
     assert pa.stringify(one_by_one) == "GO ONK"  # (no space between the two spans)
     assert pa.target(pa.inlines(one_by_one[0])[0]) == ("#tagged", "")
+
+
+def merged(inlines: list[dict]) -> list[dict]:
+    """Return the inlines after merged_words, read back."""
+    import json
+
+    return json.loads(pa.merged_words(pa.dumps(inlines)))
+
+
+def test_merged_words_joins_what_pandocs_docx_writer_joins_and_nothing_else():
+    note = {"t": "Note", "c": [pa.para(words("a note here"))]}
+    emph = pa.element("Emph", words("b c"))
+    inlines = [*words("one two"), pa.str_node("x"), note, pa.space(), *words("after it"), emph]
+    assert merged(inlines) == [
+        pa.str_node("one twox"),  # Str Space Str and Str Str
+        {"t": "Note", "c": [pa.para([pa.str_node("a note here")])]},  # inside, too
+        pa.space(),  # a Space after a non-Str stays a run of its own
+        pa.str_node("after it"),
+        pa.element("Emph", [pa.str_node("b c")]),
+    ]
+    soft = [pa.str_node("a"), {"t": "SoftBreak"}, pa.str_node("b"), pa.space()]
+    assert merged(soft) == soft  # only Space is merged, and only between two Strs
+
+
+def test_merged_words_keeps_a_task_box_and_escapes_whole():
+    box = [pa.str_node("☐"), pa.space(), *words('say "hi" \\ now')]
+    assert merged(box) == [pa.str_node("☐"), pa.space(), pa.str_node('say "hi" \\ now')]
+    assert merged([pa.str_node("☒"), pa.space(), pa.str_node("x")])[0] == pa.str_node("☒")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -249,3 +250,47 @@ def test_an_earlier_drafts_line_numbers_and_watermark_do_not_pass_on(mini):
     again = parts(next((root / "build").glob("*-3.0-again.docx")))
     assert again.count("<w:lnNumType") == 1 and "SECRET" not in again
     assert again.count('string="AGAIN"') == again.count("PaperbuildWatermark") >= 2
+
+
+MIXED_MARKDOWN = """\
+# A heading with *emphasis* and `code`
+
+Plain words, "quoted words", [a link](https://example.org/x) and a note.[^n] After
+a soft break, ~~struck~~ and [marked]{.mark} text, [inserted]{.insertion author="A"}
+and [deleted]{.deletion author="B"} runs, H~2~O and x^2^, 中文 混合 text, a soft\u00adhyphen
+and a\ttab. Display maths $$x = y$$ mid-paragraph, then [custom]{custom-style="Emphasis"}.
+
+- [ ] an open task with several words
+- [x] a done task
+
+A paragraph with a box ☐ later, and ☒ one more.
+
+| Left col | Right col |
+|----------|-----------|
+| a b c    | d e f     |
+
+: A caption with words
+
+![An image's alt text](missing.png)
+
+Term words
+:   Definition words here.
+
+[^n]: The note's own words, "quoted".
+"""
+
+
+def test_pandocs_writer_gives_the_same_docx_from_merged_words(tmp_path, monkeypatch):
+    from paperbuild import pandoc
+    from paperbuild import pandoc_ast as pa
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    parsed = pa.dumps(
+        json.loads(pandoc.run(["-f", "markdown", "-t", "json"], MIXED_MARKDOWN.encode()))
+    )
+    smaller = pa.merged_words(parsed)
+    assert len(smaller) < len(parsed) * 0.8  # (words were merged)
+    plain, merged = (
+        pandoc.run(["-f", "json", "-t", "docx"], d, cwd=tmp_path) for d in (parsed, smaller)
+    )
+    assert plain == merged

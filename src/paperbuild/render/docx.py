@@ -37,6 +37,7 @@ from paperbuild.render.ooxml import (
 from paperbuild.render.reference import reference_docx
 from paperbuild.render.style import BODY_FONT, BULLETS
 from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
+from paperbuild.safety import cache_dir
 from paperbuild.util.clock import build_datetime
 
 TOC_PLACEHOLDER = "\u2063paperbuild-contents\u2063"
@@ -92,7 +93,7 @@ def pandoc_docx(
     ]
     lang = {"lang": pa.meta_string(document.meta.lang)}  # w:lang in styles.xml
     data = document_json(document, blocks, target="docx", meta=lang, queries=queries)
-    return pandoc.run(args, data, cwd=project.root)
+    return pandoc.run(args, pa.merged_words(data), cwd=project.root)
 
 
 def render_docx(
@@ -148,7 +149,7 @@ def render_docx(
     replace.update(embedded_font_parts(zipfile.ZipFile(out)))
     if tracked:
         replace.update(renumber_changes(out.getvalue()))
-    return normalise_zip(out.getvalue(), build_datetime(), replace)
+    return normalise_zip(out.getvalue(), build_datetime(), replace, cache_dir(project.root))
 
 
 @dataclass(frozen=True)
