@@ -180,3 +180,30 @@ def test_faces_deflated_once_are_stored_exactly_as_zipfile_stores_them():
     with zipfile.ZipFile(io.BytesIO(made[1])) as back:
         assert back.testzip() is None
         assert {name: back.read(name) for name in back.namelist()} == parts
+
+
+def test_faces_deflated_in_the_cache_folder_are_used_only_when_they_inflate_to_the_face(
+    tmp_path, monkeypatch
+):
+    import zlib
+
+    from paperbuild.render import ooxml
+
+    face = (FONTS / SLOTS["embedBold"]).read_bytes()
+    expected = ooxml._deflated(face)
+    monkeypatch.setattr(ooxml, "_DEFLATED", {})
+    assert ooxml.deflated(face, tmp_path) == expected
+    (kept,) = tmp_path.glob("deflated-*.bin")
+    assert kept.read_bytes() == expected  # kept for the next command
+
+    monkeypatch.setattr(ooxml, "_deflated", lambda data: b"not deflated here")
+    for planted in (zlib.compressobj(6, zlib.DEFLATED, -15), None):  # another face; garbage
+        if planted is None:
+            kept.write_bytes(b"\x00garbage")
+        else:
+            kept.write_bytes(planted.compress(b"another face") + planted.flush())
+        monkeypatch.setattr(ooxml, "_DEFLATED", {})
+        assert ooxml.deflated(face, tmp_path) == b"not deflated here"  # (deflated again)
+    kept.write_bytes(expected)
+    monkeypatch.setattr(ooxml, "_DEFLATED", {})
+    assert ooxml.deflated(face, tmp_path) == expected  # read back, not deflated

@@ -23,7 +23,7 @@ from paperbuild.render.docx import (
 from paperbuild.render.fonts import embedded_font_parts
 from paperbuild.render.ooxml import normalise_zip, set_child, text_width
 from paperbuild.render.reference import reference_docx
-from paperbuild.safety import BUILD_DIR, file_name, output_dir, output_file
+from paperbuild.safety import BUILD_DIR, cache_dir, file_name, output_dir, output_file
 from paperbuild.util.clock import build_datetime
 from paperbuild.util.fsutil import write_atomic
 
@@ -92,7 +92,7 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     fonts = embedded_font_parts(zipfile.ZipFile(out))
-    return normalise_zip(out.getvalue(), build_datetime(), fonts)
+    return normalise_zip(out.getvalue(), build_datetime(), fonts, cache_dir(root))
 
 
 def _full_width(doc: Any) -> None:
