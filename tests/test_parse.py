@@ -33,3 +33,26 @@ def test_chapters_parse_alike_in_one_process_or_several(monkeypatch):
     assert json.dumps(split) == json.dumps(together)
     for i, blocks in enumerate(split):
         assert f"Note of chapter {i}." in text_of(blocks)
+
+
+def test_what_runs_meanwhile_runs_once_while_pandoc_works_and_stops_it_if_it_fails():
+    import time
+
+    import pytest
+
+    from paperbuild import pandoc
+
+    args = ["-f", "markdown", "-t", "html"]
+    text = b"A paragraph of *several* words. " * 100
+    calls: list[int] = []
+    assert pandoc.run(args, text, meanwhile=lambda: calls.append(1)) == pandoc.run(args, text)
+    assert calls == [1]
+
+    def fails() -> None:
+        raise RuntimeError("the snapshot failed")
+
+    long = b"A paragraph of *several* words. " * 60000  # about 3 s of pandoc's work
+    start = time.monotonic()
+    with pytest.raises(RuntimeError):
+        pandoc.run(args, long, meanwhile=fails)
+    assert time.monotonic() - start < 1.5  # pandoc was stopped, not waited for

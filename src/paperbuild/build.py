@@ -17,10 +17,12 @@ from paperbuild.render.common import Renderer, RenderOptions
 from paperbuild.safety import file_name, output_dir, output_file
 from paperbuild.util.fsutil import write_atomic
 from paperbuild.versions import (
+    Record,
     check_version_name,
     ensure_not_released,
     git_version,
-    write_snapshot,
+    snapshot_record,
+    write_record,
 )
 
 FORMATS = ("docx", "pdf")
@@ -60,11 +62,12 @@ def output_path(
     return output_file(folder, f"{stem}.{fmt}")
 
 
-def _renderer(fmt: str, options: BuildOptions) -> Renderer:
+def _renderer(fmt: str, options: BuildOptions, meanwhile: Callable[[], None]) -> Renderer:
+    """Return the renderer of a format (the DOCX's runs `meanwhile` while pandoc writes)."""
     if fmt == "docx":
         from paperbuild.render.docx import render_docx
 
-        return render_docx
+        return lambda d, p, o: render_docx(d, p, o, meanwhile=meanwhile)
     if fmt == "pdf":
         from paperbuild.render.pdf import pdf_renderer
 
@@ -92,10 +95,16 @@ def build_project(
     document = resolve_citations(assembled, project)
     del assembled
     written: dict[str, Path] = {}
+    records: list[Record] = []
+
+    def record() -> None:
+        """Make the snapshot (while pandoc writes the DOCX, when there is one)."""
+        if not records:
+            records.append(snapshot_record(project, document, result))
 
     def render(fmt: str, renderer: Renderer | None = None) -> None:
         say(f"writing the {fmt.upper()}")
-        data = (renderer or _renderer(fmt, options))(document, project, options.render)
+        data = (renderer or _renderer(fmt, options, record))(document, project, options.render)
         path = output_path(project, document, fmt, options.render.watermark)
         try:
             write_atomic(path, data)
@@ -121,7 +130,8 @@ def build_project(
     else:
         for fmt in options.formats:
             render(fmt)
-    snapshot = write_snapshot(project, document, result)
+    record()
+    snapshot = write_record(project, records[0])
     outputs = tuple(written[f] for f in options.formats)
     return BuildResult(outputs=outputs, check=result, snapshot=snapshot)
 

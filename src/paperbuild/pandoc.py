@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -64,9 +64,11 @@ def run(
     *,
     cwd: Path | None = None,
     warnings: list[str] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> bytes:
     """Return pandoc's output for these arguments, or raise BuildError; pandoc's warnings
-    (its standard error) are added to `warnings` when given.
+    (its standard error) are added to `warnings` when given; `meanwhile` runs while pandoc
+    does (if it raises, pandoc is stopped).
 
     pandoc writes to a temporary file rather than a pipe: reading megabytes of JSON from a pipe
     costs a third of the time of the conversion itself (measured on the benchmark paper).
@@ -77,15 +79,8 @@ def run(
         out = Path(tmp) / "out"
         seconds, memory = limits()
         try:
-            proc = subprocess.run(
-                [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", "-RTS"],
-                input=data,
-                capture_output=True,
-                cwd=cwd,
-                env=env,
-                check=False,
-                timeout=seconds,
-            )
+            command = [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", "-RTS"]
+            proc = _completed(command, data, cwd, env, seconds, meanwhile)
         except subprocess.TimeoutExpired as exc:
             raise BuildError(
                 f"pandoc did not finish within {seconds:g} s and was stopped",
@@ -105,6 +100,40 @@ def run(
         if warnings is not None:
             warnings.append(proc.stderr.decode("utf-8", "replace"))
         return out.read_bytes() if out.exists() else proc.stdout
+
+
+def _completed(
+    command: list[str],
+    data: bytes | None,
+    cwd: Path | None,
+    env: dict[str, str],
+    seconds: float,
+    meanwhile: Callable[[], object] | None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Return the finished pandoc process, `meanwhile` run while it worked (its input then
+    comes from a file, so that no pipe waits on this process)."""
+    if meanwhile is None:
+        return subprocess.run(
+            command, input=data, capture_output=True, cwd=cwd, env=env, check=False, timeout=seconds
+        )
+    with tempfile.NamedTemporaryFile(prefix="paperbuild-in-") as source:
+        source.write(data or b"")
+        source.flush()
+        with subprocess.Popen(
+            [command[0], source.name, *command[1:]],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+        ) as proc:
+            try:
+                meanwhile()
+                stdout, stderr = proc.communicate(timeout=seconds)
+            except BaseException:
+                proc.kill()
+                raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
 TIMEOUT_VARIABLE = "PAPERBUILD_PANDOC_TIMEOUT"

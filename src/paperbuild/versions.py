@@ -150,10 +150,17 @@ def ensure_not_released(project: Project, version: str) -> None:
         )
 
 
-def write_snapshot(project: Project, document: Document, check: CheckResult) -> Path:
-    """Record the draft under build/versions/<version>/ (refusing to touch a released one)."""
-    folder = output_dir(project.root, versions_dir(project) / check_version_name(document.version))
-    ensure_not_released(project, document.version)
+@dataclass(frozen=True)
+class Record:
+    """A draft's snapshot, made but not yet written: its document's JSON and its manifest."""
+
+    version: str
+    data: bytes
+    manifest: bytes
+
+
+def snapshot_record(project: Project, document: Document, check: CheckResult) -> Record:
+    """Return the snapshot of the draft that write_record puts under build/versions/."""
     data = json.dumps(document_to_json(document), ensure_ascii=False).encode("utf-8")
     by_section = {
         sid: sorted(
@@ -174,8 +181,15 @@ def write_snapshot(project: Project, document: Document, check: CheckResult) -> 
         "document_sha256": hashlib.sha256(data).hexdigest(),
         "released": False,
     }
-    write_atomic(folder / "document.json", data)
-    write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+    return Record(document.version, data, json.dumps(manifest, indent=2).encode("utf-8"))
+
+
+def write_record(project: Project, record: Record) -> Path:
+    """Write a snapshot under build/versions/<version>/ (refusing to touch a released one)."""
+    folder = output_dir(project.root, versions_dir(project) / check_version_name(record.version))
+    ensure_not_released(project, record.version)
+    write_atomic(folder / "document.json", record.data)
+    write_atomic(folder / "manifest.json", record.manifest)
     return folder
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,9 +79,14 @@ def front_matter_blocks(document: Document) -> list[Node]:
 
 
 def pandoc_docx(
-    document: Document, project: Project, front: list[Node] | None = None, queries: bool = True
+    document: Document,
+    project: Project,
+    front: list[Node] | None = None,
+    queries: bool = True,
+    meanwhile: Callable[[], object] | None = None,
 ) -> bytes:
-    """Return pandoc's DOCX of the document (title and contents pages first), in house style."""
+    """Return pandoc's DOCX of the document (title and contents pages first), in house style
+    (`meanwhile` run while pandoc writes it)."""
     ref = reference_docx(project.root, project.outline.reference_doc)
     blocks = (front_matter_blocks(document) if front is None else front) + document.blocks
     args = [
@@ -93,7 +99,7 @@ def pandoc_docx(
     ]
     lang = {"lang": pa.meta_string(document.meta.lang)}  # w:lang in styles.xml
     data = document_json(document, blocks, target="docx", meta=lang, queries=queries)
-    return pandoc.run(args, pa.merged_words(data), cwd=project.root)
+    return pandoc.run(args, pa.merged_words(data), cwd=project.root, meanwhile=meanwhile)
 
 
 def render_docx(
@@ -103,14 +109,17 @@ def render_docx(
     *,
     front: list[Node] | None = None,
     tracked: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> bytes:
-    """Return the finished DOCX draft's bytes (a redline's when `tracked`)."""
+    """Return the finished DOCX draft's bytes (a redline's when `tracked`; `meanwhile` run
+    while pandoc writes it)."""
     import docx
 
     unshown = unshowable(project_images(document, project), docx_problem)  # (checked already)
     document = without_images(document, unshown, "DOCX")
+    written = pandoc_docx(document, project, front, options.queries, meanwhile)
     try:
-        doc = docx.Document(io.BytesIO(pandoc_docx(document, project, front, options.queries)))
+        doc = docx.Document(io.BytesIO(written))
     except Exception as exc:  # lxml's XMLSyntaxError, python-docx's own: an unreadable package
         raise BuildError(
             f"the DOCX pandoc wrote cannot be read back ({exc})",
