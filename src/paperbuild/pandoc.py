@@ -80,7 +80,7 @@ def run(
         seconds, memory = limits()
         try:
             command = [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", "-RTS"]
-            proc = _completed(command, data, cwd, env, seconds, meanwhile)
+            proc = _completed(command, data, cwd, env, seconds, meanwhile, Path(tmp) / "in")
         except subprocess.TimeoutExpired as exc:
             raise BuildError(
                 f"pandoc did not finish within {seconds:g} s and was stopped",
@@ -109,30 +109,29 @@ def _completed(
     env: dict[str, str],
     seconds: float,
     meanwhile: Callable[[], object] | None,
+    source: Path,
 ) -> subprocess.CompletedProcess[bytes]:
     """Return the finished pandoc process, `meanwhile` run while it worked (its input then
-    comes from a file, so that no pipe waits on this process)."""
+    comes from the file `source`, so that no pipe waits on this process)."""
     if meanwhile is None:
         return subprocess.run(
             command, input=data, capture_output=True, cwd=cwd, env=env, check=False, timeout=seconds
         )
-    with tempfile.NamedTemporaryFile(prefix="paperbuild-in-") as source:
-        source.write(data or b"")
-        source.flush()
-        with subprocess.Popen(
-            [command[0], source.name, *command[1:]],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-            env=env,
-        ) as proc:
-            try:
-                meanwhile()
-                stdout, stderr = proc.communicate(timeout=seconds)
-            except BaseException:
-                proc.kill()
-                raise
+    source.write_bytes(data or b"")
+    with subprocess.Popen(
+        [command[0], str(source), *command[1:]],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=env,
+    ) as proc:
+        try:
+            meanwhile()
+            stdout, stderr = proc.communicate(timeout=seconds)
+        except BaseException:
+            proc.kill()
+            raise
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import functools
 import hashlib
 import io
 import zipfile
@@ -151,33 +151,37 @@ def write_deflated(
 
 
 def deflated(data: bytes, cache: Path | None) -> bytes:
-    """Return data deflated as zipfile deflates it, from memory, else from the cache folder
+    """Return data deflated as zipfile deflates it: from memory, else from the cache folder
     (used only if it inflates to the very data), else deflated now and kept in both."""
-    if cache is None:
-        return _deflated(data)
     if data in _DEFLATED:
         return _DEFLATED[data]
-    path = cache / f"deflated-{hashlib.sha256(data).hexdigest()[:32]}.bin"
-    try:
-        packed = path.read_bytes()
-        if zlib.decompress(packed, -15) == data:
-            _DEFLATED[data] = packed
-            return packed
-    except (OSError, zlib.error):
-        pass
-    packed = _deflated(data)
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, packed)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+    path = cache / f"deflated-{hashlib.sha256(data).hexdigest()[:32]}.bin" if cache else None
+    packed = _kept(path, data)
+    if packed is None:
+        packed = _deflated(data)
+        if path is not None:
+            with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+                write_atomic(path, packed)
+    if len(_DEFLATED) >= 8:  # (the faces of a draft or two, not every file ever deflated)
+        _DEFLATED.clear()
+    _DEFLATED[data] = packed
     return packed
 
 
-_DEFLATED: dict[bytes, bytes] = {}  # (the faces read from the cache folder, in this process)
+_DEFLATED: dict[bytes, bytes] = {}  # this process's deflated faces
 
 
-@functools.lru_cache(maxsize=8)
+def _kept(path: Path | None, data: bytes) -> bytes | None:
+    """Return the deflate kept at path if it inflates to data, else None."""
+    if path is None:
+        return None
+    try:
+        packed = path.read_bytes()
+        return packed if zlib.decompress(packed, -15) == data else None
+    except (OSError, zlib.error):
+        return None
+
+
 def _deflated(data: bytes) -> bytes:
     """Return data deflated as zipfile deflates it: raw stream, zlib's default level."""
     packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
