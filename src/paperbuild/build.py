@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ class BuildResult:
     outputs: tuple[Path, ...]
     check: CheckResult
     snapshot: Path | None = None
+    notices: tuple[str, ...] = ()  # what the drafts show otherwise than the sources ask
 
 
 def output_path(
@@ -96,6 +98,8 @@ def build_project(
     del assembled
     written: dict[str, Path] = {}
     records: list[Record] = []
+    notices: list[str] = []
+    render_options = dataclasses.replace(options.render, report=notices.append)
 
     def record() -> None:
         """Make the snapshot (while pandoc writes the DOCX, when there is one)."""
@@ -104,7 +108,7 @@ def build_project(
 
     def render(fmt: str, renderer: Renderer | None = None) -> None:
         say(f"writing the {fmt.upper()}")
-        data = (renderer or _renderer(fmt, options, record))(document, project, options.render)
+        data = (renderer or _renderer(fmt, options, record))(document, project, render_options)
         path = output_path(project, document, fmt, options.render.watermark)
         try:
             write_atomic(path, data)
@@ -133,7 +137,7 @@ def build_project(
     record()
     snapshot = write_record(project, records[0])
     outputs = tuple(written[f] for f in options.formats)
-    return BuildResult(outputs=outputs, check=result, snapshot=snapshot)
+    return BuildResult(outputs=outputs, check=result, snapshot=snapshot, notices=tuple(notices))
 
 
 def draft_version(project: Project, override: str | None) -> str:

@@ -569,5 +569,7 @@ def build(
         if any(d.severity == "warning" for d in diagnostics):
             line = summary_line(diagnostics, result.check.coverage_line)
             click.echo(f"check: {line} (run `paperbuild check` for details)", err=True)
+        for notice in result.notices:
+            click.echo(f"warning: {notice}", err=True)
     for path in result.outputs:
         click.echo(str(path.relative_to(project.root)))

@@ -59,6 +59,8 @@ def rebuild(start: Path, options: BuildOptions, say: Say) -> bool:
         say(f"not built: {type(exc).__name__}: {exc} (run `paperbuild build --debug` for details)")
         return False
     _diagnostics([d for d in result.check.diagnostics if d.severity != "info"], say)
+    for notice in result.notices:
+        say(f"warning: {notice}")
     names = ", ".join(p.name for p in result.outputs)
     say(
         f"built {names} in {time.perf_counter() - began:.1f} s; "

@@ -37,6 +37,7 @@ class RenderOptions:
     watermark: str | None = None
     queries: bool = True  # queries to the committee shown (False: a final draft)
     previous: Previous | None = None  # set for a redline: its furniture shows the change
+    report: Callable[[str], None] | None = None  # told what a draft shows otherwise than asked
 
 
 Renderer = Callable[[Document, Project, RenderOptions], bytes]  # a format's: the draft's bytes

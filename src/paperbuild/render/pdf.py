@@ -186,6 +186,11 @@ def render_typst(
                         hint=_trace_to_chapter(source, exc, document, project),
                     ) from exc
                 unshown[image] = "unreadable"  # shown as a placeholder; compiled again
+                if options.report:
+                    options.report(
+                        f"{image}: Typst could not read this image ({_first_line(exc)}); "
+                        "the PDF shows a placeholder in its place"
+                    )
                 meanwhile = None  # (it ran during the first compile)
 
 
