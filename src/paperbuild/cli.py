@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -507,6 +508,10 @@ def _terminate(signum: int, frame: object) -> None:
 def main() -> None:
     """Run the CLI (the console script's entry point)."""
     signal.signal(signal.SIGTERM, _terminate)
+    # A draft is a million small dicts and lists that live until the command ends; at CPython's
+    # default threshold (700 allocations) the collector walks them again and again and finds no
+    # garbage: 30-40 ms of a medium build. mypy sets the same threshold for the same reason.
+    gc.set_threshold(200_000, 30, 30)
     cli(prog_name="paperbuild")
 
 
