@@ -171,16 +171,27 @@ def parse_chapters(
     cache_dir: Path | None = None,
     keys: Sequence[str] | None = None,
 ) -> list[list[Node]]:
-    """Return each chapter's pandoc blocks, running pandoc once for all uncached chapters."""
+    """Return each chapter's pandoc blocks, running pandoc once for all uncached chapters
+    while the cached ones are read."""
     keys = keys or [cache_key(text) for _, text in chapters]
-    results: list[list[Node] | None] = [_cache_read(cache_dir, key) for key in keys]
-    todo = [i for i, r in enumerate(results) if r is None]
-    if todo:
-        version()
-        for i, blocks in _parse_in_parallel([chapters[i] for i in todo], todo):
-            results[i] = blocks
-            _cache_write(cache_dir, keys[i], blocks)
+    missing = [i for i, key in enumerate(keys) if not _cached(cache_dir, key)]
+    results: list[list[Node] | None] = [None] * len(chapters)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_parsed, chapters, missing) if missing else None
+        for i in sorted(set(range(len(chapters))) - set(missing)):
+            results[i] = _cache_read(cache_dir, keys[i])
+        fresh = pending.result() if pending else []
+    unreadable = [i for i in range(len(chapters)) if results[i] is None and i not in missing]
+    for i, blocks in fresh + (_parsed(chapters, unreadable) if unreadable else []):
+        results[i] = blocks
+        _cache_write(cache_dir, keys[i], blocks)
     return [r if r is not None else [] for r in results]
+
+
+def _parsed(chapters: Sequence[tuple[str, str]], ids: list[int]) -> list[tuple[int, list[Node]]]:
+    """Return (id, blocks) for the chapters of these ids, parsed by pandoc."""
+    version()
+    return _parse_in_parallel([chapters[i] for i in ids], ids)
 
 
 def _groups(sizes: Sequence[int], count: int) -> list[list[int]]:
@@ -228,6 +239,11 @@ def _parse_in_parallel(
         for i, div in zip(group, parsed, strict=True):
             found.append((ids[i], pandoc_ast.blocks(div)))
     return found
+
+
+def _cached(cache_dir: Path | None, key: str) -> bool:
+    """Return whether a chapter's parse is in the cache (read later: it may still be unreadable)."""
+    return cache_dir is not None and (cache_dir / f"{key}.json").is_file()
 
 
 def _cache_read(cache_dir: Path | None, key: str) -> list[Node] | None:
