@@ -393,6 +393,25 @@ def test_maths_pandoc_cannot_convert_is_reported_where_it_is_written(mini):
     assert [d.message for d in check(root)] == [d.message for d in first]  # from the cache
 
 
+def test_maths_a_macro_changed_is_reported_where_the_chapter_writes_it(mini):
+    """pandoc expands macros as it reads (one chapter's too in the next), so what it cannot
+    convert is not in the source as read; it is found as the chapter writes it."""
+    first = (
+        "---\nsection: 1\n---\n\n\\newcommand{\\R}{\\mathbb{R}}\n\n# First section\n\n"
+        '[Apples in $\\R$.]{points="1.1"}\n'
+    )
+    second = (
+        "---\nsection: 2\n---\n\n\\newcommand{\\half}{\\frac{1}{2}}\n\n# Second section\n\n"
+        '[Pears.]{points="2.1"} In $\\R^2$, broken: $\\R \\pearcount{y}$.\n\n'
+        "$$\\half + \\pearcount{z}$$\n"
+    )
+    root = mini({"paper/01-first.md": first, "paper/02-second.md": second})
+    assert found(check(root), "unconverted-maths") == [
+        ("paper/02-second.md", 9, 44),
+        ("paper/02-second.md", 11, 3),
+    ]
+
+
 def test_an_entry_inherits_from_its_crossref_parent_which_counts_as_used(mini):
     bib = (
         "@incollection{chap, title = {A Chapter}, author = {Doe, John}, crossref = {book}}\n"

@@ -10,8 +10,11 @@ from pathlib import Path
 from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
 from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.errors import BuildError
 from paperbuild.facts import Facts
+from paperbuild.load.chapters import Chapter, macro_definitions
 from paperbuild.load.project import Project
+from paperbuild.parse import parse_texts
 from paperbuild.safety import cache_dir
 from paperbuild.util.fsutil import write_atomic
 
@@ -29,10 +32,15 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
     problems = _problems(project.root, wanted)
     found: list[Diagnostic] = []
     for chapter in project.chapters:
+        written: dict[str, str] | None = None
         for tex in facts.get(chapter.path, Facts()).maths:
             if tex not in problems or not problems[tex]:
                 continue
-            line, col = chapter.find(tex) or (1, 1)
+            place = chapter.find(tex)
+            if place is None:  # a macro changed it: find it as the chapter writes it
+                written = _as_written(project, chapter) if written is None else written
+                place = chapter.find(written[tex]) if written.get(tex) else None
+            line, col = place or (1, 1)
             shown = " ".join(tex.split())
             found.append(
                 diag(
@@ -45,6 +53,43 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
                     "correct the TeX (an unknown command? define it with \\newcommand)",
                 )
             )
+    return found
+
+
+def _as_written(project: Project, chapter: Chapter) -> dict[str, str]:
+    """Return {TeX as pandoc read it: TeX as the chapter writes it} for the chapter's formulas.
+
+    The chapter is read with its macros left alone, then each formula so read is expanded on
+    its own after the definitions pandoc saw; two pandoc runs, made only for a formula that
+    cannot be converted and is not in the source as read.
+    """
+    raw = _formulas(chapter.text, "markdown-latex_macros")
+    definitions = "\n".join(
+        dict.fromkeys([*macro_definitions(chapter.text), *_prelude(project, chapter)])
+    )
+    shown = "\n\n".join(f"$${tex}$$" if display else f"${tex}$" for display, tex in raw)
+    expanded = _formulas(f"{definitions}\n\n{shown}", "markdown")
+    if len(expanded) != len(raw):
+        return {}
+    return {read: written for (_, read), (_, written) in zip(expanded, raw, strict=True)}
+
+
+def _prelude(project: Project, chapter: Chapter) -> list[str]:
+    """Return the other chapters' macro definitions, which pandoc read before this chapter."""
+    text = parse_texts(project)[chapter.path]
+    return macro_definitions(text[: len(text) - len(chapter.text)])
+
+
+def _formulas(text: str, reader: str) -> list[tuple[bool, str]]:
+    """Return (display?, TeX) of each formula pandoc reads in a Markdown text, in order."""
+    try:
+        out = pandoc.run(["-f", reader, "-t", "json"], text.encode("utf-8"))
+    except BuildError:
+        return []
+    found = []
+    for node in pa.walk(json.loads(out)["blocks"]):
+        if pa.kind(node) == "Math":
+            found.append((pa.math_display(node), pa.text(node)))
     return found
 
 
