@@ -64,8 +64,8 @@ def _as_written(project: Project, chapter: Chapter) -> dict[str, str]:
     cannot be converted and is not in the source as read.
     """
     raw = _formulas(chapter.text, "markdown-latex_macros")
-    definitions = "\n".join(
-        dict.fromkeys([*macro_definitions(chapter.text), *_prelude(project, chapter)])
+    definitions = "\n".join(  # in the order pandoc read them: the other chapters' first
+        dict.fromkeys([*_prelude(project, chapter), *macro_definitions(chapter.text)])
     )
     shown = "\n\n".join(f"$${tex}$$" if display else f"${tex}$" for display, tex in raw)
     expanded = _formulas(f"{definitions}\n\n{shown}", "markdown")
