@@ -64,20 +64,12 @@ def _as_written(project: Project, chapter: Chapter) -> dict[str, str]:
     cannot be converted and is not in the source as read.
     """
     raw = _formulas(chapter.text, "markdown-latex_macros")
-    definitions = "\n".join(  # in the order pandoc read them: the other chapters' first
-        dict.fromkeys([*_prelude(project, chapter), *macro_definitions(chapter.text)])
-    )
+    definitions = "\n".join(macro_definitions(parse_texts(project)[chapter.path]))  # (in order)
     shown = "\n\n".join(f"$${tex}$$" if display else f"${tex}$" for display, tex in raw)
     expanded = _formulas(f"{definitions}\n\n{shown}", "markdown")
     if len(expanded) != len(raw):
         return {}
     return {read: written for (_, read), (_, written) in zip(expanded, raw, strict=True)}
-
-
-def _prelude(project: Project, chapter: Chapter) -> list[str]:
-    """Return the other chapters' macro definitions, which pandoc read before this chapter."""
-    text = parse_texts(project)[chapter.path]
-    return macro_definitions(text[: len(text) - len(chapter.text)])
 
 
 def _formulas(text: str, reader: str) -> list[tuple[bool, str]]:
