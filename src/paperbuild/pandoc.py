@@ -18,7 +18,7 @@ from pathlib import Path
 from paperbuild import pandoc_ast
 from paperbuild.errors import BuildError
 from paperbuild.pandoc_ast import Node
-from paperbuild.util.fsutil import write_atomic
+from paperbuild.util.fsutil import keep
 
 MIN_VERSION = (3, 1, 1)
 LUA_DIR = Path(__file__).parent / "lua"
@@ -259,11 +259,7 @@ def _cache_read(cache_dir: Path | None, key: str) -> list[Node] | None:
 def _cache_write(cache_dir: Path | None, key: str, blocks: list[Node]) -> None:
     if cache_dir is None:
         return
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(cache_dir / f"{key}.json", pandoc_ast.dumps(blocks))
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+    keep(cache_dir / f"{key}.json", pandoc_ast.dumps(blocks))
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -22,7 +21,7 @@ from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
 from paperbuild.rawhtml import has_inline_html, read_inline_html
 from paperbuild.safety import CACHE_DIR, cache_dir
-from paperbuild.util.fsutil import write_atomic
+from paperbuild.util.fsutil import keep
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,8 +187,7 @@ def _read_facts(cache: Path | None, key: str) -> Facts | None:
 def _write_facts(cache: Path | None, key: str, facts: Facts) -> None:
     if cache is None:
         return
-    with contextlib.suppress(OSError):
-        write_atomic(_facts_path(cache, key), pandoc_ast.dumps(facts.to_json()))
+    keep(_facts_path(cache, key), pandoc_ast.dumps(facts.to_json()))
 
 
 def assign(project: Project) -> tuple[dict[str, str], list[Diagnostic]]:

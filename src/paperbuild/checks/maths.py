@@ -16,7 +16,7 @@ from paperbuild.load.chapters import Chapter, macro_definitions
 from paperbuild.load.project import Project
 from paperbuild.parse import parse_texts
 from paperbuild.safety import cache_dir
-from paperbuild.util.fsutil import write_atomic
+from paperbuild.util.fsutil import keep
 
 WARNING = re.compile(
     r"\[WARNING\] Could not convert TeX math (.*?), rendering as TeX:\n(.*?)(?=\n\[|\Z)", re.S
@@ -97,8 +97,7 @@ def _problems(root: Path, maths: list[str]) -> dict[str, str]:
     if todo:
         known.update(_convert(todo))
         if path is not None:
-            with contextlib.suppress(OSError):
-                write_atomic(path, pa.dumps({m: known[m] for m in maths}))
+            keep(path, pa.dumps({m: known[m] for m in maths}))
     return {m: known.get(m, "") for m in maths}
 
 

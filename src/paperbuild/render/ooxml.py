@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -14,7 +13,7 @@ from typing import Any
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
-from paperbuild.util.fsutil import write_atomic
+from paperbuild.util.fsutil import keep
 
 PAGE_BREAK = '<w:p><w:r><w:br w:type="page" /></w:r></w:p>'
 
@@ -160,8 +159,7 @@ def deflated(data: bytes, cache: Path | None) -> bytes:
     if packed is None:
         packed = _deflated(data)
         if path is not None:
-            with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-                write_atomic(path, packed)
+            keep(path, packed)
     if len(_DEFLATED) >= 8:  # (the faces of a draft or two, not every file ever deflated)
         _DEFLATED.clear()
     _DEFLATED[data] = packed

@@ -27,6 +27,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def keep(path: Path, data: bytes) -> None:
+    """Write a cache file atomically; a cache that cannot be written only costs time."""
+    with contextlib.suppress(OSError):
+        write_atomic(path, data)
+
+
 LOCK_FILE = ".lock"
 
 
