@@ -209,3 +209,33 @@ def test_merged_words_keeps_a_task_box_and_escapes_whole():
     box = [pa.str_node("☐"), pa.space(), *words('say "hi" \\ now')]
     assert merged(box) == [pa.str_node("☐"), pa.space(), pa.str_node('say "hi" \\ now')]
     assert merged([pa.str_node("☒"), pa.space(), pa.str_node("x")])[0] == pa.str_node("☒")
+
+
+def _nested(depth: int) -> list[object]:
+    value: list[object] = [pa.str_node("deep")]
+    for _ in range(depth):
+        value = [{"t": "BlockQuote", "c": value}]
+    return value
+
+
+def test_json_round_trips_what_orjson_writes_and_what_it_refuses():
+    tree = [{"t": "Para", "c": [pa.str_node("Andrés — 東京 ☐"), {"t": "Space"}]}]
+    assert (
+        pa.dumps(tree)
+        == '[{"t":"Para","c":[{"t":"Str","c":"Andrés — 東京 ☐"},{"t":"Space"}]}]'.encode()
+    )
+    assert pa.loads(pa.dumps(tree)) == tree
+    # orjson stops at 254 levels and at a lone surrogate; json writes them, as it always did
+    deep = _nested(400)
+    assert pa.loads(pa.dumps(deep)) == deep
+    assert pa.dumps(["\ud800"]) == b'["\\ud800"]' and pa.loads(b'["\\ud800"]') == ["\ud800"]
+    assert pa.copy_tree(deep) == deep and pa.copy_tree(deep) is not deep
+
+
+def test_json_too_deep_for_both_readers_is_a_recursion_error_and_not_json_a_value_error():
+    import pytest
+
+    with pytest.raises(RecursionError):
+        pa.loads(b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(ValueError):
+        pa.loads(b'{"t": "Str", "c": ')

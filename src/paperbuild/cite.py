@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,7 +69,7 @@ def _citeproc(
         out = pandoc.run(args, data, cwd=project.root)
         if cache:
             _keep(cache, key, out)
-    rendered: list[Node] = json.loads(accents_composed(out))["blocks"]
+    rendered: list[Node] = pa.loads(accents_composed(out))["blocks"]
     merged = list(blocks)
     for i, block in zip(held, rendered, strict=False):
         merged[i] = block

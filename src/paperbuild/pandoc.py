@@ -229,7 +229,7 @@ def _parse_in_parallel(
     found: list[tuple[int, list[Node]]] = []
     for group, out in zip(groups, outputs, strict=True):
         try:
-            parsed = json.loads(out)["blocks"]
+            parsed = pandoc_ast.loads(out)["blocks"]
         except RecursionError as exc:
             names = ", ".join(chapters[i][0] for i in group)
             raise BuildError(
@@ -250,7 +250,7 @@ def _cache_read(cache_dir: Path | None, key: str) -> list[Node] | None:
     if cache_dir is None:
         return None
     try:
-        data: list[Node] = json.loads((cache_dir / f"{key}.json").read_bytes())
+        data: list[Node] = pandoc_ast.loads((cache_dir / f"{key}.json").read_bytes())
     except (OSError, ValueError):
         return None
     return data

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+import orjson
+
 Node = dict[str, Any]
 
 
@@ -426,16 +428,31 @@ def element(t: str, content: Any = None) -> Node:
 
 def copy_tree(value: Any) -> Any:
     """Return a deep copy of a tree (a JSON round trip: several times faster than deepcopy)."""
-    return json.loads(dumps(value))
+    return loads(dumps(value))
 
 
 def dumps(value: Any) -> bytes:
-    """Return the value as compact JSON: what is sent to pandoc and cached.
+    """Return the value as compact UTF-8 JSON: what is sent to pandoc and cached.
 
-    Without json's default spaces after ',' and ':' a draft is 13 % smaller, and pandoc reads it
-    4 % faster (the medium benchmark paper's DOCX writer, best of 8).
+    orjson writes a draft's JSON 14 times as fast as json (2 ms against 32, the medium paper);
+    json writes what orjson refuses (deeper than 254 levels, a lone surrogate, a named tuple).
     """
-    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+
+def loads(data: bytes | str) -> Any:
+    """Return the value of JSON text: pandoc's output or a cache file (ValueError if not JSON).
+
+    orjson reads it 15 % faster than json; json reads what orjson refuses (deeper than 1,024
+    levels, a lone surrogate's escape), and raises RecursionError where it is too deep for it.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 _STR = rb'\{"t":"Str","c":"(?:[^"\\]|\\.)*"\}'

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,7 +178,7 @@ def _read_facts(cache: Path | None, key: str) -> Facts | None:
     if cache is None:
         return None
     try:
-        return Facts.from_json(json.loads(_facts_path(cache, key).read_bytes()))
+        return Facts.from_json(pandoc_ast.loads(_facts_path(cache, key).read_bytes()))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

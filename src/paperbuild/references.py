@@ -6,7 +6,6 @@ engine, bibliography reader and style, so "Andrés", "&" and "545–552" read al
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -32,7 +31,7 @@ def format_references(
     macros = dict.fromkeys(e.macros for e in entries if e.macros)
     text = "\n".join([*macros, *(e.raw for e in entries)])
     args = ["--sandbox", "-f", "bibtex", "-t", "json", "--citeproc", "--csl", str(csl)]
-    out = json.loads(accents_composed(pandoc.run([*args, "-M", f"lang={lang}"], text.encode())))
+    out = pa.loads(accents_composed(pandoc.run([*args, "-M", f"lang={lang}"], text.encode())))
     found: list[tuple[str, str]] = []
     for block in out["blocks"]:
         if pa.kind(block) != "Div" or pa.ident(block) != "refs":

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paperbuild import __version__
+from paperbuild import __version__, pandoc_ast
 from paperbuild.assemble import Document, document_from_json, document_to_json
 from paperbuild.checks import CheckResult
 from paperbuild.errors import PaperbuildError
@@ -201,7 +201,7 @@ def load_snapshot(folder: Path) -> tuple[Document, dict[str, Any]]:
     """Return the document and manifest recorded in a snapshot folder."""
     manifest = read_manifest(folder)
     try:
-        data = json.loads((folder / "document.json").read_text(encoding="utf-8"))
+        data = pandoc_ast.loads((folder / "document.json").read_bytes())
         document = document_from_json(data)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PaperbuildError(

@@ -271,6 +271,10 @@ A paragraph with a box ☐ later, and ☒ one more.
 
 : A caption with words
 
+| Narrow | A column wide enough that pandoc gives the table relative widths |
+|--------|-------------------------------------------------------------------------------|
+| x      | y                                                                             |
+
 ![An image's alt text](missing.png)
 
 Term words
@@ -294,3 +298,21 @@ def test_pandocs_writer_gives_the_same_docx_from_merged_words(tmp_path, monkeypa
         pandoc.run(["-f", "json", "-t", "docx"], d, cwd=tmp_path) for d in (parsed, smaller)
     )
     assert plain == merged
+
+
+def test_pandocs_writer_gives_the_same_docx_from_orjsons_text_as_from_jsons(tmp_path, monkeypatch):
+    """pa.dumps writes UTF-8 and orjson's numbers (1e-05 as 0.00001); json wrote \\u escapes."""
+    from paperbuild import pandoc
+    from paperbuild import pandoc_ast as pa
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    value = json.loads(pandoc.run(["-f", "markdown", "-t", "json"], MIXED_MARKDOWN.encode()))
+    ascii_text = json.dumps(value, separators=(",", ":")).encode()
+    ours = pa.dumps(value)
+    assert b"\\u" in ascii_text and "中文".encode() in ours and b'"ColWidth","c":0.' in ours
+    assert ours != ascii_text
+    written = [
+        pandoc.run(["-f", "json", "-t", "docx"], d, cwd=tmp_path)
+        for d in (ascii_text, ours, pa.merged_words(ascii_text), pa.merged_words(ours))
+    ]
+    assert all(w == written[0] for w in written)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from pathlib import Path
 
@@ -79,7 +78,7 @@ def _formulas(text: str, reader: str) -> list[tuple[bool, str]]:
     except BuildError:
         return []
     found = []
-    for node in pa.walk(json.loads(out)["blocks"]):
+    for node in pa.walk(pa.loads(out)["blocks"]):
         if pa.kind(node) == "Math":
             found.append((pa.math_display(node), pa.text(node)))
     return found
@@ -92,7 +91,7 @@ def _problems(root: Path, maths: list[str]) -> dict[str, str]:
     known: dict[str, str] = {}
     if path is not None:
         with contextlib.suppress(OSError, ValueError):
-            known = {k: str(v) for k, v in json.loads(path.read_bytes()).items()}
+            known = {k: str(v) for k, v in pa.loads(path.read_bytes()).items()}
     todo = [m for m in maths if m not in known]
     if todo:
         known.update(_convert(todo))

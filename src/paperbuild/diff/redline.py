@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -93,7 +92,7 @@ def compare(old: Side, new: Side, *, author: str, csl: Path) -> Redline:
 
 def _without_queries(side: Side) -> Side:
     """Return the side with its queries to the committee reduced to their passages."""
-    if QUERY_MARK not in json.dumps(side.document.blocks).encode():
+    if QUERY_MARK not in pa.dumps(side.document.blocks):
         return side
     document = dataclasses.replace(side.document, blocks=without_queries(side.document.blocks))
     return dataclasses.replace(side, document=document)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,7 +75,7 @@ def document_json(
     short = target == "typst" and NOTE_MARK in data and _noted_titles(chosen)
     if not finish and not ask and not quote and not short:
         return data
-    copy = json.loads(data)
+    copy = pa.loads(data)
     if quote:
         copy["blocks"] = rewrite(copy["blocks"], _quoted(document.meta.lang), QUOTED)
     if finish and target is not None:
