@@ -18,7 +18,7 @@ import pytest
 from paperbuild.build import BuildOptions, build
 from paperbuild.checks import run_checks
 from paperbuild.load.project import load_project
-from tests.render.readers import pandoc_docx_json, text_of, walk
+from tests.render.readers import pandoc_docx_json, pdf_words, text_of, walk
 from tests.test_manuscripts import docx_text, outline, pdf_text, png, write
 
 SECTIONS = [("Introduction", "intro.md"), ("Method", "method.md"), ("Results", "results.md")]
@@ -106,7 +106,7 @@ def test_an_image_whose_name_has_a_space_is_found(forms):
 def test_notes_in_headings_and_captions_stay_out_of_the_pdfs_contents(forms):
     _, out = forms
     reader = pypdf.PdfReader(out["pdf"])
-    pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    pages = pdf_words(out["pdf"])
     body = next(i for i, p in enumerate(pages) if "See the method" in p)
     front = " ".join(pages[:body])
     assert "Weighting" in front and "A map" in front  # listed ...
@@ -125,7 +125,7 @@ def test_notes_in_headings_and_captions_stay_out_of_the_pdfs_contents(forms):
 def test_newpage_breaks_the_page_in_both_formats(forms):
     root, out = forms
     assert "dropped-raw" not in [d.rule for d in run_checks(load_project(root)).diagnostics]
-    pages = [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(out["pdf"]).pages]
+    pages = pdf_words(out["pdf"])
     quiet = next(i for i, p in enumerate(pages) if "Quiet." in p)
     assert "Weighting" not in pages[quiet] and "Weighting" in pages[quiet + 1]
     from docx import Document
@@ -179,7 +179,7 @@ def test_a_latex_equation_is_maths_numbered_and_referenced_in_both_formats(forms
 
 def test_quartos_page_break_breaks_the_page(forms):
     _, out = forms
-    pages = [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(out["pdf"]).pages]
+    pages = pdf_words(out["pdf"])
     shows = next(i for i, p in enumerate(pages) if "equation (1) shows" in p)
     assert "An address" not in pages[shows] and "An address" in pages[shows + 1]
     assert "pagebreak" not in " ".join(pages) and "pagebreak" not in docx_text(out["docx"])

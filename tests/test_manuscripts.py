@@ -12,14 +12,13 @@ import struct
 import zlib
 from pathlib import Path
 
-import pypdf
 import pytest
 
 from paperbuild.build import BuildOptions, build
 from paperbuild.checks import run_checks
 from paperbuild.furniture import words_for
 from paperbuild.load.project import load_project
-from tests.render.readers import pandoc_docx_json, text_of, walk
+from tests.render.readers import pandoc_docx_json, pdf_text, text_of, walk
 
 
 def png() -> bytes:
@@ -169,10 +168,6 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return root
-
-
-def pdf_text(path: Path) -> str:
-    return " ".join(" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(path).pages)
 
 
 def docx_text(path: Path) -> str:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import zipfile
 
-import pypdf
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
 from tests.feedback.wordlike import Reviewer
-from tests.render.readers import pandoc_docx_json, text_of, walk
+from tests.render.readers import pandoc_docx_json, pdf_text, pdf_words, text_of, walk
 
 QUESTION = "Which regions? Give two examples."
 CHAPTER = (
@@ -23,10 +22,6 @@ CHAPTER = (
 
 def run(root, *args):
     return CliRunner().invoke(cli, ["-C", str(root), *args])
-
-
-def pdf_text(path) -> str:
-    return " ".join(" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(path).pages)
 
 
 def test_check_lists_an_open_query_where_it_is(mini):
@@ -118,10 +113,7 @@ def test_a_query_in_a_heading_is_asked_in_the_text_not_in_the_contents(mini):
     heading = f'\n## A [contested]{{.query question="{QUESTION}"}} heading\n\nText.\n'
     root = mini({"paper/02-second.md": CHAPTER + heading})
     assert run(root, "build", "--to", "pdf").exit_code == 0
-    pages = [
-        " ".join((p.extract_text() or "").split())
-        for p in pypdf.PdfReader(root / "build/a-small-paper-1.0.pdf").pages
-    ]
+    pages = pdf_words(root / "build/a-small-paper-1.0.pdf")
     contents = pages[1]
     assert "2.1 A contested heading" in contents and "Query" not in contents, contents
     assert sum(p.count("Query:") for p in pages[2:]) == 2  # asked in the text, both times

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import subprocess
 import zipfile
@@ -99,8 +101,26 @@ def docx_part(path: Path, name: str) -> str:
         return z.read(name).decode("utf-8")
 
 
-def pdf_pages(path: Path) -> list[str]:
-    """Return the text of each page of a PDF (pypdf)."""
+_PDF_PAGES: dict[str, tuple[str, ...]] = {}  # pypdf's reading of each PDF seen, by its bytes
+
+
+def pdf_pages(path: Path | str) -> list[str]:
+    """Return the text of each page of a PDF (pypdf; a file with the same bytes read once)."""
     from pypdf import PdfReader
 
-    return [page.extract_text() or "" for page in PdfReader(str(path)).pages]
+    data = Path(path).read_bytes()
+    key = hashlib.sha256(data).hexdigest()
+    if key not in _PDF_PAGES:
+        pages = PdfReader(io.BytesIO(data)).pages
+        _PDF_PAGES[key] = tuple(page.extract_text() or "" for page in pages)
+    return list(_PDF_PAGES[key])
+
+
+def pdf_words(path: Path | str) -> list[str]:
+    """Return the text of each page of a PDF with its white space made single spaces."""
+    return [" ".join(page.split()) for page in pdf_pages(path)]
+
+
+def pdf_text(path: Path | str) -> str:
+    """Return the text of a whole PDF, its white space made single spaces."""
+    return " ".join(pdf_words(path))

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from paperbuild.cli import cli
 from paperbuild.render.docx import column_widths
 from paperbuild.render.pdf import start_aligned
+from tests.render.readers import pdf_pages
 
 TABLE = """
 | Year | Country | Prosecutions | Convictions | Victims identified | Source of the figures |
@@ -117,7 +118,6 @@ def test_no_word_is_broken_inside_a_cell_when_libreoffice_lays_it_out(built, tmp
 
 def test_a_long_table_runs_on_over_pages_in_the_pdf_every_row_kept(mini):
     """A table in a figure did not break in Typst: the rows past the page's foot were lost."""
-    import pypdf
 
     rows = "".join(f"| {r} | row {r} of the long table, with words enough |\n" for r in range(90))
     chapter = (
@@ -128,9 +128,7 @@ def test_a_long_table_runs_on_over_pages_in_the_pdf_every_row_kept(mini):
     root = mini({"paper/01-first.md": chapter})
     result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf"])
     assert result.exit_code == 0, result.output
-    pages = [
-        p.extract_text() or "" for p in pypdf.PdfReader(root / "build/a-small-paper-1.0.pdf").pages
-    ]
+    pages = pdf_pages(root / "build/a-small-paper-1.0.pdf")
     text = " ".join(" ".join(pages).split())
     for r in (0, 45, 89):
         assert f"row {r} of the long table" in text, r
