@@ -79,7 +79,7 @@ def run(
         out = Path(tmp) / "out"
         seconds, memory = limits()
         try:
-            command = [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", "-RTS"]
+            command = [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", *HEAP, "-RTS"]
             proc = _completed(command, data, cwd, env, seconds, meanwhile, Path(tmp) / "in")
         except subprocess.TimeoutExpired as exc:
             raise BuildError(
@@ -135,6 +135,11 @@ def _completed(
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
+# pypandoc-binary's pandoc is built to ask for a 64 MB heap (`-with-rtsopts -H64m`): each run
+# then faults in pages it does not need, 30 ms of a chapter's 80 ms parse. The runtime's own
+# default (a 4 MB allocation area) parses a chapter in 50 ms, the medium paper in 0.32 s
+# against 0.40, and runs its citeproc in 0.53 s against 0.60 (hyperfine, the same binary).
+HEAP = ("-H4m",)
 TIMEOUT_VARIABLE = "PAPERBUILD_PANDOC_TIMEOUT"
 MEMORY_VARIABLE = "PAPERBUILD_PANDOC_MEMORY"
 
