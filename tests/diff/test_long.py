@@ -12,8 +12,8 @@ from paperbuild.build import BuildOptions, build
 from paperbuild.diff.redline import DiffOptions, write_diff
 from paperbuild.diff.sides import resolve_side
 from paperbuild.load.project import load_project
-from paperbuild.pandoc import pandoc_path
 from tests.conftest import REPO
+from tests.render.readers import pandoc_command
 
 spec = importlib.util.spec_from_file_location("generate", REPO / "bench" / "generate.py")
 generate = importlib.util.module_from_spec(spec)
@@ -22,7 +22,7 @@ spec.loader.exec_module(generate)
 
 def words(path, track="accept") -> list[str]:
     out = subprocess.run(
-        [pandoc_path(), "-f", "docx", f"--track-changes={track}", str(path), "-t", "json"],
+        [*pandoc_command(), "-f", "docx", f"--track-changes={track}", str(path), "-t", "json"],
         capture_output=True,
         check=True,
     ).stdout

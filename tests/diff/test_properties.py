@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from paperbuild import pandoc
 from paperbuild.diff.align import Differ
-from paperbuild.pandoc import pandoc_path
 from paperbuild.render.tracked import track_paragraph_marks
-from tests.render.readers import walk
+from tests.render.readers import pandoc_command, walk
 
 PARAGRAPHS = [
     "Children continue to be trafficked for commercial sexual exploitation.[^a]",
@@ -99,9 +98,9 @@ def plain_words(blocks, track: str | None = None) -> list[str]:
         tracked = docx.Document(str(path))
         track_paragraph_marks(tracked)  # as the redline's DOCX step does
         tracked.save(str(path))
-        args = [pandoc_path(), "-f", "docx", str(path), "-t", "json"]
+        args = [*pandoc_command(), "-f", "docx", str(path), "-t", "json"]
         if track:
-            args.insert(3, f"--track-changes={track}")
+            args.append(f"--track-changes={track}")
         read = json.loads(subprocess.run(args, capture_output=True, check=True).stdout)
         # the words, footnotes included; pandoc's reader keeps an empty list item for a rejected
         # inserted item (it ignores the tracked paragraph mark that Word honours), so list

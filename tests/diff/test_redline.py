@@ -12,15 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
-from paperbuild.pandoc import pandoc_path
-from tests.render.readers import docx_part
+from tests.render.readers import docx_part, pandoc_command
 
 
 def words(path, track: str = "accept") -> list[str]:
     """Return every word pandoc's DOCX reader finds (footnotes included)."""
     out = subprocess.run(
         [
-            pandoc_path(),
+            *pandoc_command(),
             "-f",
             "docx",
             f"--track-changes={track}",

@@ -10,13 +10,26 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from paperbuild.pandoc import pandoc_path
+from paperbuild.pandoc import HEAP, pandoc_path
+
+
+def pandoc_command() -> list[str]:
+    """Return the command that starts pandoc as paperbuild does (its binary, its heap)."""
+    return [pandoc_path(), "+RTS", *HEAP, "-RTS"]
 
 
 def pandoc_docx_json(path: Path, track_changes: str = "accept") -> dict[str, Any]:
     """Return pandoc's own reading of a DOCX file as its JSON AST."""
     out = subprocess.run(
-        [pandoc_path(), "-f", "docx", "-t", "json", f"--track-changes={track_changes}", str(path)],
+        [
+            *pandoc_command(),
+            "-f",
+            "docx",
+            "-t",
+            "json",
+            f"--track-changes={track_changes}",
+            str(path),
+        ],
         capture_output=True,
         check=True,
     )
