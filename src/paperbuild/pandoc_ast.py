@@ -457,7 +457,6 @@ def loads(data: bytes | str) -> Any:
 
 _STR = rb'\{"t":"Str","c":"(?:[^"\\]|\\.)*"\}'
 _RUN = re.compile(_STR + rb'(?:(?:,\{"t":"Space"\})?,' + _STR + rb")+")
-_PIECE = re.compile(rb'(,\{"t":"Space"\})?,?\{"t":"Str","c":"((?:[^"\\]|\\.)*)"\}')
 
 
 def merged_words(data: bytes) -> bytes:
@@ -472,18 +471,23 @@ def merged_words(data: bytes) -> bytes:
     return _RUN.sub(_merged_run, data)
 
 
-_BOXES = frozenset((b"\\u2610", b"\\u2612", "☐".encode(), "☒".encode()))
+_BOX_STARTS = tuple(
+    b'{"t":"Str","c":"' + box + b'"},{"t":"Space"},'
+    for box in (b"\\u2610", b"\\u2612", "☐".encode(), "☒".encode())
+)
+_SPACED = b'"},{"t":"Space"},{"t":"Str","c":"'  # one Str's end, a Space, the next Str's start
+_JOINED = b'"},{"t":"Str","c":"'  # one Str's end, the next Str's start
 
 
 def _merged_run(match: re.Match[bytes]) -> bytes:
-    """Return the matched run as one Str (after a task box and its Space, kept apart)."""
-    pieces = _PIECE.findall(match.group())
-    kept = b""
-    if pieces[0][1] in _BOXES and pieces[1][0]:
-        kept = b'{"t":"Str","c":"' + pieces[0][1] + b'"},{"t":"Space"},'
-        pieces = [(b"", pieces[1][1]), *pieces[2:]]
-    text = b"".join((b" " if space else b"") + words for space, words in pieces)
-    return kept + b'{"t":"Str","c":"' + text + b'"}'
+    """Return the matched run as one Str (after a task box and its Space, kept apart).
+
+    Inside a run of Strs and Spaces, a quote that ends a Str is the only unescaped one before
+    `},{`, so replacing the joins is exact.
+    """
+    run = match.group()
+    kept = next((box for box in _BOX_STARTS if run.startswith(box)), b"")
+    return kept + run[len(kept) :].replace(_SPACED, b" ").replace(_JOINED, b"")
 
 
 # --- walking -------------------------------------------------------------------------------
