@@ -239,3 +239,15 @@ def test_json_too_deep_for_both_readers_is_a_recursion_error_and_not_json_a_valu
         pa.loads(b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(ValueError):
         pa.loads(b'{"t": "Str", "c": ')
+
+
+def test_image_targets_finds_images_anywhere_and_none_in_words_that_look_like_one():
+    looks_like = pa.para([pa.str_node('{"t":"Image","c":[["",[],[]],[],["fake.png",""]]}')])
+    assert pa.image_targets([looks_like]) == []
+    image = {"t": "Image", "c": [ATTR, [], ["deep.png", ""]]}
+    nested = {
+        "t": "BlockQuote",
+        "c": [{"t": "Div", "c": [ATTR, [pa.para([pa.note([pa.para([image])])])]]}],
+    }
+    assert pa.image_targets([looks_like, nested, pa.para([image])]) == ["deep.png", "deep.png"]
+    assert pa.image_targets([*_nested(300), pa.para([image])]) == ["deep.png"]  # (json's text)
