@@ -162,6 +162,13 @@ def measure(size: str, repeat: int, work: Path) -> Bench:
     warm = timed(b.pb("build", "--to", "docx", "--force"), repeat, touch)
     chapter.write_text(original)
     b.row("DOCX rebuild, one chapter changed", warm, cold_docx, 0.5, "cold DOCX build")
+    b.row(
+        "`watch`: a save to the DOCX rebuilt",
+        watch_saves(b.root, repeat),
+        cold_docx,
+        0.33,
+        "cold DOCX build",
+    )
     typ = str(b.root / "bare.typ")
     pdf = str(b.root / "bare.pdf")
     compile_py = f"import typst; typst.compile({typ!r}, output={pdf!r})"
@@ -195,6 +202,44 @@ def measure(size: str, repeat: int, work: Path) -> Bench:
             f"{'yes' if mib < 1024 else '**no**'} |"
         )
     return b
+
+
+def watch_saves(root: Path, repeat: int):
+    """Return (median, min, max) seconds from a chapter saved to its DOCX rewritten by a running
+    `paperbuild watch` (its file-event wait included), over `repeat` saves after one warm-up."""
+    chapter = root / "paper" / "01.md"
+    original = chapter.read_text()
+    docx = next((root / "build").glob("*.docx"))
+    watcher = subprocess.Popen(
+        [*PAPERBUILD, "-C", str(root), "watch", "--to", "docx", "--force"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    times = []
+    try:
+        for line in watcher.stdout or ():  # its first build, then it watches
+            if line.startswith("watching"):
+                break
+        for i in range(repeat + 1):
+            before = docx.stat().st_mtime_ns
+            start = time.perf_counter()
+            chapter.write_text(original + f"\nA sentence saved while watching, number {i}.\n")
+            while docx.stat().st_mtime_ns == before:
+                if time.perf_counter() - start > 60:
+                    raise RuntimeError("paperbuild watch did not rebuild the DOCX within 60 s")
+                time.sleep(0.002)
+            if i:
+                times.append(time.perf_counter() - start)
+            for line in watcher.stdout or ():  # its report of the build: it is idle again
+                if line.startswith(("built", "not built")):
+                    break
+    finally:
+        watcher.terminate()
+        watcher.communicate(timeout=30)
+        chapter.write_text(original)
+    return statistics.median(times), min(times), max(times)
 
 
 def two_drafts(root: Path, share: float = 0.1) -> Path:

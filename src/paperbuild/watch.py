@@ -95,6 +95,10 @@ def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = Non
                 root,
                 watch_filter=watched(root),
                 debounce=400,
+                # a save is yielded once no other change came for `step` ms: watchfiles' 50 took
+                # 50-100 ms of each rebuild's wait, where an editor's save (a write, or a temporary
+                # file renamed over the chapter) takes a millisecond or two
+                step=20,
                 stop_event=stop,
                 raise_interrupt=False,
                 rust_timeout=300,
