@@ -728,6 +728,19 @@ def test_a_snapshot_committed_to_git_does_not_stand_for_the_sources(mini):
     assert "+1 −1 words" in result.output, result.output
 
 
+def test_a_snapshot_not_in_utf8_is_a_clear_error_not_read_another_way(mini):
+    """A recorded draft is UTF-8 JSON as paperbuild wrote it; the same JSON saved as UTF-16 (an
+    editor's "save as Unicode") is reported, not decoded by guessing."""
+    root = mini()
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    (snapshot,) = (root / "build" / "versions").glob("*/document.json")
+    snapshot.write_bytes(snapshot.read_text(encoding="utf-8").encode("utf-16"))
+    result = run(root, "diff", snapshot.parent.name, ".", "--to", "md")
+    assert result.exit_code == 2, result.output
+    assert f"the snapshot in {snapshot.parent} cannot be read" in result.output, result.output
+    assert "Traceback" not in result.output
+
+
 def test_whether_git_tracks_the_cache_is_asked_again_when_the_index_changes(mini):
     """The answer is kept for one index: a `git add` in a long-lived process (watch) is seen."""
     from paperbuild.safety import CACHE_DIR, git_tracks

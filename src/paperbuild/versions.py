@@ -201,7 +201,7 @@ def load_snapshot(folder: Path) -> tuple[Document, dict[str, Any]]:
     """Return the document and manifest recorded in a snapshot folder."""
     manifest = read_manifest(folder)
     try:
-        data = pandoc_ast.loads((folder / "document.json").read_bytes())
+        data = pandoc_ast.loads((folder / "document.json").read_text(encoding="utf-8"))
         document = document_from_json(data)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PaperbuildError(
