@@ -1,17 +1,20 @@
-"""The suite's one conftest: projects written from dicts, copies and drafts of the bundled paper,
-and builds made once for the render tests."""
+"""The suite's one conftest: the command line and git as a test runs them, projects written
+from dicts, copies and drafts of the bundled paper, and builds made once for the render tests."""
 
 from __future__ import annotations
 
 import shutil
 import signal
+import subprocess
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from paperbuild.build import BuildOptions, build
+from paperbuild.cli import cli
 from paperbuild.render.common import RenderOptions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,6 +26,37 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     # then wait for a build that never hears them. A handler is not inherited across exec, so
     # the builds started from here get Ctrl-C's default again.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+# --- the command line and git, as the tests run them --------------------------------------
+
+
+def run(root: Path | None, *args: str, env: Mapping[str, str | None] | None = None) -> Result:
+    """Return the result of `paperbuild -C root ARGS` (no -C when root is None), run in this
+    process; an exception that escapes the command's own guard fails the test where it is."""
+    where = [] if root is None else ["-C", str(root)]
+    return CliRunner().invoke(cli, [*where, *args], env=env, catch_exceptions=False)
+
+
+GIT = ("git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false")
+
+
+def git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """Return git's output in root, run as the tests' author; a failing git fails the test."""
+    done = subprocess.run(
+        [*GIT, *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def committed(root: Path, message: str = "draft", *add: str) -> Path:
+    """Return root, made a git repository with its files committed (`add`: more options to
+    `git add -A`, e.g. -f to commit ignored files too)."""
+    git(root, "init", "-q")
+    git(root, "add", "-A", *add)
+    git(root, "commit", "-qm", message)
+    return root
+
 
 MINI_OUTLINE = """\
 document:

@@ -8,19 +8,13 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from paperbuild import __version__
-from paperbuild.cli import cli
-from tests.conftest import REPO
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+from tests.conftest import REPO, run
 
 
 def test_version():
-    result = run("--version")
+    result = run(None, "--version")
     assert result.exit_code == 0 and __version__ in result.output
 
 
@@ -41,13 +35,13 @@ def test_version():
     ],
 )
 def test_every_command_has_help(command):
-    result = run(*command, "--help")
+    result = run(None, *command, "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.output
 
 
 def test_outline_json_has_11_sections_and_41_points():
-    result = run("-C", str(REPO), "outline", "--format", "json")
+    result = run(REPO, "outline", "--format", "json")
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert len(data["sections"]) == 11
@@ -57,13 +51,13 @@ def test_outline_json_has_11_sections_and_41_points():
 
 
 def test_outline_table():
-    result = run("-C", str(REPO), "outline")
+    result = run(REPO, "outline")
     assert result.exit_code == 0
     assert "Recommendations" in result.output and "11 sections, 41 points" in result.output
 
 
 def test_no_project_says_so_and_exits_2(tmp_path):
-    result = run("-C", str(tmp_path), "check")
+    result = run(tmp_path, "check")
     assert result.exit_code == 2
     assert "no outline.yaml found" in result.output
     assert "Traceback" not in result.output
@@ -71,13 +65,13 @@ def test_no_project_says_so_and_exits_2(tmp_path):
 
 def test_project_found_from_a_subfolder(mini):
     root = mini()
-    result = run("-C", str(root / "paper"), "check")
+    result = run(root / "paper", "check")
     assert result.exit_code == 0, result.output
 
 
 def test_check_text_output_and_summary(mini):
     root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.[^9]\n"})
-    result = run("-C", str(root), "check")
+    result = run(root, "check")
     assert result.exit_code == 1
     assert "paper/02-second.md:7:7: error[undefined-footnote]" in result.output
     assert "1 error, 1 warning" in result.output
@@ -86,7 +80,7 @@ def test_check_text_output_and_summary(mini):
 
 def test_check_json_output(mini):
     root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.[^9]\n"})
-    result = run("-C", str(root), "check", "--format", "json")
+    result = run(root, "check", "--format", "json")
     assert result.exit_code == 1
     data = json.loads(result.output)
     rules = {d["rule"] for d in data["diagnostics"]}
@@ -103,7 +97,7 @@ def test_check_json_output(mini):
 
 def test_check_github_output(mini):
     root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.[^9]\n"})
-    result = run("-C", str(root), "check", "--format", "github")
+    result = run(root, "check", "--format", "github")
     assert (
         "::error file=paper/02-second.md,line=7,col=7,title=undefined-footnote::" in result.output
     )
@@ -112,17 +106,17 @@ def test_check_github_output(mini):
 
 def test_strict_fails_on_warnings(mini):
     root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.\n"})
-    assert run("-C", str(root), "check").exit_code == 0
-    assert run("-C", str(root), "check", "--strict").exit_code == 1
+    assert run(root, "check").exit_code == 0
+    assert run(root, "check", "--strict").exit_code == 1
 
 
 def test_malformed_outline_exits_2_with_every_problem(mini):
     root = mini({"outline.yaml": "document:\n  title: T\n  titel: U\nsections:\n  - id: 1\n"})
-    result = run("-C", str(root), "check")
+    result = run(root, "check")
     assert result.exit_code == 2
     assert "outline.yaml:3:3: error[outline-schema] unknown key 'titel'" in result.output
     assert "outline.yaml:5:5: error[outline-schema] sections[1] is missing 'title'" in result.output
-    result = run("-C", str(root), "check", "--format", "json")
+    result = run(root, "check", "--format", "json")
     assert result.exit_code == 2
     data = json.loads(result.output)
     assert len(data["diagnostics"]) >= 4
@@ -131,24 +125,24 @@ def test_malformed_outline_exits_2_with_every_problem(mini):
 
 def test_outline_command_on_malformed_outline_exits_2(mini):
     root = mini({"outline.yaml": "document: [\n"})
-    result = run("-C", str(root), "outline")
+    result = run(root, "outline")
     assert result.exit_code == 2
     assert "outline.yaml:2:1: error[outline-syntax]" in result.output
 
 
 def test_build_stops_on_errors_unless_forced(mini):
     root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\nPears.[^9]\n"})
-    result = run("-C", str(root), "build", "--to", "docx")
+    result = run(root, "build", "--to", "docx")
     assert result.exit_code == 1
     assert "undefined-footnote" in result.output and "--force" in result.output
     assert not (root / "build" / "a-small-paper-1.0.docx").exists()
-    result = run("-C", str(root), "build", "--to", "docx", "--force")
+    result = run(root, "build", "--to", "docx", "--force")
     assert result.exit_code == 0, result.output
     assert (root / "build" / "a-small-paper-1.0.docx").is_file()
 
 
 def test_build_rejects_unknown_format(mini):
-    result = run("-C", str(mini()), "build", "--to", "odt")
+    result = run(mini(), "build", "--to", "odt")
     assert result.exit_code == 2
     assert "unknown format odt" in result.output
 
@@ -176,7 +170,7 @@ def test_readme_lists_every_rule():
 
 
 def test_nothing_decorative_when_not_a_terminal(mini):
-    result = run("-C", str(mini()), "build", "--to", "docx")
+    result = run(mini(), "build", "--to", "docx")
     assert result.exit_code == 0
     assert result.output.strip() == "build/a-small-paper-1.0.docx"
 
@@ -210,11 +204,11 @@ def test_global_options_after_the_command_name(mini):
     from paperbuild.cli import hoist_global_options
 
     root = str(mini())
-    before = run("-C", root, "-q", "check")
-    after = run("check", "-C", root, "-q")
+    before = run(None, "-C", root, "-q", "check")
+    after = run(None, "check", "-C", root, "-q")
     assert after.exit_code == before.exit_code == 0
     assert after.output == before.output
-    assert run("build", "--to", "docx", "--debug", "-C", root).exit_code == 0
+    assert run(None, "build", "--to", "docx", "--debug", "-C", root).exit_code == 0
     assert hoist_global_options(["diff", "a", "--", "-q"]) == ["diff", "a", "--", "-q"]
     assert hoist_global_options(["build", "--directory=x", "--to", "pdf"]) == [
         "--directory=x",

@@ -18,18 +18,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from paperbuild.build import BuildOptions, build
-from paperbuild.cli import cli
 from paperbuild.errors import BuildError
+from tests.conftest import committed, git, run
 from tests.processes import HAS_PROC, alive, descendants
 
 SECRET = "TOP-SECRET-7d1f"
-
-
-def run(root: Path, *args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli, ["-C", str(root), *args], env=env)
 
 
 def hashes(root: Path) -> dict[str, str]:
@@ -142,13 +137,7 @@ def _with_version(docx: Path, version: str) -> bytes:
 
 def test_git_refs_cannot_be_options(mini):
     root = mini()
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run(
-        ["git", "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x"],
-        cwd=root,
-        check=True,
-    )
+    committed(root)
     before = hashes(root)
     for ref in ("--output=paper/01-first.md", "--remote=git://127.0.0.1:9/x", "-o"):
         result = run(root, "diff", f"git:{ref}", ".")
@@ -186,9 +175,7 @@ def test_init_keeps_chapters_inside_the_new_project(tmp_path):
         "document:\n  title: T\n  author: A\n  status: S\n  version: '1'\n"
         "sections:\n  - id: ../../escape\n    title: Escape\n"
     )
-    result = CliRunner().invoke(
-        cli, ["init", str(tmp_path / "new"), "--from-outline", str(outline)]
-    )
+    result = run(None, "init", str(tmp_path / "new"), "--from-outline", str(outline))
     assert "internal error" not in result.output
     created = [p for p in tmp_path.rglob("*.md")]
     assert created and all((tmp_path / "new") in p.parents for p in created)
@@ -654,10 +641,7 @@ def test_a_link_out_of_a_git_tree_is_not_followed(mini, tmp_path, link):
     chapter = root / "paper/02-second.md"
     chapter.unlink()
     chapter.symlink_to(secret if link == "absolute" else os.path.relpath(secret, chapter.parent))
-    git = ["git", "-c", "user.name=a", "-c", "user.email=a@b"]
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "x"], cwd=root, check=True)
+    committed(root)
     result = run(root, "diff", "git:HEAD", str(tmp_path / "nothing-here"), "--to", "md")
     assert_clean_failure(result, "will not unpack")
     assert not (root / "build").exists() or SECRET not in outputs_text(root)
@@ -665,10 +649,7 @@ def test_a_link_out_of_a_git_tree_is_not_followed(mini, tmp_path, link):
 
 def _commit_all(root: Path) -> None:
     """Commit the project, build/ included (as a pull request could)."""
-    git = ["git", "-c", "user.name=PR", "-c", "user.email=pr@example.org"]
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run(["git", "add", "-A", "-f"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "pr"], cwd=root, check=True)
+    committed(root, "pr", "-f")
 
 
 def test_a_cache_committed_to_git_is_never_read(mini):
@@ -746,12 +727,12 @@ def test_whether_git_tracks_the_cache_is_asked_again_when_the_index_changes(mini
     from paperbuild.safety import CACHE_DIR, git_tracks
 
     root = mini()
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    git(root, "init", "-q")
     assert run(root, "check").exit_code == 0  # writes build/.cache/
     assert not git_tracks(root, CACHE_DIR) and not git_tracks(root, CACHE_DIR)
-    subprocess.run(["git", "add", "-f", "build/.cache"], cwd=root, check=True)
+    git(root, "add", "-f", "build/.cache")
     assert git_tracks(root, CACHE_DIR)
-    subprocess.run(["git", "rm", "-r", "-q", "--cached", "build/.cache"], cwd=root, check=True)
+    git(root, "rm", "-r", "-q", "--cached", "build/.cache")
     assert not git_tracks(root, CACHE_DIR)
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import zipfile
 
-from click.testing import CliRunner
-
-from paperbuild.cli import cli
+from tests.conftest import run
 from tests.feedback.wordlike import Reviewer
 from tests.render.readers import pandoc_docx_json, pdf_text, pdf_words, text_of, walk
 
@@ -18,10 +16,6 @@ CHAPTER = (
     '[Pears too.]{points="2.1"}[^1] They grow in\n'
     f'[several regions]{{.query question="{QUESTION}"}} of the country.\n\n[^1]: Second note.\n'
 )
-
-
-def run(root, *args):
-    return CliRunner().invoke(cli, ["-C", str(root), *args])
 
 
 def test_check_lists_an_open_query_where_it_is(mini):
@@ -79,13 +73,13 @@ def test_a_final_build_and_a_redline_leave_queries_out(mini):
 def test_release_warns_of_open_queries(mini):
     root = mini()
     assert run(root, "build", "--to", "docx").exit_code == 0
-    quiet = CliRunner().invoke(cli, ["-C", str(root), "release"])
+    quiet = run(root, "release")
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
     outline = root / "outline.yaml"
     outline.write_text(outline.read_text().replace('"1.0"', '"1.1"'))
     (root / "paper/02-second.md").write_text(CHAPTER)
     assert run(root, "build", "--to", "docx").exit_code == 0
-    result = CliRunner().invoke(cli, ["-C", str(root), "release"])
+    result = run(root, "release")
     assert result.exit_code == 0
     assert "warning: 1 query to the committee still open in the sources" in result.stderr
 

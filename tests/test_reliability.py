@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from paperbuild.cli import cli
 from paperbuild.util.fsutil import build_lock
+from tests.conftest import run
 
 COMMANDS = [
     ["check"],
@@ -25,10 +24,6 @@ COMMANDS = [
     ["release"],
     ["versions"],
 ]
-
-
-def run(root: Path, *args: str):
-    return CliRunner().invoke(cli, ["-C", str(root), *args])
 
 
 def assert_clean(result, code: int, *needles: str) -> None:

@@ -85,20 +85,14 @@ def test_status_command_table_and_json(bundled_copy):
 def test_last_change_is_the_commit_date_until_the_file_changes(mini):
     import datetime as dt
     import os
-    import subprocess
+
+    from tests.conftest import git
 
     root = mini()
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_DATE": "2020-01-02T12:00:00",
-        "GIT_COMMITTER_DATE": "2020-01-02T12:00:00",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
+    then = {"GIT_AUTHOR_DATE": "2020-01-02T12:00:00", "GIT_COMMITTER_DATE": "2020-01-02T12:00:00"}
+    env = {**os.environ, **then}
     for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "first"]):
-        subprocess.run(["git", *args], cwd=root, env=env, check=True)
+        git(root, *args, env=env)
     chapter = root / "paper/02-second.md"
     chapter.write_text(chapter.read_text() + "\nMore.\n")
     first, second = status(load_project(root / "paper")).sections

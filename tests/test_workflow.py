@@ -12,14 +12,8 @@ from html.parser import HTMLParser
 import jsonschema
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from paperbuild.cli import cli
-from tests.conftest import REPO
-
-
-def run(root, *args):
-    return CliRunner().invoke(cli, ["-C", str(root), *args])
+from tests.conftest import REPO, committed, git, run
 
 
 def test_init_in_an_empty_folder_then_check_has_no_errors(tmp_path):
@@ -168,10 +162,7 @@ def test_json_outputs_follow_their_schemas(bundled_copy, mini):
 
 def test_diff_against_a_git_ref_leaves_the_work_tree_alone(mini):
     root = mini()
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "."], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "first"], cwd=root, check=True)
+    committed(root, "first")
     chapter = root / "paper/02-second.md"
     chapter.write_text(chapter.read_text().replace("Pears too.", "Pears and plums too."))
     before = chapter.read_text()
@@ -194,11 +185,7 @@ def test_ci_workflow_and_pre_commit_hook():
 
 def test_version_git_uses_git_describe(mini):
     root = mini()
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "."], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "first"], cwd=root, check=True)
-    subprocess.run([*git, "tag", "v0.3"], cwd=root, check=True)
+    git(committed(root, "first"), "tag", "v0.3")
     result = run(root, "build", "--to", "docx", "--version", "git")
     assert result.exit_code == 0, result.output
     assert (root / "build/a-small-paper-v0.3.docx").is_file()

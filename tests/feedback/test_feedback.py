@@ -7,10 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from paperbuild.cli import cli
-from tests.conftest import copy_bundled
+from tests.conftest import committed, copy_bundled, git, run
 from tests.feedback.wordlike import Change, Comment, Reviewer
 from tests.render.readers import pandoc_docx_json, text_of
 
@@ -18,18 +16,11 @@ JANE, OMAR = "Jane Reviewer", "Omar Reviewer"
 QUESTION = "Which regions? Give two examples."
 
 
-def run(root: Path, *args: str):
-    return CliRunner().invoke(cli, ["-C", str(root), *args])
-
-
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory) -> Path:
     """Return a project whose draft 0.1 was reviewed by two people (files a.docx and b.docx)."""
     root = copy_bundled(tmp_path_factory.mktemp("feedback") / "paper")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "."], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "draft 0.1"], cwd=root, check=True)
+    committed(root, "draft 0.1")
     assert run(root, "build", "--to", "docx").exit_code == 0
     draft = root / "build/child-trafficking-0.1.docx"
     comment = Comment(
@@ -139,7 +130,7 @@ def test_patch_applies_and_gives_the_reviewed_draft_accepted(reviewed, items):
         ["git", "apply", "--check", str(patch)], cwd=reviewed, capture_output=True, text=True
     )
     assert check.returncode == 0, check.stderr
-    subprocess.run(["git", "apply", str(patch)], cwd=reviewed, check=True)
+    git(reviewed, "apply", str(patch))
     try:
         assert run(reviewed, "build", "--to", "docx", "--version", "0.1-accepted").exit_code == 0
         rebuilt = text_of(pandoc_docx_json(reviewed / "build/child-trafficking-0.1-accepted.docx"))
@@ -147,17 +138,29 @@ def test_patch_applies_and_gives_the_reviewed_draft_accepted(reviewed, items):
         strip = lambda t: " ".join(t.replace("0.1-accepted", "0.1").split())  # noqa: E731
         assert strip(rebuilt) == strip(accepted)
     finally:
-        subprocess.run(["git", "checkout", "--", "paper"], cwd=reviewed, check=True)
+        git(reviewed, "checkout", "--", "paper")
 
 
 def test_sources_are_never_edited(reviewed, items):
-    status = subprocess.run(
-        ["git", "status", "--porcelain", "--", "paper", "outline.yaml", "references.bib"],
-        cwd=reviewed,
-        capture_output=True,
-        text=True,
+    """Every source's bytes and time stay as they were across a `feedback --patch` run here
+    (not only after another test's `git checkout`), and git sees them as committed."""
+
+    def sources() -> dict[str, tuple[bytes, int]]:
+        found = [
+            *reviewed.glob("paper/**/*"),
+            reviewed / "outline.yaml",
+            reviewed / "references.bib",
+        ]
+        return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in found if p.is_file()}
+
+    before = sources()
+    result = run(reviewed, "feedback", "a.docx", "b.docx", "--patch", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert sources() == before
+    assert (
+        git(reviewed, "status", "--porcelain", "--", "paper", "outline.yaml", "references.bib")
+        == ""
     )
-    assert status.stdout == ""
 
 
 def test_text_changed_beyond_recognition_says_so(reviewed):
@@ -288,10 +291,7 @@ def test_a_french_drafts_reviewed_quotation_patches_the_markdown(mini, tmp_path)
     )
     outline = root / "outline.yaml"
     outline.write_text(outline.read_text().replace("  author:", "  lang: fr-FR\n  author:"))
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "."], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "draft"], cwd=root, check=True)
+    committed(root)
     assert run(root, "build", "--to", "docx").exit_code == 0
     (draft,) = (root / "build").glob("*.docx")
     reviewer = Reviewer(draft)
@@ -300,5 +300,5 @@ def test_a_french_drafts_reviewed_quotation_patches_the_markdown(mini, tmp_path)
     result = run(root, "feedback", str(tmp_path / "r.docx"), "--patch")
     assert result.exit_code == 0, result.output
     (patch,) = (root / "build/feedback").glob("*.patch")
-    subprocess.run(["git", "apply", str(patch)], cwd=root, check=True)
+    git(root, "apply", str(patch))
     assert 'Elle dit "deux mots" ici.' in (root / "paper/02-second.md").read_text()

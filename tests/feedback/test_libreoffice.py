@@ -14,12 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_bundled
-from tests.feedback.test_feedback import run
+from tests.conftest import committed, copy_bundled, git, run
 from tests.render.readers import pandoc_docx_json, text_of
 
 SCRIPT = Path(__file__).with_name("lo_review.py")
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
 QUESTION = "Which regions? Give two examples."
 CH3 = "paper/03-law-enforcement.md"
 ADDED = "Evidence from evaluations is reviewed for each region."
@@ -96,9 +94,7 @@ def reviewed(tmp_path_factory) -> tuple[Path, bool]:
             "comment. In some regions", 'comment. [In some regions]{.query question="Which ones?"}'
         )
     )
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run([*GIT, "add", "."], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "draft 0.1"], cwd=root, check=True)
+    committed(root, "draft 0.1")
     assert run(root, "build", "--to", "docx").exit_code == 0
     spec = root.parent / "spec.json"
     spec.write_text(json.dumps(SPEC))
@@ -174,7 +170,7 @@ def test_the_patch_applies_and_rebuilds_the_reviewed_text(reviewed, items):
     root, _ = reviewed
     patch = (root / "build/feedback/0.1.patch").read_text()
     assert f"+assistance and recovery. {ADDED}\n" in patch and "-:::" not in patch
-    subprocess.run(["git", "apply", "build/feedback/0.1.patch"], cwd=root, check=True)
+    git(root, "apply", "build/feedback/0.1.patch")
     try:
         assert run(root, "build", "--to", "docx", "--version", "0.2").exit_code == 0
         # from the first chapter on: LibreOffice stores the contents' page numbers it computed
@@ -184,4 +180,4 @@ def test_the_patch_applies_and_rebuilds_the_reviewed_text(reviewed, items):
             assert phrase in " ".join(accepted.split())
         assert " ".join(rebuilt.replace("0.2", "0.1").split()) == " ".join(accepted.split())
     finally:
-        subprocess.run(["git", "checkout", "--", "paper"], cwd=root, check=True)
+        git(root, "checkout", "--", "paper")

@@ -20,8 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from tests.conftest import copy_bundled
-from tests.feedback.test_feedback import run
+from tests.conftest import committed, copy_bundled, run
 from tests.feedback.wordlike import Change, Reviewer, q
 from tests.render.readers import pandoc_docx_json, text_of
 
@@ -45,7 +44,6 @@ Donors asked for evidence of results before funding a second phase of any progra
 :::
 """
 
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
 WORDS = ["notably", "regional", "plainly", "carefully", "in practice", "above all"]
 
 
@@ -55,9 +53,7 @@ def project(tmp_path_factory) -> Path:
     root = copy_bundled(tmp_path_factory.mktemp("property") / "paper")
     chapter = root / "paper/11-recommendations.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + EXTRA, encoding="utf-8")
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run([*GIT, "add", "."], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "draft"], cwd=root, check=True)
+    committed(root)
     result = run(root, "build", "--to", "docx")
     assert result.exit_code == 0, result.output
     return root
