@@ -3,36 +3,108 @@
 from __future__ import annotations
 
 import json
+import os
 
 from paperbuild import pandoc
 from tests.render.readers import text_of
 
 
-def test_chapters_parse_alike_in_one_process_or_several(monkeypatch):
-    """Past PARSED_PER_PROCESS characters the chapters are split between processes; each
-    chapter's AST is the one it gets alone, and a footnote id stays its chapter's own."""
-    body = "Words of a paragraph, *emphasised* and cited [@smith2020].[^1]\n\n" * 300
-    chapters = [
-        (f"{i:02}.md", f"# Chapter {i}\n\n{body}[^1]: Note of chapter {i}.\n") for i in range(4)
-    ]
-    assert sum(len(text) for _, text in chapters) > pandoc.PARSED_PER_PROCESS
-    runs: list[bytes] = []
+def runs_of(monkeypatch) -> list[tuple[str, bytes]]:
+    """Return the list that records each parse pandoc runs: ('alone' or 'reader', its input)."""
+    runs: list[tuple[str, bytes]] = []
     real = pandoc.run
 
     def counted(args, data=None, **kwargs):
-        runs.append(data)
+        if tuple(args) == pandoc.READER_ARGS:
+            runs.append(("alone", data))
+        elif str(pandoc.READER) in args:
+            runs.append(("reader", data))
         return real(args, data, **kwargs)
 
     monkeypatch.setattr(pandoc, "run", counted)
-    split = pandoc.parse_chapters(chapters)
-    assert len(runs) > 1
-    monkeypatch.setattr(pandoc, "PARSED_PER_PROCESS", 10**9)
-    runs.clear()
+    return runs
+
+
+def test_chapters_parse_alike_alone_or_with_others_and_keep_their_notes(monkeypatch):
+    """More chapters than cores go to the chapter reader, in a process a core (past
+    PARSED_PER_PROCESS characters); a chapter parsed alone goes to pandoc's own reader; each
+    way a chapter gets the same AST, and a footnote id stays its chapter's own."""
+    body = "Words of a paragraph, *emphasised* and cited [@smith2020].[^1]\n\n" * 100
+    chapters = [
+        (f"{i:02}.md", f"# Chapter {i}\n\n{body}[^1]: Note of chapter {i}.\n") for i in range(6)
+    ]
+    assert sum(len(text) for _, text in chapters) > pandoc.PARSED_PER_PROCESS
+    runs = runs_of(monkeypatch)
     together = pandoc.parse_chapters(chapters)
-    assert len(runs) == 1
-    assert json.dumps(split) == json.dumps(together)
-    for i, blocks in enumerate(split):
+    assert {kind for kind, _ in runs} == {"reader"} and len(runs) == min(os.cpu_count() or 1, 4)
+    runs.clear()
+    alone = [pandoc.parse_chapters([chapter])[0] for chapter in chapters]
+    assert runs == [("alone", text.encode()) for _, text in chapters]
+    assert json.dumps(together) == json.dumps(alone)
+    for i, blocks in enumerate(together):
         assert f"Note of chapter {i}." in text_of(blocks)
+
+
+def test_no_more_chapters_than_cores_are_read_a_process_each(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    runs = runs_of(monkeypatch)
+    pandoc.parse_chapters([("a.md", "One.\n"), ("b.md", "Two.\n")])
+    assert sorted(runs) == [("alone", b"One.\n"), ("alone", b"Two.\n")]
+    runs.clear()
+    pandoc.parse_chapters([("a.md", "One.\n"), ("b.md", "Two.\n"), ("c.md", "Three.\n")])
+    assert [kind for kind, _ in runs] == ["reader"]  # (a small paper: one process)
+
+
+# What the reader's options decide: a space after an abbreviation (pandoc's library knows 28,
+# its command line 80 from a data file), a tab in code, the widths of a table wider than the
+# reader's columns (80 in the library, 72 on the command line).
+OPTION_CASES = """\
+Dr. Smith and No. 6, e.g. this, cf. that, Fig. 3 and Vol. 2 and pp. 4-5.
+
+\tcode\twith\ttabs
+
+```
+\tfenced\ttab
+```
+
+-----------------------------------------------------------------------------
+First column of a wide table                 Second column, wide as well here
+-------------------------------------------- --------------------------------
+one                                          two
+-----------------------------------------------------------------------------
+
+| a\t| b |
+|---|---|
+| 1\t| 2 |
+"""
+
+LIBRARY_READ = """\
+local text = io.open(arg[1]):read("a")
+io.write(pandoc.json.encode(pandoc.read(text, "markdown").blocks))
+"""
+
+
+def test_a_chapter_reads_as_pandocs_library_reads_it(tmp_path):
+    """The drafts were made from `pandoc.read(text, "markdown")` (a Lua reader, then): the
+    command line given the library's options gives the very same AST, where its own defaults
+    would not (each of the three options was dropped once to see this test fail)."""
+    import subprocess
+
+    from tests.render.readers import pandoc_command
+
+    (tmp_path / "case.md").write_text(OPTION_CASES, encoding="utf-8")
+    (tmp_path / "read.lua").write_text(LIBRARY_READ, encoding="utf-8")
+    library = subprocess.run(
+        [*pandoc_command(), "lua", str(tmp_path / "read.lua"), str(tmp_path / "case.md")],
+        capture_output=True,
+        check=True,
+    ).stdout
+    ours = pandoc.parse_chapters([("case.md", OPTION_CASES)])[0]  # (pandoc's own reader)
+    assert ours == json.loads(library)
+    many = [(f"{i}.md", OPTION_CASES) for i in range(5)]  # (more than cores: the chapter reader)
+    assert pandoc.parse_chapters(many) == [ours] * 5
+    plain = pandoc.run(["-f", "markdown", "-t", "json"], OPTION_CASES.encode())
+    assert json.loads(plain)["blocks"] != ours  # (the command line's own defaults differ)
 
 
 def test_what_runs_meanwhile_runs_once_while_pandoc_works_and_stops_it_if_it_fails():

@@ -24,6 +24,22 @@ MIN_VERSION = (3, 1, 1)
 LUA_DIR = Path(__file__).parent / "lua"
 READER = LUA_DIR / "chapters.lua"
 READER_FORMAT = "markdown"
+ABBREVIATIONS = Path(__file__).parent / "data" / "abbreviations"
+# A chapter read alone by pandoc's command line is read with the options of pandoc's library,
+# which the chapter reader's `pandoc.read` has: the 28 abbreviations after which a space does
+# not break (the command line reads 80 from a data file: "No. 6" would read "No.\u00a06"), tabs
+# left to the reader, and 80 columns for the widths of wide tables (the command line's 72 makes
+# some ColWidthDefault columns relative). So either way a chapter reads to the same AST
+# (tests/test_parse.py holds this).
+READER_ARGS = (
+    "-f",
+    READER_FORMAT,
+    "-t",
+    "json",
+    "--preserve-tabs",
+    "--columns=80",
+    f"--abbreviations={ABBREVIATIONS}",
+)
 
 
 def pandoc_path() -> str:
@@ -161,7 +177,8 @@ def toolchain_id() -> bytes:
     """Return what identifies this pandoc binary and reader (without starting pandoc)."""
     binary = Path(pandoc_path())
     stat = binary.stat()
-    return f"{binary}:{stat.st_size}:{stat.st_mtime_ns}:".encode() + READER.read_bytes()
+    reader = "\0".join(READER_ARGS).encode() + ABBREVIATIONS.read_bytes() + READER.read_bytes()
+    return f"{binary}:{stat.st_size}:{stat.st_mtime_ns}:".encode() + reader
 
 
 def cache_key(text: str) -> str:
@@ -210,40 +227,52 @@ def _groups(sizes: Sequence[int], count: int) -> list[list[int]]:
     return [sorted(g) for g in groups if g]
 
 
-# A pandoc process with the chapter reader costs 45-50 ms to start and reads 1.6 ms of text a
-# kilobyte (measured here): below 32,000 characters a second process saves less time than it
-# takes, on a core that something else may want.
+# A pandoc process with the chapter reader spends 26 ms starting Lua, then reads a chapter of
+# 25 KB in 26 ms; a process of pandoc's own reader starts in 3 ms but reads the same chapter in
+# 44 ms (its heap grows from nothing: measured here with hyperfine). So a process given one
+# chapter reads it itself (a rebuild's changed chapter: 47 ms against 72), and several chapters
+# a core go to the chapter reader; below 32,000 characters in all, a second such process saves
+# less time than it takes, on a core that something else may want.
 PARSED_PER_PROCESS = 32_000
 
 
 def _parse_in_parallel(
     chapters: Sequence[tuple[str, str]], ids: Sequence[int]
 ) -> list[tuple[int, list[Node]]]:
-    """Return (id, blocks) for each chapter, parsed by one pandoc process per core (per
-    PARSED_PER_PROCESS characters of text, for a small paper)."""
-    total = sum(len(text) for _, text in chapters)
-    wanted = -(-total // PARSED_PER_PROCESS)
-    workers = max(1, min(os.cpu_count() or 1, 4, len(chapters), wanted))
-    groups = _groups([len(text) for _, text in chapters], workers)
-    payloads = [
-        pandoc_ast.dumps([{"name": chapters[i][0], "text": chapters[i][1]} for i in group])
-        for group in groups
-    ]
+    """Return (id, blocks) for each chapter: one pandoc process a chapter when there are no more
+    chapters than cores, else one chapter-reader process a core (fewer for a small paper)."""
+    cores = max(1, min(os.cpu_count() or 1, 4))
+    if len(chapters) <= cores:
+        groups = [[i] for i in range(len(chapters))]
+    else:
+        wanted = -(-sum(len(text) for _, text in chapters) // PARSED_PER_PROCESS)
+        groups = _groups([len(text) for _, text in chapters], max(1, min(cores, wanted)))
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        outputs = list(pool.map(lambda p: run(["-f", str(READER), "-t", "json"], p), payloads))
-    found: list[tuple[int, list[Node]]] = []
-    for group, out in zip(groups, outputs, strict=True):
-        try:
-            parsed = pandoc_ast.loads(out)["blocks"]
-        except RecursionError as exc:
-            names = ", ".join(chapters[i][0] for i in group)
-            raise BuildError(
-                f"a chapter nests blocks too deeply to be read ({names})",
-                hint="look for hundreds of nested '>' quotes or list levels",
-            ) from exc
-        for i, div in zip(group, parsed, strict=True):
-            found.append((ids[i], pandoc_ast.blocks(div)))
-    return found
+        parsed = list(pool.map(lambda group: _read_group(chapters, group), groups))
+    return [
+        (ids[i], blocks)
+        for group, found in zip(groups, parsed, strict=True)
+        for i, blocks in zip(group, found, strict=True)
+    ]
+
+
+def _read_group(chapters: Sequence[tuple[str, str]], group: list[int]) -> list[list[Node]]:
+    """Return the blocks of the chapters of one group, read by one pandoc process."""
+    if len(group) == 1:
+        text = chapters[group[0]][1].encode("utf-8", "surrogatepass")
+        out = run(READER_ARGS, text)
+    else:
+        items = [{"name": chapters[i][0], "text": chapters[i][1]} for i in group]
+        out = run(["-f", str(READER), "-t", "json"], pandoc_ast.dumps(items))
+    try:
+        blocks: list[Node] = pandoc_ast.loads(out)["blocks"]
+    except RecursionError as exc:
+        names = ", ".join(chapters[i][0] for i in group)
+        raise BuildError(
+            f"a chapter nests blocks too deeply to be read ({names})",
+            hint="look for hundreds of nested '>' quotes or list levels",
+        ) from exc
+    return [blocks] if len(group) == 1 else [pandoc_ast.blocks(div) for div in blocks]
 
 
 def _cached(cache_dir: Path | None, key: str) -> bool:

@@ -18,22 +18,24 @@ def pandoc_command() -> list[str]:
     return [pandoc_path(), "+RTS", *HEAP, "-RTS"]
 
 
+_DOCX_JSON: dict[tuple[str, str], bytes] = {}  # pandoc's reading of each DOCX seen, by its bytes
+
+
 def pandoc_docx_json(path: Path, track_changes: str = "accept") -> dict[str, Any]:
-    """Return pandoc's own reading of a DOCX file as its JSON AST."""
-    out = subprocess.run(
-        [
-            *pandoc_command(),
-            "-f",
-            "docx",
-            "-t",
-            "json",
-            f"--track-changes={track_changes}",
-            str(path),
-        ],
-        capture_output=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
+    """Return pandoc's own reading of a DOCX file as its JSON AST (a fresh copy each call; a
+    file with the same bytes is read by pandoc once)."""
+    data = Path(path).read_bytes()
+    key = (hashlib.sha256(data).hexdigest(), track_changes)
+    if key not in _DOCX_JSON:
+        out = subprocess.run(
+            [*pandoc_command(), "-f", "docx", "-t", "json", f"--track-changes={track_changes}"],
+            input=data,
+            capture_output=True,
+            check=True,
+        )
+        _DOCX_JSON[key] = out.stdout
+    parsed: dict[str, Any] = json.loads(_DOCX_JSON[key])
+    return parsed
 
 
 def walk(value: Any):
