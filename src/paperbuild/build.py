@@ -77,6 +77,15 @@ def _renderer(fmt: str, options: BuildOptions, meanwhile: Callable[[], None]) ->
     raise BuildError(f"unknown output format '{fmt}'", hint=f"choose from {', '.join(FORMATS)}")
 
 
+def _preparer(project: Project, options: BuildOptions) -> Callable[[], None] | None:
+    """Return what readies the DOCX's furniture while citeproc works (None: no DOCX)."""
+    if "docx" not in options.formats:
+        return None
+    from paperbuild.render.docx import prepare_docx
+
+    return lambda: prepare_docx(project)
+
+
 def build_project(
     project: Project, options: BuildOptions, progress: Callable[[str], None] | None = None
 ) -> BuildResult:
@@ -94,7 +103,7 @@ def build_project(
     ensure_not_released(project, version)
     say("assembling the draft and its citations")
     assembled = assemble(result.parsed, version=version)  # (takes the chapters' ASTs)
-    document = resolve_citations(assembled, project)
+    document = resolve_citations(assembled, project, meanwhile=_preparer(project, options))
     del assembled
     written: dict[str, Path] = {}
     records: list[Record] = []

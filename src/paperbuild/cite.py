@@ -21,8 +21,11 @@ from paperbuild.safety import cache_dir, read_input
 from paperbuild.util.fsutil import write_atomic
 
 
-def resolve_citations(document: Document, project: Project) -> Document:
-    """Return the document with citations rendered (notes) and the bibliography appended.
+def resolve_citations(
+    document: Document, project: Project, meanwhile: Callable[[], object] | None = None
+) -> Document:
+    """Return the document with citations rendered (notes) and the bibliography appended
+    (`meanwhile` run while pandoc's citeproc works, when it runs).
 
     With a note style, a citation right beside one of the author's notes joins that note, so
     two note markers never run together ("origin.¹²" becomes "origin.¹"); and a citation the
@@ -37,7 +40,7 @@ def resolve_citations(document: Document, project: Project) -> Document:
     csl = csl_path(project)  # (checked once: a style of the author's is parsed to be checked)
     blocks = document.blocks
     held = number_notes(blocks, note_style=is_note_style(csl))
-    out, blocks = _citeproc(blocks, held, project, csl)
+    out, blocks = _citeproc(blocks, held, project, csl, meanwhile)
     whole = _dates_kept_whole(document.meta.lang)
     blocks = rewrite(blocks, _finisher(whole), CITES_AND_NOTES)
     _bibliography_dates(blocks, whole)
@@ -48,7 +51,11 @@ def resolve_citations(document: Document, project: Project) -> Document:
 
 
 def _citeproc(
-    blocks: list[Node], held: list[int], project: Project, csl: Path
+    blocks: list[Node],
+    held: list[int],
+    project: Project,
+    csl: Path,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[bytes, list[Node]]:
     """Return pandoc's citeproc output and the blocks with their citations rendered.
 
@@ -66,7 +73,7 @@ def _citeproc(
     cache = cache_dir(project.root, "ast")  # (None: git brought build/.cache; parse said so)
     out = _cached(cache, key) if cache else None
     if out is None:
-        out = pandoc.run(args, data, cwd=project.root)
+        out = pandoc.run(args, data, cwd=project.root, meanwhile=meanwhile)
         if cache:
             _keep(cache, key, out)
     rendered: list[Node] = pa.loads(accents_composed(out))["blocks"]

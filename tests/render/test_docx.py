@@ -316,3 +316,47 @@ def test_pandocs_writer_gives_the_same_docx_from_orjsons_text_as_from_jsons(tmp_
         for d in (ascii_text, ours, pa.merged_words(ascii_text), pa.merged_words(ours))
     ]
     assert all(w == written[0] for w in written)
+
+
+def test_no_module_a_build_loads_imports_python_docx_before_pandoc_works():
+    """python-docx (45 ms to import) is imported while pandoc runs, so the wait hides it."""
+    code = (
+        "import sys, paperbuild.build, paperbuild.render.docx, paperbuild.cite; "
+        "print('docx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+BROKEN_REFERENCES = {
+    "not a zip": b"plain text, not a Word document",
+    "no styles": None,  # a zip that is not a Word document (built below)
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_REFERENCES))
+def test_a_reference_document_that_cannot_be_used_stops_the_build_saying_so(mini, case):
+    """The reference document is built while citeproc works (the chapters cite a work): one
+    that cannot be used still stops the build with its path and what to do, exit 2, and no
+    draft."""
+    import io
+    import zipfile
+
+    from tests.conftest import run
+
+    data = BROKEN_REFERENCES[case]
+    if data is None:
+        packed = io.BytesIO()
+        with zipfile.ZipFile(packed, "w") as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("word/document.xml", "<not-word/>")
+        data = packed.getvalue()
+    root = mini()
+    (root / "house.docx").write_bytes(data)
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "reference-doc: house.docx\n")
+    result = run(root, "build", "--to", "docx", "--force")  # (past the check that names it)
+    assert result.exit_code == 2, result.output
+    assert "house.docx" in result.output and "hint: save it again" in result.output
+    assert "Traceback" not in result.output
+    assert not list((root / "build").glob("*.docx"))

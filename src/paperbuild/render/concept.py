@@ -8,8 +8,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from docx.oxml.ns import qn
-
 from paperbuild import pandoc
 from paperbuild.assemble import build_date
 from paperbuild.furniture import words_for
@@ -22,6 +20,7 @@ from paperbuild.render.docx import (
 )
 from paperbuild.render.fonts import embedded_font_parts
 from paperbuild.render.ooxml import normalise_zip, set_child, text_width
+from paperbuild.render.oxml import qn
 from paperbuild.render.reference import reference_docx
 from paperbuild.safety import BUILD_DIR, cache_dir, file_name, output_dir, output_file
 from paperbuild.util.clock import build_datetime
@@ -98,7 +97,6 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
 def _full_width(doc: Any) -> None:
     """Give the outline table the text width, in the seed's proportions."""
     from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     width = text_width(doc.sections[0])
     shares = (0.12, 0.29, 0.59)

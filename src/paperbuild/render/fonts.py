@@ -6,10 +6,11 @@ import functools
 import hashlib
 import uuid
 import zipfile
+from pathlib import Path
 
 from lxml import etree
 
-from paperbuild.render.ooxml import set_setting
+from paperbuild.render.ooxml import deflated, set_setting
 from paperbuild.render.style import BODY_FONT, FACES, FONTS_DIR
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -44,6 +45,14 @@ def obfuscate(data: bytes, font_key: str) -> bytes:
     key = bytes.fromhex(font_key.strip("{}").replace("-", ""))[::-1]
     head = bytes(b ^ key[i % 16] for i, b in enumerate(data[:32]))
     return head + data[32:]
+
+
+def deflated_faces(cache: Path | None) -> None:
+    """Deflate the house faces' parts now (kept in memory and in `cache`), as a DOCX that
+    embeds them will want them."""
+    for file in FACES.values():
+        key, data = _face(file)
+        deflated(obfuscate(data, key), cache)
 
 
 def embedded_font_parts(package: zipfile.ZipFile) -> dict[str, bytes]:

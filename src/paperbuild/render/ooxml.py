@@ -10,9 +10,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-
+from paperbuild.render.oxml import OxmlElement, qn
 from paperbuild.util.fsutil import keep
 
 PAGE_BREAK = '<w:p><w:r><w:br w:type="page" /></w:r></w:p>'

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from docx.oxml import parse_xml
-
 from paperbuild.render.ooxml import quoteattr
+from paperbuild.render.oxml import parse_xml
 
 SHAPE_ID = "PaperbuildWatermark"  # how a later build knows the watermark as paperbuild's
 VML = (

@@ -1,0 +1,46 @@
+"""python-docx's XML helpers, python-docx itself imported at their first call.
+
+Importing python-docx takes 45 ms here. No module a build loads imports it at load time: a build
+imports it while pandoc works (`load`), so that the wait hides it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+
+def load() -> None:
+    """Import python-docx (a build calls this while pandoc runs)."""
+    import docx  # noqa: F401
+
+
+@functools.cache
+def qn(tag: str) -> str:
+    """Return a prefixed name ('w:p') in Clark notation, as python-docx's `qn` does."""
+    from docx.oxml.ns import qn as docx_qn
+
+    return docx_qn(tag)
+
+
+def nsdecls(*prefixes: str) -> str:
+    """Return the namespace declarations of these prefixes, as python-docx's `nsdecls` does."""
+    from docx.oxml.ns import nsdecls as docx_nsdecls
+
+    return docx_nsdecls(*prefixes)
+
+
+def OxmlElement(
+    tag: str, attrs: dict[str, str] | None = None, nsdecls: dict[str, str] | None = None
+) -> Any:
+    """Return a new python-docx element, as python-docx's `OxmlElement` does."""
+    from docx.oxml.parser import OxmlElement as docx_element
+
+    return docx_element(tag, attrs, nsdecls)
+
+
+def parse_xml(xml: str | bytes) -> Any:
+    """Return the python-docx element of an XML text, as python-docx's `parse_xml` does."""
+    from docx.oxml.parser import parse_xml as docx_parse
+
+    return docx_parse(xml)
