@@ -20,7 +20,7 @@ from paperbuild.render.docx import (
 )
 from paperbuild.render.fonts import embedded_font_parts
 from paperbuild.render.ooxml import normalise_zip, set_child, text_width
-from paperbuild.render.oxml import qn
+from paperbuild.render.oxml import OxmlElement, qn
 from paperbuild.render.reference import reference_docx
 from paperbuild.safety import BUILD_DIR, cache_dir, file_name, output_dir, output_file
 from paperbuild.util.clock import build_datetime
@@ -96,8 +96,6 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
 
 def _full_width(doc: Any) -> None:
     """Give the outline table the text width, in the seed's proportions."""
-    from docx.oxml import OxmlElement
-
     width = text_width(doc.sections[0])
     shares = (0.12, 0.29, 0.59)
     for table in doc.tables:

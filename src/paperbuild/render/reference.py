@@ -11,6 +11,7 @@ from typing import Any
 from paperbuild import pandoc
 from paperbuild.errors import BuildError
 from paperbuild.render.ooxml import set_child, text_width
+from paperbuild.render.oxml import OxmlElement, qn
 from paperbuild.render.style import (
     BODY_FONT,
     BODY_SIZE,
@@ -32,8 +33,6 @@ HEADING_FONT = BODY_FONT  # one serif family throughout, as in the PDF
 
 def _one_family(doc: object, family: str) -> None:
     """Replace the theme's fonts (pandoc's headings are in the theme's sans) by one family."""
-    from docx.oxml.ns import qn
-
     root = doc.styles.element  # type: ignore[attr-defined]
     for fonts in root.iter(qn("w:rFonts")):
         themed = False
@@ -216,8 +215,6 @@ def _paperbuild_styles(doc: Any) -> None:
 def _callout_styles(doc: Any, names: set[str]) -> None:
     """Add Callout (a callout's text: indented, a rule at the left) and Callout Title."""
     from docx.enum.style import WD_STYLE_TYPE
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
     from docx.shared import Pt
 
     styles = doc.styles
@@ -270,8 +267,6 @@ def build_reference_docx(user: bytes | None = None) -> bytes:
 
 def _drop_template_link(doc: object) -> None:
     """Remove the link to the author's template (a path on their machine) from the settings."""
-    from docx.oxml.ns import qn
-
     part = doc.part._settings_part  # type: ignore[attr-defined]
     for linked in part.element.findall(qn("w:attachedTemplate")):
         part.element.remove(linked)

@@ -7,6 +7,8 @@ import re
 import zipfile
 from typing import Any
 
+from paperbuild.render.oxml import OxmlElement, qn
+
 MARK_PREFIX = "pbchange-"
 KINDS = {"insertion": "w:ins", "deletion": "w:del"}
 
@@ -19,9 +21,6 @@ def track_paragraph_marks(doc: Any) -> None:
     so that rejecting (or accepting) every change leaves no empty paragraph, and the bookmark
     goes away.
     """
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     body = doc.element.body
     for start in list(body.iter(qn("w:bookmarkStart"))):
         name = start.get(qn("w:name")) or ""
@@ -33,7 +32,7 @@ def track_paragraph_marks(doc: Any) -> None:
         node = start.getnext()
         while node is not None and not _is_end(node, mark_id):
             if node.tag == qn("w:p"):
-                _mark_paragraph(node, kind, change, OxmlElement, qn)
+                _mark_paragraph(node, kind, change)
             node = node.getnext()
         if node is not None:
             node.getparent().remove(node)
@@ -41,15 +40,11 @@ def track_paragraph_marks(doc: Any) -> None:
 
 
 def _is_end(node: Any, mark_id: str | None) -> bool:
-    from docx.oxml.ns import qn
-
     return bool(node.tag == qn("w:bookmarkEnd") and node.get(qn("w:id")) == mark_id)
 
 
 def _first_change(start: Any) -> dict[str, str]:
     """Return author and date of the first tracked run after the bookmark."""
-    from docx.oxml.ns import qn
-
     node = start.getnext()
     while node is not None:
         for tag in ("w:ins", "w:del"):
@@ -63,20 +58,20 @@ def _first_change(start: Any) -> dict[str, str]:
     return {"author": "paperbuild", "date": ""}
 
 
-def _mark_paragraph(p: Any, kind: str, change: dict[str, str], element: Any, qn: Any) -> None:
+def _mark_paragraph(p: Any, kind: str, change: dict[str, str]) -> None:
     ppr = p.find(qn("w:pPr"))
     if ppr is None:
-        ppr = element("w:pPr")
+        ppr = OxmlElement("w:pPr")
         p.insert(0, ppr)
     rpr = ppr.find(qn("w:rPr"))
     if rpr is None:
-        rpr = element("w:rPr")
+        rpr = OxmlElement("w:rPr")
         successor = next((c for c in ppr if c.tag in (qn("w:sectPr"), qn("w:pPrChange"))), None)
         if successor is not None:
             successor.addprevious(rpr)
         else:
             ppr.append(rpr)
-    mark = element(kind)
+    mark = OxmlElement(kind)
     mark.set(qn("w:id"), "0")
     mark.set(qn("w:author"), change["author"])
     if change["date"]:
