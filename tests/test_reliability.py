@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from paperbuild.util.fsutil import build_lock
+from paperbuild.util.fsutil import build_lock, write_atomic
 from tests.conftest import run
 
 COMMANDS = [
@@ -240,6 +240,31 @@ def test_sigterm_leaves_previous_outputs_whole_and_no_temporaries(mini):
             now = path.read_bytes()
             assert now == data or now[:4] in (b"PK\x03\x04", b"%PDF"), path  # old or new, whole
         assert not list((root / "build").rglob(".*.tmp"))
+
+
+@pytest.mark.parametrize("stop_at", ["created", "written", "renamed"])
+def test_a_signal_at_any_step_of_an_atomic_write_leaves_no_temporary(
+    tmp_path, monkeypatch, stop_at
+):
+    # SIGTERM's handler raises SystemExit at whatever bytecode runs next: here, just after the
+    # temporary file is created (where tempfile.mkstemp had not yet handed back its name), just
+    # after it is written, or just after the rename.
+    target = tmp_path / "draft.docx"
+    target.write_bytes(b"the previous draft")
+    real = {"created": os.open, "written": os.chmod, "renamed": os.replace}[stop_at]
+
+    def then_stop(*args, **kwargs):
+        real(*args, **kwargs)
+        raise SystemExit(128 + signal.SIGTERM)
+
+    monkeypatch.setattr(
+        os, {"created": "open", "written": "chmod", "renamed": "replace"}[stop_at], then_stop
+    )
+    with pytest.raises(SystemExit):
+        write_atomic(target, b"the new draft")
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.docx"]
+    assert target.read_bytes() in (b"the previous draft", b"the new draft")
 
 
 def test_next_build_removes_what_a_killed_one_left(mini):

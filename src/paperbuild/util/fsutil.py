@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +15,20 @@ from paperbuild.safety import refuse_symlink
 def write_atomic(path: Path, data: bytes) -> None:
     """Write data to path through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    while True:
+        # The name is chosen before the file exists, so a signal that stops the process at any
+        # point after the file is created still finds it named and removes it (tempfile.mkstemp
+        # returns the name only after creating the file: a SIGTERM in between left it behind).
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        except FileExistsError:
+            continue
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # (created, then stopped before open returned)
+            raise
+        break
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
