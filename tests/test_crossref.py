@@ -190,10 +190,11 @@ def test_references_link_to_their_target_and_dangling_ones_do_not():
 
 def test_a_bracket_mixing_references_and_citations_is_split():
     node = cite("fig:a", "smith2020", mode="NormalCitation")
-    (span,) = render_refs(node, TARGETS, EN, {"smith2020"})
-    kept = [n for n in span["c"][1] if n["t"] == "Cite"]
-    assert text_of(span["c"][1][:3]).strip() == "figure 1"
-    assert [c["citationId"] for c in kept[0]["c"][0]] == ["smith2020"]
+    span, space, kept = render_refs(node, TARGETS, EN, {"smith2020"})
+    assert text_of(span["c"][1]).strip() == "figure 1"
+    assert not [n for n in span["c"][1] if n["t"] == "Cite"]  # beside the span, not in it
+    assert space["t"] == "Space" and kept["t"] == "Cite"
+    assert [c["citationId"] for c in kept["c"][0]] == ["smith2020"]
     assert render_refs(cite("smith2020"), TARGETS, EN, {"smith2020"}) is None
 
 

@@ -351,7 +351,9 @@ def render_refs(
     """Return the inlines for a Cite holding cross-references (None when it holds none).
 
     A bracket mixing cross-references and citations is split: the references rendered here,
-    the citations left as a Cite for citeproc.
+    the citations left as a Cite for citeproc, beside the references' span rather than inside
+    it, so that a citation next to one of the author's notes still joins it
+    (`@sec:x [@key, p. 4].[^1]`, which pandoc reads as one Cite, has one note marker).
     """
     keys = set(citation_keys)
     refs = [(c, parse_ref(c["citationId"])) for c in pa.citations(cite)]
@@ -367,10 +369,11 @@ def render_refs(
         citations.append(c)
     if run:
         out += _render_run(run, targets, words)
+    spanned = [pa.span(pa.Attr("", ["crossref"]), out)]
     if citations:
         text = "[" + "; ".join("@" + c["citationId"] for c in citations) + "]"
-        out += [pa.space(), pa.cite(citations, [pa.str_node(text)])]
-    return [pa.span(pa.Attr("", ["crossref"]), out)]
+        spanned += [pa.space(), pa.cite(citations, [pa.str_node(text)])]
+    return spanned
 
 
 def _render_run(

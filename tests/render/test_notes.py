@@ -44,6 +44,22 @@ def test_a_citation_beside_the_authors_note_joins_it(mini):
     assert "valley." in text_of(para)  # no space left where the citation stood
 
 
+def test_a_citation_after_a_cross_reference_joins_the_note_beside_it(mini):
+    # pandoc reads `@sec:x [@key, p. 4]` as one Cite of two citations; the reference is
+    # rendered, and the citation left beside the note still joins it
+    doc = build(
+        mini,
+        HEAD + "## Valley {#sec:valley}\n\nAs in @sec:valley [@roe2021, p. 4].[^1] And "
+        "[see @sec:valley; @smith2020].[^2]\n\n[^1]: The author's remark.\n[^2]: Another.\n",
+    )
+    assert notes_after(doc, "As in section") == [
+        "Tim Roe, Pears (Vale Press, 2021), 4. The author’s remark.",
+        "Smith, Apples. Another.",  # (chapter 1 cited it first)
+    ]
+    para = next(p for p in walk(doc["blocks"]) if p["t"] == "Para" and "As in" in text_of(p))
+    assert "section 2.1." in text_of(para) and "see section 2.1." in text_of(para)
+
+
 def test_a_citation_the_author_writes_in_a_note_reads_as_a_note_citation(mini):
     doc = build(
         mini,
