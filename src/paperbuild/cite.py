@@ -73,7 +73,7 @@ def _citeproc(
     cache = cache_dir(project.root, "ast")  # (None: git brought build/.cache; parse said so)
     out = _cached(cache, key) if cache else None
     if out is None:
-        out = pandoc.run(args, data, cwd=project.root, meanwhile=meanwhile)
+        out = pandoc.run(args, data, cwd=project.root, meanwhile=meanwhile, heap=pandoc.OWN_HEAP)
         if cache:
             _keep(cache, key, out)
     rendered: list[Node] = pa.loads(accents_composed(out))["blocks"]

@@ -59,6 +59,19 @@ def pandoc_path() -> str:
     )
 
 
+# pypandoc-binary's pandoc is built to ask for a 64 MB heap (`-with-rtsopts -H64m`): a parse
+# then faults in pages it does not need, 30 ms of a chapter's 80 ms. With the runtime's own
+# default (a 4 MB allocation area) a 25 KB chapter parses in 69 ms against 109, 125 KB of
+# chapters in the Lua reader in 280 ms against 296, and the Typst writer takes as long either
+# way.
+HEAP = ("-H4m",)
+# citeproc and the DOCX writer allocate far more than they read, and gain from the large heap:
+# on the medium paper citeproc 0.42-0.45 s against 0.49-0.50, the DOCX writer 0.19-0.21 s
+# against 0.21-0.24; on the bundled paper 158 ms against 164 and 115 against 126 (hyperfine,
+# 15-30 runs each, alternating, the same binary, 2026-12-02).
+OWN_HEAP: tuple[str, ...] = ()
+
+
 @functools.cache
 def version() -> tuple[int, ...]:
     """Return pandoc's version, checking once that it is new enough."""
@@ -81,10 +94,11 @@ def run(
     cwd: Path | None = None,
     warnings: list[str] | None = None,
     meanwhile: Callable[[], object] | None = None,
+    heap: Sequence[str] = HEAP,
 ) -> bytes:
     """Return pandoc's output for these arguments, or raise BuildError; pandoc's warnings
     (its standard error) are added to `warnings` when given; `meanwhile` runs while pandoc
-    does (if it raises, pandoc is stopped).
+    does (if it raises, pandoc is stopped); `heap` is the runtime's heap options.
 
     pandoc writes to a temporary file rather than a pipe: reading megabytes of JSON from a pipe
     costs a third of the time of the conversion itself (measured on the benchmark paper).
@@ -95,7 +109,7 @@ def run(
         out = Path(tmp) / "out"
         seconds, memory = limits()
         try:
-            command = [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", *HEAP, "-RTS"]
+            command = [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", *heap, "-RTS"]
             proc = _completed(command, data, cwd, env, seconds, meanwhile, Path(tmp) / "in")
         except subprocess.TimeoutExpired as exc:
             raise BuildError(
@@ -151,11 +165,6 @@ def _completed(
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
-# pypandoc-binary's pandoc is built to ask for a 64 MB heap (`-with-rtsopts -H64m`): each run
-# then faults in pages it does not need, 30 ms of a chapter's 80 ms parse. The runtime's own
-# default (a 4 MB allocation area) parses a chapter in 50 ms, the medium paper in 0.32 s
-# against 0.40, and runs its citeproc in 0.53 s against 0.60 (hyperfine, the same binary).
-HEAP = ("-H4m",)
 TIMEOUT_VARIABLE = "PAPERBUILD_PANDOC_TIMEOUT"
 MEMORY_VARIABLE = "PAPERBUILD_PANDOC_MEMORY"
 

@@ -104,7 +104,13 @@ def pandoc_docx(
         if meanwhile is not None:
             meanwhile()
 
-    return pandoc.run(args, pa.merged_words(data), cwd=project.root, meanwhile=while_pandoc_writes)
+    return pandoc.run(
+        args,
+        pa.merged_words(data),
+        cwd=project.root,
+        meanwhile=while_pandoc_writes,
+        heap=pandoc.OWN_HEAP,
+    )
 
 
 def prepare_docx(project: Project) -> None:
