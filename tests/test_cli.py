@@ -160,6 +160,25 @@ def test_python_m_and_console_script(mini):
     assert "2/2 points covered" in out.stdout
 
 
+def test_the_process_exits_with_each_code_and_its_output_whole(mini):
+    # the process ends at once (os._exit) once its output is flushed: a pipe gets all of it
+    env = {**os.environ, "NO_COLOR": "1"}
+
+    def paperbuild(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "paperbuild", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env)
+
+    root = mini({"paper/02-second.md": "---\nsection: 2\n---\n\n# Second\n\nSee [@nobody].\n"})
+    found = paperbuild("-C", str(root), "check")
+    assert found.returncode == 1, found.stderr
+    assert "nobody" in found.stdout and found.stdout.rstrip().endswith("2/2 sections")
+    built = paperbuild("-C", str(root), "build", "--to", "docx", "--force")
+    assert built.returncode == 0 and built.stdout == "build/a-small-paper-1.0.docx\n"
+    assert (root / "build/a-small-paper-1.0.docx").stat().st_size > 10_000
+    missing = paperbuild("-C", "/nonexistent-folder", "check")
+    assert missing.returncode == 2 and "no outline.yaml found" in missing.stderr
+
+
 def test_readme_lists_every_rule():
     from paperbuild.diagnostics import RULES
 

@@ -512,7 +512,26 @@ def main() -> None:
     # default threshold (700 allocations) the collector walks them again and again and finds no
     # garbage: 30-40 ms of a medium build. mypy sets the same threshold for the same reason.
     gc.set_threshold(200_000, 30, 30)
-    cli(prog_name="paperbuild")
+    try:
+        cli(prog_name="paperbuild")  # (click ends by raising SystemExit with the exit code)
+    except SystemExit as exc:
+        _exit_now(exc.code)
+    _exit_now(0)
+
+
+def _exit_now(code: object) -> None:
+    """Exit with code at once, once the output is flushed: every file the command wrote is
+    closed by then, and tearing down a draft's million objects one by one took 60 ms of a
+    rebuild (hyperfine on the medium paper; mypy exits the same way for the same reason)."""
+    if code is not None and not isinstance(code, int):
+        click.echo(code, err=True)  # (SystemExit("message") prints it, as Python would)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`paperbuild status | head`)
+            code = code or 1
+    os._exit(code or 0)
 
 
 @cli.command()
