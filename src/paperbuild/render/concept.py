@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ from paperbuild.render.docx import (
     running_header,
 )
 from paperbuild.render.fonts import embedded_font_parts
-from paperbuild.render.ooxml import normalise_zip, set_child, text_width
-from paperbuild.render.oxml import OxmlElement, qn
+from paperbuild.render.ooxml import package_zip, set_child, text_width
+from paperbuild.render.oxml import OxmlElement, package_parts, qn
 from paperbuild.render.reference import reference_docx
 from paperbuild.safety import BUILD_DIR, cache_dir, file_name, output_dir, output_file
 from paperbuild.util.clock import build_datetime
@@ -88,10 +87,9 @@ def concept_docx(root: Path, outline: Outline) -> bytes:
     props.title = f"{outline.document.title}: Concept Note and Outline"[:255]
     props.author = outline.document.author[:255]
     props.created = props.modified = build_datetime()
-    out = io.BytesIO()
-    doc.save(out)
-    fonts = embedded_font_parts(zipfile.ZipFile(out))
-    return normalise_zip(out.getvalue(), build_datetime(), fonts, cache_dir(root))
+    parts = package_parts(doc)
+    fonts = embedded_font_parts(parts)
+    return package_zip(parts, build_datetime(), fonts, cache_dir(root))
 
 
 def _full_width(doc: Any) -> None:

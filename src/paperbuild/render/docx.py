@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ from paperbuild.render.ooxml import (
     custom_properties,
     field_runs,
     keep_line_breaks_unstretched,
-    normalise_zip,
+    package_zip,
     run_with_text,
     set_child,
     set_setting,
@@ -168,17 +167,16 @@ def render_docx(
 
         add_watermark(doc, options.watermark)
     _properties(doc, document)
-    out = io.BytesIO()
-    doc.save(out)
+    parts = oxml.package_parts(doc)
     # pandoc stores its own options (with absolute paths) as custom properties: replace them.
     custom = custom_properties(
         {"paperbuild-version": document.version, "paperbuild-status": document.meta.status}
     )
     replace = {"docProps/custom.xml": custom}
-    replace.update(embedded_font_parts(zipfile.ZipFile(out)))
+    replace.update(embedded_font_parts(parts))
     if tracked:
-        replace.update(renumber_changes(out.getvalue()))
-    return normalise_zip(out.getvalue(), build_datetime(), replace, cache_dir(project.root))
+        replace.update(renumber_changes(parts))
+    return package_zip(parts, build_datetime(), replace, cache_dir(project.root))
 
 
 @dataclass(frozen=True)

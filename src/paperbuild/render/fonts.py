@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
-import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from lxml import etree
@@ -55,29 +55,29 @@ def deflated_faces(cache: Path | None) -> None:
         deflated(obfuscate(data, key), cache)
 
 
-def embedded_font_parts(package: zipfile.ZipFile) -> dict[str, bytes]:
+def embedded_font_parts(package: Mapping[str, bytes]) -> dict[str, bytes]:
     """Return the parts to add or replace so the DOCX embeds the house font's four faces.
 
     Nothing is returned when no style or text names the house font (an author's own
     reference document with its own faces): embedding it would only add weight.
     """
-    names = set(package.namelist())
+    names = set(package)
     if FONT_TABLE not in names or not any(
-        BODY_FONT.encode() in package.read(part)
+        BODY_FONT.encode() in package[part]
         for part in ("word/styles.xml", "word/document.xml")
         if part in names
     ):
         return {}
     parts: dict[str, bytes] = {}
     try:  # (parts an author's reference document brought, as they are)
-        table = etree.fromstring(package.read(FONT_TABLE))
+        table = etree.fromstring(package[FONT_TABLE])
         rels = (
-            etree.fromstring(package.read(FONT_TABLE_RELS))
+            etree.fromstring(package[FONT_TABLE_RELS])
             if FONT_TABLE_RELS in names
             else etree.Element(f"{{{PKG_RELS}}}Relationships", nsmap={None: PKG_RELS})
         )
-        types = etree.fromstring(package.read("[Content_Types].xml"))
-        settings = etree.fromstring(package.read(SETTINGS)) if SETTINGS in names else None
+        types = etree.fromstring(package["[Content_Types].xml"])
+        settings = etree.fromstring(package[SETTINGS]) if SETTINGS in names else None
     except etree.XMLSyntaxError:
         return {}  # a damaged part: the draft goes without embedded faces rather than not at all
     ours = {f"rIdPaperbuildFont{i}" for i in range(1, len(FACES) + 1)}

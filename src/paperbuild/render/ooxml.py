@@ -7,6 +7,7 @@ import hashlib
 import io
 import zipfile
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -95,19 +96,25 @@ def custom_properties(values: dict[str, str]) -> bytes:
     ).encode()
 
 
-def normalise_zip(
-    data: bytes,
+def zip_parts(data: bytes) -> dict[str, bytes]:
+    """Return a zip's parts by name, in the zip's order."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def package_zip(
+    parts: Mapping[str, bytes],
     when: dt.datetime,
-    replace: dict[str, bytes] | None = None,
+    replace: Mapping[str, bytes] | None = None,
     cache: Path | None = None,
 ) -> bytes:
-    """Return the zip with entry times set to `when`, some parts replaced or added, reproducibly
-    (the embedded faces deflated once and kept in `cache`, when given)."""
+    """Return the parts zipped reproducibly: entry times set to `when`, [Content_Types].xml
+    first, then the parts in their order, some replaced, new ones last (the embedded faces
+    deflated once and kept in `cache`, when given)."""
     replace = replace or {}
     stamp = max(when, dt.datetime(1980, 1, 1)).timetuple()[:6]
-    src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
-    order = {name: i for i, name in enumerate(src.namelist())}
+    order = {name: i for i, name in enumerate(parts)}
     names = sorted(order, key=lambda n: (n != "[Content_Types].xml", order[n]))
     names += sorted(set(replace) - set(order))  # new parts (embedded fonts) last
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -115,7 +122,7 @@ def normalise_zip(
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            part = replace[name] if name in replace else src.read(name)
+            part = replace[name] if name in replace else parts[name]
             if name.endswith(".odttf"):  # the same embedded faces in every draft
                 write_deflated(dst, info, part, cache)
             else:

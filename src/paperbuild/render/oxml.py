@@ -44,3 +44,24 @@ def parse_xml(xml: str | bytes) -> Any:
     from docx.oxml.parser import parse_xml as docx_parse
 
     return docx_parse(xml)
+
+
+def package_parts(doc: Any) -> dict[str, bytes]:
+    """Return the parts of a python-docx document by name, as `doc.save` would zip them and in
+    its order, without zipping them (the draft is zipped once, by `ooxml.package_zip`)."""
+    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+    from docx.opc.pkgwriter import _ContentTypesItem
+
+    package = doc.part.package
+    parts = list(package.iter_parts())
+    for part in parts:  # (what OpcPackage.save does first)
+        part.before_marshal()
+    out = {
+        CONTENT_TYPES_URI.membername: _ContentTypesItem.from_parts(parts).blob,  # type: ignore[no-untyped-call]
+        PACKAGE_URI.rels_uri.membername: package.rels.xml,
+    }
+    for part in parts:
+        out[part.partname.membername] = part.blob
+        if len(part.rels):
+            out[part.partname.rels_uri.membername] = part.rels.xml
+    return out

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
+from collections.abc import Mapping
 from typing import Any
 
 from paperbuild.render.oxml import OxmlElement, qn
@@ -83,19 +82,17 @@ TRACKED_PARTS = re.compile(r"^word/(document|footnotes|header\d*|footer\d*)\.xml
 CHANGE_ID = re.compile(rb"<w:(ins|del)( [^>]*?)?w:id=\"\d+\"")
 
 
-def renumber_changes(docx: bytes) -> dict[str, bytes]:
+def renumber_changes(parts: Mapping[str, bytes]) -> dict[str, bytes]:
     """Return the document, note, header and footer parts with every change given its own id."""
     counter = iter(range(1_000_000, 10_000_000))
     replaced: dict[str, bytes] = {}
-    with zipfile.ZipFile(io.BytesIO(docx)) as z:
-        for name in z.namelist():
-            if not TRACKED_PARTS.match(name):
-                continue
-            data = z.read(name)
-            replaced[name] = CHANGE_ID.sub(
-                lambda m: (
-                    m.group(0)[: m.group(0).rindex(b'w:id="')] + f'w:id="{next(counter)}"'.encode()
-                ),
-                data,
-            )
+    for name, data in parts.items():
+        if not TRACKED_PARTS.match(name):
+            continue
+        replaced[name] = CHANGE_ID.sub(
+            lambda m: (
+                m.group(0)[: m.group(0).rindex(b'w:id="')] + f'w:id="{next(counter)}"'.encode()
+            ),
+            data,
+        )
     return replaced
