@@ -514,29 +514,49 @@ def rewrite(
     fn returns None to keep an element, an element to replace it, or a list to splice in its
     place. The tree is changed in place (it must be one the caller owns, e.g. fresh JSON).
     """
+    skipped = LEAVES - kinds
     if type(value) is list:
-        i = 0
-        while i < len(value):
-            item = value[i]
-            if type(item) is dict and (item.get("t") not in LEAVES or item.get("t") in kinds):
-                new = rewrite(item, fn, kinds)
-                if type(new) is list and "t" in item:
-                    value[i : i + 1] = new
-                    i += len(new)
-                    continue
-                value[i] = new
-            elif type(item) is list:
-                rewrite(item, fn, kinds)
-            i += 1
-        return value
-    if type(value) is dict:
+        _rewrite_list(value, fn, kinds, skipped)
+    elif type(value) is dict:
         content = value.get("c")
         if type(content) is list:
-            rewrite(content, fn, kinds)
+            _rewrite_list(content, fn, kinds, skipped)
         if value.get("t") in kinds:
             result = fn(value)
             return value if result is None else result
     return value
+
+
+def _rewrite_list(
+    value: list[Any],
+    fn: Callable[[Node], Node | list[Node] | None],
+    kinds: frozenset[str],
+    skipped: frozenset[str],
+) -> None:
+    """Rewrite the elements of a list in place (`rewrite`'s walk: a call per list, not per
+    element, and leaves not asked for skipped; a walk of the medium paper 25 -> 22 ms)."""
+    i = 0
+    while i < len(value):
+        item = value[i]
+        if type(item) is dict:
+            kind = item.get("t")
+            if kind in skipped:
+                i += 1
+                continue
+            content = item.get("c")
+            if type(content) is list:
+                _rewrite_list(content, fn, kinds, skipped)
+            if kind in kinds:
+                new = fn(item)
+                if type(new) is list:
+                    value[i : i + 1] = new
+                    i += len(new)
+                    continue
+                if new is not None:
+                    value[i] = new
+        elif type(item) is list:
+            _rewrite_list(item, fn, kinds, skipped)
+        i += 1
 
 
 Step = tuple[Callable[[Node], "Node | list[Node] | None"], frozenset[str]]
