@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class Bibliography:
         return {e.key for e in self.entries}
 
 
+@functools.lru_cache(maxsize=8)  # (`watch` reads the same text after each save: parsed once)
 def parse_bibtex(text: str, path: str) -> Bibliography:
     """Return the entries of a BibTeX text with a diagnostic for each broken or duplicate one."""
     import bibtexparser

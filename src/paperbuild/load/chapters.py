@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,6 +183,7 @@ def fence_step(
     return (True, mark) if mark else (False, None)
 
 
+@functools.lru_cache(maxsize=256)  # (`watch` scans only the chapters a save changed)
 def scan(text: str) -> SourceScan:
     """Return the positions of headings, footnotes, citations and coverage markers."""
     headings, refs, defs, cites, markers = [], [], [], [], []

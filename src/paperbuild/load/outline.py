@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -417,6 +418,7 @@ def _unique_ids(r: _Reader, sections: list[Section]) -> None:
         points.setdefault(p.id, p.line)
 
 
+@functools.lru_cache(maxsize=8)  # (`watch` reads the same text after each save: parsed once)
 def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
     """Return the Outline for outline.yaml's text, or raise OutlineInvalid with every problem."""
     r = _Reader(path)
