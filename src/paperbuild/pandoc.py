@@ -245,12 +245,17 @@ def _groups(sizes: Sequence[int], count: int) -> list[list[int]]:
 PARSED_PER_PROCESS = 32_000
 
 
+def workers() -> int:
+    """Return how many pandoc processes to run at once for one job: one a core, at most four."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def _parse_in_parallel(
     chapters: Sequence[tuple[str, str]], ids: Sequence[int]
 ) -> list[tuple[int, list[Node]]]:
     """Return (id, blocks) for each chapter: one pandoc process a chapter when there are no more
     chapters than cores, else one chapter-reader process a core (fewer for a small paper)."""
-    cores = max(1, min(os.cpu_count() or 1, 4))
+    cores = workers()
     if len(chapters) <= cores:
         groups = [[i] for i in range(len(chapters))]
     else:
