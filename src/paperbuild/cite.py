@@ -138,6 +138,8 @@ def _keep(cache: Path, key: str, out: bytes) -> None:
 @functools.cache
 def is_note_style(csl: Path) -> bool:
     """Return whether a CSL style puts citations in notes (class="note")."""
+    if csl == DEFAULT_CSL:
+        return True  # (the bundled Chicago notes style; a rebuild need not import lxml to know)
     from lxml import etree
 
     try:

@@ -163,3 +163,14 @@ def test_works_nocite_lists_are_in_the_bibliography_though_no_chapter_cites_them
     assert [(d.path, d.line, d.message) for d in found] == [
         ("outline.yaml", 17, "nocite lists 'nobody', which is not in references.bib")
     ]
+
+
+def test_the_bundled_style_is_known_as_a_note_style_without_reading_it():
+    from lxml import etree
+
+    from paperbuild.cite import is_note_style
+    from paperbuild.references import DEFAULT_CSL
+
+    # the shortcut must say what the style itself says
+    assert etree.parse(str(DEFAULT_CSL)).getroot().get("class") == "note"
+    assert is_note_style(DEFAULT_CSL)

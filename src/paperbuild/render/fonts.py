@@ -7,11 +7,13 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from paperbuild.render.ooxml import deflated, set_setting
 from paperbuild.render.style import BODY_FONT, FACES, FONTS_DIR
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -61,6 +63,8 @@ def embedded_font_parts(package: Mapping[str, bytes]) -> dict[str, bytes]:
     Nothing is returned when no style or text names the house font (an author's own
     reference document with its own faces): embedding it would only add weight.
     """
+    from lxml import etree  # (imported here: a build imports it in pandoc's time, with python-docx)
+
     names = set(package)
     if FONT_TABLE not in names or not any(
         BODY_FONT.encode() in package[part]
@@ -108,12 +112,16 @@ def embedded_font_parts(package: Mapping[str, bytes]) -> dict[str, bytes]:
 
 def _xml(root: etree._Element) -> bytes:
     """Return an XML part's bytes, with the declaration Word writes."""
+    from lxml import etree
+
     data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     return data
 
 
 def _with_odttf(root: etree._Element) -> bytes:
     """Return [Content_Types].xml declaring the obfuscated font parts' type."""
+    from lxml import etree
+
     if not any(d.get("Extension") == "odttf" for d in root.findall(f"{{{CONTENT_TYPES}}}Default")):
         default = etree.Element(
             f"{{{CONTENT_TYPES}}}Default", Extension="odttf", ContentType=OBFUSCATED

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         # The name is chosen before the file exists, so a signal that stops the process at any
         # point after the file is created still finds it named and removes it (tempfile.mkstemp
         # returns the name only after creating the file: a SIGTERM in between left it behind).
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         except FileExistsError:
