@@ -6,6 +6,7 @@ import json
 import os
 
 from paperbuild import pandoc
+from tests.conftest import run
 from tests.render.readers import text_of
 
 
@@ -143,3 +144,25 @@ def test_cached_parses_are_read_while_pandoc_parses_the_rest_and_a_damaged_one_i
     assert pandoc.parse_chapters(chapters, tmp_path) == fresh  # 0 read, 1 and 2 parsed
     assert (tmp_path / f"{keys[1]}.json").read_bytes().startswith(b'[{"t":"Header"')  # mended
     assert (tmp_path / f"{keys[2]}.json").is_file()
+
+
+def test_a_pandoc_too_old_is_named_whatever_its_parse_made_of_the_chapters(mini, monkeypatch):
+    # the version is checked while the chapters are parsed; the check's answer comes first
+    from paperbuild import pandoc
+    from paperbuild.errors import BuildError
+
+    def old_pandoc(args, data=None, **kwargs):
+        if list(args) == ["--version"]:
+            return b"pandoc 2.11.4\nCompiled with pandoc-types 1.22\n"
+        raise BuildError("pandoc failed: Unknown option --preserve-tabs.")
+
+    root = mini()
+    monkeypatch.setattr(pandoc, "run", old_pandoc)
+    pandoc.version.cache_clear()
+    try:
+        result = run(root, "check")
+    finally:
+        pandoc.version.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert "pandoc 2.11.4 is too old" in result.output
+    assert "Unknown option" not in result.output

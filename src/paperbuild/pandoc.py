@@ -220,9 +220,17 @@ def parse_chapters(
 
 
 def _parsed(chapters: Sequence[tuple[str, str]], ids: list[int]) -> list[tuple[int, list[Node]]]:
-    """Return (id, blocks) for the chapters of these ids, parsed by pandoc."""
-    version()
-    return _parse_in_parallel([chapters[i] for i in ids], ids)
+    """Return (id, blocks) for the chapters of these ids, parsed by pandoc (its version checked
+    meanwhile: a pandoc too old is said to be so, whatever the parse made of it)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checked = pool.submit(version)
+        try:
+            parsed = _parse_in_parallel([chapters[i] for i in ids], ids)
+        except BuildError:
+            checked.result()
+            raise
+        checked.result()
+    return parsed
 
 
 def _groups(sizes: Sequence[int], count: int) -> list[list[int]]:
@@ -279,13 +287,16 @@ def _read_group(chapters: Sequence[tuple[str, str]], group: list[int]) -> list[l
         items = [{"name": chapters[i][0], "text": chapters[i][1]} for i in group]
         out = run(["-f", str(READER), "-t", "json"], pandoc_ast.dumps(items))
     try:
-        blocks: list[Node] = pandoc_ast.loads(out)["blocks"]
+        document = pandoc_ast.loads(out)
+        blocks: list[Node] = document["blocks"]
     except RecursionError as exc:
         names = ", ".join(chapters[i][0] for i in group)
         raise BuildError(
             f"a chapter nests blocks too deeply to be read ({names})",
             hint="look for hundreds of nested '>' quotes or list levels",
         ) from exc
+    if not _API_VERSION:  # (what api_version would start another pandoc to learn)
+        _API_VERSION.append(document["pandoc-api-version"])
     return [blocks] if len(group) == 1 else [pandoc_ast.blocks(div) for div in blocks]
 
 
@@ -310,9 +321,12 @@ def _cache_write(cache_dir: Path | None, key: str, blocks: list[Node]) -> None:
     keep(cache_dir / f"{key}.json", pandoc_ast.dumps(blocks))
 
 
-@functools.cache
 def api_version() -> list[int]:
-    """Return the pandoc-api-version that this pandoc writes."""
-    out = run(["-f", "markdown", "-t", "json"], b"")
-    value: list[int] = json.loads(out)["pandoc-api-version"]
-    return value
+    """Return the pandoc-api-version that this pandoc writes (as its last parse said, or asked)."""
+    if not _API_VERSION:
+        out = run(["-f", "markdown", "-t", "json"], b"")
+        _API_VERSION.append(json.loads(out)["pandoc-api-version"])
+    return _API_VERSION[0]
+
+
+_API_VERSION: list[list[int]] = []  # this process's pandoc's, once known
