@@ -109,3 +109,34 @@ def test_notes_numbered_over_the_paper_and_the_citing_blocks_found_in_one_walk()
         for record in pa.citations(node)
     ]
     assert numbers == [1, 2, 4]
+
+
+BROKEN_BIB = (
+    '@string{press = "Orchard Press"}\n'
+    "@book{smith2020, author = {Andr{\\'e}s, Jane}, title = {Apples}, year = {2020},"
+    " publisher = press}\n"
+    "@book{smith2020, author = {Twice, Once}, title = {Again}, year = {2021}}\n"
+    "@article{broken, title = {No closing brace}\n"
+)
+
+
+def test_the_bibliography_is_parsed_once_and_read_back_as_parsed(mini, monkeypatch):
+    from paperbuild.load import bibliography as bib
+
+    root = mini({"references.bib": BROKEN_BIB})
+    first = bib.load_bibliography(root, "references.bib")
+    assert first == bib.parse_bibtex(BROKEN_BIB, "references.bib")  # entries and problems alike
+    assert first.problems and first.entries[0].macros
+    (kept,) = (root / "build/.cache/bib").glob("bibliography-*.json")
+
+    def no_parse(text, path):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(bib, "parse_bibtex", no_parse)
+    assert bib.load_bibliography(root, "references.bib") == first  # from the cache
+    monkeypatch.undo()
+    (root / "references.bib").write_text(BROKEN_BIB.replace("2020}", "2019}"))
+    changed = bib.load_bibliography(root, "references.bib")
+    assert changed.entries[0].fields["year"] == "2019"
+    assert [p.name for p in (root / "build/.cache/bib").iterdir()] != [kept.name]  # replaced
+    assert len(list((root / "build/.cache/bib").iterdir())) == 1

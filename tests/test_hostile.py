@@ -693,6 +693,10 @@ def test_a_cache_committed_to_git_is_never_read(mini):
         document, styles = z.read("word/document.xml"), z.read("word/styles.xml")
     assert b"POISON" not in document and b"Apples" in document
     assert b"EvilFont" not in styles
+    from paperbuild.load.bibliography import load_bibliography
+
+    assert list(cache.glob("bib/bibliography-*.json"))  # (planted too)
+    assert load_bibliography(root, "references.bib").entries[0].fields["title"] == "Apples"
 
 
 def test_a_snapshot_committed_to_git_does_not_stand_for_the_sources(mini):
