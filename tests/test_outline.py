@@ -231,3 +231,26 @@ def test_numbering_and_lists_are_read_and_checked():
         ("outline-schema", 18, 29),
     ]
     assert "lists may hold figures and tables, not 'equations'" in found[1][3]
+
+
+def test_libyaml_and_the_python_reader_give_the_same_nodes_at_the_same_places():
+    import yaml
+
+    from paperbuild.load import yamlsrc
+
+    def nodes(node):  # (kind, tag, line, column, value) of every node, depth first
+        if isinstance(node.value, list):
+            found = [(type(node).__name__, node.tag, node.start_mark.line, node.start_mark.column)]
+            for child in node.value:
+                for part in child if isinstance(child, tuple) else (child,):
+                    found += nodes(part)
+            return found
+        return [(node.tag, node.start_mark.line, node.start_mark.column, node.value)]
+
+    text = (REPO / "outline.yaml").read_text() + (
+        "extra:\n  - &a {é: 'ü ''q''', n: 1}\n  - *a\n  - >-\n    Zoë Ñandú\n    folded\n"
+        '  - |\n    literal ☃\n  - "tab\\there"\n  - 2026-12-01\n'
+    )
+    fast = yamlsrc.compose(text, "outline.yaml")
+    assert fast is not None and fast.start_mark.buffer is None  # (libyaml's: marks hold no text)
+    assert nodes(fast) == nodes(yaml.compose(text, Loader=yaml.SafeLoader))
