@@ -1,5 +1,6 @@
 """Benchmarks: paperbuild against the tools a user would otherwise run, as ratios measured side
-by side in the same run (absolute times on shared machines are noise; ratios are not).
+by side in the same run, each command and its baseline in turn (absolute times on shared machines
+are noise; ratios are not).
 
     python bench/run.py --size medium [--repeat 5]
 
@@ -50,6 +51,28 @@ def timed(fn: Callable[[], object], repeat: int, before: Callable[[], object] | 
         if i:
             times.append(time.perf_counter() - start)
     return statistics.median(times), min(times), max(times)
+
+
+def paired(
+    ours: Callable[[], object],
+    base: Callable[[], object],
+    repeat: int,
+    before_ours: Callable[[], object] | None = None,
+    before_base: Callable[[], object] | None = None,
+):
+    """Return timed()'s answer for ours and for the baseline, run in turn, one then the other,
+    after one warm-up each: a burst of load from the shared machine then falls on both alike
+    (timed one after the other, the same code's ratio moved by up to 0.3 between runs)."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(repeat + 1):
+        for side, (fn, before) in enumerate(((ours, before_ours), (base, before_base))):
+            if before:
+                before()
+            start = time.perf_counter()
+            fn()
+            if i:
+                times[side].append(time.perf_counter() - start)
+    return tuple((statistics.median(t), min(t), max(t)) for t in times)
 
 
 def sh(*args: str, cwd: Path | None = None) -> None:
@@ -127,30 +150,24 @@ def measure(size: str, repeat: int, work: Path) -> Bench:
     """Run every measurement on a generated project of the given size."""
     b = Bench(generate(work / size, size), repeat)
     pandoc, concat, bib = b.pandoc, str(b.concat), str(b.root / "references.bib")
-    bare_parse = timed(
-        lambda: sh(pandoc, "-f", "markdown", "-t", "json", concat, "-o", os.devnull), repeat
-    )
-    b.row(
-        "cold check (empty cache)",
-        timed(b.pb("check"), repeat, b.clear_cache),
-        bare_parse,
-        1.5,
-        "bare pandoc parse",
-    )
+
+    def bare_parse() -> None:
+        sh(pandoc, "-f", "markdown", "-t", "json", concat, "-o", os.devnull)
+
+    cold_check, parse = paired(b.pb("check"), bare_parse, repeat, b.clear_cache)
+    b.row("cold check (empty cache)", cold_check, parse, 1.5, "bare pandoc parse")
     b.pb("check")()
-    b.row(
-        "warm check (nothing changed)",
-        timed(b.pb("check"), repeat),
-        bare_parse,
-        0.5,
-        "bare pandoc parse",
-    )
+    warm_check, parse = paired(b.pb("check"), bare_parse, repeat)
+    b.row("warm check (nothing changed)", warm_check, parse, 0.5, "bare pandoc parse")
     out = str(b.root / "bare.docx")
-    bare_docx = timed(
-        lambda: sh(pandoc, concat, "--citeproc", "--bibliography", bib, "-o", out), repeat
+
+    def bare_docx() -> None:
+        sh(pandoc, concat, "--citeproc", "--bibliography", bib, "-o", out)
+
+    cold_docx, bare = paired(
+        b.pb("build", "--to", "docx", "--force"), bare_docx, repeat, b.clear_cache
     )
-    cold_docx = timed(b.pb("build", "--to", "docx", "--force"), repeat, b.clear_cache)
-    b.row("cold DOCX build", cold_docx, bare_docx, 1.3, "bare pandoc → DOCX")
+    b.row("cold DOCX build", cold_docx, bare, 1.3, "bare pandoc → DOCX")
     chapter = b.root / "paper" / "01.md"
     original = chapter.read_text()
     flip = [0]
@@ -159,16 +176,20 @@ def measure(size: str, repeat: int, work: Path) -> Bench:
         flip[0] += 1
         chapter.write_text(original + f"\nAn added sentence number {flip[0]}.\n")
 
-    warm = timed(b.pb("build", "--to", "docx", "--force"), repeat, touch)
-    chapter.write_text(original)
-    b.row("DOCX rebuild, one chapter changed", warm, cold_docx, 0.5, "cold DOCX build")
-    b.row(
-        "`watch`: a save to the DOCX rebuilt",
-        watch_saves(b.root, repeat),
-        cold_docx,
-        0.33,
-        "cold DOCX build",
+    # the rebuild and the cold build it is measured against, in turn, each in its own copy
+    twin = b.root.parent / f"{b.root.name}-cold"
+    shutil.rmtree(twin, ignore_errors=True)
+    shutil.copytree(b.root, twin, ignore=shutil.ignore_patterns("build"))
+    cold_twin = lambda: sh(*PAPERBUILD, "-C", str(twin), "-q", "build", "--to", "docx", "--force")  # noqa: E731
+    clear_twin = lambda: shutil.rmtree(twin / "build", ignore_errors=True)  # noqa: E731
+    b.pb("build", "--to", "docx", "--force")()
+    warm, cold = paired(
+        b.pb("build", "--to", "docx", "--force"), cold_twin, repeat, touch, clear_twin
     )
+    chapter.write_text(original)
+    b.row("DOCX rebuild, one chapter changed", warm, cold, 0.5, "cold DOCX build")
+    saves, cold = watch_saves(b.root, repeat, between=lambda: (clear_twin(), cold_twin()))
+    b.row("`watch`: a save to the DOCX rebuilt", saves, cold, 0.33, "cold DOCX build")
     typ = str(b.root / "bare.typ")
     pdf = str(b.root / "bare.pdf")
     compile_py = f"import typst; typst.compile({typ!r}, output={pdf!r})"
@@ -177,13 +198,10 @@ def measure(size: str, repeat: int, work: Path) -> Bench:
         sh(pandoc, concat, "--citeproc", "--bibliography", bib, "-t", "typst", "-s", "-o", typ)
         sh(sys.executable, "-c", compile_py)
 
-    b.row(
-        "cold PDF build",
-        timed(b.pb("build", "--to", "pdf", "--force"), repeat, b.clear_cache),
-        timed(bare_pdf, repeat),
-        1.3,
-        "bare pandoc → Typst + typst.compile",
+    cold_pdf, bare = paired(
+        b.pb("build", "--to", "pdf", "--force"), bare_pdf, repeat, b.clear_cache
     )
+    b.row("cold PDF build", cold_pdf, bare, 1.3, "bare pandoc → Typst + typst.compile")
     diff_rows(b, repeat)
     edited = b.root.parent / f"{b.root.name}-v2"  # recorded by diff_rows: drafts v1 and v2
     commands = (
@@ -204,9 +222,10 @@ def measure(size: str, repeat: int, work: Path) -> Bench:
     return b
 
 
-def watch_saves(root: Path, repeat: int):
+def watch_saves(root: Path, repeat: int, between: Callable[[], object]):
     """Return (median, min, max) seconds from a chapter saved to its DOCX rewritten by a running
-    `paperbuild watch` (its file-event wait included), over `repeat` saves after one warm-up."""
+    `paperbuild watch` (its file-event wait included), over `repeat` saves after one warm-up,
+    and the same of `between` (the baseline), timed before each save while the watcher idles."""
     chapter = root / "paper" / "01.md"
     original = chapter.read_text()
     docx = next((root / "build").glob("*.docx"))
@@ -217,12 +236,16 @@ def watch_saves(root: Path, repeat: int):
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    times = []
+    times, base = [], []
     try:
         for line in watcher.stdout or ():  # its first build, then it watches
             if line.startswith("watching"):
                 break
         for i in range(repeat + 1):
+            start = time.perf_counter()
+            between()
+            if i:
+                base.append(time.perf_counter() - start)
             before = docx.stat().st_mtime_ns
             start = time.perf_counter()
             chapter.write_text(original + f"\nA sentence saved while watching, number {i}.\n")
@@ -239,7 +262,10 @@ def watch_saves(root: Path, repeat: int):
         watcher.terminate()
         watcher.communicate(timeout=30)
         chapter.write_text(original)
-    return statistics.median(times), min(times), max(times)
+    return (
+        (statistics.median(times), min(times), max(times)),
+        (statistics.median(base), min(base), max(base)),
+    )
 
 
 def two_drafts(root: Path, share: float = 0.1) -> Path:
@@ -262,9 +288,9 @@ def diff_cmd(edited: Path) -> Callable[[], None]:
 def diff_rows(b: Bench, repeat: int) -> None:
     """Add the diff row: paperbuild diff v1 v2 against pandiff on the same two texts."""
     edited = two_drafts(b.root)
-    ours = timed(diff_cmd(edited), repeat)
     pandiff = shutil.which("pandiff")
     if pandiff is None:
+        ours = timed(diff_cmd(edited), repeat)
         b.skip(
             "diff v1..v2 (DOCX redline + summary)",
             "pandiff not on PATH (npm install pandiff); paperbuild alone: " + _fmt(ours),
@@ -276,7 +302,8 @@ def diff_rows(b: Bench, repeat: int) -> None:
         path.write_text("\n\n".join(p.read_text() for p in chapters))
     env = {**os.environ, "PATH": f"{Path(b.pandoc).parent}{os.pathsep}{os.environ['PATH']}"}
     out = str(b.root / "pandiff.docx")
-    base = timed(
+    ours, base = paired(
+        diff_cmd(edited),
         lambda: subprocess.run(
             [pandiff, str(v1), str(v2), "-o", out], env=env, check=True, capture_output=True
         ),
