@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -18,7 +17,7 @@ from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.references import DEFAULT_CSL, accents_composed, citation_args, csl_path
 from paperbuild.safety import cache_dir, read_input
-from paperbuild.util.fsutil import write_atomic
+from paperbuild.util.fsutil import keep_alone
 
 
 def resolve_citations(
@@ -129,10 +128,7 @@ def _cached(cache: Path, key: str) -> bytes | None:
 
 def _keep(cache: Path, key: str, out: bytes) -> None:
     """Cache citeproc's output under its key, the earlier one removed (one draft, one entry)."""
-    with contextlib.suppress(OSError):
-        for old in cache.glob(CITEPROC_CACHE.format(key="*")):
-            old.unlink()
-        write_atomic(cache / CITEPROC_CACHE.format(key=key), out)
+    keep_alone(cache / CITEPROC_CACHE.format(key=key), out, CITEPROC_CACHE.format(key="*"))
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -17,7 +16,7 @@ from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.errors import PaperbuildError
 from paperbuild.pandoc_ast import dumps, loads
 from paperbuild.safety import UnsafePath, cache_dir, read_input
-from paperbuild.util.fsutil import keep
+from paperbuild.util.fsutil import keep_alone
 
 # bibtexparser logs its parse failures; we report them as diagnostics instead.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
@@ -317,10 +316,7 @@ def _parsed_through_cache(root: Path, text: str, relpath: str) -> Bibliography:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     found = parse_bibtex(text, relpath)
-    for old in cache.glob("bibliography-*.json"):  # (one bibliography, one entry)
-        with contextlib.suppress(OSError):
-            old.unlink()
-    keep(path, dumps(_to_json(found)))
+    keep_alone(path, dumps(_to_json(found)), "bibliography-*.json")
     return found
 
 

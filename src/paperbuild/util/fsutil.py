@@ -45,6 +45,15 @@ def keep(path: Path, data: bytes) -> None:
         write_atomic(path, data)
 
 
+def keep_alone(path: Path, data: bytes, kind: str) -> None:
+    """Write a cache file as `keep` does, the folder's other files matching `kind` (a glob)
+    removed first: one draft's entry, not every earlier one's."""
+    for old in path.parent.glob(kind):
+        with contextlib.suppress(OSError):
+            old.unlink()
+    keep(path, data)
+
+
 LOCK_FILE = ".lock"
 
 
