@@ -295,7 +295,7 @@ class Numbering:
         rest = [[k, v] for k, v in kvs if k not in ("caption", "lst-cap")]
         text = caption_label(self.words, "listing", number) + str_inlines(caption or "")
         heading = pa.div(
-            pa.Attr("", ["pb-listing-caption"], [["custom-style", "Caption"]]),
+            pa.Attr("", ["pb-listing-caption"], [["custom-style", "Listing Caption"]]),
             [pa.para(_trim(text))],
         )
         return pa.div(
@@ -479,18 +479,22 @@ def for_docx(node: Node) -> Node | list[Node] | None:
 
 
 UNLISTED = pa.raw_block("typst", "#set figure(outlined: false)")
+STICKY, CLOSE = pa.raw_block("typst", "#block(sticky: true)["), pa.raw_block("typst", "]")
 
 
 def for_typst(node: Node) -> Node | list[Node] | None:
     """Return an equation as a grid with its number at the right margin.
 
-    A figure's sub-figures are kept out of the list of figures (as Word's list leaves them out).
+    A figure's sub-figures are kept out of the list of figures (as Word's list leaves them out);
+    a listing's caption is kept on the page of its code's first lines.
     """
     if pa.kind(node) == "Figure":
         content = pa.blocks(node)
         if any(pa.kind(b) == "Figure" for b in content):
             return pa.with_blocks(node, [UNLISTED, *content])
         return None
+    if pa.kind(node) == "Div" and pa.has_class(node, "pb-listing-caption"):  # kept with its code
+        return [STICKY, *pa.blocks(node), CLOSE]
     parts = _equation_parts(node)
     if parts is None:
         return None

@@ -134,3 +134,49 @@ def test_a_long_table_runs_on_over_pages_in_the_pdf_every_row_kept(mini):
         assert f"row {r} of the long table" in text, r
     holding = [i for i, p in enumerate(pages) if "of the long table" in p]
     assert len(holding) >= 2 and all("Number" in pages[i] for i in holding)  # header repeated
+
+
+def _captions_near_page_feet(items: int, every: int, code_lines: int) -> str:
+    """Return a chapter of short tables (a note in a cell) and, every `every` item, a listing,
+    each after a little more text than the one before, so that captions fall at page feet."""
+    parts = ["---\nsection: 1\n---\n\n# First section\n\n", '::: {points="1.1"}\nApples.\n:::\n\n']
+    for n in range(1, items + 1):
+        filler = " ".join(["Words that fill the page up to the next caption."] * (n % 11 + 1))
+        parts.append(f"{filler}\n\n")
+        if n % every:
+            parts.append(
+                f"| Head{n} | Value |\n|---|---:|\n| cell{n} | 1[^n{n}] |\n| more | 2 |\n\n"
+                f": Caption of table {n} {{#tbl:t{n}}}\n\n[^n{n}]: Note of table {n}.\n\n"
+            )
+        else:
+            code = "".join(f"line{k} = {k}\n" for k in range(code_lines))
+            parts.append(f'```{{#lst:l{n} caption="Code {n}"}}\ncode{n} = 1\n{code}```\n\n')
+    return "".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("items", "every", "code_lines"), [(30, 3, 1), (40, 2, 12)], ids=["tables", "listings"]
+)
+def test_a_caption_stays_on_the_page_of_its_table_or_listing_and_a_cell_note_with_its_table(
+    mini, items, every, code_lines
+):
+    """A table figure could break: its caption (and its notes) left on one page, the table
+    squeezed into narrow columns on the next; a listing's caption could be left alone too."""
+    root = mini({"paper/01-first.md": _captions_near_page_feet(items, every, code_lines)})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build"])
+    assert result.exit_code == 0, result.output
+    pages = [" ".join(p.split()) for p in pdf_pages(root / "build/a-small-paper-1.0.pdf")]
+    assert len(pages) > 4
+    for n in range(1, items + 1):
+        label = rf"(Table \d+: Caption of table|Listing \d+: Code) {n}\b"
+        (caption,) = [i for i, p in enumerate(pages) if re.search(label, p)]
+        body = f"Head{n} Value" if n % every else f"code{n} = 1"
+        assert body in pages[caption], (n, pages[caption])  # (the columns not squeezed either)
+        if n % every:
+            assert f"Note of table {n}." in pages[caption], n
+    docx = zipfile.ZipFile(root / "build/a-small-paper-1.0.docx")
+    styles = docx.read("word/styles.xml").decode()
+    listing = re.search(r'<w:style [^>]*w:styleId="ListingCaption".*?</w:style>', styles)
+    assert listing and "<w:keepNext/>" in listing.group(0)  # Word keeps it with the code too
+    listings = docx.read("word/document.xml").decode().count('w:val="ListingCaption"')
+    assert listings == items // every

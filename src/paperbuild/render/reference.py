@@ -194,6 +194,12 @@ def _paperbuild_styles(doc: Any) -> None:
     if "Table Caption" in by_name:
         by_name["Table Caption"].paragraph_format.alignment = 0  # at the left, above the table
         by_name["Table Caption"].paragraph_format.keep_with_next = True
+    if "Listing Caption" not in names:  # above a listing, kept with its code (as the PDF's)
+        listing_caption = styles.add_style("Listing Caption", WD_STYLE_TYPE.PARAGRAPH)
+        listing_caption.base_style = by_name.get("Caption", styles["Normal"])
+        listing_caption.font.italic = False
+        listing_caption.font.size = Pt(CAPTION_SIZE)
+        listing_caption.paragraph_format.keep_with_next = True
     if "Table Text" not in names:  # table cells: a size smaller than the body, tight spacing
         table_text = styles.add_style("Table Text", WD_STYLE_TYPE.PARAGRAPH)
         table_text.base_style = styles["Compact"] if "Compact" in names else styles["Normal"]
