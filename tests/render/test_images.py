@@ -125,3 +125,56 @@ def test_the_formats_the_pdf_reads_pass():
         assert pdf_problem(data) is None, data[:12]
     assert pdf_problem(b"\xff\xd8\xff\xe0" + bytes(100)) == "a damaged (cut short) JPEG image"
     assert pdf_problem(b"hello") is not None
+
+
+GREEN_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60">'
+    b'<rect width="120" height="60" fill="#00c000"/></svg>'
+)
+WIDE_SVG = (  # a declared size that drawn as it stands would be a bitmap of gigabytes
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="2000000" height="1000000" '
+    b'viewBox="0 0 20 10"><rect width="20" height="10" fill="#00c000"/></svg>'
+)
+
+
+def test_an_svg_figure_has_a_png_copy_for_readers_that_show_no_svg(mini):
+    """pandoc embeds an SVG for Word 2016 and later only: LibreOffice and older Words showed
+    a blank figure. Each now has a PNG drawn from it beside the SVG."""
+    import io
+    import re
+    import zipfile
+
+    from PIL import Image
+
+    chapter = CHAPTER.split("![")[0] + (
+        "![Drawn](img/drawing.svg)\n\n![Wide](img/wide.svg)\n\n![Linked](img/linked.svg)\n\n"
+        "A note.[^d]\n\n[^d]: ![In a note](img/drawing.svg)\n"
+    )
+    files = {"img/drawing.svg": GREEN_SVG, "img/wide.svg": WIDE_SVG, "img/linked.svg": LINKING_SVG}
+    root = mini({"paper/02-second.md": chapter, **files})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"])
+    assert result.exit_code == 0, result.output
+    package = zipfile.ZipFile(root / "build/a-small-paper-1.0.docx")
+    seen = []
+    for xml_name in ("word/document.xml", "word/footnotes.xml"):
+        xml = package.read(xml_name).decode()
+        rels = package.read(xml_name.replace("word/", "word/_rels/") + ".rels").decode()
+        # (each part's images linked from its own relationships: pandoc linked a note's
+        # image from the body's, and no reader showed it)
+        targets = dict(re.findall(r'Id="(\w+)"[^>]*Target="([^"]+)"', rels))
+        targets.update({k: v for v, k in re.findall(r'Target="([^"]+)"[^>]*Id="(\w+)"', rels)})
+        for blip in re.findall(r"<a:blip\b.*?</a:blip>", xml, re.S):
+            assert "svgBlip" in blip  # the SVG stays, for the Words that show it
+            fallback = re.match(r'<a:blip r:embed="(\w+)"', blip)
+            seen.append(
+                fallback
+                and Image.open(io.BytesIO(package.read(f"word/{targets[fallback.group(1)]}")))
+            )
+    assert len(seen) == 4, seen
+    drawn, wide, linked, in_note = seen
+    assert linked is None  # Typst refuses an SVG that links other files: no copy of /etc files
+    for image in (drawn, wide, in_note):
+        assert image.format == "PNG" and image.width <= 1210 and image.height <= 1815
+        pixel = image.convert("RGB").getpixel((image.width // 2, image.height // 2))
+        assert pixel == (0, 192, 0), pixel
+    assert drawn.size == (240, 120)  # at twice the SVG's own size, sharp on paper

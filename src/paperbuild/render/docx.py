@@ -18,7 +18,13 @@ from paperbuild.pandoc_ast import Node
 from paperbuild.render import oxml
 from paperbuild.render.common import Previous, RenderOptions, document_json
 from paperbuild.render.fonts import deflated_faces, embedded_font_parts
-from paperbuild.render.images import docx_problem, project_images, unshowable, without_images
+from paperbuild.render.images import (
+    add_svg_fallbacks,
+    docx_problem,
+    project_images,
+    unshowable,
+    without_images,
+)
 from paperbuild.render.ooxml import (
     EMU_PER_TWIP,
     PAGE_BREAK,
@@ -147,6 +153,7 @@ def render_docx(
             f"the DOCX pandoc wrote cannot be read back ({exc})",
             hint="raw OpenXML (```{=openxml}) in a chapter is the likely cause: check it",
         ) from exc
+    add_svg_fallbacks(doc, cache_dir(project.root))
     if tracked:
         track_paragraph_marks(doc)
     toc = document.toc

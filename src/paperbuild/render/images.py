@@ -5,10 +5,14 @@ no PDF or EPS image (pandoc embeds them all the same) and no damaged file."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
 import re
 import struct
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import IMAGES, Document, image_placeholder
@@ -16,6 +20,7 @@ from paperbuild.errors import PaperbuildError
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node, image_targets
 from paperbuild.safety import read_input
+from paperbuild.util.fsutil import keep
 
 SHOWN = "PNG, JPEG, GIF, WebP, SVG and PDF"
 OTHER_FORMATS = (  # signatures of formats Typst does not read, for a message that names them
@@ -130,3 +135,80 @@ def without_images(document: Document, images: dict[str, str], draft: str) -> Do
 
     blocks = pa.rewrite(pa.copy_tree(document.blocks), placeholder, IMAGES)
     return dataclasses.replace(document, blocks=blocks)
+
+
+SVG_BLIP = "{http://schemas.microsoft.com/office/drawing/2016/SVG/main}svgBlip"
+SVG_PPI = 192  # twice a screen's: sharp on paper at the size pandoc gives the image
+# the SVG drawn at its own size, scaled down to fit the text block (a huge declared size would
+# otherwise make a bitmap of gigabytes)
+SVG_PAGE = """#set page(width: auto, height: auto, margin: 0pt, fill: none)
+#context {
+  let drawn = image("drawing.svg")
+  let size = measure(drawn)
+  let scale = calc.min(1.0, 16cm / calc.max(size.width, 1pt), 24cm / calc.max(size.height, 1pt))
+  image("drawing.svg", width: size.width * scale)
+}
+"""
+
+
+def add_svg_fallbacks(doc: Any, cache: Path | None) -> None:
+    """Give each SVG image pandoc embedded a PNG copy for the readers that show no SVG (Word
+    before 2016, LibreOffice: the figure was blank); Word 2016 and later show the SVG itself.
+
+    An image in a note is also linked from the notes' part: pandoc links it from the body's
+    only, and Word and LibreOffice then showed no image in the note.
+    """
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from lxml import etree
+
+    from paperbuild.render.oxml import parse_xml
+
+    _fallbacks(doc, doc.part.element, cache)
+    for rel in list(doc.part.rels.values()):
+        notes = rel.target_part if rel.reltype == RT.FOOTNOTES else None
+        if notes is None or b"<a:blip" not in notes.blob:
+            continue
+        element = parse_xml(notes.blob)
+        for rid in _fallbacks(doc, element, cache):
+            if rid not in notes.rels and rid in doc.part.rels:
+                linked = doc.part.rels[rid]
+                notes.rels.add_relationship(linked.reltype, linked.target_part, rid)
+        # (python-docx keeps the notes as a plain part: its XML as bytes)
+        notes._blob = etree.tostring(element, xml_declaration=True, encoding="UTF-8")
+
+
+def _fallbacks(doc: Any, element: Any, cache: Path | None) -> list[str]:
+    """Add the PNG copies to the images in this XML; return every image id it refers to."""
+    from paperbuild.render.oxml import qn
+
+    used = []
+    for blip in element.iter(qn("a:blip")):
+        svg = next(blip.iter(SVG_BLIP), None)
+        if svg is not None and not blip.get(qn("r:embed")):
+            related = doc.part.rels.get(svg.get(qn("r:embed")))
+            png = _svg_as_png(related.target_part.blob, cache) if related is not None else None
+            if png is not None:
+                blip.set(qn("r:embed"), doc.part.get_or_add_image(io.BytesIO(png))[0])
+        used += [blip.get(qn("r:embed")), svg.get(qn("r:embed")) if svg is not None else None]
+    return [i for i in used if i]
+
+
+def _svg_as_png(svg: bytes, cache: Path | None) -> bytes | None:
+    """Return the SVG drawn as a PNG by Typst (cached), or None if Typst cannot draw it."""
+    from paperbuild.render.typst_run import TypstFailed, compile_limited
+
+    key = hashlib.sha256(svg + SVG_PAGE.encode() + str(SVG_PPI).encode()).hexdigest()[:32]
+    kept = cache / f"svg-{key}.png" if cache is not None else None
+    if kept is not None and kept.is_file():
+        return kept.read_bytes()
+    if pdf_problem(svg) is not None:  # (an SVG that links other files: Typst refuses it)
+        return None
+    with tempfile.TemporaryDirectory(prefix="paperbuild-svg-") as tmp:
+        (Path(tmp) / "drawing.svg").write_bytes(svg)
+        try:
+            png = compile_limited(SVG_PAGE, Path(tmp), ppi=SVG_PPI)
+        except (PaperbuildError, TypstFailed):
+            return None
+    if kept is not None:
+        keep(kept, png)
+    return png

@@ -58,15 +58,16 @@ def _fonts_and_packages(packages: Path, fonts: Path | None = None) -> dict[str, 
     }
 
 
-def _compile(source: str, root: Path, fonts: Path | None) -> bytes:
+def _compile(source: str, root: Path, fonts: Path | None, ppi: int | None = None) -> bytes:
     import typst
 
     compile_pdf: Any = typst.compile  # its overloads tie root's type to input's
+    image = {"format": "png", "ppi": ppi} if ppi else {"format": "pdf"}
     pdf: bytes = compile_pdf(
         source.encode("utf-8"),
         root=str(root),
-        format="pdf",
         timestamp=int(build_datetime().timestamp()),
+        **image,
         **_fonts_and_packages(root / ".no-packages", fonts),
     )
     return pdf
@@ -77,8 +78,10 @@ def compile_limited(
     root: Path,
     meanwhile: Callable[[], object] | None = None,
     fonts: Path | None = None,
+    ppi: int | None = None,
 ) -> bytes:
-    """Return the compiled PDF, compiled in a forked process with a time and a memory limit.
+    """Return the compiled PDF (a PNG of its one page at `ppi` when given), compiled in a
+    forked process with a time and a memory limit.
 
     `fonts` is a folder of the author's faces (outline.yaml's `fonts:`), used where the house
     face has no glyph; such a draft is compiled by a compiler of its own, not the kept one.
@@ -88,9 +91,9 @@ def compile_limited(
     which kills the child before going on.
     """
     if not hasattr(os, "fork"):  # no fork (Windows): in a thread, without the limits
-        return _compile_in_thread(source, root, meanwhile, fonts)
+        return _compile_in_thread(source, root, meanwhile, fonts, ppi)
     kept: KeptCompiler | None = getattr(_KEPT, "compiler", None)
-    if kept is not None and fonts is None:  # (watch)
+    if kept is not None and fonts is None and ppi is None:  # (watch)
         return kept.compile(source, root, meanwhile)
     import typst  # noqa: F401  (imported once, before the fork)
 
@@ -103,7 +106,7 @@ def compile_limited(
             _close_inherited()
             _die_with(parent)
             _cpu_limit(seconds)
-            os._exit(_child(source, root, fonts, out, failure, memory))
+            os._exit(_child(source, root, fonts, out, failure, memory, ppi))
         status = _wait(pid, seconds, meanwhile)
         _raise_failure(failure)
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not out.exists():
@@ -210,12 +213,18 @@ def _record_failure(exc: BaseException, failure: Path) -> None:
 
 
 def _child(
-    source: str, root: Path, fonts: Path | None, out: Path, failure: Path, memory: int
+    source: str,
+    root: Path,
+    fonts: Path | None,
+    out: Path,
+    failure: Path,
+    memory: int,
+    ppi: int | None = None,
 ) -> int:
     """Compile in the forked child under an address-space limit; return its exit status."""
     try:
         _quiet_child(memory)
-        out.write_bytes(_compile(source, root, fonts))
+        out.write_bytes(_compile(source, root, fonts, ppi))
         return 0
     except BaseException as exc:  # the compiler's error, carried to the parent
         _record_failure(exc, failure)
@@ -259,8 +268,10 @@ def _compile_in_thread(
     root: Path,
     meanwhile: Callable[[], object] | None = None,
     fonts: Path | None = None,
+    ppi: int | None = None,
 ) -> bytes:
-    """Return the compiled PDF; Ctrl-C and SIGTERM are honoured within a fraction of a second.
+    """Return the compiled PDF (or PNG); Ctrl-C and SIGTERM are honoured within a fraction of a
+    second.
 
     The compiler runs in a daemon thread while the main thread waits in short steps, so a
     signal is handled at once (the thread is abandoned; nothing has been written).
@@ -269,7 +280,7 @@ def _compile_in_thread(
 
     def work() -> None:
         try:
-            result["pdf"] = _compile(source, root, fonts)
+            result["pdf"] = _compile(source, root, fonts, ppi)
         except BaseException as exc:  # handed to the waiting thread
             result["error"] = exc
 
