@@ -46,6 +46,10 @@ RULES: dict[str, tuple[Severity, str]] = {
         "warning",
         "a publisher, institution or other list field whose unbraced ' and ' splits it in two",
     ),
+    "dropped-latex": (
+        "warning",
+        "a LaTeX command in references.bib that pandoc drops with its words (\\mbox{…}, …)",
+    ),
     "open-query": ("info", "a query to the committee, still in the sources"),
     "dropped-raw": ("warning", "raw HTML or LaTeX that the DOCX and PDF drafts leave out"),
     "invalid-raw": ("error", "raw OpenXML that is not well-formed XML (the DOCX would not open)"),

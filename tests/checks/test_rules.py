@@ -431,3 +431,39 @@ def test_an_entry_inherits_from_its_crossref_parent_which_counts_as_used(mini):
     assert [d.message for d in result if d.rule == "unused-reference"] == [
         "entry 'alone' is never cited"
     ]
+
+
+DROPPING_BIB = (
+    '@preamble{ "\\newcommand{\\noopsort}[1]{}" }\n'
+    "@book{smith2020,\n  author = {Smith, Jane},\n"
+    "  title = {Apples: \\mbox{DNA} barcodes \\textendash{} \\emph{kept} $\\alpha$ "
+    "\\noopsort{a}},\n"
+    "  year = {2020},\n  publisher = {\\acro{OUP} Press},\n  file = {\\mbox{x}.pdf},\n}\n"
+)
+
+
+def test_dropped_latex_in_the_bibliography_is_named_where_written_and_is_really_dropped(mini):
+    """pandoc's BibTeX reader drops \\mbox{…}, \\acro{…} and \\textendash without a word."""
+    from click.testing import CliRunner
+
+    from paperbuild.cli import cli
+    from tests.test_manuscripts import docx_text
+
+    root = mini({"references.bib": DROPPING_BIB})
+    diags = [d for d in check(root) if d.rule == "dropped-latex"]
+    assert [(d.path, d.line, d.column) for d in diags] == [
+        ("references.bib", 4, 20),
+        ("references.bib", 4, 40),
+        ("references.bib", 6, 16),
+    ], diags
+    assert "drops \\mbox{DNA} (title of 'smith2020')" in diags[0].message
+    assert diags[0].hint is not None and "{DNA}" in diags[0].hint
+    assert diags[1].hint is not None and "{–}" in diags[1].hint  # what it stands for
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"])
+    assert result.exit_code == 0, result.output
+    text = docx_text(root / "build/a-small-paper-1.0.docx").lower()
+    assert "barcodes" in text and "kept" in text  # (the warning tells the truth: the words
+    assert "dna" not in text and "oup" not in text  # the check names are not in the draft)
+    fixed = DROPPING_BIB.replace("\\mbox{DNA}", "{DNA}").replace("\\acro{OUP}", "OUP")
+    fixed = fixed.replace("\\textendash{}", "–")
+    assert [d for d in check(mini({"references.bib": fixed})) if d.rule == "dropped-latex"] == []

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paperbuild.checks import (
+    bibtex,
     citations,
     coverage,
     crossrefs,
@@ -67,6 +68,7 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     found += footnotes.check(project, parsed.facts)
     found += crossrefs.check(project, parsed.facts, assignment)
     found += citations.check(project, parsed.facts)
+    found += bibtex.check(project)
     found += resources.check(project, parsed.facts)
     found += queries.check(project, parsed.facts)
     found += glyphs.check(project)
