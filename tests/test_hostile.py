@@ -789,3 +789,49 @@ def test_long_chains_of_strings_and_crossrefs_are_read_without_recursion():
     refs.append("@book{b2000, title={T}, author={Doe, Ann}, year={2000}}")
     bib = parse_bibtex("\n".join(chain + refs) + "\n", "references.bib")
     assert len(bib.entries) == 2001 and bib.problems == ()  # each inherits author and year
+
+
+UNSAFE_OPENXML = {  # what a pull request could slip into a chapter, run by the committee's Word
+    "dde": '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>DDEAUTO '
+    'c:\\\\windows\\\\system32\\\\cmd.exe "/k calc"</w:instrText></w:r>'
+    '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>',
+    "fetch": '<w:p><w:fldSimple w:instr=" INCLUDEPICTURE &quot;http://tracker.invalid/x.png&quot;'
+    ' \\d"><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>',
+    "split": '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>INCLUDE'
+    '</w:instrText></w:r><w:r><w:instrText>TEXT "c:/secret.txt"</w:instrText></w:r>'
+    '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>',
+    "share": '<w:p><w:r><w:pict><v:shape><v:imagedata o:href="\\\\\\\\server\\\\share\\\\a.png"/>'
+    "</v:shape></w:pict></w:r></w:p>",
+    "chunk": '<w:altChunk r:id="rId1"/>',
+}
+SAFE_OPENXML = (  # what an author does write: a page number, a caption number, a page break
+    '<w:p><w:r><w:t xml:space="preserve">Page </w:t></w:r><w:fldSimple w:instr=" PAGE ">'
+    '<w:r><w:t>1</w:t></w:r></w:fldSimple><w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+    '<w:r><w:instrText xml:space="preserve"> SEQ Figure </w:instrText></w:r><w:r><w:instrText '
+    'xml:space="preserve">\\* ARABIC </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/>'
+    "</w:r><w:r><w:t>kept words</w:t></w:r></w:p>"
+)
+
+
+def test_raw_openxml_that_fetches_includes_or_runs_is_located_and_left_out(mini):
+    root = mini()
+    chapter = root / "paper/02-second.md"
+    raw = "".join(f"\n```{{=openxml}}\n{xml}\n```\n" for xml in UNSAFE_OPENXML.values())
+    chapter.write_text(chapter.read_text() + raw + f"\n```{{=openxml}}\n{SAFE_OPENXML}\n```\n")
+    check = run(root, "check")
+    assert check.exit_code == 1, check.output
+    lines = chapter.read_text().splitlines()
+    for xml in UNSAFE_OPENXML.values():
+        line = lines.index(xml) + 1
+        assert f"paper/02-second.md:{line}:1: error[unsafe-raw]" in check.output, (xml, check)
+    assert check.output.count("unsafe-raw") == len(UNSAFE_OPENXML), check.output
+    assert "invalid-raw" not in check.output
+    assert "DDEAUTO field" in check.output and "\\\\server" in check.output
+    assert run(root, "build", "--to", "docx").exit_code == 1  # an error: no draft without --force
+    result = run(root, "build", "--to", "docx", "--force")
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(root / "build/a-small-paper-1.0.docx") as package:
+        body = package.read("word/document.xml").decode()
+    for word in ("DDEAUTO", "INCLUDE", "tracker.invalid", "server", "altChunk"):
+        assert word not in body, word
+    assert "kept words" in body and " SEQ Figure " in body and 'w:instr=" PAGE "' in body

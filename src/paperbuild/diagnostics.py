@@ -53,6 +53,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "open-query": ("info", "a query to the committee, still in the sources"),
     "dropped-raw": ("warning", "raw HTML or LaTeX that the DOCX and PDF drafts leave out"),
     "invalid-raw": ("error", "raw OpenXML that is not well-formed XML (the DOCX would not open)"),
+    "unsafe-raw": (
+        "error",
+        "raw OpenXML with a field or object that fetches, includes or runs something (DDEAUTO)",
+    ),
     "tracked-cache": ("warning", "git tracks build/.cache/: paperbuild does not read it"),
     "missing-file": (
         "error",

@@ -130,16 +130,85 @@ def page_break(fmt: str, code: str) -> bool:
 
 
 def openxml_problem(snippet: str) -> str | None:
-    """Return why raw OpenXML would make the DOCX unreadable (None when it is well-formed)."""
+    """Return why raw OpenXML cannot go into the DOCX (None when it can): ill-formed XML would
+    make the DOCX unreadable, and a field or object that fetches, includes or runs something
+    would do so on the committee's machines (UNSAFE starts that answer)."""
     from lxml import etree
 
     declared = " ".join(f'xmlns:{p}="{uri}"' for p, uri in OPENXML_PREFIXES.items())
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        etree.fromstring(f"<pb-raw {declared}>{snippet}</pb-raw>".encode(), parser)
+        root = etree.fromstring(f"<pb-raw {declared}>{snippet}</pb-raw>".encode(), parser)
     except etree.XMLSyntaxError as exc:
         return re.sub(r", line \d+, column \d+.*$", "", str(exc.msg))
+    return _unsafe_openxml(root)
+
+
+UNSAFE = "Word would "
+# Field codes that only number, refer within the draft or show its properties; any other
+# (DDEAUTO and DDE run programs, INCLUDETEXT, INCLUDEPICTURE, LINK and IMPORT read files or
+# URLs, MACROBUTTON runs macros, FILLIN and ASK prompt) is refused.
+SAFE_FIELDS = frozenset(
+    "PAGE NUMPAGES SECTIONPAGES SECTION SEQ REF PAGEREF NOTEREF STYLEREF TOC TC TA TOA INDEX XE "
+    "DATE TIME CREATEDATE SAVEDATE PRINTDATE TITLE AUTHOR SUBJECT KEYWORDS NUMWORDS NUMCHARS "
+    "LISTNUM AUTONUM AUTONUMLGL AUTONUMOUT BIDIOUTLINE EQ SYMBOL ADVANCE = IF COMPARE".split()
+)
+EMBEDDING = frozenset(("altChunk", "object", "control", "subDoc", "OLEObject", "embedObject"))
+
+
+ADDRESS = re.compile(r"\s*(\\\\|[a-z][a-z0-9+.-]*://|file:|mhtml:|javascript:|ms-[a-z-]+:)", re.I)
+W_NS = f"{{{OPENXML_PREFIXES['w']}}}"
+
+
+def _unsafe_openxml(root: Any) -> str | None:
+    """Return why well-formed raw OpenXML would have Word fetch, include or run something."""
+    for element in root.iter():
+        name = _local(element)
+        if name in EMBEDDING:
+            return f"{UNSAFE}embed or run another file or program (<{name}>)"
+        for value in element.attrib.values():
+            if name != "hyperlink" and ADDRESS.match(value):
+                return f"{UNSAFE}fetch {value.strip()[:40]} (an address in its <{name}>)"
+    for word in _field_words(root):
+        if word.upper() not in SAFE_FIELDS:
+            return f"{UNSAFE}run its {word.upper()} field (a field that fetches, includes or runs)"
     return None
+
+
+def _local(element: Any) -> str:
+    tag = element.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _field_words(root: Any) -> list[str]:
+    """Return the keyword of each field the XML opens (PAGE, SEQ, …), and the first word of an
+    instruction it continues without opening its field (judged as if it opened one)."""
+    words = [v for e in root.iter() for k, v in e.attrib.items() if k == f"{W_NS}instr"]
+    pending: str | None = None  # the instruction of the field opened last, so far
+    loose = []
+    for element in root.iter():
+        name, kind = _local(element), element.get(f"{W_NS}fldCharType")
+        if name == "fldChar" and kind == "begin":
+            words += [pending] if pending is not None else []
+            pending = ""
+        elif name == "fldChar" and pending is not None:
+            words.append(pending)
+            pending = None
+        elif name == "instrText":
+            if pending is None:
+                loose.append(element.text or "")
+            else:
+                pending += element.text or ""
+    words += [pending] if pending is not None else []
+    firsts = [_first_word(w) for w in [*words, *loose]]
+    return [w for w in firsts if w]
+
+
+def _first_word(instruction: str) -> str:
+    """Return a field instruction's keyword ("" for none, or one that opens with a switch or a
+    quoted text: the rest of an instruction begun elsewhere)."""
+    match = re.match(r'\s*([A-Za-z]+|=|\\|")', instruction)
+    return match.group(1) if match and match.group(1) not in ("\\", '"') else ""
 
 
 def chapter_facts(blocks: list[Node]) -> Facts:

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from paperbuild.diagnostics import Diagnostic, diag
-from paperbuild.facts import Facts
+from paperbuild.facts import UNSAFE, Facts
 from paperbuild.load.chapters import Chapter
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project, inside, resolve_resource
@@ -39,6 +39,14 @@ def _locate(chapter: Chapter, needle: str, nth: int = 0) -> tuple[int, int]:
     return chapter.find(needle, nth) or (1, 1)
 
 
+def _nth_place(chapter: Chapter, text: str, times: dict[str, int]) -> tuple[int, int]:
+    """Return where a raw snippet is written: the next place, after those `times` counts, of
+    its first line (snippets that open alike are found one after the other)."""
+    needle = text.strip().split("\n")[0][:60]
+    nth = times[needle] = times.get(needle, -1) + 1
+    return _locate(chapter, needle, nth)
+
+
 def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diagnostic]:
     """Return the resource and raw-markup problems of one chapter."""
     found = []
@@ -50,10 +58,9 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
             found.append(diag(rule, message.format(t=target), chapter.path, *where, hint))
         elif usable and not usable.startswith("data:"):
             found += _unshowable(project, chapter, target, usable, where)
-    times: dict[tuple[str, str], int] = {}
+    times: dict[str, int] = {}
     for fmt, text in facts.raw:  # each occurrence, at its own line (a block at its first line)
-        nth = times[(fmt, text)] = times.get((fmt, text), -1) + 1
-        line, col = _locate(chapter, text[:30], nth)
+        line, col = _nth_place(chapter, text, times)
         found.append(
             diag(
                 "dropped-raw",
@@ -64,20 +71,34 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
                 "write it in Markdown instead",
             )
         )
+    times = {}
     for text, why in facts.broken_raw:
-        line, col = _locate(chapter, text[:30])
-        found.append(
-            diag(
-                "invalid-raw",
-                f"raw OpenXML ({_shown(text)}) is not well-formed XML ({why}); Word could not "
-                "open the DOCX",
-                chapter.path,
-                line,
-                col,
-                "close every element it opens, or write it in Markdown instead",
-            )
-        )
+        line, col = _nth_place(chapter, text, times)
+        found.append(_broken_raw(chapter.path, text, why, line, col))
     return found
+
+
+def _broken_raw(path: str, text: str, why: str, line: int, col: int) -> Diagnostic:
+    """Return the error for raw OpenXML left out of the DOCX: ill-formed, or unsafe."""
+    if why.startswith(UNSAFE):
+        return diag(
+            "unsafe-raw",
+            f"raw OpenXML ({_shown(text)}) is left out of the DOCX: {why} on the machine of "
+            "everyone who opens the draft",
+            path,
+            line,
+            col,
+            "write it in Markdown instead (paperbuild numbers pages, figures and references)",
+        )
+    return diag(
+        "invalid-raw",
+        f"raw OpenXML ({_shown(text)}) is not well-formed XML ({why}); Word could not "
+        "open the DOCX",
+        path,
+        line,
+        col,
+        "close every element it opens, or write it in Markdown instead",
+    )
 
 
 def _unshowable(
