@@ -36,3 +36,12 @@ def alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+def kept_pandoc(pid: int) -> bool:
+    """Return whether the process is the pandoc that paperbuild keeps between conversions."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(part.endswith(b"serve.lua") for part in command)

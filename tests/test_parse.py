@@ -11,7 +11,9 @@ from tests.render.readers import text_of
 
 
 def runs_of(monkeypatch) -> list[tuple[str, bytes]]:
-    """Return the list that records each parse pandoc runs: ('alone' or 'reader', its input)."""
+    """Return the list that records each parse pandoc runs: ('alone' or 'reader', its input),
+    with no pandoc process kept (each parse then runs a pandoc of its own)."""
+    monkeypatch.setenv(pandoc.KEPT_VARIABLE, "0")
     runs: list[tuple[str, bytes]] = []
     real = pandoc.run
 

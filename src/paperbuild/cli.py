@@ -526,6 +526,9 @@ def _exit_now(code: object) -> None:
     if code is not None and not isinstance(code, int):
         click.echo(code, err=True)  # (SystemExit("message") prints it, as Python would)
         code = 1
+    kept = sys.modules.get("paperbuild.pandoc")
+    if kept is not None:
+        kept.close_kept()  # (it would end on its own, once it read the end of its input)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -111,7 +111,10 @@ def pandoc_docx(
 
     merged = pa.merged_words(data)
     heap = pandoc.OWN_HEAP if len(merged) < OWN_HEAP_BELOW else pandoc.HEAP
-    return pandoc.run(args, merged, cwd=project.root, meanwhile=while_pandoc_writes, heap=heap)
+    request = {"to": "docx", "reference_doc": str(ref)}
+    return pandoc.convert(
+        "write", merged, request, args, cwd=project.root, meanwhile=while_pandoc_writes, heap=heap
+    )
 
 
 # pandoc's DOCX writer is faster with the binary's own 64 MB heap on a paper of up to about a

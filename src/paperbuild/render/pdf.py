@@ -125,7 +125,9 @@ def typst_source(document: Document, project: Project, options: RenderOptions) -
         "--template",
         str(TEMPLATE),
     ]
-    return start_aligned(pandoc.run(args, data, cwd=project.root).decode("utf-8"))
+    request = {"to": "typst", "wrap": "wrap-none", "template": str(TEMPLATE)}
+    out = pandoc.convert("write", data, request, args, cwd=project.root)
+    return start_aligned(out.decode("utf-8"))
 
 
 TABLE_ALIGN = re.compile(r"(?m)^(\s*align: \()([^()\n]*)(\),?)$")
