@@ -28,6 +28,18 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_pandoc_kept():
+    """Keep one pandoc process for the tests this worker runs, as `watch` does for its saves:
+    hundreds of builds are made in this process (a command run as a process of its own starts
+    one only to read several chapters)."""
+    from paperbuild import pandoc
+
+    with pandoc.keeping():
+        yield
+    pandoc.close_kept()
+
+
 # --- the command line and git, as the tests run them --------------------------------------
 
 

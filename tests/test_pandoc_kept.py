@@ -93,16 +93,19 @@ def typst_sources(monkeypatch) -> list[str]:
     return sources
 
 
+@pytest.mark.slow
 def test_the_kept_process_makes_the_drafts_a_process_of_their_own_makes(mini, monkeypatch):
     """Every read and write of a cold build (chapters, DOCX, Typst) goes to the kept process,
     and both drafts are the same, byte for byte, as those made with none kept."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # (both chapters to one reader)
     root = mini({"paper/01-first.md": CHAPTER, "paper/orchard.png": colour_png((0, 128, 0))})
     runs = pandoc_runs(monkeypatch)
     sources = typst_sources(monkeypatch)  # (a PDF hides how the source's lines are wrapped)
     monkeypatch.setenv(pandoc.KEPT_VARIABLE, "0")
     alone = drafts(root)
     assert {"docx", "typst"} <= {a[a.index("-t") + 1] for a in runs if "-t" in a}
+    assert [a for a in runs if str(pandoc.READER) in a], runs
     (root / "build").rename(root / "build-alone")
     runs.clear()
     monkeypatch.delenv(pandoc.KEPT_VARIABLE)
@@ -110,7 +113,7 @@ def test_the_kept_process_makes_the_drafts_a_process_of_their_own_makes(mini, mo
     kept = drafts(root)
     writes = [a for a in runs if "docx" in a or "--template" in a]  # (the drafts' writes)
     reads = [a for a in runs if a == pandoc.READER_ARGS or str(pandoc.READER) in a]
-    assert writes == [] and len(reads) <= 1, runs  # (two chapters on two cores: one alone)
+    assert writes == [] and reads == [], runs
     assert sources[0] == sources[1], "the Typst sources differ"
     assert kept[0] == alone[0], "the DOCX differs"
     assert kept[1] == alone[1], "the PDF differs"
@@ -133,6 +136,7 @@ def test_an_image_replaced_between_two_writes_is_the_one_in_the_second(tmp_path)
     assert pandoc._KEPT[0].answered >= 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_PROC, reason="needs Linux's /proc")
 def test_a_kept_process_that_died_is_replaced_and_the_draft_still_made(mini):
     root = mini()
@@ -160,17 +164,19 @@ def test_a_request_pandoc_refuses_gets_its_own_words_and_the_process_goes_on():
     assert out == b"<p>Some <em>words</em>.</p>" and kept.answered == answered + 1
 
 
+@pytest.mark.slow
 def test_the_time_limit_holds_in_the_kept_process_and_the_next_request_starts_another(
     monkeypatch,
 ):
     monkeypatch.setenv(pandoc.TIMEOUT_VARIABLE, "1")
-    pathological = ("[a](" * 50000).encode()
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # (the two chapters to one reader)
+    pathological = "[a](" * 50000
     began = time.monotonic()
     with pytest.raises(BuildError, match="did not finish within 1 s"):
-        pandoc.parse_chapters([("a.md", pathological.decode())])
+        pandoc.parse_chapters([("a.md", pathological), ("b.md", "Fine.\n")])
     assert time.monotonic() - began < 10
     assert not pandoc._KEPT[0].answered  # (the one that looped was stopped; none runs now)
-    assert pandoc.parse_chapters([("b.md", "Fine.\n")])[0][0]["t"] == "Para"
+    assert pandoc.parse_chapters([("b.md", "Fine.\n"), ("c.md", "Too.\n")])[1][0]["t"] == "Para"
     assert pandoc._KEPT[0].answered == 1
 
 
@@ -190,3 +196,17 @@ def test_a_pandoc_that_cannot_serve_is_run_each_time_instead(monkeypatch, tmp_pa
         assert out.strip() == b"<p>Some <em>words</em>.</p>"
     assert [a for a in runs if "html" in a] == [("-f", "json", "-t", "html")] * 2
     assert pandoc._KEPT_OFF and pandoc._kept() is None
+
+
+def test_a_single_command_keeps_no_process(monkeypatch):
+    """Outside `watch` (and the tests), a kept process would cost what a pandoc of its own
+    costs, plus starting Lua: every conversion runs a pandoc of its own."""
+    monkeypatch.setattr(pandoc, "_KEEPING", [])
+    runs = pandoc_runs(monkeypatch)
+    data = pandoc_json(b"Some *words*.")
+    html = ["-f", "json", "-t", "html"]
+    pandoc.convert("write", data, {"to": "html"}, html)
+    chapters = [("a.md", "One.\n"), ("b.md", "Two.\n"), ("c.md", "Three.\n")]
+    pandoc.parse_chapters(chapters)
+    assert tuple(html) in runs and [a for a in runs if str(pandoc.READER) in a]
+    assert not pandoc._KEPT

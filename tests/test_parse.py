@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from paperbuild import pandoc
 from tests.conftest import run
 from tests.render.readers import text_of
@@ -28,6 +30,7 @@ def runs_of(monkeypatch) -> list[tuple[str, bytes]]:
     return runs
 
 
+@pytest.mark.slow
 def test_chapters_parse_alike_alone_or_with_others_and_keep_their_notes(monkeypatch):
     """More chapters than cores go to the chapter reader, in a process a core (past
     PARSED_PER_PROCESS characters); a chapter parsed alone goes to pandoc's own reader; each
@@ -87,11 +90,19 @@ io.write(pandoc.json.encode(pandoc.read(text, "markdown").blocks))
 """
 
 
-def test_a_chapter_reads_as_pandocs_library_reads_it(tmp_path):
+@pytest.mark.parametrize("kept", [False, True], ids=["own process", "kept process"])
+def test_a_chapter_reads_as_pandocs_library_reads_it(tmp_path, monkeypatch, kept):
     """The drafts were made from `pandoc.read(text, "markdown")` (a Lua reader, then): the
     command line given the library's options gives the very same AST, where its own defaults
-    would not (each of the three options was dropped once to see this test fail)."""
+    would not (each of the three options was dropped once to see this test fail), and so does
+    the kept pandoc process, once it runs."""
     import subprocess
+
+    if kept:
+        pandoc.parse_chapters([("x.md", "x"), ("y.md", "y"), ("z.md", "z")])  # (it runs now)
+        answered = pandoc._KEPT[0].answered
+    else:
+        monkeypatch.setenv(pandoc.KEPT_VARIABLE, "0")
 
     from tests.render.readers import pandoc_command
 
@@ -102,8 +113,10 @@ def test_a_chapter_reads_as_pandocs_library_reads_it(tmp_path):
         capture_output=True,
         check=True,
     ).stdout
-    ours = pandoc.parse_chapters([("case.md", OPTION_CASES)])[0]  # (pandoc's own reader)
+    ours = pandoc.parse_chapters([("case.md", OPTION_CASES)])[0]  # (one chapter alone)
     assert ours == json.loads(library)
+    if kept:
+        assert pandoc._KEPT[0].answered == answered + 1
     many = [(f"{i}.md", OPTION_CASES) for i in range(5)]  # (more than cores: the chapter reader)
     assert pandoc.parse_chapters(many) == [ours] * 5
     plain = pandoc.run(["-f", "markdown", "-t", "json"], OPTION_CASES.encode())

@@ -80,15 +80,17 @@ def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = Non
 
     Ctrl-C stops the watcher whenever it comes, during a rebuild too (outputs are written
     atomically, so an interrupted rebuild leaves the previous drafts whole). One Typst compiler
-    is kept for the whole session, so each rebuilt PDF is laid out incrementally.
+    is kept for the whole session, so each rebuilt PDF is laid out incrementally, and one pandoc
+    process, so each save's chapter is read and its DOCX written by a warm one.
     """
     import watchfiles
 
+    from paperbuild.pandoc import keeping
     from paperbuild.render.typst_run import kept_compiler
 
     root = find_root(start)
     try:
-        with kept_compiler():
+        with kept_compiler(), keeping():
             rebuild(start, options, say)
             ready = False
             for changes in watchfiles.watch(
