@@ -49,6 +49,7 @@ def test_an_edit_outside_cited_paragraphs_runs_no_citeproc(mini, citeproc_runs, 
     assert len(citeproc_runs) == 2
 
 
+@pytest.mark.slow
 def test_a_cited_paragraph_or_the_bibliography_changed_runs_it_again(mini, citeproc_runs):
     root = mini()
     docx(root)

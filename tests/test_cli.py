@@ -160,6 +160,7 @@ def test_python_m_and_console_script(mini):
     assert "2/2 points covered" in out.stdout
 
 
+@pytest.mark.slow
 def test_the_process_exits_with_each_code_and_its_output_whole(mini):
     # the process ends at once (os._exit) once its output is flushed: a pipe gets all of it
     env = {**os.environ, "NO_COLOR": "1"}

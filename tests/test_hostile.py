@@ -652,6 +652,7 @@ def _commit_all(root: Path) -> None:
     committed(root, "pr", "-f")
 
 
+@pytest.mark.slow
 def test_a_cache_committed_to_git_is_never_read(mini):
     """A pull request plants build/.cache/: facts that hide a problem, a parse, citeproc's
     output and a reference document of its own. None of it reaches a check or a draft."""

@@ -322,6 +322,7 @@ def _words(path: Path, track: str) -> list[str]:
     return " ".join(paragraphs).split()
 
 
+@pytest.mark.slow
 def test_redline_tracks_captions_shifted_numbers_and_definition_items(tmp_path):
     from click.testing import CliRunner
 
@@ -404,6 +405,7 @@ def test_a_written_link_means_the_documents_identifier_an_implicit_one_the_chapt
     assert links["Results"] == "#results-2"
 
 
+@pytest.mark.slow
 def test_lists_of_figures_and_tables_follow_the_contents_when_asked(tmp_path):
     files = {
         **THESIS,
@@ -429,6 +431,7 @@ def test_lists_of_figures_and_tables_follow_the_contents_when_asked(tmp_path):
     assert re.search(r"List of tables Table 1: Cat sizes [ .]*\d", front), front
 
 
+@pytest.mark.slow
 def test_no_lists_unless_asked_and_a_list_in_the_papers_language(tmp_path):
     plain = {p.suffix[1:]: p for p in build(write(tmp_path / "a", THESIS), BuildOptions()).outputs}
     assert "List of figures" not in docx_text(plain["docx"])
@@ -451,6 +454,7 @@ def test_no_lists_unless_asked_and_a_list_in_the_papers_language(tmp_path):
         ("de-DE", ["Inhalt", "Literatur", "Version 1.0 · 12. März 2026", "Seite"]),
     ],
 )
+@pytest.mark.slow
 def test_furniture_is_in_the_papers_language(tmp_path, lang, words):
     intro = THESIS["paper/01-intro.md"] + "\nShe wrote \"a word\" and 'another'.\n"
     intro += '\n## The "cat" question\n\nMore.\n'

@@ -206,6 +206,7 @@ def mutated_outlines(draw):
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(mutated_outlines())
 def test_random_outline_mutations_never_raise_anything_else(text):

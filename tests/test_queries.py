@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
+
 from tests.conftest import run
 from tests.feedback.wordlike import Reviewer
 from tests.render.readers import pandoc_docx_json, pdf_text, pdf_words, text_of, walk
@@ -49,6 +51,7 @@ def test_the_docx_asks_in_a_comment_and_the_pdf_in_the_margin(mini):
     assert "Query: Which regions? Give two ex" in note, text
 
 
+@pytest.mark.slow
 def test_a_final_build_and_a_redline_leave_queries_out(mini):
     root = mini({"paper/02-second.md": CHAPTER})
     assert run(root, "build", "--final").exit_code == 0

@@ -166,6 +166,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_no_command_writes_outside_build(mini):
     root = mini()
     before = tree_hashes(root)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
@@ -58,6 +59,7 @@ def test_works_are_formatted_by_the_drafts_engine():
     assert works["b"] == "Ray, Al. Pears. Orchard and Sons, 2003."
 
 
+@pytest.mark.slow
 def test_status_command_table_and_json(bundled_copy):
     runner = CliRunner()
     table = runner.invoke(cli, ["-C", str(bundled_copy), "status"])

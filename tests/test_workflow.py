@@ -53,6 +53,7 @@ def test_bundled_example_outline_is_the_repository_outline():
     assert shipped.read_bytes() == (REPO / "outline.yaml").read_bytes()
 
 
+@pytest.mark.slow
 def test_console_script_is_installed_and_runs(tmp_path):
     script = shutil.which("paperbuild", path=os.path.dirname(sys.executable))
     assert script, "the console script is installed beside the interpreter"
@@ -147,6 +148,7 @@ def validate(data, name):
     jsonschema.validate(data, schema)
 
 
+@pytest.mark.slow
 def test_json_outputs_follow_their_schemas(bundled_copy, mini):
     validate(json.loads(run(bundled_copy, "check", "--format", "json").output), "check")
     validate(json.loads(run(bundled_copy, "status", "--format", "json").output), "status")

@@ -45,6 +45,7 @@ def redline(two_drafts):
     return two_drafts / "build" / "diff"
 
 
+@pytest.mark.slow
 def test_accept_all_is_the_new_draft_and_reject_all_the_old(two_drafts, redline):
     red = redline / "0.1..0.2.docx"
     new = two_drafts / "build" / "child-trafficking-0.2.docx"
@@ -118,6 +119,7 @@ def test_summary_names_the_changed_sections(two_drafts, redline):
     assert data["total"]["words_added"] == sum(s["words_added"] for s in data["sections"])
 
 
+@pytest.mark.slow
 def test_redline_pdf_marks_changes(redline):
     from tests.render.readers import pdf_pages
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import zipfile
 
+import pytest
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
@@ -14,6 +15,7 @@ from tests.render.readers import pdf_pages
 NEW_NOTE = "This note was added in the second draft."
 
 
+@pytest.mark.slow
 def test_redline_furniture_and_inserted_note(mini):
     root = mini()
     run = lambda *a: CliRunner().invoke(cli, ["-C", str(root), *a])  # noqa: E731

@@ -124,6 +124,7 @@ def test_listing_and_markdown_are_grouped_by_chapter(reviewed, items):
     )
 
 
+@pytest.mark.slow
 def test_patch_applies_and_gives_the_reviewed_draft_accepted(reviewed, items):
     patch = reviewed / "build/feedback/0.1.patch"
     check = subprocess.run(

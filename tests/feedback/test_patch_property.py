@@ -205,6 +205,7 @@ EVERY_KIND = [
 ]
 
 
+@pytest.mark.slow
 def test_an_edit_of_every_kind_of_block_patches_cleanly(project):
     _patch_and_rebuild(project, EVERY_KIND)
 

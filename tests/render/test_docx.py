@@ -217,6 +217,7 @@ def test_one_serif_family_throughout(bundled_build):
     assert families == {"Liberation Serif", "Consolas"}  # and code's monospace
 
 
+@pytest.mark.slow
 def test_an_earlier_drafts_line_numbers_and_watermark_do_not_pass_on(mini):
     """pandoc takes a reference document's section properties and headers: a draft built with
     --line-numbers --watermark, used as one, must not number or mark the next draft."""

@@ -6,6 +6,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from lxml import etree
 
@@ -100,6 +101,7 @@ def test_an_authors_reference_document_with_its_own_faces_embeds_nothing(mini):
     assert not [n for n in names if n.endswith(".odttf")]
 
 
+@pytest.mark.slow
 def test_a_draft_used_as_the_reference_document_gives_each_thing_once(mini):
     """A paperbuild draft as `reference-doc:` brings its embedded faces and its header and
     footer along: no relationship id twice, the running header and footer once."""

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zlib
 
+import pytest
 from click.testing import CliRunner
 
 from paperbuild.checks import run_checks
@@ -61,6 +62,7 @@ CHAPTER = '---\nsection: 2\n---\n\n# Second section\n\n[Pears.]{points="2.1"}\n\
 )
 
 
+@pytest.mark.slow
 def test_images_the_pdf_cannot_show_are_named_and_shown_as_placeholders(mini):
     files = {f"img/{n}": d for n, d in {**IMAGES, "vector.pdf": vector()}.items()}
     root = mini({"paper/02-second.md": CHAPTER, **files})

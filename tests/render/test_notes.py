@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
@@ -138,6 +139,7 @@ def test_a_citation_in_a_heading_stays_out_of_the_contents(mini):
     assert re.search(r"Pears, as Smith saw them \.", contents), contents  # no note number
 
 
+@pytest.mark.slow
 def test_works_nocite_lists_are_in_the_bibliography_though_no_chapter_cites_them(mini):
     from paperbuild.checks import run_checks
     from paperbuild.load.project import load_project

@@ -157,6 +157,7 @@ def _captions_near_page_feet(items: int, every: int, code_lines: int) -> str:
 @pytest.mark.parametrize(
     ("items", "every", "code_lines"), [(30, 3, 1), (40, 2, 12)], ids=["tables", "listings"]
 )
+@pytest.mark.slow
 def test_a_caption_stays_on_the_page_of_its_table_or_listing_and_a_cell_note_with_its_table(
     mini, items, every, code_lines
 ):
