@@ -836,3 +836,79 @@ def test_raw_openxml_that_fetches_includes_or_runs_is_located_and_left_out(mini)
     for word in ("DDEAUTO", "INCLUDE", "tracker.invalid", "server", "altChunk"):
         assert word not in body, word
     assert "kept words" in body and " SEQ Figure " in body and 'w:instr=" PAGE "' in body
+
+
+def crafted_reference(path: Path) -> None:
+    """Write a reference document whose header, footer and settings would have Word run a
+    program, fetch a URL, show a picture linked from a server and query a data source."""
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
+
+    declared = " ".join(f'xmlns:{p}="{u}"' for p, u in NAMESPACES.items())
+
+    def xml(snippet: str):
+        return parse_xml(f"<w:wrap {declared}>{snippet}</w:wrap>")[0]
+
+    doc = docx.Document()
+    section = doc.sections[0]
+    header, footer = section.header, section.footer
+    header.paragraphs[0].text = "Ministry of Orchards"  # the author's own line: it stays
+    header._element.append(xml(UNSAFE_OPENXML["dde"]))
+    footer._element.append(xml(UNSAFE_OPENXML["fetch"]))
+    logo = header.part.relate_to("http://tracker.invalid/logo.png", RT.IMAGE, is_external=True)
+    header._element.append(
+        xml(
+            f'<w:p><w:r><w:pict><v:shape><v:imagedata r:id="{logo}"/></v:shape></w:pict></w:r>'
+            "</w:p>"
+        )
+    )
+    settings = doc.part._settings_part
+    source = settings.relate_to("file:///c:/secret.odc", f"{RT.IMAGE[:-5]}mailMergeSource", True)
+    settings.element.append(
+        xml(
+            '<w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:dataType w:val="native"/>'
+            f'<w:query w:val="SELECT * FROM x"/><w:dataSource r:id="{source}"/></w:mailMerge>'
+        )
+    )
+    doc.save(path)
+
+
+NAMESPACES = {
+    "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "v": "urn:schemas-microsoft-com:vml",
+    "o": "urn:schemas-microsoft-com:office:office",
+}
+
+
+def test_a_reference_document_that_would_fetch_or_run_is_named_and_left_out(mini):
+    """pandoc copies the reference document's headers, footers and settings into every draft:
+    a field there that runs or fetches, a picture linked from a server and a mail merge are
+    errors at the reference document, and no draft carries them; the author's own header
+    line and a page number stay."""
+    root = mini()
+    crafted_reference(root / "house.docx")
+    outline = root / "outline.yaml"
+    outline.write_text(
+        outline.read_text().replace("sections:", "reference-doc: house.docx\nsections:")
+    )
+    check = run(root, "check")
+    assert check.exit_code == 1, check.output
+    told = [line for line in check.output.splitlines() if "unsafe-reference-doc" in line]
+    assert len(told) == 5, check.output  # the field, the URL, the picture, the merge, its source
+    assert all(line.startswith("house.docx: error[unsafe-reference-doc]") for line in told), told
+    for words in ("header1.xml", "DDEAUTO field", "footer1.xml", "INCLUDEPICTURE", "logo.png",
+                  "mail merge", "secret.odc"):  # fmt: skip
+        assert words in check.output, words
+    assert run(root, "build", "--to", "docx").exit_code == 1
+    result = run(root, "build", "--to", "docx", "--force")
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(root / "build/a-small-paper-1.0.docx") as package:
+        parts = {n: package.read(n).decode("utf-8", "replace") for n in package.namelist()
+                 if n.endswith((".xml", ".rels"))}  # fmt: skip
+    everything = "".join(parts.values())
+    for word in ("DDEAUTO", "INCLUDEPICTURE", "tracker.invalid", "mailMerge", "secret.odc"):
+        assert word not in everything, word
+    shown = "".join(v for n, v in parts.items() if "header" in n or "footer" in n)
+    assert "Ministry of Orchards" in shown and "PAGE" in shown and "A Small Paper" in shown

@@ -67,6 +67,11 @@ RULES: dict[str, tuple[Severity, str]] = {
         "error",
         "the reference document is not a .docx file, or a part of it is damaged",
     ),
+    "unsafe-reference-doc": (
+        "error",
+        "the reference document's header, footer or settings would have Word fetch, include or "
+        "run something in every draft",
+    ),
     "unknown-crossref": ("error", "a cross-reference (@fig:x, @tbl:x, …) names no label"),
     "duplicate-label": ("error", "two elements of the document share a label"),
     "crossref-kind": ("warning", "a cross-reference names an element of another kind"),

@@ -141,7 +141,7 @@ def openxml_problem(snippet: str) -> str | None:
         root = etree.fromstring(f"<pb-raw {declared}>{snippet}</pb-raw>".encode(), parser)
     except etree.XMLSyntaxError as exc:
         return re.sub(r", line \d+, column \d+.*$", "", str(exc.msg))
-    return _unsafe_openxml(root)
+    return unsafe_openxml(root)
 
 
 UNSAFE = "Word would "
@@ -160,7 +160,7 @@ ADDRESS = re.compile(r"\s*(\\\\|[a-z][a-z0-9+.-]*://|file:|mhtml:|javascript:|ms
 W_NS = f"{{{OPENXML_PREFIXES['w']}}}"
 
 
-def _unsafe_openxml(root: Any) -> str | None:
+def unsafe_openxml(root: Any) -> str | None:
     """Return why well-formed raw OpenXML would have Word fetch, include or run something."""
     for element in root.iter():
         name = _local(element)

@@ -171,7 +171,32 @@ def check_styles(project: Project) -> list[Diagnostic]:
                     hint="open it in Word or LibreOffice and save it again as .docx",
                 )
             )
+        else:
+            found += _reference_dangers(project, path, rel)
     return found
+
+
+def _reference_dangers(project: Project, path: Path, rel: str) -> list[Diagnostic]:
+    """Return what the reference document's headers, footers and settings would have Word do
+    on the committee's machines (pandoc copies them into every draft)."""
+    from paperbuild.render.refscrub import scrubbed
+
+    try:
+        data = read_input(path, project.root)
+        open_docx(data, path)  # (bounded: a zip bomb is refused before a part is read)
+        dangers = scrubbed(data)[1]
+    except (UnsafePath, zipfile.BadZipFile):
+        return []  # (the build says why, with its own message)
+    return [
+        diag(
+            "unsafe-reference-doc",
+            f"its {d.part} goes into every draft, where {d.what}",
+            rel,
+            hint="remove that field, object or linked picture in Word and save the document "
+            "again; with --force the drafts are built without it",
+        )
+        for d in dangers
+    ]
 
 
 def _damaged_part(project: Project, path: Path) -> str | None:

@@ -12,6 +12,7 @@ from paperbuild import pandoc
 from paperbuild.errors import BuildError
 from paperbuild.render.ooxml import set_child, text_width
 from paperbuild.render.oxml import OxmlElement, qn
+from paperbuild.render.refscrub import scrubbed
 from paperbuild.render.style import (
     BODY_FONT,
     BODY_SIZE,
@@ -252,6 +253,8 @@ def build_reference_docx(user: bytes | None = None) -> bytes:
     import docx
     from docx.shared import Cm
 
+    if user is not None:
+        user = scrubbed(user)[0]  # (check's unsafe-reference-doc names what goes)
     base = user or pandoc.run(["--print-default-data-file", "reference.docx"])
     doc = docx.Document(io.BytesIO(base))
     if user is None:
