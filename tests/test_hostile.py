@@ -863,6 +863,7 @@ def crafted_reference(path: Path) -> None:
             "</w:p>"
         )
     )
+    doc.part._styles_part.relate_to("http://tracker.invalid/style.png", RT.IMAGE, True)
     settings = doc.part._settings_part
     source = settings.relate_to("file:///c:/secret.odc", f"{RT.IMAGE[:-5]}mailMergeSource", True)
     settings.element.append(
@@ -896,10 +897,10 @@ def test_a_reference_document_that_would_fetch_or_run_is_named_and_left_out(mini
     check = run(root, "check")
     assert check.exit_code == 1, check.output
     told = [line for line in check.output.splitlines() if "unsafe-reference-doc" in line]
-    assert len(told) == 5, check.output  # the field, the URL, the picture, the merge, its source
+    assert len(told) == 6, check.output  # 2 fields, 2 links to pictures, a merge, its source
     assert all(line.startswith("house.docx: error[unsafe-reference-doc]") for line in told), told
     for words in ("header1.xml", "DDEAUTO field", "footer1.xml", "INCLUDEPICTURE", "logo.png",
-                  "mail merge", "secret.odc"):  # fmt: skip
+                  "mail merge", "secret.odc", "styles.xml"):  # fmt: skip
         assert words in check.output, words
     assert run(root, "build", "--to", "docx").exit_code == 1
     result = run(root, "build", "--to", "docx", "--force")

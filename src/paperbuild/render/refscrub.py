@@ -12,7 +12,7 @@ from typing import Any
 
 from paperbuild.facts import UNSAFE, unsafe_openxml
 
-# the parts whose text shows in every draft; word/document.xml's content pandoc does not copy
+# the parts whose text shows in every draft (of word/, pandoc copies all but the body's content)
 SHOWN = re.compile(r"word/(header|footer)\d*\.xml")
 SETTINGS = "word/settings.xml"
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -40,13 +40,12 @@ def scrubbed(data: bytes) -> tuple[bytes, list[Danger]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:  # (its sizes checked by open_docx)
         names = archive.namelist()
         wanted = [n for n in names if SHOWN.fullmatch(n) or n == SETTINGS]
+        wanted += [n for n in names if _carried(n) and _rels_of(n) in names]  # (their links)
         wanted += [_rels_of(n) for n in wanted if _rels_of(n) in names]
-        parts = {name: archive.read(name) for name in wanted}
+        parts = {name: archive.read(name) for name in dict.fromkeys(wanted)}
     dangers: list[Danger] = []
     changed: dict[str, bytes] = {}
-    for name in sorted(parts):
-        if not (SHOWN.fullmatch(name) or name == SETTINGS):
-            continue
+    for name in sorted(n for n in parts if _carried(n)):
         rels_name = _rels_of(name)
         try:
             root = etree.fromstring(parts[name], parser)
@@ -54,7 +53,13 @@ def scrubbed(data: bytes) -> tuple[bytes, list[Danger]]:
         except etree.XMLSyntaxError:
             continue  # (invalid-reference-doc says so)
         outside = _linked_outside(rels)
-        found = _settings_dangers(root) if name == SETTINGS else _block_dangers(root, outside)
+        found = (
+            _settings_dangers(root)
+            if name == SETTINGS
+            else _block_dangers(root, outside)
+            if SHOWN.fullmatch(name)
+            else []  # (styles, numbering, web settings: only what they link from outside)
+        )
         for rel in outside.values():
             assert rels is not None
             rels.remove(rel)
@@ -70,6 +75,12 @@ def scrubbed(data: bytes) -> tuple[bytes, list[Danger]]:
     if not changed:
         return data, []
     return _rezipped(data, changed), dangers
+
+
+def _carried(name: str) -> bool:
+    """Return whether pandoc may copy this part of a reference document into a draft (all of
+    word/ but the body, whose content it ignores)."""
+    return name.startswith("word/") and name.endswith(".xml") and name != "word/document.xml"
 
 
 def _rels_of(name: str) -> str:
