@@ -115,6 +115,8 @@ def _block_dangers(root: Any, outside: dict[str, Any]) -> list[str]:
             found.append(why)
         if why is not None or _references(block, outside):
             root.remove(block)
+    if found and not len(root):  # (a header or footer holds a paragraph at least)
+        root.append(root.makeelement(f"{{{W_NS}}}p", {}))
     return found
 
 
