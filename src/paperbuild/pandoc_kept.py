@@ -113,12 +113,11 @@ class KeptPandoc:
         self._pending = body[wanted:]
         return status, body[:wanted]
 
-    def _until(self, enough: Callable[[bytes], bool], deadline: float) -> bytes:
+    def _until(self, enough: Callable[[bytearray], bool], deadline: float) -> bytes:
         """Return what the process has written, read until `enough` of it has come."""
         assert self._proc is not None and self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
-        chunks = [self._pending]
-        got = self._pending
+        got = bytearray(self._pending)  # (grown in place: a draft comes in 64 KB reads)
         while not enough(got):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -130,10 +129,8 @@ class KeptPandoc:
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 raise self._gone()
-            chunks.append(chunk)
-            got = b"".join(chunks)
-            chunks = [got]
-        return got
+            got += chunk
+        return bytes(got)
 
     def _gone(self) -> Gone:
         """Return the error for a process that ended, stopped and with its log read."""
