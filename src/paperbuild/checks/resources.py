@@ -177,8 +177,9 @@ def check_styles(project: Project) -> list[Diagnostic]:
 
 
 def _reference_dangers(project: Project, path: Path, rel: str) -> list[Diagnostic]:
-    """Return what the reference document's headers, footers and settings would have Word do
-    on the committee's machines (pandoc copies them into every draft)."""
+    """Return what the reference document would have Word do on the committee's machines: its
+    headers', footers' and settings' fields, objects and mail merge, and what any part pandoc
+    copies into every draft links from outside."""
     from paperbuild.render.refscrub import scrubbed
 
     try:
