@@ -8,6 +8,7 @@ the project, the secret absent from every output, a clear message and exit code.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from paperbuild.build import BuildOptions, build
 from paperbuild.errors import BuildError
@@ -854,6 +856,9 @@ def crafted_reference(path: Path) -> None:
     section = doc.sections[0]
     header, footer = section.header, section.footer
     header.paragraphs[0].text = "Ministry of Orchards"  # the author's own line: it stays
+    logo = io.BytesIO()  # and the author's own logo, embedded (its <a:graphicData uri="http…">)
+    Image.new("RGB", (8, 8), (0, 90, 0)).save(logo, format="PNG")
+    header.paragraphs[0].add_run().add_picture(logo)
     header._element.append(xml(UNSAFE_OPENXML["dde"]))
     footer._element.append(xml(UNSAFE_OPENXML["fetch"]))
     logo = header.part.relate_to("http://tracker.invalid/logo.png", RT.IMAGE, is_external=True)
@@ -913,3 +918,24 @@ def test_a_reference_document_that_would_fetch_or_run_is_named_and_left_out(mini
         assert word not in everything, word
     shown = "".join(v for n, v in parts.items() if "header" in n or "footer" in n)
     assert "Ministry of Orchards" in shown and "PAGE" in shown and "A Small Paper" in shown
+    assert "graphicData" in shown and "media/" in shown  # (the embedded logo and its link)
+
+
+@pytest.mark.parametrize(
+    ("uri", "unsafe"),
+    [("http://schemas.openxmlformats.org/drawingml/2006/picture", False),
+     ("http://schemas.microsoft.com/office/word/2010/wordprocessingShape", False),
+     ("http://schemas.microsoft.com.tracker.invalid/x", True),
+     ("http://tracker.invalid/x.png", True)],
+)  # fmt: skip
+def test_a_schema_named_by_its_address_is_no_fetch(uri, unsafe):
+    """A picture's <a:graphicData uri="http://schemas.…"> names a kind of content: Word
+    fetches nothing, so raw OpenXML (and a reference document's header) may hold one."""
+    from paperbuild.facts import UNSAFE, openxml_problem
+
+    drawing = (
+        '<w:p><w:r><w:drawing><wp:inline><a:graphic><a:graphicData uri="' + uri + '"/>'
+        "</a:graphic></wp:inline></w:drawing></w:r></w:p>"
+    )
+    problem = openxml_problem(drawing)
+    assert (problem is not None and problem.startswith(UNSAFE)) == unsafe, problem

@@ -157,6 +157,11 @@ EMBEDDING = frozenset(("altChunk", "object", "control", "subDoc", "OLEObject", "
 
 
 ADDRESS = re.compile(r"\s*(\\\\|[a-z][a-z0-9+.-]*://|file:|mhtml:|javascript:|ms-[a-z-]+:)", re.I)
+# Schema names written as addresses (a picture's <a:graphicData uri="http://schemas.…">, an
+# extension's uri): Word names a kind of content with them and never fetches them.
+SCHEMA = re.compile(
+    r"\s*https?://(schemas\.openxmlformats\.org|schemas\.microsoft\.com|purl\.oclc\.org/ooxml)/"
+)
 W_NS = f"{{{OPENXML_PREFIXES['w']}}}"
 
 
@@ -167,7 +172,7 @@ def unsafe_openxml(root: Any) -> str | None:
         if name in EMBEDDING:
             return f"{UNSAFE}embed or run another file or program (<{name}>)"
         for value in element.attrib.values():
-            if name != "hyperlink" and ADDRESS.match(value):
+            if name != "hyperlink" and ADDRESS.match(value) and not SCHEMA.match(value):
                 return f"{UNSAFE}fetch {value.strip()[:40]} (an address in its <{name}>)"
     for word in _field_words(root):
         if word.upper() not in SAFE_FIELDS:
