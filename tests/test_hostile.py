@@ -939,3 +939,17 @@ def test_a_schema_named_by_its_address_is_no_fetch(uri, unsafe):
     )
     problem = openxml_problem(drawing)
     assert (problem is not None and problem.startswith(UNSAFE)) == unsafe, problem
+
+
+@pytest.mark.parametrize("field", ["FILENAME \\p", "DOCPROPERTY Title", "HYPERLINK \\l top"])
+def test_the_fields_words_own_headers_hold_are_safe(field):
+    """Word's headers and footers hold the file's name, a property, a link: none fetches,
+    includes or runs anything, so a reference document may bring them."""
+    from paperbuild.facts import openxml_problem
+
+    snippet = (
+        '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space='
+        f'"preserve"> {field} </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+    )
+    assert openxml_problem(snippet) is None
+    assert openxml_problem(snippet.replace(field.split()[0], "INCLUDETEXT")) is not None
