@@ -33,6 +33,7 @@ def docx(root: Path) -> bytes:
     return path.read_bytes()
 
 
+@pytest.mark.slow
 def test_an_edit_outside_cited_paragraphs_runs_no_citeproc(mini, citeproc_runs, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
     root = mini()

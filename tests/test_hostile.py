@@ -888,6 +888,7 @@ NAMESPACES = {
 }
 
 
+@pytest.mark.slow
 def test_a_reference_document_that_would_fetch_or_run_is_named_and_left_out(mini):
     """pandoc copies the reference document's headers, footers and settings into every draft:
     a field there that runs or fetches, a picture linked from a server and a mail merge are
