@@ -374,6 +374,31 @@ def test_a_reference_document_with_a_damaged_part_is_reported(mini, tmp_path):
     assert [d for d in check(root) if d.rule == "invalid-reference-doc"] == []
 
 
+def test_a_reference_document_whose_part_cannot_be_unpacked_is_reported(mini):
+    """A part whose compressed bytes are damaged (a transfer gone wrong) was an internal error
+    of `check`; it is the damaged part it is."""
+    import io
+    import zipfile
+
+    import docx
+
+    packed = io.BytesIO()
+    docx.Document().save(packed)
+    data = bytearray(packed.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("word/styles.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 50
+    data[start : start + 40] = bytes(b ^ 0x5A for b in data[start : start + 40])
+    root = mini({"house.docx": bytes(data)})
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "reference-doc: house.docx\n")
+    (problem,) = [d for d in check(root) if d.rule == "invalid-reference-doc"]
+    assert problem.path == "house.docx" and "word/styles.xml" in problem.message
+    from tests.conftest import run
+
+    result = run(root, "check")
+    assert result.exit_code == 1 and "internal error" not in result.output, result.output
+
+
 def test_maths_pandoc_cannot_convert_is_reported_where_it_is_written(mini):
     root = mini(
         {

@@ -13,7 +13,7 @@ from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem
 from paperbuild.render.images import SHOWN, docx_problem, pdf_problem
-from paperbuild.safety import UnsafePath, open_docx, read_input
+from paperbuild.safety import UnsafePath, docx_part, open_docx, read_input
 
 MESSAGES = {
     "remote": (
@@ -161,33 +161,33 @@ def check_styles(project: Project) -> list[Diagnostic]:
                     hint="save it from Word or LibreOffice as .docx",
                 )
             )
-        elif (damaged := _damaged_part(project, path)) is not None:
-            found.append(
-                diag(
-                    "invalid-reference-doc",
-                    f"{rel}: its part {damaged} is not well-formed XML (pandoc would copy it "
-                    "into every draft, and Word would call the draft damaged)",
-                    rel,
-                    hint="open it in Word or LibreOffice and save it again as .docx",
-                )
-            )
         else:
-            found += _reference_dangers(project, path, rel)
+            found += _reference_problems(project, path, rel)
     return found
 
 
-def _reference_dangers(project: Project, path: Path, rel: str) -> list[Diagnostic]:
-    """Return what the reference document would have Word do on the committee's machines: its
-    headers', footers' and settings' fields, objects and mail merge, and what any part pandoc
-    copies into every draft links from outside."""
+def _reference_problems(project: Project, path: Path, rel: str) -> list[Diagnostic]:
+    """Return the reference document's damaged part, else what it would have Word do on the
+    committee's machines: its headers', footers' and settings' fields, objects and mail merge,
+    and what any part pandoc copies into every draft links from outside (read once)."""
     from paperbuild.render.refscrub import scrubbed
 
     try:
         data = read_input(path, project.root)
-        open_docx(data, path)  # (bounded: a zip bomb is refused before a part is read)
-        dangers = scrubbed(data)[1]
-    except (UnsafePath, zipfile.BadZipFile):
-        return []  # (the build says why, with its own message)
+        archive = open_docx(data, path)  # (bounded: a zip bomb is refused before a part is read)
+    except UnsafePath:
+        return []  # the build says why, with its own message
+    damaged = _damaged_part(archive, path)
+    if damaged is not None:
+        return [
+            diag(
+                "invalid-reference-doc",
+                f"{rel}: its part {damaged} is damaged or not well-formed XML (pandoc would copy "
+                "it into every draft, and Word would call the draft damaged)",
+                rel,
+                hint="open it in Word or LibreOffice and save it again as .docx",
+            )
+        ]
     return [
         diag(
             "unsafe-reference-doc",
@@ -196,25 +196,23 @@ def _reference_dangers(project: Project, path: Path, rel: str) -> list[Diagnosti
             hint="remove that field, object or linked picture in Word and save the document "
             "again; with --force the drafts are built without it",
         )
-        for d in dangers
+        for d in scrubbed(data)[1]
     ]
 
 
-def _damaged_part(project: Project, path: Path) -> str | None:
-    """Return the first XML part of a reference document that does not parse, or None."""
+def _damaged_part(archive: zipfile.ZipFile, path: Path) -> str | None:
+    """Return the first part of a reference document that cannot be unpacked, or an XML part
+    that does not parse; None when every part reads."""
     from lxml import etree
 
-    try:
-        archive = open_docx(read_input(path, project.root), path)
-    except UnsafePath:
-        return None  # the build says why, with its own message
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     for name in archive.namelist():
-        if name.endswith((".xml", ".rels")):
-            try:
-                etree.fromstring(archive.read(name), parser)
-            except (etree.XMLSyntaxError, ValueError):
-                return name
+        try:
+            part = docx_part(archive, name, path)
+            if name.endswith((".xml", ".rels")) and part is not None:
+                etree.fromstring(part, parser)
+        except (UnsafePath, etree.XMLSyntaxError, ValueError):
+            return name
     return None
 
 
