@@ -10,14 +10,14 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from paperbuild.facts import UNSAFE, unsafe_openxml
+from paperbuild.facts import OPENXML_PREFIXES, UNSAFE, unsafe_openxml
 
 # the parts whose text shows in every draft (of word/, pandoc copies all but the body's content)
 SHOWN = re.compile(r"word/(header|footer)\d*\.xml")
 SETTINGS = "word/settings.xml"
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_NS = OPENXML_PREFIXES["r"]
+W_NS = OPENXML_PREFIXES["w"]
 # a mail merge has Word query its data source when a draft opens (the attached template, a
 # path on the author's machine in most documents Word saves, is dropped without a word)
 TEMPLATE = "/attachedTemplate"
@@ -39,13 +39,16 @@ def scrubbed(data: bytes) -> tuple[bytes, list[Danger]]:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:  # (its sizes checked by open_docx)
         names = archive.namelist()
-        wanted = [n for n in names if SHOWN.fullmatch(n) or n == SETTINGS]
-        wanted += [n for n in names if _carried(n) and _rels_of(n) in names]  # (their links)
-        wanted += [_rels_of(n) for n in wanted if _rels_of(n) in names]
-        parts = {name: archive.read(name) for name in dict.fromkeys(wanted)}
+        scanned = [  # headers, footers and settings; the other parts only for their links
+            n
+            for n in names
+            if SHOWN.fullmatch(n) or n == SETTINGS or (_carried(n) and _rels_of(n) in names)
+        ]
+        wanted = scanned + [_rels_of(n) for n in scanned if _rels_of(n) in names]
+        parts = {name: archive.read(name) for name in wanted}
     dangers: list[Danger] = []
     changed: dict[str, bytes] = {}
-    for name in sorted(n for n in parts if _carried(n)):
+    for name in sorted(scanned):
         rels_name = _rels_of(name)
         try:
             root = etree.fromstring(parts[name], parser)
