@@ -40,9 +40,12 @@ def test_an_edit_outside_cited_paragraphs_runs_no_citeproc(mini, citeproc_runs, 
     docx(root)
     assert len(citeproc_runs) == 1
     sent = citeproc_runs[0].decode()
-    assert "orchards" in sent and "Pears" not in sent  # only the cited paragraph travels
+    assert '"smith2020"' in sent and "Pears" not in sent  # only the cited paragraph travels
+    assert "Apples" not in sent  # and of it, only the citation's context (citecontext)
     second = root / "paper/02-second.md"
     second.write_text(second.read_text().replace("Pears too.", "Pears grow too."))
+    first = root / "paper/01-first.md"  # and a cited paragraph, far from its citation
+    first.write_text(first.read_text().replace("Apples grow", "Apples ripen"))
     cached = docx(root)
     assert len(citeproc_runs) == 1  # nothing cited changed: citeproc did not run
     shutil.rmtree(root / "build" / ".cache")
@@ -51,17 +54,21 @@ def test_an_edit_outside_cited_paragraphs_runs_no_citeproc(mini, citeproc_runs, 
 
 
 @pytest.mark.slow
-def test_a_cited_paragraph_or_the_bibliography_changed_runs_it_again(mini, citeproc_runs):
+def test_a_citations_context_or_the_bibliography_changed_runs_it_again(mini, citeproc_runs):
     root = mini()
     docx(root)
     first = root / "paper/01-first.md"
     first.write_text(first.read_text().replace("Apples grow", "Apples ripen"))
     docx(root)
+    assert len(citeproc_runs) == 1  # the cited paragraph changed, far from its citation
+    first.write_text(first.read_text().replace("First note", "Initial note"))
+    docx(root)  # (the citation opens the note: the words after it are its context)
+    assert len(citeproc_runs) == 2
     bib = root / "references.bib"
     bib.write_text(bib.read_text().replace("title = {Apples}", "title = {Ripe Apples}"))
     text = text_of(pandoc_docx_json(build(root, BuildOptions(formats=("docx",))).outputs[0]))
     assert len(citeproc_runs) == 3
-    assert "Ripe Apples" in text and "Apples ripen" in text
+    assert "Ripe Apples" in text and "Apples ripen" in text and "Initial note" in text
     assert len(list((root / "build/.cache/ast").glob("citeproc-*.json"))) == 1  # one kept
 
 
@@ -142,3 +149,18 @@ def test_the_bibliography_is_parsed_once_and_read_back_as_parsed(mini, monkeypat
     assert changed.entries[0].fields["year"] == "2019"
     assert [p.name for p in (root / "build/.cache/bib").iterdir()] != [kept.name]  # replaced
     assert len(list((root / "build/.cache/bib").iterdir())) == 1
+
+
+@pytest.mark.slow
+def test_output_that_cannot_be_cut_sends_the_blocks_whole(mini, citeproc_runs, monkeypatch):
+    from paperbuild import citecontext
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    expected = docx(mini())
+    root = mini()
+    monkeypatch.setattr(citecontext, "restored", lambda blocks, rendered, plan: None)
+    assert docx(root) == expected
+    assert "Apples" in citeproc_runs[-1].decode()  # the second run: the paragraph whole
+    assert len(list((root / "build/.cache/ast").glob("whole-citeproc-*.json"))) == 1
+    runs = len(citeproc_runs)
+    assert docx(root) == expected and len(citeproc_runs) == runs  # both outputs cached

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from paperbuild import pandoc
+from paperbuild import citecontext, pandoc
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import IMAGES, Document, resources_rewrite
 from paperbuild.furniture import ENGLISH, words_for
@@ -60,29 +60,50 @@ def _citeproc(
 
     Only the blocks that hold a citation (or the bibliography's `#refs` div) are sent: citeproc
     reads each citation's note number from the citation itself (`number_notes`), and changes
-    nothing outside the blocks it holds, so the others need not make the trip. What is sent,
-    with the bibliography, the style and pandoc, keys a cache in build/.cache/: a rebuild after
-    an edit that touches no cited paragraph runs no citeproc at all.
+    nothing outside the blocks it holds, so the others need not make the trip. Of those
+    blocks, only each citation's context is sent (`citecontext`): the rest is put back into
+    citeproc's output. What is sent, with the bibliography, the style and pandoc, keys a cache
+    in build/.cache/: a rebuild after an edit that touches no citation's context runs no
+    citeproc at all.
     """
     sent = [blocks[i] for i in held]
+    context, plan = citecontext.reduced(sent)
+    out = _rendered(context, project, csl, CITEPROC_CACHE, meanwhile)
+    rendered: list[Node] = pa.loads(accents_composed(out))["blocks"]
+    whole = citecontext.restored(sent, rendered[: len(sent)], plan)
+    if whole is None:  # (citeproc's output could not be cut as its input was: send all)
+        out = _rendered(sent, project, csl, WHOLE_CACHE, None)
+        rendered = pa.loads(accents_composed(out))["blocks"]
+        whole = rendered[: len(sent)]
+    merged = list(blocks)
+    for i, block in zip(held, whole, strict=False):
+        merged[i] = block
+    return out, merged + rendered[len(sent) :]  # the bibliography, appended at the end
+
+
+def _rendered(
+    sent: list[Node],
+    project: Project,
+    csl: Path,
+    cache_name: str,
+    meanwhile: Callable[[], object] | None,
+) -> bytes:
+    """Return citeproc's output for these blocks, from the cache when it holds it."""
     args = ["--sandbox", "-f", "json", "-t", "json", *citation_args(project, csl)]
     payload = {"pandoc-api-version": pandoc.api_version(), "meta": _nocite(project), "blocks": sent}
     data = pa.dumps(payload)
     key = _citeproc_key(args, data, project)
     cache = cache_dir(project.root, "ast")  # (None: git brought build/.cache; parse said so)
-    out = _cached(cache, key) if cache else None
+    out = _cached(cache, cache_name, key) if cache else None
     if out is None:
         out = pandoc.run(args, data, cwd=project.root, meanwhile=meanwhile, heap=pandoc.OWN_HEAP)
         if cache:
-            _keep(cache, key, out)
-    rendered: list[Node] = pa.loads(accents_composed(out))["blocks"]
-    merged = list(blocks)
-    for i, block in zip(held, rendered, strict=False):
-        merged[i] = block
-    return out, merged + rendered[len(sent) :]  # the bibliography, appended at the end
+            _keep(cache, cache_name, key, out)
+    return out
 
 
 CITEPROC_CACHE = "citeproc-{key}.json"
+WHOLE_CACHE = "whole-citeproc-{key}.json"  # (the blocks sent whole: see _citeproc)
 
 
 def _nocite(project: Project) -> dict[str, Any]:
@@ -118,17 +139,17 @@ def _citeproc_key(args: list[str], data: bytes, project: Project) -> str:
     return h.hexdigest()[:32]
 
 
-def _cached(cache: Path, key: str) -> bytes | None:
+def _cached(cache: Path, name: str, key: str) -> bytes | None:
     """Return citeproc's cached output for this key, or None."""
     try:
-        return (cache / CITEPROC_CACHE.format(key=key)).read_bytes()
+        return (cache / name.format(key=key)).read_bytes()
     except OSError:
         return None
 
 
-def _keep(cache: Path, key: str, out: bytes) -> None:
+def _keep(cache: Path, name: str, key: str, out: bytes) -> None:
     """Cache citeproc's output under its key, the earlier one removed (one draft, one entry)."""
-    keep_alone(cache / CITEPROC_CACHE.format(key=key), out, CITEPROC_CACHE.format(key="*"))
+    keep_alone(cache / name.format(key=key), out, name.format(key="*"))
 
 
 @functools.cache
