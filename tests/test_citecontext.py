@@ -82,6 +82,15 @@ def _markdown(seed: int, count: int) -> str:
     paragraphs.insert(count // 2, "# A heading [@jones]\n\n::: {#refs}\n:::")
     reset = "::: part\n## Again {.reset-citation-positions}\n\nSee [@lee].\n:::"
     paragraphs.insert(count // 3, reset)
+    others = [  # a table, a figure, a definition list and a line block that cite
+        "| Fruit | Source |\n|---|---|\n| Apples | [@smith]. |\n| Pears | @jones says. |\n\n"
+        ": Fruit, as [@lee] counts it.",
+        "![An orchard, after [@smith2, p. 2].](orchard.png)",
+        "Grafting\n:   A term [@jones]; see also [@smith].",
+        "| A line [@lee],\n| and another [@smith].",
+    ]
+    for i, other in enumerate(others):
+        paragraphs.insert((i + 1) * count // 5, other)
     return "\n\n".join(paragraphs) + "\n"
 
 
