@@ -103,6 +103,20 @@ def _citeproc(blocks: list[pa.Node], csl: Path, bib: Path, lang: str) -> list[pa
     return found
 
 
+SUPERSCRIPT = """<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>Numbers raised (a test's)</title><id>raised</id>
+    <updated>2020-01-01T00:00:00+00:00</updated></info>
+  <citation collapse="citation-number">
+    <sort><key variable="citation-number"/></sort>
+    <layout vertical-align="sup" delimiter=","><text variable="citation-number"/></layout>
+  </citation>
+  <bibliography><layout suffix="."><text variable="citation-number" suffix=". "/>
+    <names variable="author"/><text variable="title" prefix=", "/></layout></bibliography>
+</style>
+"""
+
+
 @pytest.fixture(scope="module")
 def author_date(tmp_path_factory) -> Path:
     """Return pandoc's own default style (Chicago author-date) as a file."""
@@ -114,14 +128,20 @@ def author_date(tmp_path_factory) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("style", "lang", "seed"),
-    [("notes", "en-GB", 1), ("notes", "en-US", 2), ("author-date", "en-US", 3)],
+    [
+        ("notes", "en-GB", 1),
+        ("notes", "en-US", 2),
+        ("author-date", "en-US", 3),
+        ("superscript", "en-GB", 4),  # (pandoc moves punctuation before a raised number too)
+    ],
 )
 def test_citeproc_on_the_contexts_gives_what_it_gives_on_the_whole_blocks(
     tmp_path, author_date, style, lang, seed
 ):
     bib = tmp_path / "references.bib"
     bib.write_text(BIB, encoding="utf-8")
-    csl = DEFAULT_CSL if style == "notes" else author_date
+    csl = {"notes": DEFAULT_CSL, "author-date": author_date}.get(style, tmp_path / "raised.csl")
+    (tmp_path / "raised.csl").write_text(SUPERSCRIPT, encoding="utf-8")
     text = _markdown(seed, 160)
     blocks: list[pa.Node] = pa.loads(pandoc.run(["-f", "markdown", "-t", "json"], text.encode()))[
         "blocks"
