@@ -85,6 +85,7 @@ def _seen(node: Node) -> bool:
 
 
 def _is_refs(node: Node) -> bool:
+    """Return whether the element is the bibliography's place (citeproc fills it)."""
     ident = pa.ident(node) if pa.kind(node) == "Div" else ""
     return ident == "refs" or ident.endswith("__refs")
 
@@ -99,10 +100,12 @@ def _decisive(node: Node) -> bool:
 
 
 def _marker(n: int) -> Node:
+    """Return the n-th marker span: where something was left out, or between two parts."""
     return pa.span(pa.Attr(f"{MARKER}{n}"), [pa.str_node("\ue000")])
 
 
 def _is_marker(node: Any) -> bool:
+    """Return whether the element is one of the marker spans."""
     return pa.kind(node) == "Span" and pa.ident(node).startswith(MARKER)
 
 
