@@ -164,3 +164,29 @@ def test_output_that_cannot_be_cut_sends_the_blocks_whole(mini, citeproc_runs, m
     assert len(list((root / "build/.cache/ast").glob("whole-citeproc-*.json"))) == 1
     runs = len(citeproc_runs)
     assert docx(root) == expected and len(citeproc_runs) == runs  # both outputs cached
+
+
+@pytest.mark.slow
+def test_an_authors_span_named_like_a_marker_sends_the_blocks_whole(mini, monkeypatch):
+    from paperbuild import citecontext
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    marked = 'Apples <span id="pb&#xe000;cited 2">grow</span>[@smith2020] in orchards.'
+    chapter = (root := mini()) / "paper/01-first.md"
+    chapter.write_text(chapter.read_text().replace("Apples grow in orchards [@smith2020].", marked))
+    real = citecontext.restored
+    refused: list[bool] = []
+
+    def watched(blocks, rendered, plan):
+        found = real(blocks, rendered, plan)
+        refused.append(found is None)
+        return found
+
+    monkeypatch.setattr(citecontext, "restored", watched)
+    drafted = docx(root)
+    assert refused == [True]  # (the author's span came back as one more marker)
+    monkeypatch.setattr(citecontext, "restored", lambda blocks, rendered, plan: None)
+    shutil.rmtree(root / "build")
+    assert docx(root) == drafted  # the same as the blocks sent whole
+    text = text_of(pandoc_docx_json(docx_path(root)))
+    assert "Apples grow" in text and "Smith" in text
