@@ -181,3 +181,34 @@ def test_a_pandoc_too_old_is_named_whatever_its_parse_made_of_the_chapters(mini,
     assert result.exit_code == 2, result.output
     assert "pandoc 2.11.4 is too old" in result.output
     assert "Unknown option" not in result.output
+
+
+def test_each_chapter_is_told_as_its_group_is_read_cached_or_parsed(monkeypatch, tmp_path):
+    """`each` sees every chapter's blocks, the ones returned, whichever group ends first."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(pandoc, "PARSED_PER_PROCESS", 10)  # (two reader processes)
+    chapters = [(f"{i}.md", f"# Chapter {i}\n\nWords {i}.\n") for i in range(5)]
+    for _ in range(2):  # parsed, then read from the cache
+        told: dict[int, list] = {}
+        found = pandoc.parse_chapters(chapters, tmp_path, None, told.__setitem__)
+        assert [told[i] for i in range(5)] == found
+        assert "Words 3." in text_of(found[3])
+
+
+def test_when_two_groups_fail_the_first_chapters_failure_is_said(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setenv(pandoc.KEPT_VARIABLE, "0")
+    real = pandoc.run
+
+    def failing(args, data=None, **kwargs):
+        if data and b"slow" in data:
+            import time
+
+            time.sleep(0.3)  # (the first chapter's pandoc ends last)
+        if data and b"fails" in data:
+            raise pandoc.BuildError(f"pandoc failed on {data.decode().split()[0]}")
+        return real(args, data, **kwargs)
+
+    monkeypatch.setattr(pandoc, "run", failing)
+    with pytest.raises(pandoc.BuildError, match="on first"):
+        pandoc.parse_chapters([("a.md", "first slow fails\n"), ("b.md", "second fails\n")])

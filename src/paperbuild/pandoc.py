@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -368,40 +368,53 @@ def cache_key(text: str) -> str:
     return h.hexdigest()
 
 
+Each = Callable[[int, list[Node]], object]  # told each chapter's blocks as they come
+
+
 def parse_chapters(
     chapters: Sequence[tuple[str, str]],
     cache_dir: Path | None = None,
     keys: Sequence[str] | None = None,
+    each: Each | None = None,
 ) -> list[list[Node]]:
     """Return each chapter's pandoc blocks, running pandoc once for all uncached chapters
-    while the cached ones are read."""
+    while the cached ones are read; `each` is told every chapter's blocks as soon as they are
+    known (a group of chapters parsed while the other groups' pandoc still works)."""
     keys = keys or [cache_key(text) for _, text in chapters]
     missing = [i for i, key in enumerate(keys) if not _cached(cache_dir, key)]
     results: list[list[Node] | None] = [None] * len(chapters)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_parsed, chapters, missing) if missing else None
-        for i in sorted(set(range(len(chapters))) - set(missing)):
-            results[i] = _cache_read(cache_dir, keys[i])
-        fresh = pending.result() if pending else []
-    unreadable = [i for i in range(len(chapters)) if results[i] is None and i not in missing]
-    for i, blocks in fresh + (_parsed(chapters, unreadable) if unreadable else []):
+
+    def parsed(i: int, blocks: list[Node]) -> None:
         results[i] = blocks
         _cache_write(cache_dir, keys[i], blocks)
+        if each is not None:
+            each(i, blocks)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_parsed, chapters, missing, parsed) if missing else None
+        for i in sorted(set(range(len(chapters))) - set(missing)):
+            results[i] = found = _cache_read(cache_dir, keys[i])
+            if found is not None and each is not None:
+                each(i, found)
+        if pending:
+            pending.result()
+    unreadable = [i for i in range(len(chapters)) if results[i] is None and i not in missing]
+    if unreadable:
+        _parsed(chapters, unreadable, parsed)
     return [r if r is not None else [] for r in results]
 
 
-def _parsed(chapters: Sequence[tuple[str, str]], ids: list[int]) -> list[tuple[int, list[Node]]]:
-    """Return (id, blocks) for the chapters of these ids, parsed by pandoc (its version checked
-    meanwhile: a pandoc too old is said to be so, whatever the parse made of it)."""
+def _parsed(chapters: Sequence[tuple[str, str]], ids: list[int], each: Each) -> None:
+    """Tell `each` the blocks of the chapters of these ids, parsed by pandoc (its version
+    checked meanwhile: a pandoc too old is said to be so, whatever the parse made of it)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         checked = pool.submit(version)
         try:
-            parsed = _parse_in_parallel([chapters[i] for i in ids], ids)
+            _parse_in_parallel([chapters[i] for i in ids], ids, each)
         except BuildError:
             checked.result()
             raise
         checked.result()
-    return parsed
 
 
 def _groups(sizes: Sequence[int], count: int) -> list[list[int]]:
@@ -429,11 +442,10 @@ def workers() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def _parse_in_parallel(
-    chapters: Sequence[tuple[str, str]], ids: Sequence[int]
-) -> list[tuple[int, list[Node]]]:
-    """Return (id, blocks) for each chapter: one pandoc process a chapter when there are no more
-    chapters than cores, else one chapter-reader process a core (fewer for a small paper)."""
+def _parse_in_parallel(chapters: Sequence[tuple[str, str]], ids: Sequence[int], each: Each) -> None:
+    """Tell `each` (id, blocks) for each chapter, group by group as each group's pandoc ends:
+    one pandoc process a chapter when there are no more chapters than cores, else one
+    chapter-reader process a core (fewer for a small paper)."""
     cores = workers()
     if len(chapters) <= cores:
         groups = [[i] for i in range(len(chapters))]
@@ -441,12 +453,17 @@ def _parse_in_parallel(
         wanted = -(-sum(len(text) for _, text in chapters) // PARSED_PER_PROCESS)
         groups = _groups([len(text) for _, text in chapters], max(1, min(cores, wanted)))
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        parsed = list(pool.map(lambda group: _read_group(chapters, group), groups))
-    return [
-        (ids[i], blocks)
-        for group, found in zip(groups, parsed, strict=True)
-        for i, blocks in zip(group, found, strict=True)
-    ]
+        pending = {pool.submit(_read_group, chapters, group): n for n, group in enumerate(groups)}
+        failed: dict[int, BaseException] = {}
+        for done in as_completed(pending):
+            error = done.exception()
+            if error is not None:
+                failed[pending[done]] = error
+                continue
+            for i, blocks in zip(groups[pending[done]], done.result(), strict=True):
+                each(ids[i], blocks)
+    if failed:
+        raise failed[min(failed)]  # (the first group's failure, as a parse in order would say)
 
 
 def _read_group(chapters: Sequence[tuple[str, str]], group: list[int]) -> list[list[Node]]:

@@ -43,11 +43,15 @@ def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
     blocks: dict[str, list[Node]] = {}
     if with_blocks or None in facts:
         items = [(c.path, texts[c.path]) for c in project.chapters]
-        for i, chapter_blocks in enumerate(_read(items, cache, keys)):
-            blocks[project.chapters[i].path] = chapter_blocks
+
+        def found(i: int, chapter_blocks: list[Node]) -> None:
+            """Find a chapter's facts as soon as it is read (the others may still be)."""
             if facts[i] is None:
-                facts[i] = found = chapter_facts(chapter_blocks)
-                _write_facts(cache, keys[i], found)
+                facts[i] = chapter = chapter_facts(chapter_blocks)
+                _write_facts(cache, keys[i], chapter)
+
+        for i, chapter_blocks in enumerate(_read(items, cache, keys, found)):
+            blocks[project.chapters[i].path] = chapter_blocks
     by_path = {c.path: f for c, f in zip(project.chapters, facts, strict=True) if f is not None}
     if with_blocks:  # only the drafts need links between chapters; a check reads facts
         _link_across_chapters(project, texts, blocks, by_path, cache)
@@ -152,13 +156,23 @@ def _link_across_chapters(
         blocks[path] = parsed
 
 
-def _read(items: list[tuple[str, str]], cache: Path | None, keys: list[str]) -> list[list[Node]]:
-    """Return the chapters' blocks as pandoc reads them (cached), inline HTML made elements."""
-    parsed = pandoc.parse_chapters(items, cache, keys)
-    return [
-        read_inline_html(blocks) if has_inline_html(text) else blocks
-        for (_, text), blocks in zip(items, parsed, strict=True)
-    ]
+def _read(
+    items: list[tuple[str, str]],
+    cache: Path | None,
+    keys: list[str],
+    each: pandoc.Each | None = None,
+) -> list[list[Node]]:
+    """Return the chapters' blocks as pandoc reads them (cached), inline HTML made elements
+    (`each` told each chapter's as soon as it is read)."""
+    read: dict[int, list[Node]] = {}
+
+    def one(i: int, blocks: list[Node]) -> None:
+        read[i] = read_inline_html(blocks) if has_inline_html(items[i][1]) else blocks
+        if each is not None:
+            each(i, read[i])
+
+    parsed = pandoc.parse_chapters(items, cache, keys, one)
+    return [read.get(i, blocks) for i, blocks in enumerate(parsed)]
 
 
 @functools.cache
