@@ -125,13 +125,10 @@ class _Cutter:
                 return self.inlines(value)
             if first in BLOCK_KINDS:
                 return self.blocks(value)
-            parts = [self.value(v) for v in value]
+            parts = [self.value(v) for v in value]  # (a part with no plan is sent as it is)
             if all(p is None for _, p in parts):
                 return value, None
-            return [s if p is not None else v for v, (s, p) in zip(value, parts, strict=True)], (
-                "list",
-                [p for _, p in parts],
-            )
+            return [s for s, _ in parts], ("list", [p for _, p in parts])
         return value, None
 
     def node(self, node: Node) -> tuple[Any, Plan | None]:

@@ -368,7 +368,9 @@ def cache_key(text: str) -> str:
     return h.hexdigest()
 
 
-Each = Callable[[int, list[Node]], object]  # told each chapter's blocks as they come
+# Told each chapter's blocks as they come, from the thread that reads the cache or from the
+# one that waits for pandoc: it keeps to the chapter's own entries (its facts, its cache file).
+Each = Callable[[int, list[Node]], object]
 
 
 def parse_chapters(
