@@ -225,3 +225,12 @@ def test_furniture_follows_the_language():
         cite("tbl:x", "fig:a", mode="NormalCitation"), {**TARGETS, **numbering.targets}, fr
     )
     assert text_of(span).strip() == "tableau 1; figure 1"
+
+
+def test_a_reference_keeps_its_capital_mid_sentence_in_german():
+    de = words_for("de-DE")
+    (span,) = render_refs(cite("fig:a", "fig:b", mode="NormalCitation"), TARGETS, de)
+    assert text_of(span).strip() == "Abbildungen 1 und 2"
+    (span,) = render_refs(cite("sec:intro"), TARGETS, de)
+    assert text_of(span).strip() == "Abschnitt 2.1"
+    assert text_of(render_refs(cite("fig:a"), TARGETS, EN)).strip() == "figure 1"  # (English)

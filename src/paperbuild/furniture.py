@@ -35,6 +35,7 @@ class Words:
     callouts: tuple[str, str, str, str, str] = (  # Quarto's callouts' default titles
         "Note", "Tip", "Important", "Warning", "Caution",
     )  # fmt: skip
+    nouns_capitalised: bool = False  # a noun keeps its capital mid-sentence (German)
 
     def callout(self, kind: str) -> str:
         """Return a callout's default title ('Note' for a .callout-note), or '' for no kind."""
@@ -57,10 +58,11 @@ class Words:
         return self.figures_list if kind == "figure" else self.tables_list
 
     def name(self, kind: str, *, plural: bool = False, capital: bool = True) -> str:
-        """Return the word for a kind of element (e.g. 'Figure', 'figures')."""
+        """Return the word for a kind of element (e.g. 'Figure', 'figures'; 'Abbildungen'
+        mid-sentence too, where the language capitalises its nouns)."""
         singular, many = self.kinds[kind]
         word = many if plural else singular
-        return word if capital else word[0].lower() + word[1:]
+        return word if capital or self.nouns_capitalised else word[0].lower() + word[1:]
 
 
 ENGLISH = Words(
@@ -199,6 +201,7 @@ LANGUAGES: dict[str, Words] = {
             "section": ("Abschnitt", "Abschnitte"),
         },
         and_="und",
+        nouns_capitalised=True,
         contents="Inhalt",
         callouts=("Hinweis", "Tipp", "Wichtig", "Warnung", "Vorsicht"),
         references="Literatur",
