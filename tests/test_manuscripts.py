@@ -486,3 +486,63 @@ def test_furniture_is_in_the_papers_language(tmp_path, lang, words):
     assert " ".join(quoted.split()) in docx and " ".join(quoted.split()) in " ".join(pdf.split())
     heading = " ".join(f"The {double_open}cat{double_close} question".split())
     assert docx.count(heading) == 2, docx  # the contents say it as the heading does
+
+
+def test_a_label_given_twice_is_the_first_elements_and_both_formats_still_build(tmp_path):
+    """`duplicate-label` is an error, but --force builds: Typst refuses a label given twice, so
+    a later element loses it (a heading gets one of its own, so its contents entry finds it)."""
+    files = {
+        **THESIS,
+        "paper/03-results.md": "# Results {#sec:intro}\n\n![Twice](figures/a.png){#fig:cat}\n\n"
+        "[A span]{#tbl:sizes} and [another]{#sec:method}.\n\n"
+        "::: {#ref-smith2020}\nA div named like a bibliography entry.\n:::\n\n"
+        "## Details {#sec:intro}\n\nSee @sec:intro, @fig:cat and @tbl:sizes.\n",
+    }
+    root = write(tmp_path, files)
+    rules = [d.rule for d in run_checks(load_project(root)).diagnostics if d.severity == "error"]
+    assert rules.count("duplicate-label") == 5
+    built = build(root, BuildOptions(force=True))
+    outputs = {p.suffix[1:]: p for p in built.outputs}
+    for text in (docx_text(outputs["docx"]), pdf_text(outputs["pdf"])):
+        assert "See section 1, figure 1 and table 1." in text
+    names = re.findall(r'w:bookmarkStart w:id="\d+" w:name="([^"]+)"', docx_part_xml(outputs))
+    assert len(names) == len(set(names))
+    assert {"sec:intro", "sec:intro-1", "sec:intro-2"} <= set(names)
+    assert contents_targets(docx_part_xml(outputs))[-3:] == [
+        ("3\tResults", "3 Results"),
+        ("3.1\tDetails", "3.1 Details"),
+        ("References", "References"),
+    ]
+
+
+def docx_part_xml(outputs: dict[str, Path]) -> str:
+    """Return the DOCX's document.xml."""
+    import zipfile
+
+    return zipfile.ZipFile(outputs["docx"]).read("word/document.xml").decode()
+
+
+def contents_targets(xml: str) -> list[tuple[str, str]]:
+    """Return each contents entry's words and those of the heading its link's bookmark is in."""
+    from lxml import etree
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    root = etree.fromstring(xml.encode())
+
+    def words(p: etree._Element) -> str:
+        return "".join(t.text or " " for t in p.iter(f"{w}t", f"{w}tab"))
+
+    def paragraph(mark: etree._Element) -> etree._Element:
+        """Return the paragraph a bookmark is in, or the one it opens before."""
+        if mark.getparent().tag == f"{w}p":
+            return mark.getparent()
+        return next(s for s in mark.itersiblings() if s.tag == f"{w}p")
+
+    marks = {b.get(f"{w}name"): paragraph(b) for b in root.iter(f"{w}bookmarkStart")}
+    found = []
+    for link in root.iter(f"{w}hyperlink"):
+        style = link.getparent().find(f"{w}pPr/{w}pStyle")
+        if style is not None and style.get(f"{w}val", "").startswith("ContentsEntry"):
+            entry = "".join(t.text or "" for t in link.iter(f"{w}t"))
+            found.append((entry, words(marks[link.get(f"{w}anchor")])))
+    return found

@@ -96,6 +96,7 @@ class _Numberer:
         self.numbering = numbering
         self.toc: list[TocEntry] = []
         self.unnumbered = 0  # headings left unnumbered so far (each needs an anchor of its own)
+        self.anchors: set[str] = set()  # the headings' anchors so far
 
     def chapter(
         self, section: Section, blocks: list[Node], path: str | None, ids: dict[str, str]
@@ -129,7 +130,7 @@ class _Numberer:
         if not number:
             self.unnumbered += 1
         fallback = f"pb-section-{number.replace('.', '-')}" if number else None
-        anchor = ids.get(a.ident) or fallback or f"pb-heading-{self.unnumbered}"
+        anchor = self._unused(ids.get(a.ident) or fallback or f"pb-heading-{self.unnumbered}")
         title = "" if number else pa.stringify(inlines)  # what a reference to it reads
         self.numbering.add(
             anchor, Target(kind="section", number=number, anchor=anchor, title=title)
@@ -140,6 +141,16 @@ class _Numberer:
             )
         shown = [pa.str_node(number), pa.space(), *inlines] if number else inlines
         return pa.header(depth, a._replace(ident=anchor), shown)
+
+    def _unused(self, anchor: str) -> str:
+        """Return the anchor, or (a second heading labelled alike: `duplicate-label`, built with
+        --force) the first of anchor-1, anchor-2, … not taken, so each heading has its own."""
+        candidate, n = anchor, 0
+        while candidate in self.anchors:
+            n += 1
+            candidate = f"{anchor}-{n}"
+        self.anchors.add(candidate)
+        return candidate
 
 
 def _references(targets: dict[str, Target], words: Words, keys: frozenset[str]) -> Any:
@@ -248,6 +259,25 @@ def all_ids(blocks: list[Node]) -> set[str]:
     return found
 
 
+def _first_ids_only(taken: set[str]) -> pa.Step:
+    """Return a rewrite step that clears an identifier a heading or a bibliography entry has, or
+    an element before it had: a label given twice (`duplicate-label`, built with --force) is
+    then the first element's, as its references are, and no renderer sees it twice (Typst
+    fails on a label given twice)."""
+    seen = set(taken)
+
+    def first(node: Node) -> Node | None:
+        a = pa.attr(node)
+        if a is None or not a.ident:
+            return None
+        if a.ident in seen:
+            return pa.with_attr(node, a._replace(ident=""))
+        seen.add(a.ident)
+        return None
+
+    return first, MARKED_KINDS - {"Header"}
+
+
 def _copy(blocks: list[Node]) -> list[Node]:
     """Return a deep copy of a chapter's blocks, which the rewrites then change in place."""
     copied: list[Node] = pa.copy_tree(blocks)
@@ -315,11 +345,13 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         _references(numbering.targets, words, frozenset(parsed.project.bibliography.keys)),
         CITES,
     )
+    entries = {f"ref-{key}" for key in cited}  # (citeproc's; `#refs` is the author's to place)
+    once = _first_ids_only(numberer.anchors | entries)
     for (_, path, _), chapter_blocks in zip(chapters, numbered, strict=True):
         source = parsed.project.chapter(path) if path else None
         written = written_targets(source.text) if source else set()
         links = (_links(linked, path, written), LINKS)
-        blocks += rewrite(chapter_blocks, *pa.chained(links, references))
+        blocks += rewrite(chapter_blocks, *pa.chained(once, links, references))
     parsed.blocks.clear()
     meta = outline.document
     return Document(
