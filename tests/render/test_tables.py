@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
-from paperbuild.render.docx import column_widths
 from paperbuild.render.pdf import start_aligned
+from paperbuild.render.tables import column_widths
 from tests.render.readers import pdf_pages
 
 TABLE = """
@@ -134,6 +134,64 @@ def test_a_long_table_runs_on_over_pages_in_the_pdf_every_row_kept(mini):
         assert f"row {r} of the long table" in text, r
     holding = [i for i, p in enumerate(pages) if "of the long table" in p]
     assert len(holding) >= 2 and all("Number" in pages[i] for i in holding)  # header repeated
+
+
+WIDE_COLUMNS = "".join(f"| {c} " for c in "abcdefghijklmno") + "|\n" + "|---" * 15 + "|\n"
+
+
+@pytest.mark.parametrize("long_line", [True, False], ids=["widths-given", "auto"])
+def test_no_word_is_broken_in_a_pdf_table_whose_columns_pandoc_gave_widths(mini, long_line):
+    """A Markdown line past 80 characters makes pandoc give the columns widths (here fifteen
+    equal shares): Typst then broke a long word into a syllable a line. The PDF sizes them as
+    the DOCX does, each at least its longest word."""
+    cells = "| supercalifragilisticexpialidocious " + "| x " * 14 + "|\n"
+    if not long_line:
+        cells = "| supercalifragilisticexpialidocious |" + "x|" * 14 + "\n"
+    chapter = (
+        "---\nsection: 1\n---\n\n# First section\n\n"
+        '::: {points="1.1"}\nApples [@smith2020].\n:::\n\n'
+        f"{WIDE_COLUMNS}{cells}\n: Fifteen columns {{#tbl:wide}}\n"
+    )
+    assert (max(len(line) for line in chapter.splitlines()) > 80) is long_line
+    root = mini({"paper/01-first.md": chapter})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(pdf_pages(root / "build/a-small-paper-1.0.pdf"))
+    assert "supercalifragilisticexpialidocious" in text
+
+
+def test_pdf_table_widths_are_the_docx_ones_as_shares_of_the_text_width():
+    from paperbuild.render.tables import TEXT_WIDTH, fitted
+
+    def cell(words: str, note: bool = False) -> list:
+        inlines: list = [{"t": "Str", "c": words}]
+        if note:
+            inlines.append({"t": "Note", "c": [{"t": "Para", "c": [{"t": "Str", "c": "N" * 90}]}]})
+        return [["", [], []], {"t": "AlignDefault"}, 1, 1, [{"t": "Plain", "c": inlines}]]
+
+    def table(width: dict) -> dict:
+        specs = [[{"t": "AlignDefault"}, width] for _ in range(2)]
+        rows = [[["", [], []], [cell("Head"), cell("Value")]]]
+        body = [[["", [], []], [cell("Anextraordinarilylongword", note=True), cell("1")]]]
+        return {
+            "t": "Table",
+            "c": [
+                ["", [], []],
+                [None, []],
+                specs,
+                [["", [], []], rows],
+                [[["", [], []], 0, [], body]],
+                [["", [], []], []],
+            ],
+        }
+
+    assert fitted(table({"t": "ColWidthDefault"})) is None  # Typst sizes these by content
+    out = fitted(table({"t": "ColWidth", "c": 0.5}))
+    assert out is not None
+    shares = [spec[1]["c"] for spec in out["c"][2]]
+    expected = column_widths([["Head", "Anextraordinarilylongword"], ["Value", "1"]], TEXT_WIDTH)
+    assert shares == [w / TEXT_WIDTH for w in expected]  # the note's words count for nothing
+    assert shares[0] > shares[1]
 
 
 def _captions_near_page_feet(items: int, every: int, code_lines: int) -> str:

@@ -14,6 +14,7 @@ from paperbuild.furniture import words_for
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.queries import QUERY_MARK, SPANS, as_comments, as_margin_notes, strip
+from paperbuild.render.tables import COLUMN_WIDTH_MARK, fitted_tables
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -73,7 +74,8 @@ def document_json(
     ask = target is not None and QUERY_MARK in data
     quote = target == "docx" and QUOTED_MARK in data
     short = target == "typst" and NOTE_MARK in data and _noted_titles(chosen)
-    if not finish and not ask and not quote and not short:
+    sized = target == "typst" and COLUMN_WIDTH_MARK in data
+    if not finish and not ask and not quote and not short and not sized:
         return data
     copy = pa.loads(data)
     if quote:
@@ -84,6 +86,8 @@ def document_json(
         copy["blocks"] = rewrite(copy["blocks"], _query_form(document, target, queries), SPANS)
     if short:
         copy["blocks"] = rewrite(copy["blocks"], _outlined_without_notes, NOTED)
+    if sized:  # (the DOCX's tables are sized by its furniture, `docx.fit_table`)
+        copy["blocks"] = fitted_tables(copy["blocks"])
     return pa.dumps(copy)
 
 

@@ -41,6 +41,7 @@ from paperbuild.render.ooxml import (
 from paperbuild.render.oxml import OxmlElement, nsdecls, parse_xml, qn
 from paperbuild.render.reference import reference_docx
 from paperbuild.render.style import BODY_FONT, BULLETS
+from paperbuild.render.tables import column_widths
 from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
 from paperbuild.safety import cache_dir
 from paperbuild.util.clock import build_datetime
@@ -299,8 +300,6 @@ def settings(doc: Any, *, update_fields: bool) -> None:
         set_setting(doc.settings.element, "updateFields")
 
 
-TWIPS_PER_CHAR = 118  # a wide character of the 9.5 pt table text (bold in headers), in twips
-CELL_MARGINS = 2 * 115  # Word's default left and right cell margins
 KEEP_WHOLE_ROWS = 12  # a table this short is kept on one page
 TBLW_AFTER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize")
 TBLBORDERS_AFTER = (*TBLW_AFTER, "tblW", "jc", "tblCellSpacing", "tblInd")
@@ -362,38 +361,6 @@ def _rules(table: Any) -> None:
         for key, value in (("val", "single"), ("sz", "6"), ("space", "0"), ("color", "1F2A44")):
             rule.set(qn(f"w:{key}"), value)
         borders.append(rule)
-
-
-def column_widths(texts: list[list[str]], width: int) -> list[int]:
-    """Return column widths (twips): each at least its longest word, the rest by text length."""
-    least = [
-        int(
-            max((_ems(word) for text in column for word in text.split()), default=1.0)
-            * TWIPS_PER_CHAR
-        )
-        + CELL_MARGINS
-        for column in texts
-    ]
-    wanted = [
-        int(max((_ems(text) for text in column), default=1.0) * TWIPS_PER_CHAR) + CELL_MARGINS
-        for column in texts
-    ]
-    if sum(wanted) <= width:  # everything fits on one line: as wide as the text, no wider
-        return wanted
-    if sum(least) >= width:  # too many columns: the longest words decide
-        return least
-    spare = width - sum(least)
-    extra = [w - m for w, m in zip(wanted, least, strict=True)]
-    total = sum(extra) or 1
-    return [m + spare * e // total for m, e in zip(least, extra, strict=True)]
-
-
-WIDE = frozenset("mwMWOQDGHNU@%&")
-
-
-def _ems(text: str) -> float:
-    """Return a text's width in average characters: capitals and m or w count more."""
-    return sum(1.35 if ch in WIDE else 1.15 if ch.isupper() else 1.0 for ch in text)
 
 
 def close_bookmarks_after_tables(body: Any) -> None:

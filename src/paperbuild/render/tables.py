@@ -1,0 +1,79 @@
+"""Tables' column widths, the same in both formats: each column at least its longest word."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paperbuild import pandoc_ast as pa
+from paperbuild.pandoc_ast import Node, rewrite
+
+TWIPS_PER_CHAR = 118  # a wide character of the 9.5 pt table text (bold in headers), in twips
+CELL_MARGINS = 2 * 115  # Word's default left and right cell margins
+TEXT_WIDTH = 9072  # twips between the house margins: A4 less 2.5 cm on each side (16 cm)
+
+
+def column_widths(texts: list[list[str]], width: int) -> list[int]:
+    """Return column widths (twips): each at least its longest word, the rest by text length."""
+    least = [
+        int(
+            max((_ems(word) for text in column for word in text.split()), default=1.0)
+            * TWIPS_PER_CHAR
+        )
+        + CELL_MARGINS
+        for column in texts
+    ]
+    wanted = [
+        int(max((_ems(text) for text in column), default=1.0) * TWIPS_PER_CHAR) + CELL_MARGINS
+        for column in texts
+    ]
+    if sum(wanted) <= width:  # everything fits on one line: as wide as the text, no wider
+        return wanted
+    if sum(least) >= width:  # too many columns: the longest words decide
+        return least
+    spare = width - sum(least)
+    extra = [w - m for w, m in zip(wanted, least, strict=True)]
+    total = sum(extra) or 1
+    return [m + spare * e // total for m, e in zip(least, extra, strict=True)]
+
+
+WIDE = frozenset("mwMWOQDGHNU@%&")
+
+
+def _ems(text: str) -> float:
+    """Return a text's width in average characters: capitals and m or w count more."""
+    return sum(1.35 if ch in WIDE else 1.15 if ch.isupper() else 1.0 for ch in text)
+
+
+COLUMN_WIDTH_MARK = b'{"t":"ColWidth","c":'  # (pandoc JSON: a column given a width)
+NOTES = frozenset(("Note",))
+
+
+def cell_texts(table: Node) -> list[list[str]]:
+    """Return each column's cells' texts, notes left out (a cell's place in its row is its
+    column, as the DOCX's sizing takes it)."""
+    _, _, specs, head, bodies, foot = pa.table_parts(table)
+    rows = [*head[1], *(r for b in bodies for r in (*b[2], *b[3])), *foot[1]]
+    texts: list[list[str]] = [[] for _ in specs]
+    for row in rows:
+        for i, cell in enumerate(row[1][: len(texts)]):
+            kept = rewrite(pa.copy_tree(cell[4]), lambda _: [], NOTES)
+            texts[i].append(pa.stringify(kept))
+    return texts
+
+
+def fitted(table: Node) -> Node | None:
+    """Return a table whose columns pandoc gave widths (a line of its Markdown longer than the
+    reader's 80 columns, or a grid table) with widths sized as the DOCX's are, as shares of the
+    text width; None for a table whose columns Typst sizes by their content."""
+    a, caption, specs, head, bodies, foot = pa.table_parts(table)
+    if not specs or all(spec[1].get("t") != "ColWidth" for spec in specs):
+        return None
+    widths = column_widths(cell_texts(table), TEXT_WIDTH)
+    shares = [{"t": "ColWidth", "c": w / TEXT_WIDTH} for w in widths]
+    new = [[spec[0], share] for spec, share in zip(specs, shares, strict=True)]
+    return {"t": "Table", "c": [a, caption, new, head, bodies, foot]}
+
+
+def fitted_tables(blocks: Any) -> Any:
+    """Return the blocks with each table given widths refitted (`fitted`), in place."""
+    return rewrite(blocks, fitted, frozenset(("Table",)))
