@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild.render.oxml import OxmlElement, qn
+from paperbuild.render.style import TEXT_WIDTH_CM
 from paperbuild.util.fsutil import keep
 
 PAGE_BREAK = '<w:p><w:r><w:br w:type="page" /></w:r></w:p>'
@@ -205,6 +206,7 @@ def bookmark_name(ident: str) -> str:
 
 
 EMU_PER_TWIP = 635
+EMU_PER_CM = 360000
 
 
 def local_name(tag: str) -> str:
@@ -242,7 +244,7 @@ def text_width(section: Any) -> int:
     """Return the width between a section's margins in EMU (A4 less 2.5 cm ones if unset)."""
     parts = (section.page_width, section.left_margin, section.right_margin)
     if None in parts:
-        return 16 * 360000  # 16 cm
+        return int(TEXT_WIDTH_CM * EMU_PER_CM)
     return int(parts[0] - parts[1] - parts[2])
 
 

@@ -22,7 +22,10 @@ from paperbuild.render.style import (
     INK,
     LINE_SPACING,
     NOTE_SIZE,
+    PAGE_HEIGHT_CM,
+    PAGE_WIDTH_CM,
     PARAGRAPH_GAP,
+    SIDE_MARGIN_CM,
     TABLE_SIZE,
     TITLE_SIZE,
 )
@@ -262,9 +265,9 @@ def build_reference_docx(user: bytes | None = None) -> bytes:
         _one_family(doc, BODY_FONT)
     for section in doc.sections:  # the house page, or where the author's document sets none
         if user is None or section.page_width is None or section.page_height is None:
-            section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
+            section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(PAGE_HEIGHT_CM)
         if user is None or None in (section.left_margin, section.right_margin):
-            section.left_margin = section.right_margin = Cm(2.5)
+            section.left_margin = section.right_margin = Cm(SIDE_MARGIN_CM)
         if user is None or None in (section.top_margin, section.bottom_margin):
             section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.3)
     _paperbuild_styles(doc)

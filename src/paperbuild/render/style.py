@@ -12,6 +12,12 @@ FACES = {  # Word's embedding slot for each face of the body font, and its file
     "embedItalic": "LiberationSerif-Italic.ttf",
     "embedBoldItalic": "LiberationSerif-BoldItalic.ttf",
 }
+# The page: A4 with 2.5 cm at each side (the DOCX's reference document, the Typst template, the
+# tables' column widths).
+PAGE_WIDTH_CM = 21.0
+PAGE_HEIGHT_CM = 29.7
+SIDE_MARGIN_CM = 2.5
+TEXT_WIDTH_CM = PAGE_WIDTH_CM - 2 * SIDE_MARGIN_CM
 BULLETS = ("•", "◦", "▪")  # list markers by depth, in the body face (both formats)
 INK = "1F2A44"  # headings, title and status
 BODY_SIZE = 11.0
@@ -47,6 +53,7 @@ def typst_values() -> dict[str, str]:
         "title-size": _points(TITLE_SIZE),
         "furniture-size": _points(FURNITURE_SIZE),
         "leading": f"{LEADING_EM:g}em",
+        "side-margin": f"{SIDE_MARGIN_CM:g}cm",
         "spacing": f"{SPACING_EM:g}em",
     }
     values.update({f"bullet-{depth}": mark for depth, mark in enumerate(BULLETS, start=1)})

@@ -6,10 +6,12 @@ from typing import Any
 
 from paperbuild import pandoc_ast as pa
 from paperbuild.pandoc_ast import Node, rewrite
+from paperbuild.render.ooxml import EMU_PER_CM, EMU_PER_TWIP
+from paperbuild.render.style import TEXT_WIDTH_CM
 
 TWIPS_PER_CHAR = 118  # a wide character of the 9.5 pt table text (bold in headers), in twips
 CELL_MARGINS = 2 * 115  # Word's default left and right cell margins
-TEXT_WIDTH = 9072  # twips between the house margins: A4 less 2.5 cm on each side (16 cm)
+TEXT_WIDTH = int(TEXT_WIDTH_CM * EMU_PER_CM) // EMU_PER_TWIP  # twips, as the DOCX sizes them
 
 
 def column_widths(texts: list[list[str]], width: int) -> list[int]:
@@ -66,7 +68,7 @@ def fitted(table: Node) -> Node | None:
     reader's 80 columns, or a grid table) with widths sized as the DOCX's are, as shares of the
     text width; None for a table whose columns Typst sizes by their content."""
     a, caption, specs, head, bodies, foot = pa.table_parts(table)
-    if not specs or all(spec[1].get("t") != "ColWidth" for spec in specs):
+    if all(spec[1].get("t") != "ColWidth" for spec in specs):
         return None
     widths = column_widths(cell_texts(table), TEXT_WIDTH)
     shares = [{"t": "ColWidth", "c": w / TEXT_WIDTH} for w in widths]
