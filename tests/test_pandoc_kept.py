@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import tempfile
 import time
 import zipfile
 
@@ -210,3 +211,18 @@ def test_a_single_command_keeps_no_process(monkeypatch):
     pandoc.parse_chapters(chapters)
     assert tuple(html) in runs and [a for a in runs if str(pandoc.READER) in a]
     assert not pandoc._KEPT
+
+
+def test_a_kept_process_stopped_leaves_nothing_in_the_temporary_folder(monkeypatch, tmp_path):
+    """`pandoc lua` makes a history file in the temporary folder and removes it only when it
+    ends on its own: a kept process, which is stopped, leaves none behind."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    data = pandoc_json(b"Some *words*.")
+    for _ in range(2):
+        out = pandoc.convert("write", data, {"to": "html"}, ["-f", "json", "-t", "html"])
+        assert out.strip() == b"<p>Some <em>words</em>.</p>"
+    kept = pandoc._KEPT[0]
+    assert kept.answered == 2 and kept.env["TMPDIR"] == str(tmp_path)
+    pandoc.close_kept()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

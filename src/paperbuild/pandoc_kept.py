@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import subprocess
 import tempfile
 import time
@@ -42,6 +43,7 @@ class KeptPandoc:
         self.env = dict(env)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._private: str | None = None
         self._pending = b""
         self._serving = False  # whether the process running now said it serves
         self.answered = 0  # requests answered by the process running now
@@ -86,12 +88,16 @@ class KeptPandoc:
     def _start(self) -> subprocess.Popen[bytes]:
         """Return the process, started now."""
         self._log = tempfile.TemporaryFile(prefix="paperbuild-pandoc-")  # noqa: SIM115 (closed by close)
+        # `pandoc lua` makes a history file in the temporary folder and removes it only when it
+        # ends on its own; a process stopped (as close stops it) left one behind each time.
+        self._private = tempfile.mkdtemp(prefix="paperbuild-pandoc-kept-")
+        history = os.path.join(self._private, "history")
         self._proc = subprocess.Popen(
             self.command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            env=self.env,
+            env={**self.env, "PANDOC_REPL_HISTORY": history},
         )
         self._pending = b""
         self._serving = False
@@ -161,3 +167,6 @@ class KeptPandoc:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._private is not None:
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
