@@ -324,6 +324,35 @@ def test_paths_that_leave_the_project_are_refused(mini, tmp_path):
         assert not any(b"TOP-SECRET" in z.read(n) for n in z.namelist())
 
 
+def test_each_use_of_a_bad_image_is_reported_where_it_is_written(mini):
+    # The path is first written in prose and in raw Typst, then used as an image three times
+    # (inline, angle-bracketed, through a reference); a TIFF twice, spelled two ways.
+    png = b"\x89PNG\r\n\x1a\n"
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '[Pears.]{points="2.1"} The file gone.png, and `#read("gone.png")`{=typst}.\n\n'
+            "![One](gone.png) and ![two](<gone.png>).\n\n"
+            "![Three][g]\n\n[g]: gone.png\n\n"
+            "![Scan](<my scan.tiff>) and ![again](my%20scan.tiff).\n",
+            "paper/my scan.tiff": b"II*\x00" + bytes(60),
+            "paper/ok.png": png,
+        }
+    )
+    result = run(root, "check")
+    assert_clean(
+        result,
+        0,
+        "paper/02-second.md:9:8: warning[missing-resource] gone.png",
+        "paper/02-second.md:9:30: warning[missing-resource] gone.png",
+        "paper/02-second.md:13:6: warning[missing-resource] gone.png",
+        "paper/02-second.md:15:10: warning[unsupported-image]",
+        "paper/02-second.md:15:38: warning[unsupported-image]",
+    )
+    assert result.output.count("warning[missing-resource]") == 3, result.output
+    assert result.output.count("warning[unsupported-image]") == 2, result.output
+
+
 def test_raw_html_that_the_drafts_drop_is_reported(mini):
     root = mini(
         {

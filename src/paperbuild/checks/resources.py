@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -39,6 +41,31 @@ def _locate(chapter: Chapter, needle: str, nth: int = 0) -> tuple[int, int]:
     return chapter.find(needle, nth) or (1, 1)
 
 
+def _image_places(chapter: Chapter, targets: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Return where each image target (in document order) is written: its own use, each
+    time, as an image's target (`](…`, `](<…`, `src="…`, a reference `]: …`), else the first
+    place its text appears, else the chapter's start."""
+    text = chapter.text
+    uses: dict[str, list[int]] = {}
+    taken: dict[str, int] = {}
+    places = []
+    for target in targets:
+        if target not in uses:
+            written = {target, unquote(target)}
+            pattern = "|".join(re.escape(w) for w in sorted(written, key=len, reverse=True))
+            uses[target] = [
+                m.start(2) for m in re.finditer(rf"(\]\(<?|src=[\"']|\]:[ \t]*<?)({pattern})", text)
+            ]
+        nth = taken[target] = taken.get(target, -1) + 1
+        if nth < len(uses[target]):
+            offset = uses[target][nth]
+            line = text.count("\n", 0, offset) + 1
+            places.append((line, offset - text.rfind("\n", 0, offset)))
+        else:
+            places.append(chapter.find(target) or _locate(chapter, unquote(target)))
+    return places
+
+
 def _nth_place(chapter: Chapter, text: str, times: dict[str, int]) -> tuple[int, int]:
     """Return where a raw snippet is written: the next place, after those `times` counts, of
     its first line (snippets that open alike are found one after the other)."""
@@ -50,14 +77,17 @@ def _nth_place(chapter: Chapter, text: str, times: dict[str, int]) -> tuple[int,
 def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diagnostic]:
     """Return the resource and raw-markup problems of one chapter."""
     found = []
-    for target in dict.fromkeys(facts.resources):
+    places = _image_places(chapter, facts.resources)
+    unshowable: dict[str, list[Diagnostic]] = {}
+    for target, where in zip(facts.resources, places, strict=True):
         usable, problem = resolve_resource(project.root, chapter.path, target)
-        where = chapter.find(target) or _locate(chapter, unquote(target))
         if problem:
             rule, message, hint = MESSAGES[problem]
             found.append(diag(rule, message.format(t=target), chapter.path, *where, hint))
         elif usable and not usable.startswith("data:"):
-            found += _unshowable(project, chapter, target, usable, where)
+            if usable not in unshowable:  # (each file read once, each use reported)
+                unshowable[usable] = _unshowable(project, chapter, target, usable, (1, 1))
+            found += [replace(d, line=where[0], column=where[1]) for d in unshowable[usable]]
     times: dict[str, int] = {}
     for fmt, text in facts.raw:  # each occurrence, at its own line (a block at its first line)
         line, col = _nth_place(chapter, text, times)
