@@ -210,6 +210,44 @@ def test_an_edit_of_every_kind_of_block_patches_cleanly(project):
     _patch_and_rebuild(project, EVERY_KIND)
 
 
+MARKUP_TYPED = [
+    Change(  # a paragraph's start: a list marker, were it written as typed
+        paragraph="It sometimes seems that every initiative",
+        old="",
+        new="1. Firstly,",
+        author="R",
+        after="",
+    ),
+    Change(  # a heading's mark at a paragraph's start
+        paragraph="Comments are needed on when the term", old="", new="# 2", author="R", after=""
+    ),
+    Change(  # a parenthesised list marker at a paragraph's start
+        paragraph="This in turn raises the lack", old="", new="(b) Then,", author="R", after=""
+    ),
+    Change(  # every inline mark, typed in the middle of a sentence
+        paragraph="Attention is also paid",
+        old="",
+        new="*not* _only_ [^1] `x` <b>y</b> @un-trafficking-protocol $5 and $6 ~a~ 2^3^ "
+        "{.c} | \\ &amp; R&D",
+        author="R",
+        after="Attention is also",
+    ),
+    Change(  # a replacement, and a line break typed into a Word run
+        paragraph="The UN adopted the Optional Protocol",
+        old="adopted",
+        new="*formally*\n> adopted",
+        author="R",
+    ),
+]
+
+
+@pytest.mark.slow
+def test_markup_characters_a_reviewer_types_are_written_as_text(project):
+    """A reviewer's `*`, `[^1]`, `1.` or `#` is text in the draft, so it is escaped in the
+    patch: the patched paper rebuilds to exactly the reviewed text, in the same blocks."""
+    _patch_and_rebuild(project, MARKUP_TYPED)
+
+
 @settings(
     max_examples=15,
     deadline=None,

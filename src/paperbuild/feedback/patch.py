@@ -110,11 +110,39 @@ def _respects_markup(source: str, edit: Edit) -> bool:
     return True
 
 
+# What pandoc's Markdown reads as markup anywhere in a paragraph (emphasis, code, links and
+# spans, raw HTML, maths, citations, super- and subscripts, attributes, escapes, tables).
+INLINE_MARKUP = re.compile(r"[\\`*_\[\]<>$@^~{}|]|&(?=#?\w+;)")
+# What it reads as markup at the start of a block's text: a heading, a quote, a list item, a
+# definition, a setext underline, a numbered or lettered list marker (`1.`, `a)`, `(iv)`).
+LINE_START_MARKUP = re.compile(
+    r"^(?:[#>+=:%-]|\((?=(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+)\))"
+    r"|(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+)(?=[.)]))"
+)
+
+
+def markdown_text(text: str, at_line_start: bool) -> str:
+    """Return the reviewer's plain text written as Markdown that pandoc reads back as that
+    text: markup characters escaped, a line break made a space (a Word paragraph's text)."""
+    text = re.sub(r"\s*[\n\r\v\f]\s*", " ", text)
+    text = INLINE_MARKUP.sub(lambda m: "\\" + m.group(), text)
+    if at_line_start:
+        marker = LINE_START_MARKUP.match(text)
+        if marker:
+            if marker.group()[-1].isalnum():  # `1.`, `a)`: the mark after it is escaped
+                end = marker.end()
+                text = text[:end] + "\\" + text[end:]
+            else:
+                text = "\\" + text
+    return text
+
+
 def _edit(source: str, m: re.Match[str], new_text: str, after_words: bool) -> Edit:
     start, end = m.start("old"), m.end("old")
     if start == end:  # an insertion: right after the words it follows, or before the next ones
         start = end = m.end("before") if after_words else m.start("after")
         start = end = max(start, prefix_end(source, start))
+        new_text = markdown_text(new_text, start == prefix_end(source, start))
         prev = source[start - 1] if start else " "
         nxt = source[start] if start < len(source) else " "
         text = new_text
@@ -123,6 +151,7 @@ def _edit(source: str, m: re.Match[str], new_text: str, after_words: bool) -> Ed
         if nxt.isalnum() and not text.endswith(" "):
             text += " "
         return Edit(start=start, end=end, text=text)
+    new_text = markdown_text(new_text, start == prefix_end(source, start))
     if not new_text:  # a deletion takes one neighbouring space with it (never a marker's)
         nxt = source[end] if end < len(source) else ""
         text_start = prefix_end(source, start)
