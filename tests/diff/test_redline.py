@@ -180,3 +180,17 @@ def test_unknown_side_is_a_clear_error(two_drafts):
     assert result.exit_code == 2
     assert "'0.9' is not a recorded version" in result.output
     assert "recorded versions: 0.1, 0.2" in result.output
+
+
+def test_the_headline_counts_one_paragraph_in_the_singular(two_drafts, tmp_path):
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text("# Title\n\nFirst paragraph here.\n\nSecond paragraph here.\n")
+    new.write_text("# Title\n\nFirst paragraph here, longer.\n\nSecond paragraph here.\n")
+    out = tmp_path / "out"
+    args = ["-C", str(two_drafts), "diff", str(old), str(new), "--to", "md", "-o", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "words, 1 paragraph changed" in result.output, result.output
+    new.write_text("# Title\n\nFirst paragraph here, longer.\n\nSecond paragraph, too.\n")
+    result = CliRunner().invoke(cli, args)
+    assert "2 paragraphs changed" in result.output, result.output

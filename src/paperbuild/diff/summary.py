@@ -77,7 +77,8 @@ class Summary:
         """Return the one line `paperbuild diff` prints: what was compared, how much changed."""
         t = self.total
         what = (
-            f"+{t.words_added} −{t.words_removed} words, {t.paragraphs_changed} paragraphs changed"
+            f"+{t.words_added} −{t.words_removed} words, {t.paragraphs_changed} "
+            f"paragraph{'' if t.paragraphs_changed == 1 else 's'} changed"
             if self.changed
             else "no changes"
         )
