@@ -21,6 +21,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "duplicate-chapter": ("error", "two chapters claim one section"),
     "orphan-chapter": ("error", "a Markdown file in paper/ maps to no section"),
     "front-matter": ("error", "a chapter's front matter is malformed"),
+    "unread-front-matter": ("warning", "a chapter's front matter has a key that is not read"),
     "unreadable-chapter": ("error", "a chapter cannot be read as UTF-8 text"),
     "title-drift": ("warning", "a chapter's first heading differs from its section title"),
     "uncovered-point": ("warning", "an outline point has no coverage marker"),

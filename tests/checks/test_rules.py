@@ -293,6 +293,23 @@ def test_front_matter_problems(mini):
     assert found(diags, "front-matter") == [("paper/02-second.md", 1, 1)]
 
 
+def test_front_matter_keys_that_are_not_read_are_named(mini):
+    chapter = (
+        "---\nsection: 2\nabstract: |\n  Lost words.\nbibliography: other.bib\nsectoin: 3\n---\n\n"
+        '# Second section\n\n[Pears.]{points="2.1"}\n'
+    )
+    diags = [
+        d for d in check(mini({"paper/02-second.md": chapter})) if d.rule == "unread-front-matter"
+    ]
+    assert [(d.line, d.column, d.message.split("'")[1]) for d in diags] == [
+        (3, 1, "abstract"),
+        (5, 1, "bibliography"),
+        (6, 1, "sectoin"),
+    ]
+    assert diags[2].hint == "did you mean 'section'?"
+    assert all(d.severity == "warning" for d in diags)
+
+
 def test_rules_can_be_turned_off_or_promoted(mini):
     root = mini(
         {

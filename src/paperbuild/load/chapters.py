@@ -11,9 +11,15 @@ from typing import Any
 from yaml.nodes import MappingNode, ScalarNode
 
 from paperbuild.diagnostics import Diagnostic, diag
-from paperbuild.load.yamlsrc import YamlProblem, compose, duplicate_keys, items, position, scalar
-
-FRONT_MATTER_KEYS = ("section", "title", "status", "author")
+from paperbuild.load.yamlsrc import (
+    YamlProblem,
+    compose,
+    did_you_mean,
+    duplicate_keys,
+    items,
+    position,
+    scalar,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,9 +139,38 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, list[
             [diag("front-matter", "front matter must be a mapping", path, line + 1, col)],
         )
     problems = [_shift(d, 1) for d in duplicate_keys(node, path, "front-matter")]
+    problems += _unread_keys(node, path)
     # values are read from the composed nodes, never constructed: an alias bomb stays small
     data = {key: scalar(value) for key, _, value in items(node) if isinstance(value, ScalarNode)}
     return data, blanked, problems
+
+
+FRONT_MATTER_KEYS = ("section",)  # what paperbuild reads of a chapter's front matter
+
+
+def _unread_keys(node: MappingNode, path: str) -> list[Diagnostic]:
+    """Return a warning for each front matter key paperbuild does not read (an `abstract:`,
+    a `bibliography:` or a `title:` from another tool's manuscript would be lost unsaid)."""
+    found = []
+    for key, key_node, _ in items(node):
+        if key in FRONT_MATTER_KEYS:
+            continue
+        line, col = position(key_node)
+        close = did_you_mean(key, list(FRONT_MATTER_KEYS))
+        found.append(
+            diag(
+                "unread-front-matter",
+                f"front matter key '{key}' is not read: a chapter's front matter says only "
+                "which section it is (`section:`), and its other keys reach no draft",
+                path,
+                line + 1,
+                col,
+                close
+                or "put the text in the chapter, and the paper's title, author, status or "
+                "bibliography in outline.yaml",
+            )
+        )
+    return found
 
 
 def _shift(d: Diagnostic, lines: int) -> Diagnostic:
