@@ -237,3 +237,34 @@ def test_a_figures_image_is_centred_over_its_caption_in_the_docx(forms):
     style = Document(str(out["docx"])).styles["Captioned Figure"]
     assert style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert style.paragraph_format.keep_with_next
+
+
+CHUNKS = {
+    "outline.yaml": outline("Chunks", [("Analysis", "analysis.md")]),
+    "references.bib": "",
+    "paper/analysis.md": "# Analysis\n\nBefore.\n\n"
+    '```{python}\n#| label: fig-plot\nprint("hello")\nx = 1\n```\n\n'
+    "```{r, echo=FALSE}\nsummary(cars)\n```\n\n"
+    "````markdown\n```{python}\nshown, not a chunk\n```\n````\n\n"
+    '```{startFrom="3"}\nan attribute, not a chunk\n```\n\nAfter.\n',
+}
+
+
+def test_executable_code_chunks_are_code_blocks_and_said_to_be_unrun(tmp_path):
+    root = write(tmp_path, CHUNKS)
+    found = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "code-chunk"]
+    assert [(d.line, d.column, d.message.split(" code chunk")[0]) for d in found] == [
+        (5, 1, "a python"),
+        (11, 1, "a r"),
+    ]
+    out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
+    blocks = pandoc_docx_json(out["docx"])["blocks"]
+    codes = "\n".join(b["c"][1] for b in walk(blocks) if b.get("t") == "CodeBlock")
+    assert codes == (  # (pandoc's reader makes code paragraphs that follow each other one)
+        '#| label: fig-plot\nprint("hello")\nx = 1\nsummary(cars)\n'
+        "```{python}\nshown, not a chunk\n```\nan attribute, not a chunk"
+    )
+    assert not [i for i in walk(blocks) if i.get("t") == "Code"]  # (was inline code, run on)
+    pdf = pdf_text(out["pdf"])
+    assert "{python}" not in pdf.replace("```{python}", "") and 'print("hello")' in pdf
+    assert "Before." in pdf and "After." in pdf

@@ -77,6 +77,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "duplicate-label": ("error", "two elements of the document share a label"),
     "crossref-kind": ("warning", "a cross-reference names an element of another kind"),
     "dead-link": ("warning", "a link (#id, or a chapter's file) leads to no heading or label"),
+    "code-chunk": (
+        "warning",
+        "an executable code chunk (Quarto, R Markdown): shown as code, never run",
+    ),
     "missing-glyphs": ("warning", "text in a script the PDF's faces have no glyphs for"),
     "unconverted-maths": ("warning", "maths pandoc cannot convert: the drafts show its TeX"),
     "invalid-font": ("error", "a face under outline.yaml's fonts: is not a usable font file"),

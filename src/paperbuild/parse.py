@@ -14,7 +14,7 @@ from paperbuild import pandoc, pandoc_ast
 from paperbuild import rawhtml as rawhtml_module
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts, chapter_facts
-from paperbuild.load.chapters import macro_definitions
+from paperbuild.load.chapters import chunks_as_code, macro_definitions
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
@@ -114,7 +114,8 @@ def _tracked_cache() -> Diagnostic:
 
 
 def parse_texts(project: Project) -> dict[str, str]:
-    """Return each chapter's text as pandoc is given it: after the other chapters' LaTeX macros.
+    """Return each chapter's text as pandoc is given it: after the other chapters' LaTeX macros,
+    its executable code chunks made code blocks.
 
     pandoc expands `\\newcommand` definitions when it reads, and each chapter is read on its
     own, so a macro defined in one chapter would stay raw in the next (`$\\R^2$` in the drafts);
@@ -132,7 +133,8 @@ def parse_texts(project: Project) -> dict[str, str]:
                 break
             kept.append(definition)
         prelude = "\n".join(kept)
-        texts[chapter.path] = f"{prelude}\n\n{chapter.text}" if prelude else chapter.text
+        text = chunks_as_code(chapter.text)
+        texts[chapter.path] = f"{prelude}\n\n{text}" if prelude else text
     return texts
 
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import UNSAFE, Facts
-from paperbuild.load.chapters import Chapter
+from paperbuild.load.chapters import Chapter, code_chunks
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem
@@ -270,7 +270,25 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
     for chapter in project.chapters:
         if chapter.path in facts:
             found += check_chapter(project, chapter, facts[chapter.path])
+        found += _chunks(chapter)
     return found
+
+
+def _chunks(chapter: Chapter) -> list[Diagnostic]:
+    """Return a warning for each executable code chunk (```{python}): shown, never run."""
+    return [
+        diag(
+            "code-chunk",
+            f"a {chunk.name} code chunk is not run (paperbuild runs no code): the drafts show "
+            "its code, and nothing it would make",
+            chapter.path,
+            chunk.line,
+            chunk.column,
+            "put what it makes in the chapter (a figure's image, a Markdown table); to show "
+            f"code, fence it as ```{{.{chunk.name}}}",
+        )
+        for chunk in code_chunks(chapter.text)
+    ]
 
 
 def _shown(snippet: str) -> str:

@@ -149,13 +149,13 @@ def _from_git(project: Project, ref: str) -> Side:
 
 def _from_markdown(path: Path, project: Project | None) -> Side:
     from paperbuild import pandoc
-    from paperbuild.load.chapters import decode, split_front_matter
+    from paperbuild.load.chapters import chunks_as_code, decode, split_front_matter
 
     text, problem = decode(path.read_bytes(), str(path))
     if text is None:
         raise PaperbuildError(f"cannot read {path}: {problem.message if problem else ''}")
     _, body, _ = split_front_matter(text, str(path))
-    blocks = pandoc.parse_chapters([(path.name, body)])[0]
+    blocks = pandoc.parse_chapters([(path.name, chunks_as_code(body))])[0]
     meta = (
         project.outline.document
         if project

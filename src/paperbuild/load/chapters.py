@@ -285,6 +285,42 @@ MACRO_START = re.compile(
 )
 
 
+# An executable code chunk of Quarto or R Markdown: ```{python}, ```{r echo=FALSE}, ```{r, dpi=9}
+# (a language name, not a pandoc attribute: no `.`, `#` or `=` before it, no `=` after it).
+CHUNK = re.compile(
+    r"^( {0,3})(`{3,}|~{3,})[ \t]*\{[ \t]*([A-Za-z][\w+-]*)(?=[\s,}])[^}\n]*\}[ \t]*$"
+)
+
+
+def code_chunks(text: str) -> list[Mark]:
+    """Return the executable code chunks' opening fences (their language, line and column),
+    outside other code."""
+    found: list[Mark] = []
+    fence: str | None = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        chunk = CHUNK.match(line) if fence is None else None
+        if chunk:
+            found.append(Mark(name=chunk.group(3), line=number, column=len(chunk.group(1)) + 1))
+        _, fence = fence_step(line, fence)
+    return found
+
+
+def chunks_as_code(text: str) -> str:
+    """Return the text with each executable chunk's fence made a code block's (```{.python}):
+    pandoc reads ```{python} as inline code, its lines run together in a paragraph."""
+    if "{" not in text:
+        return text
+    chunks = {m.line for m in code_chunks(text)}
+    if not chunks:
+        return text
+    lines = text.split("\n")
+    for number in chunks:
+        m = CHUNK.match(lines[number - 1])
+        assert m is not None
+        lines[number - 1] = f"{m.group(1)}{m.group(2)} {{.{m.group(3)}}}"
+    return "\n".join(lines)
+
+
 def macro_definitions(text: str) -> list[str]:
     """Return the LaTeX macro definitions (`\\newcommand{\\R}{\\mathbb{R}}`) a chapter makes at
     the start of a line, outside code, each with its balanced braces (across lines)."""
