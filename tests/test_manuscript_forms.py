@@ -246,25 +246,39 @@ CHUNKS = {
     '```{python}\n#| label: fig-plot\nprint("hello")\nx = 1\n```\n\n'
     "```{r, echo=FALSE}\nsummary(cars)\n```\n\n"
     "````markdown\n```{python}\nshown, not a chunk\n```\n````\n\n"
-    '```{startFrom="3"}\nan attribute, not a chunk\n```\n\nAfter.\n',
+    '```{startFrom="3"}\nan attribute, not a chunk\n```\n\nAfter.\n\n'
+    "{{< include _part.qmd >}}\n\nSee {{< video https://example.org/v.mp4 >}} here.\n\n"
+    "{{< pagebreak >}}\n\nShown: `{{< meta title >}}` and {{{< escaped >}}}.\n\n"
+    "```\n{{< include fenced.qmd >}}\n```\n",
+    "paper/_part.qmd": "Never read.\n",
 }
 
 
-def test_executable_code_chunks_are_code_blocks_and_said_to_be_unrun(tmp_path):
+def test_code_chunks_are_code_blocks_and_shortcodes_said_to_be_shown_as_written(tmp_path):
     root = write(tmp_path, CHUNKS)
     found = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "code-chunk"]
     assert [(d.line, d.column, d.message.split(" code chunk")[0]) for d in found] == [
         (5, 1, "a python"),
         (11, 1, "a r"),
     ]
+    shortcodes = [
+        (d.line, d.column, d.message.split(" is not")[0])
+        for d in run_checks(load_project(root)).diagnostics
+        if d.rule == "unexpanded-shortcode"
+    ]
+    assert shortcodes == [
+        (27, 1, "Quarto's {{< include _part.qmd >}}"),
+        (29, 5, "Quarto's {{< video https://example.org/v.mp4 >}}"),
+    ]
     out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
     blocks = pandoc_docx_json(out["docx"])["blocks"]
     codes = "\n".join(b["c"][1] for b in walk(blocks) if b.get("t") == "CodeBlock")
     assert codes == (  # (pandoc's reader makes code paragraphs that follow each other one)
         '#| label: fig-plot\nprint("hello")\nx = 1\nsummary(cars)\n'
-        "```{python}\nshown, not a chunk\n```\nan attribute, not a chunk"
+        "```{python}\nshown, not a chunk\n```\nan attribute, not a chunk\n"
+        "{{< include fenced.qmd >}}"
     )
-    assert not [i for i in walk(blocks) if i.get("t") == "Code"]  # (was inline code, run on)
+    assert [pa["c"][1] for pa in walk(blocks) if pa.get("t") == "Code"] == ["{{< meta title >}}"]
     pdf = pdf_text(out["pdf"])
     assert "{python}" not in pdf.replace("```{python}", "") and 'print("hello")' in pdf
     assert "Before." in pdf and "After." in pdf

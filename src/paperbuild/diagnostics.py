@@ -81,6 +81,10 @@ RULES: dict[str, tuple[Severity, str]] = {
         "warning",
         "an executable code chunk (Quarto, R Markdown): shown as code, never run",
     ),
+    "unexpanded-shortcode": (
+        "warning",
+        "a Quarto shortcode other than pagebreak: shown as written",
+    ),
     "missing-glyphs": ("warning", "text in a script the PDF's faces have no glyphs for"),
     "unconverted-maths": ("warning", "maths pandoc cannot convert: the drafts show its TeX"),
     "invalid-font": ("error", "a face under outline.yaml's fonts: is not a usable font file"),

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import UNSAFE, Facts
-from paperbuild.load.chapters import Chapter, code_chunks
+from paperbuild.load.chapters import Chapter, code_chunks, shortcodes
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem
@@ -270,8 +270,27 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
     for chapter in project.chapters:
         if chapter.path in facts:
             found += check_chapter(project, chapter, facts[chapter.path])
-        found += _chunks(chapter)
+        found += _chunks(chapter) + _shortcodes(chapter)
     return found
+
+
+def _shortcodes(chapter: Chapter) -> list[Diagnostic]:
+    """Return a warning for each Quarto shortcode the drafts would show as written."""
+    return [
+        diag(
+            "unexpanded-shortcode",
+            f"Quarto's {_shown(code.extra)} is not carried out (a chapter is pandoc Markdown): "
+            "the drafts show it as written",
+            chapter.path,
+            code.line,
+            code.column,
+            "paste the file's text into the chapter, or make the file a chapter of its own in "
+            "outline.yaml"
+            if code.name == "include"
+            else "write in Markdown what it would make (the text, a link, an image)",
+        )
+        for code in shortcodes(chapter.text)
+    ]
 
 
 def _chunks(chapter: Chapter) -> list[Diagnostic]:

@@ -321,6 +321,30 @@ def chunks_as_code(text: str) -> str:
     return "\n".join(lines)
 
 
+# Quarto's shortcodes, `{{< include _part.qmd >}}`; `{{{< … >}}}` is Quarto's way to show one.
+SHORTCODE = re.compile(r"(?<!\{)\{\{<\s*([\w-]+)[^>\n]*>\}\}(?!\})")
+SHORTCODES_MADE = ("pagebreak",)  # the one the drafts carry out (a page break in both)
+
+
+def shortcodes(text: str) -> list[Mark]:
+    """Return Quarto shortcodes outside code and comments that the drafts do not carry out
+    (their name and text, line and column)."""
+    if "{{<" not in text:
+        return []
+    found: list[Mark] = []
+    fence: str | None = None
+    for number, line in enumerate(strip_comments(text).split("\n"), start=1):
+        code, fence = fence_step(line, fence)
+        if code:
+            continue
+        for m in SHORTCODE.finditer(_mask(line, CODE_SPAN)):
+            if m.group(1) not in SHORTCODES_MADE:
+                found.append(
+                    Mark(name=m.group(1), line=number, column=m.start() + 1, extra=m.group())
+                )
+    return found
+
+
 def macro_definitions(text: str) -> list[str]:
     """Return the LaTeX macro definitions (`\\newcommand{\\R}{\\mathbb{R}}`) a chapter makes at
     the start of a line, outside code, each with its balanced braces (across lines)."""
