@@ -100,6 +100,11 @@ def test_wrong_types_are_reported_with_their_place():
     assert ("outline-schema", 14, 12, "sections[2].final must be true or false, not text") in found
 
 
+def test_an_empty_text_field_is_said_to_be_empty():
+    found = problems(MINI_OUTLINE.replace('  version: "1.0"', '  version: "  "'))
+    assert ("outline-schema", 5, 12, "document.version must be text, not empty") in found
+
+
 def test_missing_document_fields():
     found = problems("document:\n  title: T\nsections:\n  - id: 1\n    title: S\n")
     messages = [m for *_, m in found]

@@ -113,4 +113,6 @@ def kind(node: Node) -> str:
         return "true/false"
     if isinstance(value, int | float):
         return "a number"
+    if isinstance(value, str) and not value.strip():
+        return "empty"
     return "text"
