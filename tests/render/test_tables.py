@@ -64,6 +64,14 @@ def test_docx_columns_fit_their_words_and_rows_stay_whole(built):
     ]  # fmt: skip  (the last, not aligned by the author, takes the Table Text style's left)
 
 
+def test_a_captioned_tables_alt_text_is_its_caption_with_its_number(built):
+    import docx as python_docx
+
+    body = python_docx.Document(str(built[0])).element.body
+    alts = body.xpath("//w:tblPr/w:tblCaption/@w:val")  # (python-docx knows the w: prefix)
+    assert alts == ["Table 1: Cases reported"]  # (pandoc's: "Table : Cases reported")
+
+
 def test_a_short_table_is_kept_on_one_page(built):
     docx, _ = built
     xml = zipfile.ZipFile(docx).read("word/document.xml").decode()

@@ -168,6 +168,7 @@ def render_docx(
     _lists(doc, document)
     for table in doc.element.body.iter(qn("w:tbl")):
         fit_table(table, text_width(doc.sections[0]) // EMU_PER_TWIP)
+        caption_alt_text(table)
     close_bookmarks_after_tables(doc.element.body)
     house_bullets(doc)
     settings(doc, update_fields=not tracked)
@@ -351,6 +352,20 @@ def fit_table(table: Any, width: int) -> None:
         for row in rows[:-1]:
             for p in row.iter(qn("w:p")):
                 set_child(p, "pPr", "keepNext", {}, ("pStyle",))
+
+
+def caption_alt_text(table: Any) -> None:
+    """Set a captioned table's alt text (`w:tblCaption`, what a screen reader says) to its
+    caption as shown: pandoc's lacks the number, a SEQ field ("Table : Cases")."""
+    alt = table.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
+    before = table.getprevious()
+    while before is not None and before.tag == qn("w:bookmarkStart"):
+        before = before.getprevious()
+    if alt is None or before is None or before.tag != qn("w:p"):
+        return
+    style = before.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+    if style is not None and style.get(qn("w:val")) == "TableCaption":
+        alt.set(qn("w:val"), "".join(t.text or "" for t in before.iter(qn("w:t"))))
 
 
 def _rules(table: Any) -> None:
