@@ -18,7 +18,7 @@ from paperbuild.load.chapters import chunks_as_code, macro_definitions
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
-from paperbuild.rawhtml import has_inline_html, read_inline_html
+from paperbuild.rawhtml import has_html_table, has_inline_html, read_html_tables, read_inline_html
 from paperbuild.safety import CACHE_DIR, cache_dir
 from paperbuild.util.fsutil import keep
 
@@ -169,7 +169,10 @@ def _read(
     read: dict[int, list[Node]] = {}
 
     def one(i: int, blocks: list[Node]) -> None:
-        read[i] = read_inline_html(blocks) if has_inline_html(items[i][1]) else blocks
+        text = items[i][1]
+        read[i] = read_inline_html(blocks) if has_inline_html(text) else blocks
+        if has_html_table(text):
+            read[i] = read_html_tables(read[i])
         if each is not None:
             each(i, read[i])
 

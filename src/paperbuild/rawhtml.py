@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 from paperbuild import pandoc_ast as pa
 from paperbuild.pandoc_ast import INLINES_AT, Node, rewrite
@@ -60,11 +62,15 @@ def _tag(node: Node) -> tuple[str, bool, dict[str, str]] | None:
     m = TAG.match(pa.text(node).strip())
     if m is None:
         return None
-    attributes = {
+    return m.group(2).lower(), bool(m.group(1)), _attributes(m.group(3))
+
+
+def _attributes(source: str) -> dict[str, str]:
+    """Return a tag's attributes by lower-cased name, their values unescaped."""
+    return {
         k.lower(): html.unescape(next(v for v in vs if v is not None))
-        for k, *vs in ATTRIBUTE.findall(m.group(3))
+        for k, *vs in ATTRIBUTE.findall(source)
     }
-    return m.group(2).lower(), bool(m.group(1)), attributes
 
 
 def _fold(inlines: list[Node]) -> list[Node]:
@@ -103,3 +109,229 @@ def _wrapped(name: str, content: list[Node], attributes: dict[str, str]) -> Node
             return pa.span(pa.Attr(), content)
         return pa.link(pa.Attr(), content, href, attributes.get("title", ""))
     return pa.element(kind, content)
+
+
+# --- tables --------------------------------------------------------------------------------
+
+TABLE_TAGS = frozenset(
+    {"table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "colgroup", "col"}
+)
+TAGS = re.compile(r"\s*(<[^<>]*>)\s*")
+ALIGN = {"left": "AlignLeft", "right": "AlignRight", "center": "AlignCenter"}
+NO_ATTR: list[Any] = ["", [], []]
+
+
+def has_html_table(text: str) -> bool:
+    """Return whether a chapter's text may hold an HTML table (a quick test)."""
+    return re.search(r"<\s*table\b", text, re.I) is not None
+
+
+def read_html_tables(value: Any) -> Any:
+    """Return the blocks with each HTML table pandoc left as raw tags around the cells' text
+    made a table (caption, header, body and footer rows, column and row spans, alignments);
+    a table read otherwise (nested, unclosed, text outside its cells) stays as it was."""
+    if isinstance(value, list):
+        if any(_opens_table(v) for v in value):
+            value = _tables_in(value)
+        return [read_html_tables(v) for v in value]
+    if isinstance(value, dict):
+        return {k: read_html_tables(v) for k, v in value.items()}
+    return value
+
+
+def _opens_table(node: Any) -> bool:
+    return (
+        isinstance(node, dict)
+        and _is_html(node)
+        and re.match(r"\s*<\s*table\b", pa.text(node), re.I) is not None
+    )
+
+
+def _tables_in(blocks: list[Node]) -> list[Node]:
+    """Return the block list with each well-formed run from `<table>` to `</table>` a Table."""
+    out: list[Node] = []
+    i = 0
+    while i < len(blocks):
+        end = _table_end(blocks, i) if _opens_table(blocks[i]) else None
+        if end is None:
+            out.append(blocks[i])
+            i += 1
+            continue
+        table = _table(blocks[i : end + 1])  # (a table inside it: None, all of it kept raw)
+        out += [table] if table is not None else blocks[i : end + 1]
+        i = end + 1
+    return out
+
+
+def _is_html(node: Node) -> bool:
+    return node.get("t") == "RawBlock" and pa.raw_format(node).lower() in ("html", "html5")
+
+
+def _table_end(blocks: list[Node], start: int) -> int | None:
+    """Return the index of the block that closes the table opened at start (None: none)."""
+    depth = 0
+    for j in range(start, len(blocks)):
+        for tag in TAGS.findall(pa.text(blocks[j])) if _is_html(blocks[j]) else ():
+            found = _tag_of(tag)
+            if found is not None and found[0] == "table":
+                depth += -1 if found[1] else 1
+                if depth == 0:
+                    return j
+    return None
+
+
+@dataclass
+class _Reading:
+    """A table being read: its rows by part, the cell and caption being filled."""
+
+    attrs: dict[str, str]
+    caption: list[Node] | None = None
+    rows: dict[str, list[list[Any]]] = field(
+        default_factory=lambda: {"thead": [], "tbody": [], "tfoot": []}
+    )
+    part: str = "tbody"
+    row: list[Any] | None = None
+    cell: list[Node] | None = None
+    in_caption: bool = False
+
+
+def _table(run: list[Node]) -> Node | None:
+    """Return the table the run of raw tags and cell blocks makes, else None."""
+    reading: _Reading | None = None
+    for node in run:
+        if _is_html(node):
+            source = pa.text(node)
+            tags = TAGS.findall(source)
+            if "".join(TAGS.sub("", source).split()) or not tags:
+                return None  # something besides tags
+            for tag in tags:
+                found = _tag_of(tag)
+                if found is None:
+                    return None
+                name, closing, attributes = found
+                if name == "table" and not closing:
+                    if reading is not None:
+                        return None  # a table inside a table
+                    reading = _Reading(attrs=attributes)
+                elif reading is None or not _step(reading, name, closing, attributes):
+                    return None
+        elif reading is not None and reading.cell is not None:
+            reading.cell.append(node)
+        elif reading is not None and reading.in_caption:
+            reading.caption = (reading.caption or []) + pa.inlines(node)
+        else:
+            return None  # text outside every cell
+    return _made(reading) if reading is not None and reading.row is None else None
+
+
+def _tag_of(tag: str) -> tuple[str, bool, dict[str, str]] | None:
+    """Return a table tag's name, whether it closes, and its attributes (None: not one)."""
+    m = TAG.match(tag)
+    if m is None or m.group(2).lower() not in TABLE_TAGS:
+        return None
+    return m.group(2).lower(), bool(m.group(1)), _attributes(m.group(3))
+
+
+def _step(reading: _Reading, name: str, closing: bool, attributes: dict[str, str]) -> bool:
+    """Read one tag into the table; return False where the tags do not make one."""
+    if name in ("col", "colgroup"):
+        return reading.cell is None
+    if name == "caption":
+        if reading.cell is not None or reading.row is not None:
+            return False
+        reading.in_caption = not closing
+        return True
+    if name in ("thead", "tbody", "tfoot"):
+        reading.cell = None
+        if reading.row is not None:  # (an unclosed row ends with its part)
+            reading.rows[reading.part].append(reading.row)
+            reading.row = None
+        reading.part = "tbody" if closing else name
+        return True
+    if name == "tr":
+        reading.cell = None  # (a row's start or end closes its last cell, as HTML does)
+        if closing and reading.row is None:
+            return False
+        if reading.row is not None:  # (and the start of a row the row before)
+            reading.rows[reading.part].append(reading.row)
+        reading.row = None if closing else []
+        return True
+    if name in ("th", "td"):
+        if reading.row is None:
+            return False
+        if closing and reading.cell is None:
+            return False
+        reading.cell = None  # (an unclosed cell is closed by the next, as HTML does)
+        if closing:
+            return True
+        reading.cell = []
+        reading.row.append([name, attributes, reading.cell])
+        return True
+    if name == "table" and closing:
+        reading.cell = None
+        if reading.row is not None:
+            reading.rows[reading.part].append(reading.row)
+            reading.row = None
+        return True
+    return False
+
+
+def _span(attributes: dict[str, str], name: str) -> int:
+    value = attributes.get(name, "1").strip()
+    return max(1, min(int(value), 1000)) if value.isdigit() else 1
+
+
+def _cell(name: str, attributes: dict[str, str], content: list[Node]) -> list[Any]:
+    style = attributes.get("style", "")
+    found = re.search(r"text-align\s*:\s*(\w+)", style)
+    align = ALIGN.get((attributes.get("align") or (found.group(1) if found else "")).lower())
+    return [
+        NO_ATTR,
+        {"t": align or "AlignDefault"},
+        _span(attributes, "rowspan"),
+        _span(attributes, "colspan"),
+        content,
+    ]
+
+
+def _width(rows: list[list[Any]]) -> int:
+    """Return how many columns the rows fill, row spans counted."""
+    taken: set[tuple[int, int]] = set()
+    for r, row in enumerate(rows):
+        c = 0
+        for _, attributes, _ in row:
+            while (r, c) in taken:
+                c += 1
+            down, across = _span(attributes, "rowspan"), _span(attributes, "colspan")
+            taken.update((r + dr, c + dc) for dr in range(down) for dc in range(across))
+            c += across
+    return max((c for _, c in taken), default=-1) + 1
+
+
+def _made(reading: _Reading) -> Node | None:
+    """Return the pandoc Table of what was read (None when it has no cells)."""
+    head, body, foot = (reading.rows[p] for p in ("thead", "tbody", "tfoot"))
+    if not head:  # leading rows of header cells only are the header, as browsers show them
+        while body and all(name == "th" for name, _, _ in body[0]) and body[0]:
+            head.append(body.pop(0))
+    every = head + body + foot
+    columns = _width(every)
+    if not columns:
+        return None
+
+    def rows(part: list[list[Any]]) -> list[Any]:
+        return [[NO_ATTR, [_cell(*cell) for cell in row]] for row in part]
+
+    ident = reading.attrs.get("id", "")
+    caption = [pa.plain(reading.caption)] if reading.caption else []
+    return {
+        "t": "Table",
+        "c": [
+            [ident, [], []],
+            [None, caption],
+            [[{"t": "AlignDefault"}, {"t": "ColWidthDefault"}] for _ in range(columns)],
+            [NO_ATTR, rows(head)],
+            [[NO_ATTR, 0, [], rows(body)]],
+            [NO_ATTR, rows(foot)],
+        ],
+    }
