@@ -4,6 +4,8 @@ and Typst writers drop, so the cells ran together as loose lines."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from paperbuild import pandoc
@@ -55,9 +57,20 @@ def test_rows_of_header_cells_lead_and_unclosed_cells_close_as_in_html():
     assert len(colspecs) == 3  # the widest row
     assert len(head[1]) == 1 and len(bodies[0][3]) == 2
     assert [[c[0] for c in row] for row in cells(table)] == [
-        ["A", "B"],
-        ["1", "2"],
+        ["A", "B", ""],  # (rows filled with empty cells to the table's width: pandoc's
+        ["1", "2", ""],  # writers stop at a short row)
         ["3", "4", "5"],
+    ]
+
+
+def test_spans_past_the_tables_edges_are_cut_as_browsers_cut_them():
+    (table,) = read(
+        '<table>\n<tr><td rowspan="50">tall</td><td colspan="3">wide</td></tr>\n'
+        "<tr><td>a</td></tr>\n</table>\n"
+    )
+    assert cells(table) == [
+        [("tall", 2, 1, "AlignDefault"), ("wide", 1, 3, "AlignDefault")],
+        [("a", 1, 1, "AlignDefault"), ("", 1, 1, "AlignDefault"), ("", 1, 1, "AlignDefault")],
     ]
 
 
@@ -72,7 +85,7 @@ def test_rows_of_header_cells_lead_and_unclosed_cells_close_as_in_html():
 )
 def test_a_table_that_is_not_well_formed_is_left_as_it_was(source):
     raw = pandoc.parse_chapters([("t.md", source)])[0]
-    assert read_html_tables(raw) == raw
+    assert read_html_tables(copy.deepcopy(raw)) == raw
 
 
 def test_an_html_table_is_a_numbered_table_in_both_drafts_and_no_raw_html(tmp_path):
@@ -83,13 +96,15 @@ def test_an_html_table_is_a_numbered_table_in_both_drafts_and_no_raw_html(tmp_pa
         '<table id="tbl:cases">\n<caption>Cases by year</caption>\n'
         "<tr><th>Year</th><th>Cases</th></tr>\n"
         "<tr><td>2003</td><td>12</td></tr>\n"
-        '<tr><td colspan="2">Total: 12</td></tr>\n</table>\n:::\n\nAfter.\n',
+        '<tr><td colspan="2">Total: 12</td></tr>\n</table>\n:::\n\nAfter.\n\n'
+        '<table><tr><td rowspan="9">tall</td><td colspan="4">wide</td></tr>\n'
+        "<tr><td>short</td></tr><tr></tr></table>\n",
     }
     root = write(tmp_path, files)
     problems = [d.rule for d in run_checks(load_project(root)).diagnostics]
     assert "dropped-raw" not in problems and "unknown-crossref" not in problems
     out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
-    (table,) = [b for b in walk(pandoc_docx_json(out["docx"])["blocks"]) if b.get("t") == "Table"]
+    table, _ = [b for b in walk(pandoc_docx_json(out["docx"])["blocks"]) if b.get("t") == "Table"]
     assert cells(table)[-1] == [("Total: 12", 1, 2, "AlignDefault")]
     for text in (docx_text(out["docx"]), pdf_text(out["pdf"])):
         assert "As table 1 shows." in text and "Table 1: Cases by year" in text

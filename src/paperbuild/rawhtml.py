@@ -126,17 +126,24 @@ def has_html_table(text: str) -> bool:
     return re.search(r"<\s*table\b", text, re.I) is not None
 
 
-def read_html_tables(value: Any) -> Any:
+def read_html_tables(blocks: list[Node]) -> list[Node]:
     """Return the blocks with each HTML table pandoc left as raw tags around the cells' text
     made a table (caption, header, body and footer rows, column and row spans, alignments);
-    a table read otherwise (nested, unclosed, text outside its cells) stays as it was."""
-    if isinstance(value, list):
-        if any(_opens_table(v) for v in value):
-            value = _tables_in(value)
-        return [read_html_tables(v) for v in value]
-    if isinstance(value, dict):
-        return {k: read_html_tables(v) for k, v in value.items()}
-    return value
+    a table read otherwise (nested, unclosed, text outside its cells) stays as it was.
+
+    The lists are changed in place, walked with a stack of their own (a chapter nests as
+    deep as pandoc's JSON allows, deeper than Python's calls go).
+    """
+    stack: list[Any] = [blocks]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            if any(_opens_table(v) for v in value):
+                value[:] = _tables_in(value)
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+    return blocks
 
 
 def _opens_table(node: Any) -> bool:
@@ -282,46 +289,93 @@ def _span(attributes: dict[str, str], name: str) -> int:
 
 
 def _cell(name: str, attributes: dict[str, str], content: list[Node]) -> list[Any]:
+    """Return a pandoc cell (spans 1 by 1: `_placed` sets them)."""
     style = attributes.get("style", "")
     found = re.search(r"text-align\s*:\s*(\w+)", style)
     align = ALIGN.get((attributes.get("align") or (found.group(1) if found else "")).lower())
-    return [
-        NO_ATTR,
-        {"t": align or "AlignDefault"},
-        _span(attributes, "rowspan"),
-        _span(attributes, "colspan"),
-        content,
-    ]
+    return [NO_ATTR, {"t": align or "AlignDefault"}, 1, 1, content]
 
 
-def _width(rows: list[list[Any]]) -> int:
-    """Return how many columns the rows fill, row spans counted."""
+Grid = list[list[tuple[list[Any], int, int]]]  # per row: (cell, row span, column span)
+
+
+def _grid(part: list[list[Any]]) -> tuple[Grid, int]:
+    """Return a part's rows with each cell's spans as laid out (a row span cut at the part's
+    last row, a column span at a cell from a row above), and how many columns the part fills."""
     taken: set[tuple[int, int]] = set()
-    for r, row in enumerate(rows):
-        c = 0
-        for _, attributes, _ in row:
+    grid: Grid = []
+    for r, row in enumerate(part):
+        c, placed = 0, []
+        for name, attributes, content in row:
             while (r, c) in taken:
                 c += 1
-            down, across = _span(attributes, "rowspan"), _span(attributes, "colspan")
+            down = min(_span(attributes, "rowspan"), len(part) - r)
+            across = _span(attributes, "colspan")
+            # (a column span that runs into a cell spanning down from above stops at it)
+            across = next((a for a in range(1, across) if (r, c + a) in taken), across)
             taken.update((r + dr, c + dc) for dr in range(down) for dc in range(across))
+            placed.append((_cell(name, attributes, content), down, across))
             c += across
-    return max((c for _, c in taken), default=-1) + 1
+        grid.append(placed)
+    width = max((c for _, c in taken), default=-1) + 1
+    return _without_covered_rows(grid, taken, width), width
+
+
+def _without_covered_rows(grid: Grid, taken: set[tuple[int, int]], width: int) -> Grid:
+    """Return the grid without the rows cells from above cover whole, their spans shortened
+    (a row with no cell of its own: pandoc's Typst writer makes it a syntax error)."""
+    covered = [
+        r
+        for r, placed in enumerate(grid)
+        if not placed and all((r, c) in taken for c in range(width))
+    ]
+    if not covered:
+        return grid
+    kept: Grid = []
+    for r, placed in enumerate(grid):
+        if r in covered:
+            continue
+        kept.append(
+            [
+                (cell, down - sum(r < x < r + down for x in covered), across)
+                for cell, down, across in placed
+            ]
+        )
+    return kept
+
+
+def _rows(grid: Grid, columns: int) -> list[Any]:
+    """Return a part's pandoc rows, each filled to the table's columns with empty cells (the
+    writers index a table's grid: a short row or a span past its edge stops them)."""
+    taken: set[tuple[int, int]] = set()
+    rows = []
+    for r, placed in enumerate(grid):
+        c, cells = 0, []
+        for cell, down, across in placed:
+            while (r, c) in taken:
+                c += 1
+            taken.update((r + dr, c + dc) for dr in range(down) for dc in range(across))
+            cells.append([*cell[:2], down, across, cell[4]])
+            c += across
+        for free in range(columns):
+            if (r, free) not in taken:
+                taken.add((r, free))
+                cells.append([NO_ATTR, {"t": "AlignDefault"}, 1, 1, []])
+        rows.append([NO_ATTR, cells])
+    return rows
 
 
 def _made(reading: _Reading) -> Node | None:
     """Return the pandoc Table of what was read (None when it has no cells)."""
     head, body, foot = (reading.rows[p] for p in ("thead", "tbody", "tfoot"))
     if not head:  # leading rows of header cells only are the header, as browsers show them
-        while body and all(name == "th" for name, _, _ in body[0]) and body[0]:
+        while body and body[0] and all(name == "th" for name, _, _ in body[0]):
             head.append(body.pop(0))
-    every = head + body + foot
-    columns = _width(every)
+    grids = [_grid(part) for part in (head, body, foot)]
+    columns = max(width for _, width in grids)
     if not columns:
         return None
-
-    def rows(part: list[list[Any]]) -> list[Any]:
-        return [[NO_ATTR, [_cell(*cell) for cell in row]] for row in part]
-
+    (head_grid, _), (body_grid, _), (foot_grid, _) = grids
     ident = reading.attrs.get("id", "")
     caption = [pa.plain(reading.caption)] if reading.caption else []
     return {
@@ -330,8 +384,8 @@ def _made(reading: _Reading) -> Node | None:
             [ident, [], []],
             [None, caption],
             [[{"t": "AlignDefault"}, {"t": "ColWidthDefault"}] for _ in range(columns)],
-            [NO_ATTR, rows(head)],
-            [[NO_ATTR, 0, [], rows(body)]],
-            [NO_ATTR, rows(foot)],
+            [NO_ATTR, _rows(head_grid, columns)],
+            [[NO_ATTR, 0, [], _rows(body_grid, columns)]],
+            [NO_ATTR, _rows(foot_grid, columns)],
         ],
     }

@@ -88,6 +88,38 @@ def test_column_widths_give_the_room_left_to_the_wordiest_columns():
     assert column_widths([["a"], ["b"]], 5000) == [348, 348]  # short: as wide as the text
 
 
+def test_a_cell_across_columns_has_room_for_its_longest_word_in_both_formats():
+    from paperbuild.render.tables import _least
+
+    widths = column_widths([["a", "c"], ["b"]], 9070, [(0, 2, "Internationalisation x")])
+    assert sum(widths) >= _least(["Internationalisation"]) and widths[0] - widths[1] in (0, 1)
+    assert column_widths([["a"], ["b"]], 9070) == column_widths([["a"], ["b"]], 9070, [])
+
+
+def test_docx_cells_across_columns_are_as_wide_as_the_columns_they_span(mini):
+    chapter = (
+        "---\nsection: 1\n---\n\n# First section\n\n"
+        '::: {points="1.1"}\nApples.\n:::\n\n'
+        '<table><tr><td rowspan="2">Tall</td><td colspan="2">Internationalisation</td></tr>\n'
+        "<tr><td>a</td><td>Prosecutions</td></tr></table>\n"
+    )
+    root = mini({"paper/01-first.md": chapter})
+    assert CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"]).exit_code == 0
+    xml = zipfile.ZipFile(root / "build/a-small-paper-1.0.docx").read("word/document.xml")
+    table = xml.decode()[xml.decode().index("<w:tbl>") :]
+    grid = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"', table)]
+    cells = re.findall(r'<w:tcW w:w="(\d+)"[^>]*/>(?:<w:gridSpan w:val="(\d+)"/>)?', table)
+    assert len(grid) == 3
+    assert [(int(w), int(span or 1)) for w, span in cells] == [
+        (grid[0], 1),
+        (grid[1] + grid[2], 2),  # the spanning cell, the sum of its columns
+        (grid[0], 1),  # (merged down: Word keeps its place)
+        (grid[1], 1),
+        (grid[2], 1),
+    ]
+    assert grid[1] + grid[2] >= len("Internationalisation") * 110 + 230
+
+
 def test_typst_columns_the_author_did_not_align_start_at_the_left():
     source = "#table(\n    columns: 3,\n    align: (auto,right,center,),\n"
     assert "align: (left,right,center,)," in start_aligned(source)

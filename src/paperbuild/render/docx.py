@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,20 +329,25 @@ def fit_table(table: Any, width: int) -> None:
         return
     cols = grid.findall(qn("w:gridCol"))
     texts: list[list[str]] = [[] for _ in cols]
+    spanning: list[tuple[int, int, str]] = []
     for row in rows:
-        for i, cell in enumerate(c for c in row if c.tag == qn("w:tc")):
-            if i < len(texts):
-                texts[i].append("".join(t.text or "" for t in cell.iter(qn("w:t"))))
-    widths = column_widths(texts, width)
+        for column, span, cell in _grid_cells(row):
+            text = "".join(t.text or "" for t in cell.iter(qn("w:t")))
+            if span == 1 and column < len(texts):
+                texts[column].append(text)
+            elif column < len(texts):
+                spanning.append((column, span, text))
+    widths = column_widths(texts, width, spanning)
     for col, w in zip(cols, widths, strict=True):
         col.set(qn("w:w"), str(w))
     set_child(table, "tblPr", "tblW", {"w": str(sum(widths)), "type": "dxa"}, TBLW_AFTER)
     set_child(table, "tblPr", "tblLayout", {"type": "fixed"}, TBLLAYOUT_AFTER)
     _rules(table)
     for row in rows:
-        for i, cell in enumerate(c for c in row if c.tag == qn("w:tc")):
-            if i < len(widths):
-                set_child(cell, "tcPr", "tcW", {"w": str(widths[i]), "type": "dxa"}, ("cnfStyle",))
+        for column, span, cell in _grid_cells(row):
+            if column < len(widths):  # a spanning cell: the columns it spans
+                w = sum(widths[column : column + span])
+                set_child(cell, "tcPr", "tcW", {"w": str(w), "type": "dxa"}, ("cnfStyle",))
         set_child(row, "trPr", "cantSplit", {})
     for p in table.iter(qn("w:p")):  # the house's table text: a size smaller than the body
         style = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
@@ -352,6 +357,20 @@ def fit_table(table: Any, width: int) -> None:
         for row in rows[:-1]:
             for p in row.iter(qn("w:p")):
                 set_child(p, "pPr", "keepNext", {}, ("pStyle",))
+
+
+def _grid_cells(row: Any) -> Iterator[tuple[int, int, Any]]:
+    """Yield each cell of a row with its first grid column and how many it spans (a cell
+    merged down from the row above is there too, as OOXML writes it)."""
+    column = 0
+    for cell in row:
+        if cell.tag != qn("w:tc"):
+            continue
+        span = cell.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+        value = span.get(qn("w:val"), "1") if span is not None else "1"
+        across = int(value) if value.isdigit() and int(value) > 0 else 1
+        yield column, across, cell
+        column += across
 
 
 def caption_alt_text(table: Any) -> None:

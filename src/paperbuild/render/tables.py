@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from paperbuild import pandoc_ast as pa
@@ -14,16 +15,31 @@ CELL_MARGINS = 2 * 115  # Word's default left and right cell margins
 TEXT_WIDTH = int(TEXT_WIDTH_CM * EMU_PER_CM) // EMU_PER_TWIP  # twips, as the DOCX sizes them
 
 
-def column_widths(texts: list[list[str]], width: int) -> list[int]:
+Spanning = list[tuple[int, int, str]]  # a cell across columns: its first, how many, its text
+
+
+def column_widths(
+    texts: list[list[str]], width: int, spanning: Sequence[tuple[int, int, str]] = ()
+) -> list[int]:
+    """Return column widths (twips): each at least its longest word, the rest by text length;
+    then a cell across columns has room for its longest word too, the columns widened alike."""
+    widths = _widths(texts, width)
+    for first, across, text in spanning:
+        short = _least([text]) - sum(widths[first : first + across])
+        for i in range(first, min(first + across, len(widths))) if short > 0 else ():
+            widths[i] += short // across + (i - first < short % across)
+    return widths
+
+
+def _least(column: list[str]) -> int:
+    """Return the width (twips) a column's longest word needs."""
+    longest = max((_ems(word) for text in column for word in text.split()), default=1.0)
+    return int(longest * TWIPS_PER_CHAR) + CELL_MARGINS
+
+
+def _widths(texts: list[list[str]], width: int) -> list[int]:
     """Return column widths (twips): each at least its longest word, the rest by text length."""
-    least = [
-        int(
-            max((_ems(word) for text in column for word in text.split()), default=1.0)
-            * TWIPS_PER_CHAR
-        )
-        + CELL_MARGINS
-        for column in texts
-    ]
+    least = [_least(column) for column in texts]
     wanted = [
         int(max((_ems(text) for text in column), default=1.0) * TWIPS_PER_CHAR) + CELL_MARGINS
         for column in texts
@@ -50,17 +66,31 @@ COLUMN_WIDTH_MARK = b'{"t":"ColWidth","c":'  # (pandoc JSON: a column given a wi
 NOTES = frozenset(("Note",))
 
 
-def cell_texts(table: Node) -> list[list[str]]:
-    """Return each column's cells' texts, notes left out (a cell's place in its row is its
-    column, as the DOCX's sizing takes it)."""
+def cell_texts(table: Node) -> tuple[list[list[str]], Spanning]:
+    """Return each column's cells' texts, notes left out, as the DOCX's sizing takes them: a
+    cell in the grid column it stands in (after the cells spanning down from rows above); and
+    the cells across columns apart."""
     _, _, specs, head, bodies, foot = pa.table_parts(table)
-    rows = [*head[1], *(r for b in bodies for r in (*b[2], *b[3])), *foot[1]]
+    parts = [head[1], *(part for b in bodies for part in (b[2], b[3])), foot[1]]
     texts: list[list[str]] = [[] for _ in specs]
-    for row in rows:
-        for i, cell in enumerate(row[1][: len(texts)]):
-            kept = rewrite(pa.copy_tree(cell[4]), lambda _: [], NOTES)
-            texts[i].append(pa.stringify(kept))
-    return texts
+    spanning: Spanning = []
+    for rows in parts:
+        taken: set[tuple[int, int]] = set()
+        for r, row in enumerate(rows):
+            column = 0
+            for cell in row[1]:
+                while (r, column) in taken:
+                    column += 1
+                down, across = max(1, cell[2]), max(1, cell[3])
+                taken.update((r + d, column + a) for d in range(down) for a in range(across))
+                if column < len(texts):
+                    kept = pa.stringify(rewrite(pa.copy_tree(cell[4]), lambda _: [], NOTES))
+                    if across == 1:
+                        texts[column].append(kept)
+                    else:
+                        spanning.append((column, across, kept))
+                column += across
+    return texts, spanning
 
 
 def fitted(table: Node) -> Node | None:
@@ -70,7 +100,8 @@ def fitted(table: Node) -> Node | None:
     a, caption, specs, head, bodies, foot = pa.table_parts(table)
     if all(spec[1].get("t") != "ColWidth" for spec in specs):
         return None
-    widths = column_widths(cell_texts(table), TEXT_WIDTH)
+    texts, spanning = cell_texts(table)
+    widths = column_widths(texts, TEXT_WIDTH, spanning)
     shares = [{"t": "ColWidth", "c": w / TEXT_WIDTH} for w in widths]
     new = [[spec[0], share] for spec, share in zip(specs, shares, strict=True)]
     return {"t": "Table", "c": [a, caption, new, head, bodies, foot]}
