@@ -105,11 +105,13 @@ def test_images_the_pdf_cannot_show_are_named_and_shown_as_placeholders(mini):
     assert "good.png]" not in text and "Figure good.png" in text
     assert "hostname" not in text and "vector.pdf]" not in text  # the PDF shows a PDF figure
     docx = docx_text(root / "build/a-small-paper-1.0.docx")
-    for name in ("vector.pdf", "plot.eps", "cut.png"):  # Word shows no PDF, EPS or damaged image
+    # Word shows no PDF, EPS or damaged image; pandoc's writer would decode a huge one whole
+    for name in ("vector.pdf", "plot.eps", "cut.png", "huge.png"):
         assert f"[image not shown in the DOCX: {name}]" in docx, (name, docx)
     assert "[image not shown in the DOCX: scan.tif]" not in docx  # (Word shows a TIFF)
     assert "vector.pdf" in warned_drafts(found, "the DOCX cannot show it")
     assert "cut.png" in warned_drafts(found, "the PDF and the DOCX cannot show it")
+    assert "huge.png" in warned_drafts(found, "the PDF and the DOCX cannot show it")
 
 
 def warned_drafts(found, words: str) -> str:
