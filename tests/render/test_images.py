@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from paperbuild.checks import run_checks
 from paperbuild.cli import cli
 from paperbuild.load.project import load_project
-from paperbuild.render.images import pdf_problem
+from paperbuild.render.images import docx_problem, pdf_problem
 from tests.test_manuscripts import docx_text, pdf_text, png
 
 
@@ -182,3 +182,22 @@ def test_an_svg_figure_has_a_png_copy_for_readers_that_show_no_svg(mini):
         pixel = image.convert("RGB").getpixel((image.width // 2, image.height // 2))
         assert pixel == (0, 192, 0), pixel
     assert drawn.size == (240, 120)  # at twice the SVG's own size, sharp on paper
+
+
+def test_a_huge_webp_is_too_large_as_its_header_says():
+    # A 10 KB lossless WebP of 16,000 × 16,000 had Typst take 1.8 GB; its header says its size.
+    lossless = b"RIFF\x00\x00\x00\x00WEBPVP8L\x00\x00\x00\x00\x2f" + (
+        (16_000 - 1) | ((16_000 - 1) << 14)
+    ).to_bytes(4, "little")
+    extended = b"RIFF\x00\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x10\x00\x00\x00" + (
+        (20_000 - 1).to_bytes(3, "little") + (9_000 - 1).to_bytes(3, "little")
+    )
+    lossy = b"RIFF\x00\x00\x00\x00WEBPVP8 \x00\x00\x00\x00\x00\x00\x00\x9d\x01\x2a" + (
+        struct.pack("<HH", 12_000, 12_000)
+    )
+    for data, size in ((lossless, "16,000 × 16,000"), (extended, "20,000 × 9,000")):
+        assert pdf_problem(data) == f"a WebP image of {size} pixels, more than a draft lays out"
+        assert docx_problem(data) == pdf_problem(data)
+    assert "12,000 × 12,000" in (pdf_problem(lossy) or "")
+    small = lossless[:21] + ((300 - 1) | ((200 - 1) << 14)).to_bytes(4, "little")
+    assert pdf_problem(small) is None

@@ -51,7 +51,9 @@ def pdf_problem(data: bytes) -> str | None:
         return _too_large(data, "JPEG")
     if data.startswith((b"GIF87a", b"GIF89a")):
         return _too_large(data, "GIF")
-    if data.startswith(b"%PDF") or data[8:12] == b"WEBP":
+    if data[8:12] == b"WEBP":
+        return _too_large(data, "WebP")
+    if data.startswith(b"%PDF"):
         return None
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in data[:65536]:
@@ -79,6 +81,8 @@ def _size(data: bytes, kind: str) -> tuple[int, int]:
         return struct.unpack(">II", data[16:24])
     if kind == "GIF":
         return struct.unpack("<HH", data[6:10])
+    if kind == "WebP":
+        return _webp_size(data)
     i = 2
     while i + 9 < len(data) and data[i] == 0xFF:  # JPEG: the frame header (SOFn) holds it
         marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
@@ -86,6 +90,21 @@ def _size(data: bytes, kind: str) -> tuple[int, int]:
             height, width = struct.unpack(">HH", data[i + 5 : i + 9])
             return width, height
         i += 2 + length
+    return 0, 0
+
+
+def _webp_size(data: bytes) -> tuple[int, int]:
+    """Return a WebP's width and height from its first chunk ((0, 0) if it cannot): a lossy
+    frame's 14-bit sizes, a lossless one's, or the extended format's 24-bit canvas."""
+    chunk = data[12:16]
+    if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X" and len(data) >= 30:
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
     return 0, 0
 
 
