@@ -218,9 +218,19 @@ def _failing_line(exc: Exception) -> int | None:
 
 
 def _failed_image(source: str, exc: Exception) -> str | None:
-    """Return the image a Typst error is about, read from the failing line, or None."""
+    """Return the image a Typst error is about, read from the failing line (or the file the
+    error is in: an SVG's own parse), or None."""
+    if not IMAGE_ERROR.search(str(getattr(exc, "message", "") or exc)):
+        return None
+    where = re.search(r"┌─ (.+?):\d+:\d+", str(getattr(exc, "diagnostic", "") or ""))
+    if where and not where.group(1).endswith(".typ"):
+        file = "/" + where.group(1).replace("\\", "/")
+        images = {re.sub(r"\\(.)", r"\1", m) for m in TYPST_IMAGE.findall(source)}
+        named = [t for t in images if file.endswith("/" + t.lstrip("/"))]
+        if named:
+            return max(named, key=len)  # (the longest path that ends the one named)
     number = _failing_line(exc)
-    if number is None or not IMAGE_ERROR.search(str(getattr(exc, "message", "") or exc)):
+    if number is None:
         return None
     lines = source.split("\n")
     found = TYPST_IMAGE.search(lines[number - 1]) if number <= len(lines) else None
