@@ -495,6 +495,33 @@ def test_a_style_that_reads_elsewhere_is_refused_by_every_command(mini, tmp_path
     assert not (root / "build").exists() or SECRET not in outputs_text(root)
 
 
+def test_a_style_whose_macros_call_themselves_is_refused_before_citeproc_runs(mini):
+    """citeproc never ends a macro that calls itself: pandoc took 3 GB in 17 s, then its limit
+    stopped it, and the message blamed the chapters."""
+    style = (
+        (Path(__file__).parents[1] / "src/paperbuild/render/templates/chicago-notes.csl")
+        .read_text()
+        .replace(
+            "<macro ",
+            '<macro name="a"><group><text macro="b"/></group></macro>\n'
+            '<macro name="b"><text macro="a"/></macro>\n<macro ',
+            1,
+        )
+    )
+    at = style.index("<citation")
+    layout = style.index("<layout", at)
+    style = style[:layout] + style[layout:].replace(">", '><text macro="a"/>', 1)
+    root = mini()
+    (root / "style.csl").write_text(style)
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "csl: style.csl\n")
+    check = run(root, "check")
+    line = style[: style.index('<macro name="a">')].count("\n") + 1
+    assert f"style.csl:{line}: error[invalid-style]" in check.output, check.output
+    assert "the CSL macro 'a' calls itself (a → b → a)" in check.output, check.output
+    assert_clean_failure(run(root, "build", "--force", "--to", "docx"), "calls itself")
+
+
 def test_ill_formed_raw_openxml_is_located_and_left_out(mini):
     root = mini()
     chapter = root / "paper/02-second.md"

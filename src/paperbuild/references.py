@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
@@ -108,6 +109,40 @@ def style_problem(data: bytes) -> StyleProblem | None:
                 None,
                 "download the parent style's .csl file into the project and name it in 'csl:'",
             )
+    return _macro_cycle(root)
+
+
+def _macro_cycle(root: Any) -> StyleProblem | None:
+    """Return the problem of a macro that calls itself, directly or through others (citeproc
+    never finishes it: pandoc took 3 GB in 17 s before its limit stopped it), else None."""
+    macros = {m.get("name"): m for m in root.iter(f"{CSL_NS}macro", "macro")}
+    calls = {
+        name: [e.get("macro") for e in m.iter() if e is not m and e.get("macro") in macros]
+        for name, m in macros.items()
+    }
+    state: dict[str, int] = {}  # 1: its calls being walked, 2: walked, no loop through it
+    for first in macros:
+        if state.get(first):
+            continue
+        state[first] = 1
+        path, stack = [first], [iter(calls[first])]
+        while stack:  # a depth-first walk of the calls
+            called = next(stack[-1], None)
+            if called is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(called) == 1:
+                loop = " → ".join([*path[path.index(called) :], called])
+                return StyleProblem(
+                    f"the CSL macro '{called}' calls itself ({loop}): citeproc would never finish",
+                    macros[called].sourceline,
+                    None,
+                    "remove the call that leads back to the macro",
+                )
+            elif not state.get(called):
+                state[called] = 1
+                path.append(called)
+                stack.append(iter(calls[called]))
     return None
 
 
