@@ -522,6 +522,22 @@ def test_a_style_whose_macros_call_themselves_is_refused_before_citeproc_runs(mi
     assert_clean_failure(run(root, "build", "--force", "--to", "docx"), "calls itself")
 
 
+def test_raw_openxml_that_opens_like_another_is_located_at_its_own_place(mini):
+    field = '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>INCLUDETEXT "x"'
+    root = mini()
+    chapter = root / "paper/02-second.md"
+    chapter.write_text(
+        chapter.read_text() + f"\n```{{=openxml}}\n<w:p>{field}</w:instrText></w:r></w:p>\n```\n\n"
+        f"And `{field}</w:instrText></w:r>`{{=openxml}} inline.\n"
+    )
+    lines = chapter.read_text().splitlines()
+    block = next(i for i, text in enumerate(lines, 1) if text.startswith("<w:p>"))
+    inline = next(i for i, text in enumerate(lines, 1) if text.startswith("And `"))
+    check = run(root, "check")
+    assert f"paper/02-second.md:{block}:1: error[unsafe-raw]" in check.output, check.output
+    assert f"paper/02-second.md:{inline}:6: error[unsafe-raw]" in check.output, check.output
+
+
 def test_ill_formed_raw_openxml_is_located_and_left_out(mini):
     root = mini()
     chapter = root / "paper/02-second.md"

@@ -66,12 +66,33 @@ def _image_places(chapter: Chapter, targets: tuple[str, ...]) -> list[tuple[int,
     return places
 
 
-def _nth_place(chapter: Chapter, text: str, times: dict[str, int]) -> tuple[int, int]:
+def _nth_place(
+    chapter: Chapter, text: str, times: dict[str, int], fenced: bool = False
+) -> tuple[int, int]:
     """Return where a raw snippet is written: the next place, after those `times` counts, of
-    its first line (snippets that open alike are found one after the other)."""
+    its first line (snippets that open alike are found one after the other). A `fenced`
+    snippet (```{=openxml} or `…`{=openxml}) is looked for only where such one starts: a
+    line's start or after a backtick, not inside another that holds the same words."""
     needle = text.strip().split("\n")[0][:60]
     nth = times[needle] = times.get(needle, -1) + 1
-    return _locate(chapter, needle, nth)
+    if not fenced:
+        return _locate(chapter, needle, nth)
+    starts = [
+        (number, col + 1)
+        for number, line in enumerate(chapter.text.split("\n"), start=1)
+        for col in _occurrences(line, needle)
+        if not line[:col].strip() or line[:col].endswith("`")
+    ]
+    return starts[nth] if nth < len(starts) else _locate(chapter, needle, nth)
+
+
+def _occurrences(line: str, needle: str) -> list[int]:
+    """Return the columns (0-based) where needle starts in the line."""
+    found, col = [], line.find(needle) if needle else -1
+    while col >= 0:
+        found.append(col)
+        col = line.find(needle, col + 1)
+    return found
 
 
 def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diagnostic]:
@@ -103,7 +124,7 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
         )
     times = {}
     for text, why in facts.broken_raw:
-        line, col = _nth_place(chapter, text, times)
+        line, col = _nth_place(chapter, text, times, fenced=True)
         found.append(_broken_raw(chapter.path, text, why, line, col))
     return found
 
