@@ -260,6 +260,16 @@ def test_a_fifo_is_refused_not_waited_on(mini, where):
     assert "not a regular file" in result.output
 
 
+def test_a_folder_where_the_outline_names_a_chapter_is_said_to_be_a_folder(bundled_copy):
+    root = bundled_copy  # (its outline names each chapter's file)
+    (root / "paper/05-protection.md").unlink()
+    (root / "paper/05-protection.md").mkdir()
+    result = run(root, "check")
+    assert result.exit_code == 1, result.output
+    assert "paper/05-protection.md is a folder, not a file; it is not read" in result.output
+    assert "pipe" not in result.output and "internal error" not in result.output
+
+
 def test_a_fifo_as_a_reviewed_file_is_refused(mini, tmp_path):
     root = mini()
     fifo = tmp_path / "review.docx"

@@ -140,6 +140,8 @@ def read_input(path: Path, root: Path | None = None, limit: int = MAX_INPUT) -> 
         raise UnsafePath(f"cannot read {path}: {exc.strerror}") from exc
     try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise UnsafePath(f"{path} is a folder, not a file; it is not read", hint="use a file")
         if not stat.S_ISREG(info.st_mode):
             raise UnsafePath(
                 f"{path} is not a regular file (a pipe, device or socket); it is not read",
