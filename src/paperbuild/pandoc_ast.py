@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import orjson
@@ -301,6 +301,29 @@ def table_shape(table: Node) -> tuple[int, tuple[int, ...]]:
     _, _, specs, head, bodies, foot = table["c"]
     rows = head[1] + [r for b in bodies for r in b[2] + b[3]] + foot[1]
     return len(specs), tuple(len(r[1]) for r in rows)
+
+
+Placed = list[list[tuple[int, int, int]]]  # per row, each cell's (column, row span, column span)
+
+
+def table_grid(spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[Placed, set[tuple[int, int]]]:
+    """Return where the cells of one part of a table stand, given each row's cells as (row
+    span, column span): each in the first column no cell from a row above covers, its column
+    span cut at a cell from above it would run into (as HTML lays tables out); and the (row,
+    column) slots the cells cover."""
+    taken: set[tuple[int, int]] = set()
+    placed: Placed = []
+    for r, row in enumerate(spans):
+        c, cells = 0, []
+        for down, across in row:
+            while (r, c) in taken:
+                c += 1
+            across = next((a for a in range(1, across) if (r, c + a) in taken), across)
+            taken.update((r + dr, c + dc) for dr in range(down) for dc in range(across))
+            cells.append((c, down, across))
+            c += across
+        placed.append(cells)
+    return placed, taken
 
 
 def with_definitions(node: Node, new: list[tuple[list[Node], list[list[Node]]]]) -> Node:

@@ -118,7 +118,11 @@ TABLE_TAGS = frozenset(
 )
 TAGS = re.compile(r"\s*(<[^<>]*>)\s*")
 ALIGN = {"left": "AlignLeft", "right": "AlignRight", "center": "AlignCenter"}
-NO_ATTR: list[Any] = ["", [], []]
+
+
+def _no_attr() -> list[Any]:
+    """Return an empty pandoc Attr, a list of its own (later stages may change one in place)."""
+    return ["", [], []]
 
 
 def has_html_table(text: str) -> bool:
@@ -293,7 +297,7 @@ def _cell(name: str, attributes: dict[str, str], content: list[Node]) -> list[An
     style = attributes.get("style", "")
     found = re.search(r"text-align\s*:\s*(\w+)", style)
     align = ALIGN.get((attributes.get("align") or (found.group(1) if found else "")).lower())
-    return [NO_ATTR, {"t": align or "AlignDefault"}, 1, 1, content]
+    return [_no_attr(), {"t": align or "AlignDefault"}, 1, 1, content]
 
 
 Grid = list[list[tuple[list[Any], int, int]]]  # per row: (cell, row span, column span)
@@ -302,21 +306,15 @@ Grid = list[list[tuple[list[Any], int, int]]]  # per row: (cell, row span, colum
 def _grid(part: list[list[Any]]) -> tuple[Grid, int]:
     """Return a part's rows with each cell's spans as laid out (a row span cut at the part's
     last row, a column span at a cell from a row above), and how many columns the part fills."""
-    taken: set[tuple[int, int]] = set()
-    grid: Grid = []
-    for r, row in enumerate(part):
-        c, placed = 0, []
-        for name, attributes, content in row:
-            while (r, c) in taken:
-                c += 1
-            down = min(_span(attributes, "rowspan"), len(part) - r)
-            across = _span(attributes, "colspan")
-            # (a column span that runs into a cell spanning down from above stops at it)
-            across = next((a for a in range(1, across) if (r, c + a) in taken), across)
-            taken.update((r + dr, c + dc) for dr in range(down) for dc in range(across))
-            placed.append((_cell(name, attributes, content), down, across))
-            c += across
-        grid.append(placed)
+    spans = [
+        [(min(_span(a, "rowspan"), len(part) - r), _span(a, "colspan")) for _, a, _ in row]
+        for r, row in enumerate(part)
+    ]
+    placed, taken = pa.table_grid(spans)
+    grid: Grid = [
+        [(_cell(*cell), down, across) for cell, (_, down, across) in zip(row, at, strict=True)]
+        for row, at in zip(part, placed, strict=True)
+    ]
     width = max((c for _, c in taken), default=-1) + 1
     return _without_covered_rows(grid, taken, width), width
 
@@ -347,21 +345,16 @@ def _without_covered_rows(grid: Grid, taken: set[tuple[int, int]], width: int) -
 def _rows(grid: Grid, columns: int) -> list[Any]:
     """Return a part's pandoc rows, each filled to the table's columns with empty cells (the
     writers index a table's grid: a short row or a span past its edge stops them)."""
-    taken: set[tuple[int, int]] = set()
+    _, taken = pa.table_grid([[(down, across) for _, down, across in row] for row in grid])
     rows = []
     for r, placed in enumerate(grid):
-        c, cells = 0, []
-        for cell, down, across in placed:
-            while (r, c) in taken:
-                c += 1
-            taken.update((r + dr, c + dc) for dr in range(down) for dc in range(across))
-            cells.append([*cell[:2], down, across, cell[4]])
-            c += across
-        for free in range(columns):
-            if (r, free) not in taken:
-                taken.add((r, free))
-                cells.append([NO_ATTR, {"t": "AlignDefault"}, 1, 1, []])
-        rows.append([NO_ATTR, cells])
+        cells = [[*cell[:2], down, across, cell[4]] for cell, down, across in placed]
+        cells += [
+            [_no_attr(), {"t": "AlignDefault"}, 1, 1, []]
+            for c in range(columns)
+            if (r, c) not in taken
+        ]
+        rows.append([_no_attr(), cells])
     return rows
 
 
@@ -384,8 +377,8 @@ def _made(reading: _Reading) -> Node | None:
             [ident, [], []],
             [None, caption],
             [[{"t": "AlignDefault"}, {"t": "ColWidthDefault"}] for _ in range(columns)],
-            [NO_ATTR, _rows(head_grid, columns)],
-            [[NO_ATTR, 0, [], _rows(body_grid, columns)]],
-            [NO_ATTR, _rows(foot_grid, columns)],
+            [_no_attr(), _rows(head_grid, columns)],
+            [[_no_attr(), 0, [], _rows(body_grid, columns)]],
+            [_no_attr(), _rows(foot_grid, columns)],
         ],
     }

@@ -75,21 +75,15 @@ def cell_texts(table: Node) -> tuple[list[list[str]], Spanning]:
     texts: list[list[str]] = [[] for _ in specs]
     spanning: Spanning = []
     for rows in parts:
-        taken: set[tuple[int, int]] = set()
-        for r, row in enumerate(rows):
-            column = 0
-            for cell in row[1]:
-                while (r, column) in taken:
-                    column += 1
-                down, across = max(1, cell[2]), max(1, cell[3])
-                taken.update((r + d, column + a) for d in range(down) for a in range(across))
+        placed, _ = pa.table_grid([[(max(1, c[2]), max(1, c[3])) for c in row[1]] for row in rows])
+        for row, at in zip(rows, placed, strict=True):
+            for cell, (column, _, across) in zip(row[1], at, strict=True):
                 if column < len(texts):
                     kept = pa.stringify(rewrite(pa.copy_tree(cell[4]), lambda _: [], NOTES))
                     if across == 1:
                         texts[column].append(kept)
                     else:
                         spanning.append((column, across, kept))
-                column += across
     return texts, spanning
 
 
