@@ -77,22 +77,12 @@ def _nth_place(
     nth = times[needle] = times.get(needle, -1) + 1
     if not fenced:
         return _locate(chapter, needle, nth)
-    starts = [
-        (number, col + 1)
-        for number, line in enumerate(chapter.text.split("\n"), start=1)
-        for col in _occurrences(line, needle)
-        if not line[:col].strip() or line[:col].endswith("`")
-    ]
-    return starts[nth] if nth < len(starts) else _locate(chapter, needle, nth)
+    return chapter.find(needle, nth, _snippet_start) or _locate(chapter, needle, nth)
 
 
-def _occurrences(line: str, needle: str) -> list[int]:
-    """Return the columns (0-based) where needle starts in the line."""
-    found, col = [], line.find(needle) if needle else -1
-    while col >= 0:
-        found.append(col)
-        col = line.find(needle, col + 1)
-    return found
+def _snippet_start(line: str, col: int) -> bool:
+    """Return whether a raw snippet may start at the column: a line's start or a backtick's end."""
+    return not line[:col].strip() or line[:col].endswith("`")
 
 
 def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diagnostic]:

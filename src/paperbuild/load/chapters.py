@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,16 +58,20 @@ class Chapter:
     front_matter: dict[str, Any] = field(default_factory=dict)
     scan: SourceScan = field(default_factory=SourceScan)
 
-    def find(self, needle: str, nth: int = 0) -> tuple[int, int] | None:
-        """Return the line and column of needle's nth occurrence in the source (its first line)."""
+    def find(
+        self, needle: str, nth: int = 0, at: Callable[[str, int], bool] | None = None
+    ) -> tuple[int, int] | None:
+        """Return the line and column of needle's nth occurrence in the source (its first line),
+        counting only those `at(line, column)` accepts when it is given."""
         needle = needle.strip().split("\n")[0].strip()
         seen = 0
         for number, line in enumerate(self.text.split("\n"), start=1):
             col = line.find(needle) if needle else -1
             while col >= 0:
-                if seen == nth:
-                    return number, col + 1
-                seen += 1
+                if at is None or at(line, col):
+                    if seen == nth:
+                        return number, col + 1
+                    seen += 1
                 col = line.find(needle, col + len(needle))
         return None
 
