@@ -478,7 +478,9 @@ def loads(data: bytes | str) -> Any:
         return json.loads(data)
 
 
-_STR = rb'\{"t":"Str","c":"(?:[^"\\]|\\.)*"\}'
+# (a string's characters as `[^"\\]*(?:\\.[^"\\]*)*`, not `(?:[^"\\]|\\.)*`: one step per run of
+# plain characters, not one per character; the medium paper's merge 32 -> 20 ms)
+_STR = rb'\{"t":"Str","c":"[^"\\]*(?:\\.[^"\\]*)*"\}'
 _RUN = re.compile(_STR + rb'(?:(?:,\{"t":"Space"\})?,' + _STR + rb")+")
 
 
