@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paperbuild.load.outline import Outline, OutlineInvalid, parse_outline
-from tests.conftest import MINI_OUTLINE, REPO, SEED
+from tests.conftest import MINI_OUTLINE, REPO, SEED, run
 
 
 def bundled():
@@ -260,3 +260,55 @@ def test_libyaml_and_the_python_reader_give_the_same_nodes_at_the_same_places():
     fast = yamlsrc.compose(text, "outline.yaml")
     assert fast is not None and fast.start_mark.buffer is None  # (libyaml's: marks hold no text)
     assert nodes(fast) == nodes(yaml.compose(text, Loader=yaml.SafeLoader))
+
+
+@pytest.mark.parametrize(
+    ("lang", "hint"),
+    [
+        ("en_GB", "did you mean 'en-GB'?"),
+        ("pt_br", "did you mean 'pt-br'?"),
+        ("english", "write a BCP 47 language tag"),
+        ("en-", "write a BCP 47 language tag"),
+    ],
+)
+def test_a_lang_that_is_no_language_tag_is_located_with_what_to_write(lang, hint):
+    text = MINI_OUTLINE.replace('  version: "1.0"\n', f'  version: "1.0"\n  lang: "{lang}"\n')
+    with pytest.raises(OutlineInvalid) as info:
+        parse_outline(text)
+    (problem,) = info.value.diagnostics
+    assert (problem.line, problem.column) == (6, 9)
+    assert f"document.lang '{lang}' is not a language tag" in problem.message
+    assert hint in (problem.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("lang", "warned"),
+    [
+        ("en-GB", []),
+        ("fr", []),
+        ("de-CH-1996", []),
+        ("es-419", []),
+        ("EN-gb", []),
+        ("zh-Hant-TW", ["unknown-language"]),
+    ],
+)
+def test_a_language_tag_is_taken_and_one_without_furniture_words_warned_of(lang, warned):
+    text = MINI_OUTLINE.replace('  version: "1.0"\n', f'  version: "1.0"\n  lang: "{lang}"\n')
+    outline = parse_outline(text)
+    assert outline.document.lang == lang
+    assert [w.rule for w in outline.warnings] == warned
+
+
+def test_a_language_without_furniture_words_is_a_warning_at_its_line(mini):
+    root = mini(
+        {
+            "outline.yaml": MINI_OUTLINE.replace(
+                '  version: "1.0"\n', '  version: "1.0"\n  lang: ja-JP\n'
+            )
+        }
+    )
+    result = run(root, "check")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "[unknown-language]" in x)
+    assert line.startswith("outline.yaml:6:9: warning[unknown-language]")
+    assert "'ja-JP'" in line and "in English" in line

@@ -14,6 +14,10 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 RULES: dict[str, tuple[Severity, str]] = {
     "outline-syntax": ("error", "outline.yaml is not valid YAML"),
     "outline-schema": ("error", "outline.yaml has a missing, unknown or wrongly typed field"),
+    "unknown-language": (
+        "warning",
+        "document.lang is a language paperbuild has no words for: the furniture is in English",
+    ),
     "duplicate-id": ("error", "two sections or two points share an id"),
     "path-outside-project": ("error", "a path leaves the project folder"),
     "missing-chapter": ("error", "a section has no chapter"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from paperbuild.pandoc_ast import ENGLISH_QUOTES
@@ -236,4 +237,24 @@ LANGUAGES: dict[str, Words] = {
 
 def words_for(lang: str) -> Words:
     """Return the furniture strings for a language tag (en-GB, fr-FR, …); English otherwise."""
-    return LANGUAGES.get(lang.split("-")[0].lower(), ENGLISH)
+    return LANGUAGES.get(language_parts(lang)[0], ENGLISH)
+
+
+# a BCP 47 tag, as far as paperbuild reads one: a language, then a script, a region, variants,
+# extensions and a private use part, each optional (`en-GB`, `zh-Hant-TW`, `es-419`, `de-CH-1996`)
+LANGUAGE_TAG = re.compile(
+    r"[A-Za-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Za-z]{2}|[0-9]{3}))?(-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+    r"(-[0-9A-WYZa-wyz](-[A-Za-z0-9]{2,8})+)*(-[Xx](-[A-Za-z0-9]{1,8})+)?"
+)
+
+
+def language_parts(tag: str) -> tuple[str, str]:
+    """Return a language tag's language (lower case) and its region ('' for none; upper case,
+    two letters, as Typst takes it: `es-419`'s is '')."""
+    subtags = tag.split("-")
+    for subtag in subtags[1:]:
+        if len(subtag) == 1:  # (an extension or private use part: no region after it)
+            break
+        if len(subtag) == 2 and subtag.isalpha():
+            return subtags[0].lower(), subtag.upper()
+    return subtags[0].lower(), ""

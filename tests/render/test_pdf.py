@@ -7,7 +7,7 @@ import re
 from pypdf import PdfReader
 
 from paperbuild.load.outline import parse_outline
-from tests.conftest import REPO
+from tests.conftest import REPO, run
 from tests.render.readers import pdf_pages
 
 OUTLINE = parse_outline((REPO / "outline.yaml").read_text(encoding="utf-8"))
@@ -180,3 +180,14 @@ def test_an_author_with_typst_markup_characters_is_kept_as_written(mini):
     (pdf,) = build(root, BuildOptions(formats=("pdf",))).outputs
     assert PdfReader(str(pdf)).metadata.author == author
     assert author in flat(pdf_pages(pdf)[0])
+
+
+def test_a_language_tag_with_a_script_or_a_numeric_region_builds_both_drafts(mini):
+    # (Typst takes a two-letter region only: `zh-Hant-TW` had given it "HANT", `es-419` "419")
+    for lang in ("zh-Hant-TW", "es-419"):
+        outline = (mini() / "outline.yaml").read_text(encoding="utf-8")
+        root = mini({"outline.yaml": outline.replace("  version:", f"  lang: {lang}\n  version:")})
+        result = run(root, "build", "--force")
+        assert result.exit_code == 0, result.output
+        pdf = next((root / "build").glob("*.pdf"))
+        assert "Apples grow in orchards" in " ".join(pdf_pages(pdf))

@@ -61,7 +61,11 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     """Return every diagnostic for the project, with project severities applied."""
     parsed = parse(project, with_blocks=with_blocks)
     assignment = parsed.assignment
-    found: list[Diagnostic] = [*project.problems, *parsed.mapping_problems]
+    found: list[Diagnostic] = [
+        *project.outline.warnings,
+        *project.problems,
+        *parsed.mapping_problems,
+    ]
     found += sections.title_drift(project, parsed.facts, assignment)
     cov = coverage.check(project, parsed.facts, assignment, strict=strict)
     found += cov.diagnostics

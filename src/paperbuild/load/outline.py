@@ -14,6 +14,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from paperbuild.diagnostics import RULES, SEVERITIES, Diagnostic, diag
+from paperbuild.furniture import LANGUAGE_TAG, LANGUAGES, language_parts
 from paperbuild.load.yamlsrc import (
     YamlProblem,
     compose,
@@ -114,6 +115,7 @@ class Outline:
     fonts: tuple[str, ...] = ()  # the author's faces, for what the PDF's own have no glyphs for
     nocite: tuple[tuple[str, int, int], ...] = ()  # (key or "*", line, column): listed uncited
     path: str = OUTLINE_FILE
+    warnings: tuple[Diagnostic, ...] = ()  # what does not stop a build (`unknown-language`)
 
     @property
     def points(self) -> tuple[Point, ...]:
@@ -144,6 +146,7 @@ class _Reader:
 
     path: str
     problems: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     def report(self, node: Node, message: str, hint: str | None = None, rule: str = "") -> None:
         line, column = position(node)
@@ -297,6 +300,9 @@ def _document(r: _Reader, node: Node) -> DocumentMeta | None:
             f"document.slug '{slug[:60]}' cannot name a file",
             "use lower-case letters, digits, '-', '_' and '.', e.g. child-trafficking",
         )
+    lang = get("lang")
+    if lang is not None:
+        _language(r, entries["lang"], lang)
     if not (title and author and status and version):
         return None
     return DocumentMeta(
@@ -313,6 +319,34 @@ def _document(r: _Reader, node: Node) -> DocumentMeta | None:
         concept=get("concept"),
         questions=questions,
     )
+
+
+def _language(r: _Reader, node: Node, lang: str) -> None:
+    """Report a document.lang that is no language tag (an error: Typst refuses it), or one
+    paperbuild has no furniture words for (a warning: the contents and captions are English)."""
+    if not LANGUAGE_TAG.fullmatch(lang):
+        fixed = lang.replace("_", "-")
+        hint = (
+            f"did you mean '{fixed}'? (a language code, then its region after a hyphen)"
+            if LANGUAGE_TAG.fullmatch(fixed)
+            else "write a BCP 47 language tag: a language code, then its region after a "
+            "hyphen, e.g. en-GB, fr-FR, pt-BR"
+        )
+        r.report(node, f"document.lang '{lang[:60]}' is not a language tag", hint)
+    elif language_parts(lang)[0] not in LANGUAGES:
+        line, column = position(node)
+        known = ", ".join(sorted(LANGUAGES))
+        r.warnings.append(
+            diag(
+                "unknown-language",
+                f"paperbuild has no words for the language of document.lang '{lang}': the "
+                "drafts' contents, captions and page numbers are in English",
+                r.path,
+                line,
+                column,
+                f"it has words for {known}; the text itself is not changed",
+            )
+        )
 
 
 def _period(r: _Reader, node: Node | None) -> tuple[int, int] | None:
@@ -464,6 +498,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
     if r.problems or document is None:
         raise OutlineInvalid(r.problems)
     return Outline(
+        warnings=tuple(r.warnings),
         document=document,
         sections=tuple(sections),
         words=words,

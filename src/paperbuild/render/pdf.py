@@ -16,7 +16,7 @@ from paperbuild.assemble import Document
 from paperbuild.crossref import LISTED_KINDS
 from paperbuild.crossref import typst_text as _typst_text
 from paperbuild.errors import BuildError
-from paperbuild.furniture import Words, words_for
+from paperbuild.furniture import Words, language_parts, words_for
 from paperbuild.load.project import Project
 from paperbuild.render import style
 from paperbuild.render.cmap import author_faces
@@ -29,15 +29,15 @@ TEMPLATE = TEMPLATES / "paper.typ"
 
 def _meta(document: Document, options: RenderOptions) -> dict[str, Any]:
     meta = document.meta
-    lang, _, region = meta.lang.partition("-")
+    lang, region = language_parts(meta.lang)
     values: dict[str, str | bool] = {
         "title": meta.title,
         "status": meta.status,
         "author": meta.author,
         "version": document.version,
         "date": document.display_date,
-        "lang": lang.lower() or "en",
-        "region": (region or "GB").upper(),
+        "lang": lang or "en",
+        "region": region or ("GB" if lang == "en" else ""),
         "year": str(document.date.year),
         "month": str(document.date.month),
         "day": str(document.date.day),
