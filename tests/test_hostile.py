@@ -25,6 +25,7 @@ from paperbuild.build import BuildOptions, build
 from paperbuild.errors import BuildError
 from tests.conftest import committed, git, run
 from tests.processes import HAS_PROC, alive, descendants, kept_pandoc
+from tests.render.readers import pandoc_docx_json, text_of
 
 SECRET = "TOP-SECRET-7d1f"
 
@@ -1007,3 +1008,26 @@ def test_the_fields_words_own_headers_hold_are_safe(field):
     )
     assert openxml_problem(snippet) is None
     assert openxml_problem(snippet.replace(field.split()[0], "INCLUDETEXT")) is not None
+
+
+def test_a_chapter_that_is_a_link_to_nothing_is_an_error_not_passed_over(mini):
+    root = mini()
+    (root / "paper/03-draft.md").symlink_to("moved-away.md")  # in paper/, named by nothing
+    (root / "paper/02-second.md").unlink()
+    (root / "paper/02-second.md").symlink_to("02-second.md")  # the second section's: a loop
+    result = run(root, "check")
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert (
+        "paper/03-draft.md: error[unreadable-chapter] chapter is a symbolic link to "
+        "moved-away.md, which does not exist"
+    ) in lines
+    assert (
+        "paper/02-second.md: error[unreadable-chapter] chapter is a symbolic link to "
+        "02-second.md, which leads back to itself"
+    ) in lines
+    assert "Traceback" not in result.output
+    build = run(root, "build", "--force")
+    assert build.exit_code == 0, build.output
+    doc = pandoc_docx_json(next((root / "build").glob("*.docx")))
+    assert "Apples grow in orchards" in text_of(doc)

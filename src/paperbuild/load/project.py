@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterable
@@ -100,9 +101,32 @@ def chapter_paths(root: Path, outline: Outline) -> list[str]:
     found: set[str] = set()
     paper = root / PAPER_DIR
     if paper.is_dir():
-        found.update(p.relative_to(root).as_posix() for p in paper.rglob("*.md") if p.is_file())
+        found.update(
+            p.relative_to(root).as_posix()
+            for p in paper.rglob("*.md")
+            if p.is_file() or p.is_symlink()  # (a link to nowhere is reported, not passed over)
+        )
     found.update(s.chapter for s in outline.sections if s.chapter)
     return sorted(found)
+
+
+def _dangling(root: Path, rel: str) -> Diagnostic:
+    """Return the problem of a chapter that is a symbolic link to nothing (or to itself)."""
+    try:
+        target = os.readlink(root / rel)
+    except OSError:
+        target = "?"
+    try:
+        os.stat(root / rel)
+        end = "which does not exist"
+    except OSError as exc:
+        end = "which leads back to itself" if exc.errno == errno.ELOOP else "which does not exist"
+    return diag(
+        "unreadable-chapter",
+        f"chapter is a symbolic link to {target[:200]}, {end}",
+        rel,
+        hint="restore the file it points to, or replace the link by the file itself",
+    )
 
 
 def read_chapter(root: Path, rel: str) -> tuple[Chapter | None, list[Diagnostic]]:
@@ -151,6 +175,9 @@ def load_project(start: Path) -> Project:
     problems: list[Diagnostic] = []
     missing = set()
     for rel in chapter_paths(root, outline):
+        if (root / rel).is_symlink() and not (root / rel).exists():
+            problems.append(_dangling(root, rel))
+            continue
         if not (root / rel).exists():
             missing.add(rel)
             continue
