@@ -249,6 +249,7 @@ CHUNKS = {
     '```{startFrom="3"}\nan attribute, not a chunk\n```\n\nAfter.\n\n'
     "{{< include _part.qmd >}}\n\nSee {{< video https://example.org/v.mp4 >}} here.\n\n"
     "{{< pagebreak >}}\n\nShown: `{{< meta title >}}` and {{{< escaped >}}}.\n\n"
+    "Also {{{< var a.b >}}}, {{{< x >}}}; and an unclosed {{{< left as it is.\n\n"
     "```\n{{< include fenced.qmd >}}\n```\n",
     "paper/_part.qmd": "Never read.\n",
 }
@@ -279,6 +280,10 @@ def test_code_chunks_are_code_blocks_and_shortcodes_said_to_be_shown_as_written(
         "{{< include fenced.qmd >}}"
     )
     assert [pa["c"][1] for pa in walk(blocks) if pa.get("t") == "Code"] == ["{{< meta title >}}"]
+    shown = text_of(blocks)  # (Quarto shows `{{{< x >}}}` as `{{< x >}}`)
+    assert "and {{< escaped >}}." in shown
+    assert "Also {{< var a.b >}}, {{< x >}}; and an unclosed {{{< left as it is." in shown
     pdf = pdf_text(out["pdf"])
+    assert "{{< escaped >}}" in pdf and "{{{" not in pdf.replace("unclosed {{{<", "")
     assert "{python}" not in pdf.replace("```{python}", "") and 'print("hello")' in pdf
     assert "Before." in pdf and "After." in pdf

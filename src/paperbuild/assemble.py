@@ -308,6 +308,9 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
             (_raw_tex, RAW | SHORTCODE),
             (_callouts(words), DIVS),
         ]
+        source = parsed.project.chapter(path) if path else None
+        if source and ESCAPE_OPEN in source.text:
+            steps.append((_shown_shortcodes, SHOWN))
         if path:
             steps.append((resources_rewrite(parsed.project.root, path), IMAGES))
         if path and parsed.facts[path].broken_raw:  # reported (invalid-raw): left out
@@ -390,6 +393,7 @@ PAGE_BREAKS = [  # each writer keeps its own format's and drops the other's
 
 
 SHORTCODE = frozenset(("Para",))
+SHOWN = frozenset(("Para", "Plain"))
 DIVS = frozenset(("Div",))
 CALLOUT_STYLE = "Callout"  # the DOCX paragraph style of a callout's text (render/reference.py)
 CALLOUT_OPEN = pa.raw_block(
@@ -421,6 +425,27 @@ def _callouts(words: Words) -> Callable[[Node], Node | None]:
         return pa.div(a._replace(pairs=kept), pa.copy_tree(body))
 
     return fix
+
+
+ESCAPE_OPEN, ESCAPE_CLOSE = "{{{<", ">}}}"  # Quarto's way to show a shortcode as written
+
+
+def _shown_shortcodes(node: Node) -> None:
+    """Show a shortcode written with three braces (`{{{< var x >}}}`) as Quarto does, with two
+    (`{{< var x >}}`): an opening Str loses a brace, and so does the closing one after it."""
+    words = [i for i in pa.inlines(node) if pa.kind(i) == "Str"]
+    for n, item in enumerate(words):
+        if not pa.text(item).startswith(ESCAPE_OPEN):
+            continue
+        rest = [(item, pa.text(item).find(ESCAPE_CLOSE, len(ESCAPE_OPEN)))] + [
+            (w, pa.text(w).find(ESCAPE_CLOSE)) for w in words[n + 1 :]
+        ]
+        closing = next(((w, at) for w, at in rest if at >= 0), None)
+        if closing is None:
+            continue
+        w, at = closing
+        w["c"] = pa.text(w)[:at] + ">}}" + pa.text(w)[at + len(ESCAPE_CLOSE) :]
+        item["c"] = pa.text(item)[1:]
 
 
 def _raw_tex(node: Node) -> Node | list[Node] | None:
