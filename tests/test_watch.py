@@ -85,6 +85,46 @@ def test_watch_rebuilds_after_a_save_and_survives_a_broken_one(mini):
     assert "quinces" in text_of(pandoc_docx_json(root / "build/a-small-paper-1.0.docx")["blocks"])
 
 
+@pytest.mark.slow
+def test_a_warning_is_printed_once_not_after_every_save(mini):
+    root = mini(
+        {
+            "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
+            '[Pears too.]{points="2.1"}\n\n[^spare]: Never used.\n'
+        }
+    )
+    lines, stop = Lines(), threading.Event()
+    watcher = threading.Thread(
+        target=watch, args=(root, BuildOptions(formats=("docx",)), lines.say, stop), daemon=True
+    )
+    watcher.start()
+    chapter = root / "paper/02-second.md"
+    try:
+        first = lines.wait_for("warning[unused-footnote]")
+        assert first.startswith("paper/02-second.md:9:1: warning[unused-footnote]")
+        lines.wait_for("watching")
+        chapter.write_text(
+            chapter.read_text().replace("# Second section\n", "# Second section\n\nMore.\n")
+        )
+        lines.wait_for("changed: paper/02-second.md")
+        built = lines.wait_for("built a-small-paper-1.0.docx")
+        since = lines.seen[
+            lines.seen.index(next(x for x in lines.seen if x.startswith("changed"))) :
+        ]
+        assert "[unused-footnote]" not in "\n".join(since), since  # (its line moved: 11)
+        assert "(1 warning as after the last save, not shown again)" in since
+        assert "0 errors, 1 warning" in built
+        chapter.write_text(chapter.read_text() + "\n[^other]: Also unused.\n")
+        new = lines.wait_for("warning[unused-footnote]")
+        assert "other" in new and "spare" not in new, new
+        lines.wait_for("built a-small-paper-1.0.docx")
+        tail = lines.seen[lines.seen.index(new) - 1 :]
+        assert "\n".join(tail).count("[unused-footnote]") == 1, tail
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+
+
 def _start(root: Path, formats: str = "docx") -> tuple[subprocess.Popen[str], Lines]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "paperbuild", "-C", str(root), "watch", "--to", formats],

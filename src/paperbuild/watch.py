@@ -34,8 +34,16 @@ def watched(root: Path) -> Callable[[object, str], bool]:
     return keep
 
 
-def rebuild(start: Path, options: BuildOptions, say: Say) -> bool:
-    """Build once and report what happened; return True when drafts were written."""
+Shown = set[tuple[str, str, str, str]]  # the warnings the last check printed
+
+
+def rebuild(start: Path, options: BuildOptions, say: Say, shown: Shown | None = None) -> bool:
+    """Build once and report what happened; return True when drafts were written.
+
+    With `shown`, a warning printed after the previous save (the same rule, file and message,
+    wherever its line has moved) is counted, not printed again; errors are always printed.
+    """
+    shown = set() if shown is None else shown
     began = time.perf_counter()
     try:
         project = load_project(start)
@@ -46,7 +54,7 @@ def rebuild(start: Path, options: BuildOptions, say: Say) -> bool:
         say(f"not built: {exc.message}")
         return False
     except ChecksFailed as exc:
-        _diagnostics(exc.diagnostics, say)
+        _diagnostics(exc.diagnostics, say, shown)
         say(f"not built: {exc.message} ({time.perf_counter() - began:.1f} s)")
         return False
     except PaperbuildError as exc:
@@ -58,7 +66,7 @@ def rebuild(start: Path, options: BuildOptions, say: Say) -> bool:
     except (RecursionError, MemoryError, ValueError) as exc:  # a save the watcher must survive
         say(f"not built: {type(exc).__name__}: {exc} (run `paperbuild build --debug` for details)")
         return False
-    _diagnostics([d for d in result.check.diagnostics if d.severity != "info"], say)
+    _diagnostics([d for d in result.check.diagnostics if d.severity != "info"], say, shown)
     for notice in result.notices:
         say(f"warning: {notice}")
     names = ", ".join(p.name for p in result.outputs)
@@ -69,10 +77,28 @@ def rebuild(start: Path, options: BuildOptions, say: Say) -> bool:
     return True
 
 
-def _diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], say: Say) -> None:
-    text = format_text(list(diagnostics))
+def _diagnostics(
+    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], say: Say, shown: Shown | None = None
+) -> None:
+    """Say the diagnostics, but for the warnings in `shown`, which are counted (and `shown`
+    becomes this build's warnings)."""
+    key: Callable[[Diagnostic], tuple[str, str, str, str]] = lambda d: (  # noqa: E731
+        d.rule,
+        d.severity,
+        d.path,
+        d.message,
+    )
+    before = set() if shown is None else set(shown)
+    fresh = [d for d in diagnostics if d.severity == "error" or key(d) not in before]
+    text = format_text(fresh)
     if text:
         say(text)
+    if len(fresh) < len(diagnostics):
+        n = len(diagnostics) - len(fresh)
+        say(f"({n} warning{'s' if n > 1 else ''} as after the last save, not shown again)")
+    if shown is not None:
+        shown.clear()
+        shown.update(key(d) for d in diagnostics if d.severity != "error")
 
 
 def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = None) -> None:
@@ -90,8 +116,9 @@ def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = Non
 
     root = find_root(start)
     try:
+        shown: Shown = set()
         with kept_compiler(), keeping():
-            rebuild(start, options, say)
+            rebuild(start, options, say, shown)
             ready = False
             for changes in watchfiles.watch(
                 root,
@@ -118,6 +145,6 @@ def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = Non
                     continue
                 files = sorted({Path(p).relative_to(root).as_posix() for _, p in changes})
                 say(f"changed: {', '.join(files)}")
-                rebuild(start, options, say)
+                rebuild(start, options, say, shown)
     except KeyboardInterrupt:
         return
