@@ -3,11 +3,15 @@ placeholder for each, and one Typst rejects that the check could not tell is lef
 
 from __future__ import annotations
 
+import base64
 import struct
 import subprocess
 import sys
+import urllib.parse
+import zipfile
 import zlib
 
+import pypdf
 import pytest
 from click.testing import CliRunner
 
@@ -214,3 +218,49 @@ def test_a_huge_webp_is_too_large_as_its_header_says():
     assert "12,000 × 12,000" in (pdf_problem(lossy) or "")
     small = lossless[:21] + ((300 - 1) | ((200 - 1) << 14)).to_bytes(4, "little")
     assert pdf_problem(small) is None
+
+
+def test_images_in_data_uris_are_shown_in_both_drafts_or_named_and_placeheld(mini):
+    # (pandoc's Typst writer gives a data URI to `image.decode`, which Typst no longer has:
+    # one such image failed the whole PDF; a huge or damaged one went unchecked)
+    from io import BytesIO
+
+    from PIL import Image
+
+    jpeg = BytesIO()
+    Image.new("RGB", (12, 9), (200, 30, 30)).save(jpeg, "JPEG")
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9">'
+        '<rect width="9" height="9"/></svg>'
+    )
+    uris = {
+        "png": "data:image/png;base64," + base64.b64encode(png()).decode(),
+        "jpeg": "data:image/jpeg;base64," + base64.b64encode(jpeg.getvalue()).decode(),
+        "svg": "data:image/svg+xml," + urllib.parse.quote(svg),
+        "huge": "data:image/png;base64," + base64.b64encode(IMAGES["huge.png"]).decode(),
+        "broken": "data:image/png;base64," + base64.b64encode(b"not an image").decode(),
+    }
+    chapter = '---\nsection: 2\n---\n\n# Second section\n\n[Pears.]{points="2.1"}\n\n' + "".join(
+        f"![Picture {name}]({uri})\n\n" for name, uri in uris.items()
+    )
+    root = mini({"paper/02-second.md": chapter})
+    found = run_checks(load_project(root)).diagnostics
+    warned = [(d.line, d.message) for d in found if d.rule == "unsupported-image"]
+    assert [line for line, _ in warned] == [15, 17], warned
+    assert (
+        "the image in data:image/png;base64,… is a PNG image of 100,000 × 100,000" in warned[0][1]
+    )
+    assert "no image the PDF can read" in warned[1][1]
+    result = CliRunner().invoke(cli, ["-C", str(root), "build"])
+    assert result.exit_code == 0, result.output
+    text = pdf_text(root / "build/a-small-paper-1.0.pdf")
+    assert text.count("[image not shown in the PDF: data:image/png;base64,…]") == 2, text
+    reader = pypdf.PdfReader(root / "build/a-small-paper-1.0.pdf")
+    pictures = sum(len(page.images) for page in reader.pages)
+    assert pictures == 2, pictures  # the PNG and the JPEG (the SVG is drawn as vectors)
+    assert "Picture svg" in text
+    docx = docx_text(root / "build/a-small-paper-1.0.docx")
+    assert docx.count("[image not shown in the DOCX: data:image/png;base64,…]") == 2, docx
+    with zipfile.ZipFile(root / "build/a-small-paper-1.0.docx") as z:
+        media = [n for n in z.namelist() if n.startswith("word/media/")]
+    assert len(media) >= 3, media  # the PNG, the JPEG and the SVG (with its PNG copy)

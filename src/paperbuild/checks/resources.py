@@ -14,7 +14,7 @@ from paperbuild.load.chapters import Chapter, code_chunks, shortcodes
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem
-from paperbuild.render.images import SHOWN, docx_problem, pdf_problem
+from paperbuild.render.images import SHOWN, data_uri, docx_problem, pdf_problem, shown_target
 from paperbuild.safety import UnsafePath, docx_part, open_docx, read_input
 
 MESSAGES = {
@@ -95,7 +95,7 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
         if problem:
             rule, message, hint = MESSAGES[problem]
             found.append(diag(rule, message.format(t=target), chapter.path, *where, hint))
-        elif usable and not usable.startswith("data:"):
+        elif usable:
             if usable not in unshowable:  # (each file read once, each use reported)
                 unshowable[usable] = _unshowable(project, chapter, target, usable, (1, 1))
             found += [replace(d, line=where[0], column=where[1]) for d in unshowable[usable]]
@@ -146,10 +146,13 @@ def _unshowable(
     project: Project, chapter: Chapter, target: str, usable: str, where: tuple[int, int]
 ) -> list[Diagnostic]:
     """Return a warning when a draft cannot show an image (a TIFF, a PDF, a damaged PNG, …)."""
-    try:
-        data = read_input(project.root / usable, project.root)
-    except UnsafePath as exc:
-        return [diag("unreadable-resource", exc.message, chapter.path, *where, exc.hint)]
+    if usable[:5].lower() == "data:":
+        data, target = data_uri(usable) or b"", f"the image in {shown_target(target)}"
+    else:
+        try:
+            data = read_input(project.root / usable, project.root)
+        except UnsafePath as exc:
+            return [diag("unreadable-resource", exc.message, chapter.path, *where, exc.hint)]
     in_pdf, in_docx = pdf_problem(data), docx_problem(data)
     what = in_pdf or in_docx
     if what is None:

@@ -4,6 +4,8 @@ no PDF or EPS image (pandoc embeds them all the same) and no damaged file."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import hashlib
 import io
@@ -13,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import IMAGES, Document, image_placeholder
@@ -129,11 +132,45 @@ def docx_problem(data: bytes) -> str | None:
 Problem = Callable[[bytes], "str | None"]
 
 
+def data_uri(target: str) -> bytes | None:
+    """Return the bytes a `data:` URI holds (base64 or percent-encoded), or None if it holds
+    none (not a data URI, or its base64 damaged)."""
+    if target[:5].lower() != "data:" or "," not in target:
+        return None
+    header, _, payload = target[5:].partition(",")
+    if header.lower().endswith(";base64"):
+        try:
+            return base64.b64decode("".join(payload.split()), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    return unquote_to_bytes(payload)
+
+
+EXTENSIONS = (  # what a data URI's image is named in the PDF's sandbox, by its first bytes
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF8", "gif"),
+    (b"%PDF", "pdf"),
+)
+
+
+def sandbox_name(target: str, data: bytes) -> str:
+    """Return the file name a data URI's image takes in the PDF's sandbox (by its content)."""
+    ext = next((e for sig, e in EXTENSIONS if data.startswith(sig)), None)
+    if ext is None:
+        ext = "webp" if data[8:12] == b"WEBP" else "svg"
+    return f"data-uri-images/{hashlib.sha256(target.encode()).hexdigest()[:20]}.{ext}"
+
+
 def project_images(document: Document, project: Project) -> dict[str, bytes]:
-    """Return the bytes of the draft's images that are project files (the usable ones)."""
+    """Return the bytes of the draft's images that are project files or data URIs (the usable
+    ones; a data URI that holds nothing, with no bytes)."""
     found: dict[str, bytes] = {}
     for target in dict.fromkeys(image_targets(document.blocks)):
-        if "://" in target or target.startswith(("data:", "/")) or ".." in Path(target).parts:
+        if target[:5].lower() == "data:":
+            found[target] = data_uri(target) or b""
+            continue
+        if "://" in target or target.startswith("/") or ".." in Path(target).parts:
             continue
         try:
             found[target] = read_input(project.root / target, project.root)
@@ -156,10 +193,35 @@ def without_images(document: Document, images: dict[str, str], draft: str) -> Do
         target = pa.target(node)[0]
         if target not in images:
             return None
-        return image_placeholder(node, f"not shown in the {draft}", Path(target).name)
+        return image_placeholder(node, f"not shown in the {draft}", shown_target(target))
 
     blocks = pa.rewrite(pa.copy_tree(document.blocks), placeholder, IMAGES)
     return dataclasses.replace(document, blocks=blocks)
+
+
+def shown_target(target: str) -> str:
+    """Return how a message or placeholder names an image: its file's name, or the start of
+    its data URI (`data:image/png;base64,…`)."""
+    if target[:5].lower() == "data:":
+        return target.partition(",")[0] + ",…"
+    return Path(target).name
+
+
+def sandboxed(document: Document, images: dict[str, bytes]) -> tuple[Document, dict[str, bytes]]:
+    """Return the document with each data URI image pointing at a file of its own, and the
+    images by the names Typst reads them at (pandoc's Typst writer gives a data URI to
+    `image.decode`, which Typst no longer has: the PDF failed)."""
+    names = {t: sandbox_name(t, data) for t, data in images.items() if t[:5].lower() == "data:"}
+    if not names:
+        return document, images
+
+    def point(node: Node) -> Node | None:
+        target = pa.target(node)[0]
+        return pa.with_target(node, names[target]) if target in names else None
+
+    blocks = pa.rewrite(pa.copy_tree(document.blocks), point, IMAGES)
+    files = {names.get(t, t): data for t, data in images.items()}
+    return dataclasses.replace(document, blocks=blocks), files
 
 
 SVG_BLIP = "{http://schemas.microsoft.com/office/drawing/2016/SVG/main}svgBlip"

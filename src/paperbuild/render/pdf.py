@@ -21,7 +21,13 @@ from paperbuild.load.project import Project
 from paperbuild.render import style
 from paperbuild.render.cmap import author_faces
 from paperbuild.render.common import TEMPLATES, Previous, Renderer, RenderOptions, document_json
-from paperbuild.render.images import pdf_problem, project_images, unshowable, without_images
+from paperbuild.render.images import (
+    pdf_problem,
+    project_images,
+    sandboxed,
+    unshowable,
+    without_images,
+)
 from paperbuild.render.typst_run import compile_limited
 
 TEMPLATE = TEMPLATES / "paper.typ"
@@ -164,13 +170,16 @@ def render_typst(
     of both formats renders the DOCX then. If it raises, the compiler is stopped.
     """
     images = project_images(document, project)
+    unshown = unshowable(images, pdf_problem)  # (the check reported them)
+    document = without_images(document, unshown, "PDF")
+    document, images = sandboxed(document, {t: d for t, d in images.items() if t not in unshown})
+    unshown = {}
     with (
         tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox,
         tempfile.TemporaryDirectory(prefix="paperbuild-fonts-") as fonts,
     ):
         _copy_images(images, Path(sandbox))
         faces = Path(fonts) if _copy_faces(project, Path(fonts)) else None  # (outside the root)
-        unshown = unshowable(images, pdf_problem)  # (the check reported them)
         attempts = 0
         while True:
             source = typst_source(without_images(document, unshown, "PDF"), project, options)
