@@ -8,12 +8,13 @@ import shutil
 import subprocess
 import zipfile
 
+import pypdf
 import pytest
 from click.testing import CliRunner
 
 from paperbuild.cli import cli
 from paperbuild.render.pdf import start_aligned
-from paperbuild.render.tables import column_widths
+from paperbuild.render.tables import TEXT_WIDTH, column_widths
 from tests.render.readers import pdf_pages
 
 TABLE = """
@@ -279,3 +280,55 @@ def test_a_caption_stays_on_the_page_of_its_table_or_listing_and_a_cell_note_wit
     assert listing and "<w:keepNext/>" in listing.group(0)  # Word keeps it with the code too
     listings = docx.read("word/document.xml").decode().count('w:val="ListingCaption"')
     assert listings == items // every
+
+
+def test_a_table_too_wide_for_the_page_is_set_smaller_every_column_on_it(mini, tmp_path):
+    # (30 short columns: their longest words alone are wider than the text; the last five
+    # columns ran off the page in the PDF and in LibreOffice's rendering of the DOCX)
+    heads, cells = [f"h{i:02}" for i in range(1, 31)], [f"v{i:02}" for i in range(1, 31)]
+    table = "| " + " | ".join(heads) + " |\n|" + "---|" * 30 + "\n| " + " | ".join(cells) + " |\n"
+    chapter = (
+        "---\nsection: 1\n---\n\n# First section\n\n"
+        f'::: {{points="1.1"}}\nApples.\n:::\n\n{table}\n: Thirty columns\n'
+    )
+    root = mini({"paper/01-first.md": chapter})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build"])
+    assert result.exit_code == 0, result.output
+    reader = pypdf.PdfReader(root / "build/a-small-paper-1.0.pdf")
+    page = next(p for p in reader.pages if "h01" in p.extract_text())
+    right = float(page.mediabox.width) - 2 * 28.35  # (the text block's right edge, at most)
+    placed: dict[str, float] = {}
+
+    def where(text, cm, tm, font, size):  # (a word's place: text matrix times page matrix)
+        if text.strip() in heads + cells:
+            placed[text.strip()] = tm[4] * cm[0] + cm[4]
+
+    page.extract_text(visitor_text=where)
+    assert sorted(placed) == sorted(heads + cells), placed
+    assert [w for w, x in placed.items() if not 0 < x < right] == [], (placed, right)
+    xml = zipfile.ZipFile(root / "build/a-small-paper-1.0.docx").read("word/document.xml")
+    found = xml.decode()[xml.decode().index("<w:tbl>") :]
+    found = found[: found.index("</w:tbl>")]
+    grid = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"', found)]
+    assert len(grid) == 30 and sum(grid) <= TEXT_WIDTH, (sum(grid), TEXT_WIDTH)
+    sizes = {int(s) for s in re.findall(r'<w:sz w:val="(\d+)"', found)}
+    assert len(sizes) == 1 and 11 <= sizes.pop() < 19  # (half points: 5.5 to 9 pt, not 9.5)
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or pdftotext is not installed: the DOCX's rendering unchecked")
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(root / "build/a-small-paper-1.0.docx"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    rendered = " ".join(pdf_pages(tmp_path / "a-small-paper-1.0.pdf"))
+    assert [w for w in heads + cells if w not in rendered] == [], rendered

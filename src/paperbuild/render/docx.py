@@ -40,8 +40,8 @@ from paperbuild.render.ooxml import (
 )
 from paperbuild.render.oxml import OxmlElement, nsdecls, parse_xml, qn
 from paperbuild.render.reference import reference_docx
-from paperbuild.render.style import BODY_FONT, BULLETS
-from paperbuild.render.tables import column_widths
+from paperbuild.render.style import BODY_FONT, BULLETS, TABLE_SIZE
+from paperbuild.render.tables import CELL_MARGINS, column_widths, fitting, table_scale
 from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
 from paperbuild.safety import cache_dir
 from paperbuild.util.clock import build_datetime
@@ -338,6 +338,10 @@ def fit_table(table: Any, width: int) -> None:
             elif column < len(texts):
                 spanning.append((column, span, text))
     widths = column_widths(texts, width, spanning)
+    scale = table_scale(widths, width)
+    if scale < 1.0:  # too wide for the page: set smaller, as the PDF sets it
+        widths = fitting(widths, width)
+        _smaller(table, scale)
     for col, w in zip(cols, widths, strict=True):
         col.set(qn("w:w"), str(w))
     set_child(table, "tblPr", "tblW", {"w": str(sum(widths)), "type": "dxa"}, TBLW_AFTER)
@@ -357,6 +361,27 @@ def fit_table(table: Any, width: int) -> None:
         for row in rows[:-1]:
             for p in row.iter(qn("w:p")):
                 set_child(p, "pPr", "keepNext", {}, ("pStyle",))
+
+
+def _smaller(table: Any, scale: float) -> None:
+    """Set a table's text and its cells' side margins at `scale` of their size."""
+    half_points = str(round(2 * TABLE_SIZE * scale))
+    for run in table.iter(qn("w:r")):
+        for name in ("sz", "szCs"):
+            set_child(run, "rPr", name, {"val": half_points}, SZ_AFTER)
+    margins = set_child(table, "tblPr", "tblCellMar", {}, (*TBLLAYOUT_AFTER, "tblLayout"))
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(int(CELL_MARGINS / 2 * scale)))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+
+
+SZ_AFTER = (  # what comes before a run's size in its properties (the schema's order)
+    *("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike"),
+    *("outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden"),
+    *("color", "spacing", "w", "kern", "position", "sz"),
+)
 
 
 def _grid_cells(row: Any) -> Iterator[tuple[int, int, Any]]:

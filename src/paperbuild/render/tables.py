@@ -8,7 +8,7 @@ from typing import Any
 from paperbuild import pandoc_ast as pa
 from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.render.ooxml import EMU_PER_CM, EMU_PER_TWIP
-from paperbuild.render.style import TEXT_WIDTH_CM
+from paperbuild.render.style import TABLE_SIZE, TEXT_WIDTH_CM
 
 TWIPS_PER_CHAR = 118  # a wide character of the 9.5 pt table text (bold in headers), in twips
 CELL_MARGINS = 2 * 115  # Word's default left and right cell margins
@@ -16,6 +16,28 @@ TEXT_WIDTH = int(TEXT_WIDTH_CM * EMU_PER_CM) // EMU_PER_TWIP  # twips, as the DO
 
 
 Spanning = list[tuple[int, int, str]]  # a cell across columns: its first, how many, its text
+# A table whose longest words do not fit the text width is set smaller, text and cell margins
+# alike, down to this share of the table text's size (9.5 pt → 5.5 pt); its last columns ran
+# off the page in both drafts (30 short columns: the last five were not on the page).
+LEAST_SCALE = 0.58
+
+
+def fitting(widths: Sequence[int], width: int) -> list[int]:
+    """Return the column widths made narrower alike to fit the text width, where they do not
+    (at the least text size, a word may then break in its cell: it stays on the page)."""
+    total = sum(widths)
+    return list(widths) if total <= width else [w * width // total for w in widths]
+
+
+def table_scale(widths: Sequence[int], width: int) -> float:
+    """Return the share of its size a table's text is set at for its columns to fit the text
+    width: 1 when they do, else as much smaller as needed (to a half point, at least
+    LEAST_SCALE)."""
+    total = sum(widths)
+    if total <= width:
+        return 1.0
+    half_points = max(int(2 * TABLE_SIZE * width / total), int(2 * TABLE_SIZE * LEAST_SCALE + 0.5))
+    return half_points / (2 * TABLE_SIZE)
 
 
 def column_widths(
@@ -87,18 +109,32 @@ def cell_texts(table: Node) -> tuple[list[list[str]], Spanning]:
     return texts, spanning
 
 
-def fitted(table: Node) -> Node | None:
+def fitted(table: Node) -> Node | list[Node] | None:
     """Return a table whose columns pandoc gave widths (a line of its Markdown longer than the
     reader's 80 columns, or a grid table) with widths sized as the DOCX's are, as shares of the
-    text width; None for a table whose columns Typst sizes by their content."""
+    text width, and one too wide for the page set smaller (`table_scale`) in a Typst scope of
+    its own, as the DOCX sets it; None for a table whose columns Typst sizes by their content."""
     a, caption, specs, head, bodies, foot = pa.table_parts(table)
-    if all(spec[1].get("t") != "ColWidth" for spec in specs):
+    given = any(spec[1].get("t") == "ColWidth" for spec in specs)
+    if not given and len(specs) * LEAST_COLUMN <= TEXT_WIDTH:  # (it fits: no need to look)
         return None
     texts, spanning = cell_texts(table)
     widths = column_widths(texts, TEXT_WIDTH, spanning)
-    shares = [{"t": "ColWidth", "c": w / TEXT_WIDTH} for w in widths]
+    scale = table_scale(widths, TEXT_WIDTH)
+    if not given and scale == 1.0:
+        return None
+    shares = [{"t": "ColWidth", "c": w / TEXT_WIDTH} for w in fitting(widths, TEXT_WIDTH)]
     new = [[spec[0], share] for spec, share in zip(specs, shares, strict=True)]
-    return {"t": "Table", "c": [a, caption, new, head, bodies, foot]}
+    fitted = {"t": "Table", "c": [a, caption, new, head, bodies, foot]}
+    if scale == 1.0:
+        return fitted
+    size = f"{TABLE_SIZE * scale:g}pt"
+    inset = f"(x: {5.75 * scale:.2f}pt, y: {3 * scale:.2f}pt)"
+    opening = f"#[#show table: set text(size: {size})\n#set table(inset: {inset})"
+    return [pa.raw_block("typst", opening), fitted, pa.raw_block("typst", "]")]
+
+
+LEAST_COLUMN = 3 * TWIPS_PER_CHAR // 2 + CELL_MARGINS  # (the narrowest a column can be)
 
 
 def fitted_tables(blocks: Any) -> Any:
