@@ -264,3 +264,32 @@ def test_images_in_data_uris_are_shown_in_both_drafts_or_named_and_placeheld(min
     with zipfile.ZipFile(root / "build/a-small-paper-1.0.docx") as z:
         media = [n for n in z.namelist() if n.startswith("word/media/")]
     assert len(media) >= 3, media  # the PNG, the JPEG and the SVG (with its PNG copy)
+
+
+def test_an_image_taller_than_the_page_is_made_to_fit_it_in_the_docx(mini):
+    # (pandoc fits an image to the text's width only: 50 × 1,500 pixels came out 53 cm tall)
+    import io
+
+    import docx
+    from PIL import Image
+
+    tall = io.BytesIO()
+    Image.new("RGB", (50, 1500), (150, 30, 60)).save(tall, "PNG")
+    chapter = (
+        '---\nsection: 2\n---\n\n# Second section\n\n[Pears.]{points="2.1"}\n\n'
+        "![Tall and thin](tall.png)\n\n![Small](small.png)\n"
+    )
+    root = mini(
+        {"paper/02-second.md": chapter, "paper/tall.png": tall.getvalue(), "paper/small.png": png()}
+    )
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"])
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(root / "build/a-small-paper-1.0.docx"))
+    section = document.sections[-1]
+    room = section.page_height - section.top_margin - section.bottom_margin
+    shapes = list(document.inline_shapes)
+    assert len(shapes) == 2
+    high, small = shapes
+    assert 0.7 * room < high.height <= 0.9 * room, (high.height, room)
+    assert abs(high.width / high.height - 50 / 1500) < 0.002
+    assert small.height < 0.1 * room  # (an image that fits keeps its size)

@@ -36,6 +36,7 @@ from paperbuild.render.ooxml import (
     run_with_text,
     set_child,
     set_setting,
+    text_height,
     text_width,
 )
 from paperbuild.render.oxml import OxmlElement, nsdecls, parse_xml, qn
@@ -166,6 +167,7 @@ def render_docx(
         toc += (TocEntry(level=1, number="", title=title, anchor="bibliography"),)
     _contents(doc, toc)
     _lists(doc, document)
+    fit_images(doc.element.body, text_height(doc.sections[0]))
     for table in doc.element.body.iter(qn("w:tbl")):
         fit_table(table, text_width(doc.sections[0]) // EMU_PER_TWIP)
         caption_alt_text(table)
@@ -314,6 +316,25 @@ TBLLAYOUT_AFTER = (
     "tblBorders",
     "shd",
 )
+
+
+IMAGE_HEIGHT_SHARE = 0.85  # of the text block's height: an image leaves room for its caption
+
+
+def fit_images(body: Any, height: int) -> None:
+    """Make each image taller than the page's text block (less room for its caption) smaller,
+    its proportions kept: pandoc's writer fits an image to the text's width, not its height,
+    so a tall one ran past the page's foot and was cut off."""
+    most = int(height * IMAGE_HEIGHT_SHARE)
+    for extent in body.iter(qn("wp:extent")):
+        cx, cy = int(extent.get("cx", "0")), int(extent.get("cy", "0"))
+        if cy <= most:
+            continue
+        drawing = extent.getparent()
+        sizes = [extent, *drawing.iter(qn("a:ext"))]
+        for size in (e for e in sizes if e.get("cx") is not None and e.get("cy") is not None):
+            size.set("cx", str(cx * most // cy))
+            size.set("cy", str(most))
 
 
 def fit_table(table: Any, width: int) -> None:

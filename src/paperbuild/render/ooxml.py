@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild.render.oxml import OxmlElement, qn
-from paperbuild.render.style import TEXT_WIDTH_CM
+from paperbuild.render.style import TEXT_HEIGHT_CM, TEXT_WIDTH_CM
 from paperbuild.util.fsutil import keep
 
 PAGE_BREAK = '<w:p><w:r><w:br w:type="page" /></w:r></w:p>'
@@ -245,6 +245,15 @@ def text_width(section: Any) -> int:
     parts = (section.page_width, section.left_margin, section.right_margin)
     if None in parts:
         return int(TEXT_WIDTH_CM * EMU_PER_CM)
+    return int(parts[0] - parts[1] - parts[2])
+
+
+def text_height(section: Any) -> int:
+    """Return the height between a section's top and bottom margins in EMU (A4's, less the
+    house margins, if unset)."""
+    parts = (section.page_height, section.top_margin, section.bottom_margin)
+    if None in parts:
+        return int(TEXT_HEIGHT_CM * EMU_PER_CM)
     return int(parts[0] - parts[1] - parts[2])
 
 

@@ -16,6 +16,7 @@ from paperbuild.render.refscrub import scrubbed
 from paperbuild.render.style import (
     BODY_FONT,
     BODY_SIZE,
+    BOTTOM_MARGIN_CM,
     CAPTION_SIZE,
     FURNITURE_SIZE,
     HEADING_SIZES,
@@ -28,6 +29,7 @@ from paperbuild.render.style import (
     SIDE_MARGIN_CM,
     TABLE_SIZE,
     TITLE_SIZE,
+    TOP_MARGIN_CM,
 )
 from paperbuild.safety import CACHE_DIR, cache_dir, open_docx, output_dir, read_input
 from paperbuild.util.fsutil import write_atomic
@@ -269,7 +271,7 @@ def build_reference_docx(user: bytes | None = None) -> bytes:
         if user is None or None in (section.left_margin, section.right_margin):
             section.left_margin = section.right_margin = Cm(SIDE_MARGIN_CM)
         if user is None or None in (section.top_margin, section.bottom_margin):
-            section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.3)
+            section.top_margin, section.bottom_margin = Cm(TOP_MARGIN_CM), Cm(BOTTOM_MARGIN_CM)
     _paperbuild_styles(doc)
     _drop_template_link(doc)
     out = io.BytesIO()
