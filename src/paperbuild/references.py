@@ -24,14 +24,25 @@ from paperbuild.safety import read_input
 
 
 def format_references(
-    entries: Sequence[Entry], csl: Path, lang: str = "en-GB"
+    entries: Sequence[Entry], style: Path, lang: str = "en-GB"
 ) -> list[tuple[str, str]]:
-    """Return (key, formatted plain-text reference) for each entry, in the style's order."""
+    """Return (key, formatted plain-text reference) for each entry, in the style's order (the
+    BibTeX ones, then those from CSL JSON or YAML)."""
+    bibtex = [e for e in entries if e.format != "csljson"]
+    csl = [e for e in entries if e.format == "csljson"]
+    return _formatted(bibtex, "bibtex", style, lang) + _formatted(csl, "csljson", style, lang)
+
+
+def _formatted(entries: Sequence[Entry], form: str, csl: Path, lang: str) -> list[tuple[str, str]]:
+    """Return format_references' answer for entries all written in one form."""
     if not entries:
         return []
-    macros = dict.fromkeys(e.macros for e in entries if e.macros)
-    text = "\n".join([*macros, *(e.raw for e in entries)])
-    args = ["--sandbox", "-f", "bibtex", "-t", "json", "--citeproc", "--csl", str(csl)]
+    if form == "csljson":
+        text = "[" + ",".join(e.raw for e in entries) + "]"
+    else:
+        macros = dict.fromkeys(e.macros for e in entries if e.macros)
+        text = "\n".join([*macros, *(e.raw for e in entries)])
+    args = ["--sandbox", "-f", form, "-t", "json", "--citeproc", "--csl", str(csl)]
     out = pa.loads(accents_composed(pandoc.run([*args, "-M", f"lang={lang}"], text.encode())))
     found: list[tuple[str, str]] = []
     for block in out["blocks"]:

@@ -35,12 +35,13 @@ def check(project: Project) -> list[Diagnostic]:
     """Return a warning for each LaTeX command in a printed field that pandoc renders as
     nothing, at the entry's line and column where it is written."""
     bib = project.bibliography
-    if not bib.exists or bib.oversized or "\\" not in "".join(e.raw for e in bib.entries):
+    entries = [e for e in bib.entries if e.format == "bibtex"]  # (CSL JSON holds no LaTeX)
+    if not bib.exists or bib.oversized or "\\" not in "".join(e.raw for e in entries):
         return []
     defined = _defined(project)  # (\noopsort and the like, defined in an @preamble)
     found = [
         (entry, name, snippet)
-        for entry in bib.entries
+        for entry in entries
         for name, snippet, command in dict.fromkeys(_commands(entry))
         if command not in defined
     ]

@@ -1,4 +1,5 @@
-"""references.bib: parsing with bibtexparser, located syntax errors, duplicates, entry checks."""
+"""The bibliography: BibTeX parsed with bibtexparser (CSL JSON and YAML in `cslbib.py`), located
+syntax errors, duplicates, entry checks."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dataclasses
 import functools
 import hashlib
 import importlib.util
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from typing import Any
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.errors import PaperbuildError
+from paperbuild.load.cslbib import CSL_FORMATS, csl_entry_problem, csl_fields, id_lines, parse_csl
 from paperbuild.pandoc_ast import dumps, loads
 from paperbuild.safety import UnsafePath, cache_dir, read_input
 from paperbuild.util.fsutil import keep_alone
@@ -34,8 +37,9 @@ class Entry:
     type: str
     fields: dict[str, str] = field(default_factory=dict)
     line: int = 1
-    raw: str = ""  # the entry's BibTeX text, as written
+    raw: str = ""  # the entry's BibTeX text, as written (CSL JSON for a CSL bibliography's)
     macros: str = ""  # the file's @string definitions, which the entry may use
+    format: str = "bibtex"  # or "csljson": what `raw` is written in
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +107,50 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
     return Bibliography(
         path=path, entries=tuple(entries), problems=tuple(problems), oversized=bool(bombs)
     )
+
+
+def parse_csl_bibliography(text: str, path: str, form: str) -> Bibliography:
+    """Return the entries of a CSL JSON or CSL YAML text, with a diagnostic for each broken,
+    duplicate or incomplete one."""
+    items, problems = parse_csl(text, path, form)
+    lines = id_lines(text, form)
+    seen: dict[str, int] = {}
+    entries: list[Entry] = []
+    for item in items:
+        key = str(item.get("id", "")).strip() if isinstance(item, dict) else ""
+        places = lines.get(key) or [1]
+        line = places[min(sum(1 for e in entries if e.key == key), len(places) - 1)]
+        problem = csl_entry_problem(item, path, line)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        if key in seen:
+            problems.append(
+                diag(
+                    "duplicate-reference",
+                    f"duplicate key '{key}' (first defined at line {seen[key]})",
+                    path,
+                    line,
+                    1,
+                    "rename one of the two entries or delete the copy",
+                )
+            )
+        seen.setdefault(key, line)
+        raw = json.dumps(item, ensure_ascii=False)
+        fields = csl_fields(item)
+        kind = str(item.get("type", ""))
+        entries.append(
+            Entry(key=key, type=kind, fields=fields, line=line, raw=raw, format="csljson")
+        )
+    problems.extend(_incomplete(e, path) for e in entries if _missing(e))
+    return Bibliography(path=path, entries=tuple(entries), problems=tuple(problems))
+
+
+def parse_any(text: str, path: str) -> Bibliography:
+    """Return the bibliography read as its file's extension says: CSL JSON (.json), CSL YAML
+    (.yaml, .yml), else BibTeX or BibLaTeX (as pandoc reads them)."""
+    form = CSL_FORMATS.get(Path(path).suffix.lower())
+    return parse_bibtex(text, path) if form is None else parse_csl_bibliography(text, path, form)
 
 
 MAX_EXPANDED = 1_000_000  # characters an @string or a field may expand to
@@ -306,7 +354,7 @@ def _parsed_through_cache(root: Path, text: str, relpath: str) -> Bibliography:
     except (PaperbuildError, OSError):  # (build/ unusable: the command that writes says so)
         cache = None
     if cache is None:
-        return parse_bibtex(text, relpath)
+        return parse_any(text, relpath)
     h = hashlib.sha256(_parser_id())
     h.update(relpath.encode("utf-8", "surrogatepass") + b"\0")
     h.update(text.encode("utf-8", "surrogatepass"))
@@ -315,7 +363,7 @@ def _parsed_through_cache(root: Path, text: str, relpath: str) -> Bibliography:
         return _from_json(loads(path.read_bytes()))
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    found = parse_bibtex(text, relpath)
+    found = parse_any(text, relpath)
     keep_alone(path, dumps(_to_json(found)), "bibliography-*.json")
     return found
 
@@ -324,7 +372,7 @@ def _parsed_through_cache(root: Path, text: str, relpath: str) -> Bibliography:
 def _parser_id() -> bytes:
     """Return what identifies the parsing code: this module, bibtexparser and pylatexenc
     (their files' sizes and times, found without importing them)."""
-    parts = [Path(__file__).read_bytes()]
+    parts = [Path(__file__).read_bytes(), (Path(__file__).parent / "cslbib.py").read_bytes()]
     for name in ("bibtexparser", "pylatexenc"):
         spec = importlib.util.find_spec(name)
         origin = Path(spec.origin) if spec and spec.origin else None
