@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from paperbuild.build import BuildOptions
-from paperbuild.watch import watch
+from paperbuild.watch import watch, watched
 from tests.processes import HAS_PROC, alive, descendants
 from tests.render.readers import pandoc_docx_json, text_of
 
@@ -195,3 +195,26 @@ def test_the_compiler_watch_keeps_holds_no_lock_and_each_save_is_built(mini):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
+
+
+def test_the_watcher_follows_every_file_the_outline_names(mini):
+    # (a bibliography, style or chapter the outline names outside paper/ was never watched:
+    # its saves were not rebuilt)
+    outline = (mini() / "outline.yaml").read_text()
+    outline = outline.replace(
+        "    title: Second section\n", "    title: Second section\n    chapter: text/second.md\n"
+    )
+    root = mini({"outline.yaml": outline + "bibliography: refs.json\ncsl: styles/house.csl\n"})
+    keep = watched(root)
+    for name in (
+        "refs.json",
+        "styles/house.csl",
+        "text/second.md",
+        "outline.yaml",
+        "paper/01-first.md",
+    ):
+        assert keep(None, str(root / name)), name
+    for name in ("notes.json", "text/other.md", "build/x.md", "paper/.draft.md.swp"):
+        assert not keep(None, str(root / name)), name
+    (root / "outline.yaml").write_text("document: [unclosed\n")  # (unreadable: outline.yaml only)
+    assert keep(None, str(root / "outline.yaml")) and not keep(None, str(root / "refs.json"))

@@ -11,7 +11,7 @@ from paperbuild.build import BuildOptions, build_project
 from paperbuild.diagnostics import Diagnostic, format_text, summary_line
 from paperbuild.errors import ChecksFailed, ConfigError, PaperbuildError
 from paperbuild.load.outline import OUTLINE_FILE
-from paperbuild.load.project import PAPER_DIR, find_root, load_project
+from paperbuild.load.project import PAPER_DIR, find_root, load_outline, load_project
 from paperbuild.safety import BUILD_DIR
 from paperbuild.util.fsutil import build_lock
 
@@ -19,7 +19,9 @@ Say = Callable[[str], None]
 
 
 def watched(root: Path) -> Callable[[object, str], bool]:
-    """Return a watchfiles filter: outline.yaml, the bibliography and Markdown under paper/."""
+    """Return a watchfiles filter: outline.yaml, Markdown under paper/, and every file the
+    outline names (the bibliography, the style, the reference document, the faces, chapters
+    outside paper/), as it names them at the time of the change."""
     paper = root / PAPER_DIR
     build = root / BUILD_DIR
 
@@ -27,11 +29,24 @@ def watched(root: Path) -> Callable[[object, str], bool]:
         p = Path(path)
         if build in p.parents or p.name.startswith("."):
             return False
-        return p.name in (OUTLINE_FILE, "references.bib") or (
+        if p.name in (OUTLINE_FILE, "references.bib") or (
             paper in p.parents and p.suffix.lower() in (".md", ".markdown", ".bib", ".csl")
-        )
+        ):
+            return True
+        return p in _named(root)
 
     return keep
+
+
+def _named(root: Path) -> set[Path]:
+    """Return the files the outline names, or none while it cannot be read."""
+    try:
+        outline = load_outline(root)
+    except (PaperbuildError, OSError):
+        return set()
+    named = [outline.bibliography, outline.csl, outline.reference_doc, *outline.fonts]
+    named += [s.chapter for s in outline.sections if s.chapter]
+    return {root / n for n in named if n}
 
 
 Shown = set[tuple[str, str, str, str]]  # the warnings the last check printed
