@@ -191,3 +191,16 @@ def test_a_language_tag_with_a_script_or_a_numeric_region_builds_both_drafts(min
         assert result.exit_code == 0, result.output
         pdf = next((root / "build").glob("*.pdf"))
         assert "Apples grow in orchards" in " ".join(pdf_pages(pdf))
+
+
+def test_small_capitals_are_drawn_in_the_pdf_as_in_the_docx(mini):
+    # (Liberation Serif has no small capitals: Typst's smallcaps set the text unchanged)
+    chapter = (
+        "---\nsection: 1\n---\n\n# First section\n\n"
+        '::: {points="1.1"}\nApples grow in orchards, [Small Caps for UNICEF]{.smallcaps}.\n:::\n'
+    )
+    root = mini({"paper/01-first.md": chapter})
+    result = run(root, "build", "--to", "pdf")
+    assert result.exit_code == 0, result.output
+    text = " ".join(pdf_pages(root / "build/a-small-paper-1.0.pdf"))
+    assert "SMALL CAPS FOR UNICEF" in text.replace("\n", " "), text
