@@ -23,7 +23,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "missing-chapter": ("error", "a section has no chapter"),
     "missing-chapter-file": ("error", "a chapter named by the outline does not exist"),
     "duplicate-chapter": ("error", "two chapters claim one section"),
-    "orphan-chapter": ("error", "a Markdown file in paper/ maps to no section"),
+    "orphan-chapter": (
+        "error",
+        "a Markdown file in paper/ (.md, .markdown, .qmd, .Rmd) maps to no section",
+    ),
     "front-matter": ("error", "a chapter's front matter is malformed"),
     "unread-front-matter": ("warning", "a chapter's front matter has a key that is not read"),
     "unreadable-chapter": ("error", "a chapter cannot be read as UTF-8 text"),

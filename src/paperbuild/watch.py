@@ -11,7 +11,13 @@ from paperbuild.build import BuildOptions, build_project
 from paperbuild.diagnostics import Diagnostic, format_text, summary_line
 from paperbuild.errors import ChecksFailed, ConfigError, PaperbuildError
 from paperbuild.load.outline import OUTLINE_FILE
-from paperbuild.load.project import PAPER_DIR, find_root, load_outline, load_project
+from paperbuild.load.project import (
+    CHAPTER_SUFFIXES,
+    PAPER_DIR,
+    find_root,
+    load_outline,
+    load_project,
+)
 from paperbuild.safety import BUILD_DIR
 from paperbuild.util.fsutil import build_lock
 
@@ -30,7 +36,7 @@ def watched(root: Path) -> Callable[[object, str], bool]:
         if build in p.parents or p.name.startswith("."):
             return False
         if p.name in (OUTLINE_FILE, "references.bib") or (
-            paper in p.parents and p.suffix.lower() in (".md", ".markdown", ".bib", ".csl")
+            paper in p.parents and p.suffix.lower() in (*CHAPTER_SUFFIXES, ".bib", ".csl")
         ):
             return True
         return p in _named(root)

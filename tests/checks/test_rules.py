@@ -509,3 +509,26 @@ def test_dropped_latex_in_the_bibliography_is_named_where_written_and_is_really_
     fixed = DROPPING_BIB.replace("\\mbox{DNA}", "{DNA}").replace("\\acro{OUP}", "OUP")
     fixed = fixed.replace("\\textendash{}", "–")
     assert [d for d in check(mini({"references.bib": fixed})) if d.rule == "dropped-latex"] == []
+
+
+def test_quarto_r_markdown_and_markdown_extensions_are_chapters_but_partials(mini, tmp_path):
+    # (only *.md was read: a Quarto paper's .qmd chapters were "missing", unremarked)
+    second = '---\nsection: 2\n---\n\n# Second section\n\n[Pears too.]{points="2.1"}\n'
+    root = mini(
+        {
+            "paper/02-second.md": None,
+            "paper/02-second.qmd": second,
+            "paper/_include.qmd": "Included by another file.\n",
+            "paper/notes.markdown": "# Notes to self\n",
+            "paper/R/child.Rmd": "# Child\n",
+        }
+    )
+    diagnostics = check(root)
+    assert [d.rule for d in diagnostics if d.severity == "error"] == ["orphan-chapter"] * 2
+    assert found(diagnostics, "orphan-chapter") == [
+        ("paper/R/child.Rmd", 1, 1),
+        ("paper/notes.markdown", 1, 1),
+    ]
+    project = load_project(root)
+    assert [c.path for c in project.chapters if "second" in c.path] == ["paper/02-second.qmd"]
+    assert "paper/_include.qmd" not in [c.path for c in project.chapters]

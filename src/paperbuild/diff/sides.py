@@ -18,7 +18,7 @@ from paperbuild.cite import resolve_citations
 from paperbuild.errors import PaperbuildError
 from paperbuild.load.bibliography import Entry
 from paperbuild.load.outline import DocumentMeta
-from paperbuild.load.project import Project, load_project
+from paperbuild.load.project import CHAPTER_SUFFIXES, Project, load_project
 from paperbuild.safety import git_tracks
 from paperbuild.util.git import git
 from paperbuild.versions import input_hashes, load_snapshot, read_manifest, versions_dir
@@ -184,7 +184,7 @@ def resolve_side(spec: str, project: Project | None, start: Path) -> Side:
         if project is not None and path == project.root.resolve():
             return side_from_project(project, safe_label(path.name))  # already loaded
         return side_from_project(load_project(path), safe_label(path.name))
-    if path.is_file() and path.suffix.lower() in (".md", ".markdown"):
+    if path.is_file() and path.suffix.lower() in CHAPTER_SUFFIXES:
         return _from_markdown(path, project)
     if project is not None and (versions_dir(project) / spec / "manifest.json").is_file():
         return _from_snapshot(project, spec)

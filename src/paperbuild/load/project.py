@@ -96,6 +96,19 @@ def inside(root: Path, path: Path) -> bool:
         return False
 
 
+CHAPTER_SUFFIXES = (".md", ".markdown", ".qmd", ".rmd")  # Markdown, Quarto's, R Markdown's
+PARTIAL_SUFFIXES = (".qmd", ".rmd")  # where `_part.qmd` is a file included, not a chapter
+
+
+def is_chapter_name(name: str) -> bool:
+    """Return whether a file in paper/ of this name is a chapter: Markdown, Quarto or R
+    Markdown, but for Quarto's and knitr's partials (`_part.qmd`, which another file includes)."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in CHAPTER_SUFFIXES:
+        return False
+    return not (name.startswith("_") and suffix in PARTIAL_SUFFIXES)
+
+
 def chapter_paths(root: Path, outline: Outline) -> list[str]:
     """Return the project-relative paths of all chapters: those in paper/ and those named."""
     found: set[str] = set()
@@ -103,8 +116,9 @@ def chapter_paths(root: Path, outline: Outline) -> list[str]:
     if paper.is_dir():
         found.update(
             p.relative_to(root).as_posix()
-            for p in paper.rglob("*.md")
-            if p.is_file() or p.is_symlink()  # (a link to nowhere is reported, not passed over)
+            for p in paper.rglob("*")
+            if is_chapter_name(p.name)
+            and (p.is_file() or p.is_symlink())  # (a link to nowhere is reported, not passed over)
         )
     found.update(s.chapter for s in outline.sections if s.chapter)
     return sorted(found)
