@@ -532,3 +532,15 @@ def test_quarto_r_markdown_and_markdown_extensions_are_chapters_but_partials(min
     project = load_project(root)
     assert [c.path for c in project.chapters if "second" in c.path] == ["paper/02-second.qmd"]
     assert "paper/_include.qmd" not in [c.path for c in project.chapters]
+
+
+def test_a_manubot_key_is_told_to_be_put_in_the_bibliography_not_fetched(mini):
+    second = (
+        "---\nsection: 2\n---\n\n# Second section\n\n"
+        '[Pears too [@doi:10.1038/nature12373; @smith2021].]{points="2.1"}\n'
+    )
+    diags = check(mini({"paper/02-second.md": second}))
+    hints = {d.message.split("'")[1]: d.hint for d in diags if d.rule == "unknown-citation"}
+    assert "Manubot fetches" in hints["doi:10.1038/nature12373"]
+    assert "never uses the network" in hints["doi:10.1038/nature12373"]
+    assert hints["smith2021"] == "did you mean 'smith2020'?"

@@ -44,9 +44,7 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
                         chapter.path,
                         mark.line if mark else 1,
                         mark.column if mark else 1,
-                        f"did you mean '{close[0]}'?"
-                        if close
-                        else f"add an entry '{key}' to {bib.path}",
+                        _unknown_hint(key, close[0] if close else None, bib.path),
                     )
                 )
     for key, line, column in project.outline.nocite:
@@ -81,3 +79,17 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
                 )
             )
     return problems
+
+
+# the prefixes of Manubot's and Pandoc-citeproc-preamble's keys, whose works a tool fetches
+FETCHED = ("doi:", "pmid:", "pmcid:", "arxiv:", "isbn:", "url:", "wikidata:", "https:", "http:")
+
+
+def _unknown_hint(key: str, close: str | None, bib: str) -> str:
+    """Return what to do about a citation key the bibliography lacks."""
+    if key.lower().startswith(FETCHED):
+        return (
+            f"a key such as '{key}' names a work Manubot fetches; paperbuild never uses the "
+            f"network: put the work in {bib} (Manubot's or Zotero's export), under this key"
+        )
+    return f"did you mean '{close}'?" if close else f"add an entry '{key}' to {bib}"
