@@ -287,3 +287,44 @@ def test_code_chunks_are_code_blocks_and_shortcodes_said_to_be_shown_as_written(
     assert "{{< escaped >}}" in pdf and "{{{" not in pdf.replace("unclosed {{{<", "")
     assert "{python}" not in pdf.replace("```{python}", "") and 'print("hello")' in pdf
     assert "Before." in pdf and "After." in pdf
+
+
+def test_latex_left_in_a_chapter_is_read_where_it_is_safe_and_located_where_not(tmp_path):
+    # (a paper converted from LaTeX: pandoc's Markdown reader kept these raw, and the drafts
+    # dropped them, words and all; only a snippet of known, harmless commands is read)
+    (tmp_path / "secret.txt").write_text("SECRET-FROM-OUTSIDE\n")
+    files = {
+        "outline.yaml": outline("LaTeX", [("Analysis", "analysis.md")]),
+        "references.bib": "@book{smith2020,\n  author = {Smith, Jane},\n  title = {Apples},\n"
+        "  year = {2020},\n  publisher = {Orchard Press},\n}\n",
+        "paper/analysis.md": "# Analysis\n\n"
+        "As \\citet{smith2020} shows, and others too \\cite[p.~4]{smith2020}, "
+        "\\emph{orchards} matter.\\footnote{A note in \\textbf{LaTeX}.}\n\n"
+        "See \\url{https://example.org/apples} and Figure~\\ref{fig:map}.\n\n"
+        "Not read: \\input{../../secret.txt} nor \\emph{\\input{../../secret.txt}}; "
+        "unknown: \\citep{doe2019, smith2020}.\n",
+    }
+    root = write(tmp_path / "p", files)
+    found = run_checks(load_project(root)).diagnostics
+    unknown = [(d.line, d.column, d.message) for d in found if d.rule == "unknown-citation"]
+    assert unknown == [(7, 89, "citation key 'doe2019' is not in references.bib")], unknown
+    dropped = [
+        (d.line, d.message.split("(")[1].split(")")[0], d.hint)
+        for d in found
+        if d.rule == "dropped-raw"
+    ]
+    assert [(line, snippet) for line, snippet, _ in dropped] == [
+        (5, "\\ref{fig:map}"),
+        (7, "\\input{../../secret.txt}"),
+        (7, "\\emph{\\input{../../secret.txt}}"),
+    ], dropped
+    assert "@fig:map" in dropped[0][2] and "make that file a chapter" in dropped[1][2]
+    out = {p.suffix[1:]: p for p in build(root, BuildOptions(force=True)).outputs}
+    doc = pandoc_docx_json(out["docx"])
+    text = text_of(doc["blocks"])
+    assert "orchards matter" in text and "https://example.org/apples" in text, text
+    assert any(b.get("t") == "Emph" and text_of(b) == "orchards" for b in walk(doc["blocks"]))
+    assert "A note in LaTeX." in text and "Smith" in text and "\\cite" not in text, text
+    pdf = pdf_text(out["pdf"])
+    assert "orchards matter" in pdf and "A note in LaTeX." in pdf
+    assert "SECRET-FROM-OUTSIDE" not in text + pdf

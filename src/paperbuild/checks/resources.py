@@ -109,7 +109,7 @@ def check_chapter(project: Project, chapter: Chapter, facts: Facts) -> list[Diag
                 chapter.path,
                 line,
                 col,
-                "write it in Markdown instead",
+                _raw_hint(fmt, text),
             )
         )
     times = {}
@@ -328,3 +328,24 @@ def _shown(snippet: str) -> str:
     """Return a raw snippet's opening for a one-line message (lines joined, cut at 40)."""
     flat = " ".join(snippet.split())
     return flat if len(flat) <= 40 else flat[:40] + "…"
+
+
+TEX_REF = re.compile(r"\\(?:ref|eqref|autoref|cref|Cref|pageref|nameref)\{([^{}]*)\}")
+TEX_LABEL = re.compile(r"\\label\{([^{}]*)\}")
+TEX_INPUT = re.compile(r"\\(?:input|include|subfile|import)\b")
+
+
+def _raw_hint(fmt: str, text: str) -> str:
+    """Return what to write instead of raw markup the drafts leave out (LaTeX's cross-references,
+    labels and inputs by name; else Markdown)."""
+    if fmt in ("tex", "latex"):
+        if m := TEX_REF.search(text):
+            return (
+                f"write a cross-reference, @{m.group(1)} (pandoc-crossref's and Quarto's form), "
+                f"and give its target the label {{#{m.group(1)}}}"
+            )
+        if m := TEX_LABEL.search(text):
+            return f"give the heading, figure or table the label {{#{m.group(1)}}} instead"
+        if TEX_INPUT.search(text):
+            return "a chapter includes no other file: make that file a chapter of its own"
+    return "write it in Markdown instead"

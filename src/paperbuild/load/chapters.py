@@ -189,6 +189,8 @@ SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 NOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
 NOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 CITATION = re.compile(r"(?<![\w@\\])@(?:\{([^{}]+)\}|([\w](?:[\w:.#$%&\-+?<>~/]*[\w])?))")
+# a LaTeX citation (`\\citet[p.~3]{smith2020,doe2019}`), read as one (lua/chapters.lua): its keys
+TEX_CITATION = re.compile(r"\\[A-Za-z]*cite[A-Za-z]*\*?(?:\[[^\]\n]*\]){0,2}\{([^{}\n]*)\}")
 MARKER = re.compile(r"\{[^{}\n]*?\bpoints=(?:\"([^\"]*)\"|'([^']*)'|([^\s}\"']+))[^{}\n]*\}")
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
@@ -262,6 +264,13 @@ def scan(text: str) -> SourceScan:
         for m in CITATION.finditer(line):
             key = m.group(1) or m.group(2)
             cites.append(Mark(name=key, line=number, column=m.start() + 1))
+        for m in TEX_CITATION.finditer(line) if "cite" in line.lower() else ():
+            at = m.start(1)
+            for key in m.group(1).split(","):
+                if key.strip():
+                    column = at + len(key) - len(key.lstrip()) + 1
+                    cites.append(Mark(name=key.strip(), line=number, column=column))
+                at += len(key) + 1
         previous = line
     return SourceScan(
         headings=tuple(headings),
