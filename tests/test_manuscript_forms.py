@@ -328,3 +328,26 @@ def test_latex_left_in_a_chapter_is_read_where_it_is_safe_and_located_where_not(
     pdf = pdf_text(out["pdf"])
     assert "orchards matter" in pdf and "A note in LaTeX." in pdf
     assert "SECRET-FROM-OUTSIDE" not in text + pdf
+
+
+def test_more_inline_html_reads_as_what_it_means(tmp_path):
+    # (<mark>, <kbd>, <code>, <q>, <cite> stayed raw: the tags dropped, unremarked but for
+    # dropped-raw, and the words shown plain)
+    files = {
+        "outline.yaml": outline("HTML", [("Analysis", "analysis.md")]),
+        "references.bib": "",
+        "paper/analysis.md": "# Analysis\n\nPress <kbd>Ctrl</kbd>, run <code>x = 1</code>, "
+        "read <cite>A Title</cite>, <q>quoted</q> and <mark>marked</mark> "
+        "<small>small</small>.\n",
+    }
+    root = write(tmp_path, files)
+    assert [d for d in run_checks(load_project(root)).diagnostics if d.rule == "dropped-raw"] == []
+    out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
+    doc = pandoc_docx_json(out["docx"])
+    nodes = list(walk(doc["blocks"]))
+    assert [n["c"][1] for n in nodes if n["t"] == "Code"] == ["Ctrl", "x = 1"]
+    assert [text_of(n) for n in nodes if n["t"] == "Emph"] == ["A Title"]
+    assert "“quoted”" in text_of(doc["blocks"])
+    xml = zipfile.ZipFile(out["docx"]).read("word/document.xml").decode()
+    assert re.search(r'<w:highlight w:val="yellow"\s*/>.*?marked', xml), "marked is highlighted"
+    assert "small." in pdf_text(out["pdf"])

@@ -31,6 +31,19 @@ WRAPPING = {
     "del": "Strikeout",
     "strike": "Strikeout",
     "a": "Link",
+    "mark": "Mark",  # (pandoc's `[text]{.mark}`: highlighted in both drafts)
+    "kbd": "Code",
+    "code": "Code",
+    "samp": "Code",
+    "tt": "Code",
+    "cite": "Emph",  # (a work's title, set in italic as browsers set it)
+    "var": "Emph",
+    "dfn": "Emph",
+    "q": "Quoted",
+    "abbr": "Span",  # (the words kept, the tags' attributes not)
+    "small": "Span",
+    "big": "Span",
+    "font": "Span",
 }
 MARK = re.compile(r"<\s*/?\s*(?:br|img|" + "|".join(WRAPPING) + r")\b", re.I)
 HOLDERS = frozenset(INLINES_AT) - {"Image"}
@@ -108,6 +121,14 @@ def _wrapped(name: str, content: list[Node], attributes: dict[str, str]) -> Node
         if not href:
             return pa.span(pa.Attr(), content)
         return pa.link(pa.Attr(), content, href, attributes.get("title", ""))
+    if kind == "Mark":
+        return pa.span(pa.Attr("", ["mark"]), content)
+    if kind == "Span":
+        return pa.span(pa.Attr(), content)
+    if kind == "Code":
+        return pa.code(pa.Attr(), pa.stringify(content))
+    if kind == "Quoted":
+        return {"t": "Quoted", "c": [{"t": "DoubleQuote"}, content]}
     return pa.element(kind, content)
 
 
