@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -139,3 +140,24 @@ def pdf_words(path: Path | str) -> list[str]:
 def pdf_text(path: Path | str) -> str:
     """Return the text of a whole PDF, its white space made single spaces."""
     return " ".join(pdf_words(path))
+
+
+def libreoffice_pdf(docx: Path, out: Path, env: dict[str, str] | None = None) -> Path:
+    """Return the PDF LibreOffice makes of a DOCX in folder out (a profile of its own there)."""
+    subprocess.run(
+        [
+            shutil.which("soffice") or "soffice",
+            f"-env:UserInstallation=file://{out}/profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(docx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env=env,
+    )
+    return out / (Path(docx).stem + ".pdf")

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from paperbuild.cli import cli
 from paperbuild.render.pdf import start_aligned
 from paperbuild.render.tables import TEXT_WIDTH, column_widths
-from tests.render.readers import pdf_pages
+from tests.render.readers import libreoffice_pdf, pdf_pages
 
 TABLE = """
 | Year | Country | Prosecutions | Convictions | Victims identified | Source of the figures |
@@ -130,23 +130,8 @@ def test_typst_columns_the_author_did_not_align_start_at_the_left():
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_no_word_is_broken_inside_a_cell_when_libreoffice_lays_it_out(built, tmp_path):
     docx, _ = built
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path}/profile",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(docx),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
     text = subprocess.run(
-        ["pdftotext", "-layout", str(tmp_path / (docx.stem + ".pdf")), "-"],
+        ["pdftotext", "-layout", str(libreoffice_pdf(docx, tmp_path)), "-"],
         capture_output=True,
         text=True,
         check=True,
@@ -315,20 +300,5 @@ def test_a_table_too_wide_for_the_page_is_set_smaller_every_column_on_it(mini, t
     assert len(sizes) == 1 and 11 <= sizes.pop() < 19  # (half points: 5.5 to 9 pt, not 9.5)
     if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
         pytest.skip("LibreOffice or pdftotext is not installed: the DOCX's rendering unchecked")
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path}/profile",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(root / "build/a-small-paper-1.0.docx"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    rendered = " ".join(pdf_pages(tmp_path / "a-small-paper-1.0.pdf"))
+    rendered = " ".join(pdf_pages(libreoffice_pdf(root / "build/a-small-paper-1.0.docx", tmp_path)))
     assert [w for w in heads + cells if w not in rendered] == [], rendered
