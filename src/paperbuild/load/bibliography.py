@@ -115,11 +115,13 @@ def parse_csl_bibliography(text: str, path: str, form: str) -> Bibliography:
     items, problems = parse_csl(text, path, form)
     lines = id_lines(text, form)
     seen: dict[str, int] = {}
+    times: dict[str, int] = {}  # (how often each key came before: which of its lines is this)
     entries: list[Entry] = []
     for item in items:
         key = str(item.get("id", "")).strip() if isinstance(item, dict) else ""
         places = lines.get(key) or [1]
-        line = places[min(sum(1 for e in entries if e.key == key), len(places) - 1)]
+        line = places[min(times.get(key, 0), len(places) - 1)]
+        times[key] = times.get(key, 0) + 1
         problem = csl_entry_problem(item, path, line)
         if problem is not None:
             problems.append(problem)
