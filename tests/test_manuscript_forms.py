@@ -351,3 +351,25 @@ def test_more_inline_html_reads_as_what_it_means(tmp_path):
     xml = zipfile.ZipFile(out["docx"]).read("word/document.xml").decode()
     assert re.search(r'<w:highlight w:val="yellow"\s*/>.*?marked', xml), "marked is highlighted"
     assert "small." in pdf_text(out["pdf"])
+
+
+def test_control_characters_are_reported_and_left_out_of_both_drafts(tmp_path):
+    # (Word dropped them, joining the words a form feed stood between; Typst showed them)
+    files = {
+        "outline.yaml": outline("Controls", [("Analysis", "analysis.md")]),
+        "references.bib": "",
+        "paper/analysis.md": "# Analysis\n\nA page\x0cbreak from a PDF, a bell\x07 and soh\x01.\n\n"
+        "```\n$ make\n\x1b[32mOK\x1b[0m all built\n```\n",
+    }
+    root = write(tmp_path, files)
+    found = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "control-character"]
+    assert [(d.line, d.column) for d in found] == [(3, 7)]
+    assert found[0].message.startswith("5 invisible control characters, the first U+000C FORM FEED")
+    out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
+    doc = pandoc_docx_json(out["docx"])
+    assert "A page break from a PDF, a bell and soh." in text_of(doc["blocks"])
+    codes = [b["c"][1] for b in walk(doc["blocks"]) if b.get("t") == "CodeBlock"]
+    assert codes == ["$ make\nOK all built"], codes
+    pdf = pdf_text(out["pdf"])
+    assert "page break" in pdf and "OK all built" in pdf
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", pdf), repr(pdf)

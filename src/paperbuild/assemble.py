@@ -24,6 +24,7 @@ from paperbuild.crossref import (
 )
 from paperbuild.facts import openxml_problem, page_break, tex_equation
 from paperbuild.furniture import Words, words_for
+from paperbuild.load.chapters import CONTROL, without_controls
 from paperbuild.load.outline import DocumentMeta, Section
 from paperbuild.load.project import is_file_link, linked_chapter, resolve_resource
 from paperbuild.pandoc_ast import ATTR_AT, Node, rewrite
@@ -311,6 +312,8 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         source = parsed.project.chapter(path) if path else None
         if source and ESCAPE_OPEN in source.text:
             steps.append((_shown_shortcodes, SHOWN))
+        if source and CONTROL.search(source.text):  # (reported: control-character)
+            steps.append((_without_controls, TEXTS))
         if path:
             steps.append((resources_rewrite(parsed.project.root, path), IMAGES))
         if path and parsed.facts[path].broken_raw:  # reported (invalid-raw): left out
@@ -446,6 +449,18 @@ def _shown_shortcodes(node: Node) -> None:
         w, at = closing
         w["c"] = pa.text(w)[:at] + ">}}" + pa.text(w)[at + len(ESCAPE_CLOSE) :]
         item["c"] = pa.text(item)[1:]
+
+
+TEXTS = frozenset(("Str", "Code", "CodeBlock", "Math"))
+
+
+def _without_controls(node: Node) -> None:
+    """Take the control characters out of a word, code or maths (in place)."""
+    content = node["c"]
+    if isinstance(content, str):
+        node["c"] = without_controls(content)
+    elif isinstance(content, list) and content and isinstance(content[-1], str):
+        content[-1] = without_controls(content[-1])
 
 
 def _raw_tex(node: Node) -> Node | list[Node] | None:

@@ -58,6 +58,10 @@ RULES: dict[str, tuple[Severity, str]] = {
         "warning",
         "a LaTeX command in references.bib that pandoc drops with its words (\\mbox{…}, …)",
     ),
+    "control-character": (
+        "warning",
+        "a chapter holds invisible control characters (a form feed, a terminal's colour codes)",
+    ),
     "open-query": ("info", "a query to the committee, still in the sources"),
     "dropped-raw": ("warning", "raw HTML or LaTeX that the DOCX and PDF drafts leave out"),
     "invalid-raw": ("error", "raw OpenXML that is not well-formed XML (the DOCX would not open)"),

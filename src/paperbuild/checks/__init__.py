@@ -76,6 +76,7 @@ def run_checks(project: Project, *, strict: bool = False, with_blocks: bool = Fa
     found += resources.check(project, parsed.facts)
     found += queries.check(project, parsed.facts)
     found += glyphs.check(project)
+    found += glyphs.control_characters(project)
     found += maths.check(project, parsed.facts)
     diagnostics = configure(found, project.outline.rules)
     return CheckResult(

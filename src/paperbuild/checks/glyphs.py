@@ -15,6 +15,7 @@ import re
 import unicodedata
 
 from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.load.chapters import CONTROL
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project
 from paperbuild.render.cmap import author_faces
@@ -110,3 +111,33 @@ def check(project: Project) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+def control_characters(project: Project) -> list[Diagnostic]:
+    """Return, for each chapter that holds control characters (a form feed, a terminal's
+    colour codes), where the first is and how many there are."""
+    found = []
+    for chapter in project.chapters:
+        first = CONTROL.search(chapter.text)
+        if first is None:
+            continue
+        count = sum(1 for _ in CONTROL.finditer(chapter.text))
+        offset = first.start()
+        code = ord(first.group()[0])
+        name = unicodedata.name(chr(code), "") or _CONTROL_NAMES.get(code, "a control character")
+        what = "an escape sequence" if len(first.group()) > 1 else f"U+{code:04X} {name}".strip()
+        found.append(
+            diag(
+                "control-character",
+                f"{count} invisible control character{'s' if count > 1 else ''}, the first "
+                f"{what}: the drafts leave them out (a form feed or vertical tab as a space)",
+                chapter.path,
+                chapter.text.count("\n", 0, offset) + 1,
+                offset - chapter.text.rfind("\n", 0, offset),
+                "text pasted from a PDF or a terminal brings them: delete them from the chapter",
+            )
+        )
+    return found
+
+
+_CONTROL_NAMES = {0x0B: "LINE TABULATION", 0x0C: "FORM FEED", 0x1B: "ESCAPE", 0x7F: "DELETE"}

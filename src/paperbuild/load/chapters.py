@@ -189,6 +189,18 @@ SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 NOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
 NOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 CITATION = re.compile(r"(?<![\w@\\])@(?:\{([^{}]+)\}|([\w](?:[\w:.#$%&\-+?<>~/]*[\w])?))")
+# Control characters a text pasted from a PDF or a terminal brings (a form feed, a colour's
+# escape sequence): Word drops them, Typst shows them as boxes or not at all. An ANSI escape
+# sequence (`ESC[31m`) is one, as a whole.
+CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SPACING_CONTROLS = "\x0b\x0c"  # (a vertical tab, a form feed: shown as a space)
+
+
+def without_controls(text: str) -> str:
+    """Return text with its control characters gone (a form feed or vertical tab: a space)."""
+    return CONTROL.sub(lambda m: " " if m.group() in SPACING_CONTROLS else "", text)
+
+
 # a LaTeX citation (`\\citet[p.~3]{smith2020,doe2019}`), read as one (lua/chapters.lua): its keys
 TEX_CITATION = re.compile(r"\\[A-Za-z]*cite[A-Za-z]*\*?(?:\[[^\]\n]*\]){0,2}\{([^{}\n]*)\}")
 MARKER = re.compile(r"\{[^{}\n]*?\bpoints=(?:\"([^\"]*)\"|'([^']*)'|([^\s}\"']+))[^{}\n]*\}")
