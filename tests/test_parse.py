@@ -212,3 +212,44 @@ def test_when_two_groups_fail_the_first_chapters_failure_is_said(monkeypatch):
     monkeypatch.setattr(pandoc, "run", failing)
     with pytest.raises(pandoc.BuildError, match="on first"):
         pandoc.parse_chapters([("a.md", "first slow fails\n"), ("b.md", "second fails\n")])
+
+
+LATEX_CASE = (
+    "As \\citet{smith2020} shows \\cite[p.~4]{smith2020, doe2019}, \\emph{orchards}"
+    "\\footnote{A note in \\textbf{LaTeX}.} matter; \\url{https://example.org}.\n\n"
+    "# A heading \\footnote{In a heading.}\n\nA claim.[^n] Kept raw: \\input{x} \\ref{fig:a}.\n\n"
+    "[^n]: A note with \\footnote{an inner one}.\n"
+)
+
+
+def test_latex_in_a_chapter_reads_alike_alone_with_others_or_by_the_kept_process(monkeypatch):
+    """A chapter read alone goes to pandoc's command line, several to the chapter reader, and
+    the kept process's reader: each reads the LaTeX through the same filter (lua/latex.lua;
+    before it, a chapter read alone kept its \\cite and \\emph raw, and the others did not)."""
+    runs = runs_of(monkeypatch)
+    alone = pandoc.parse_chapters([("a.md", LATEX_CASE)])[0]
+    together = pandoc.parse_chapters([(f"{i}.md", LATEX_CASE) for i in range(3)])
+    assert [kind for kind, _ in runs] == ["alone", "reader"]
+    assert together == [alone] * 3
+    monkeypatch.delenv(pandoc.KEPT_VARIABLE)
+    with pandoc.keeping():
+        before = pandoc._KEPT[0].answered if pandoc._KEPT else 0
+        kept = pandoc.parse_chapters([("a.md", LATEX_CASE)])[0]
+        assert pandoc._KEPT and pandoc._KEPT[0].answered == before + 1  # (it, not a fallback)
+    assert kept == alone
+    text = json.dumps(alone)
+    kinds = [n.get("t") for n in _walk(alone)]
+    assert kinds.count("Cite") == 2 and kinds.count("Note") == 4 and "Emph" in kinds
+    assert "\\\\cite" not in text and "\\\\emph" not in text and "\\\\footnote" not in text
+    raw = [n["c"][1] for n in _walk(alone) if n.get("t") == "RawInline"]
+    assert raw == ["\\input{x}", "\\ref{fig:a}"]
+
+
+def _walk(value):
+    if isinstance(value, list):
+        for v in value:
+            yield from _walk(v)
+    elif isinstance(value, dict):
+        if "t" in value:
+            yield value
+        yield from _walk(value.get("c"))

@@ -36,6 +36,7 @@ ABBREVIATIONS = Path(__file__).parent / "data" / "abbreviations"
 # left to the reader, and 80 columns for the widths of wide tables (the command line's 72 makes
 # some ColWidthDefault columns relative). So either way a chapter reads to the same AST
 # (tests/test_parse.py holds this).
+LATEX_FILTER = LUA_DIR / "latex.lua"  # (the chapter reader reads through it too)
 READER_ARGS = (
     "-f",
     READER_FORMAT,
@@ -44,6 +45,7 @@ READER_ARGS = (
     "--preserve-tabs",
     "--columns=80",
     f"--abbreviations={ABBREVIATIONS}",
+    f"--lua-filter={LATEX_FILTER}",
 )
 
 
@@ -358,6 +360,7 @@ def toolchain_id() -> bytes:
     binary = Path(pandoc_path())
     stat = binary.stat()
     reader = "\0".join(READER_ARGS).encode() + ABBREVIATIONS.read_bytes() + READER.read_bytes()
+    reader += LATEX_FILTER.read_bytes()
     return f"{binary}:{stat.st_size}:{stat.st_mtime_ns}:".encode() + reader
 
 
