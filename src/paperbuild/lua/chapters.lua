@@ -10,7 +10,9 @@ function Reader(input, opts)
   local blocks = {}
   for _, item in ipairs(items) do
     local doc = pandoc.read(item.text, item.format or "markdown")
-    doc = doc:walk(latex)
+    if item.text:find("\\", 1, true) then -- (no backslash: no LaTeX to read)
+      doc = doc:walk(latex)
+    end
     blocks[#blocks + 1] = pandoc.Div(doc.blocks, pandoc.Attr("", {"chapter"}, {{"path", item.name}}))
   end
   return pandoc.Pandoc(blocks)
