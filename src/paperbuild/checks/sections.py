@@ -2,40 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
+from paperbuild.load.outline import normalise_title
 from paperbuild.load.project import Project
-
-QUOTES = str.maketrans(
-    {
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "‛": "'",
-        "′": "'",
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "‟": '"',
-        "–": "-",
-        "—": "-",
-        "‐": "-",
-        "‑": "-",
-        "‒": "-",
-        "−": "-",
-        "\u00a0": " ",
-    }
-)
-
-
-def normalise_title(text: str) -> str:
-    """Return the title with typographic quotes, dashes and spacing made plain."""
-    text = unicodedata.normalize("NFC", text).translate(QUOTES)
-    text = re.sub(r"\s*-\s*", "-", text)
-    return " ".join(text.split())
 
 
 def title_drift(
@@ -51,7 +21,22 @@ def title_drift(
         heading = facts[path].first_heading if path in facts else None
         mark = chapter.scan.headings[0] if chapter.scan.headings else None
         line = mark.line if mark else 1
-        if heading is None:
+        below = mark is not None and len(mark.extra) > 1  # (`##` or deeper: no `#` first)
+        if below and not any(len(h.extra) == 1 for h in chapter.scan.headings):
+            if heading is not None and normalise_title(heading) == normalise_title(section.title):
+                continue  # (its headings are read a level up: `##` as `#`, heading_shift)
+            problems.append(
+                diag(
+                    "title-drift",
+                    f"chapter opens with no '# {section.title}': the drafts open it with the "
+                    f"section's title, and its first heading '{heading}' is a subsection",
+                    path,
+                    line,
+                    1,
+                    f"start the chapter with '# {section.title}'",
+                )
+            )
+        elif heading is None:
             problems.append(
                 diag(
                     "title-drift",

@@ -96,6 +96,35 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
 
 
+TITLE_MARKS = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "′": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "−": "-",
+        "\u00a0": " ",
+    }
+)
+
+
+def normalise_title(text: str) -> str:
+    """Return the title with typographic quotes, dashes and spacing made plain."""
+    text = unicodedata.normalize("NFC", text).translate(TITLE_MARKS)
+    text = re.sub(r"\s*-\s*", "-", text)
+    return " ".join(text.split())
+
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 
 
