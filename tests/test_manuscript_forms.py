@@ -300,33 +300,46 @@ def test_latex_left_in_a_chapter_is_read_where_it_is_safe_and_located_where_not(
         "paper/analysis.md": "# Analysis\n\n"
         "As \\citet{smith2020} shows, and others too \\cite[p.~4]{smith2020}, "
         "\\emph{orchards} matter.\\footnote{A note in \\textbf{LaTeX}.}\n\n"
-        "See \\url{https://example.org/apples} and Figure~\\ref{fig:map}.\n\n"
+        "See \\url{https://example.org/apples} and Figure~\\ref{fig:map}, \\autoref{tab:cases}, "
+        "\\ref{fig:nope} and \\ref{plain}.\n\n"
+        "\\begin{figure}[htbp]\n\\centering\n\\includegraphics[width=0.5\\textwidth]{map.png}\n"
+        "\\caption{A map of \\emph{routes}.}\n\\label{fig:map}\n\\end{figure}\n\n"
+        "\\begin{table}\n\\caption{Cases by year}\\label{tab:cases}\n\\begin{tabular}{lr}\n"
+        "Year & Cases \\\\\n2003 & 12 \\\\\n\\end{tabular}\n\\end{table}\n\n"
+        "\\begin{figure}\n\\input{../secret.txt}\n\\end{figure}\n\n"
         "Not read: \\input{../../secret.txt} nor \\emph{\\input{../../secret.txt}}; "
         "unknown: \\citep{doe2019, smith2020}.\n",
     }
-    root = write(tmp_path / "p", files)
+    root = write(tmp_path / "p", {**files, "paper/map.png": png()})
     found = run_checks(load_project(root)).diagnostics
     unknown = [(d.line, d.column, d.message) for d in found if d.rule == "unknown-citation"]
-    assert unknown == [(7, 89, "citation key 'doe2019' is not in references.bib")], unknown
+    assert unknown == [(26, 89, "citation key 'doe2019' is not in references.bib")], unknown
+    crossrefs = [(d.line, d.column, d.message[:18]) for d in found if d.rule == "unknown-crossref"]
+    assert crossrefs == [(5, 85, "@fig:nope refers t")], crossrefs
     dropped = [
         (d.line, d.message.split("(")[1].split(")")[0], d.hint)
         for d in found
         if d.rule == "dropped-raw"
     ]
-    assert [(line, snippet) for line, snippet, _ in dropped] == [
-        (5, "\\ref{fig:map}"),
-        (7, "\\input{../../secret.txt}"),
-        (7, "\\emph{\\input{../../secret.txt}}"),
+    assert [(line, snippet[:14]) for line, snippet, _ in dropped] == [
+        (5, "\\ref{plain}"),
+        (22, "\\begin{figure}"),
+        (26, "\\input{../../s"),
+        (26, "\\emph{\\input{."),
     ], dropped
-    assert "@fig:map" in dropped[0][2] and "make that file a chapter" in dropped[1][2]
+    assert "@plain" in dropped[0][2] and "make that file a chapter" in dropped[1][2]
     out = {p.suffix[1:]: p for p in build(root, BuildOptions(force=True)).outputs}
     doc = pandoc_docx_json(out["docx"])
     text = text_of(doc["blocks"])
     assert "orchards matter" in text and "https://example.org/apples" in text, text
     assert any(b.get("t") == "Emph" and text_of(b) == "orchards" for b in walk(doc["blocks"]))
     assert "A note in LaTeX." in text and "Smith" in text and "\\cite" not in text, text
+    assert "Figure\u00a01, Table 1, ??" in text, text  # (\\ref: the number; \\autoref: the word)
+    assert "A map of routes." in text and "Cases by year" in text, text  # (numbers: SEQ fields)
+    assert any(n.get("t") == "Image" for n in walk(doc["blocks"]))
     pdf = pdf_text(out["pdf"])
     assert "orchards matter" in pdf and "A note in LaTeX." in pdf
+    assert "Figure 1: A map of routes." in pdf and "Table 1: Cases by year" in pdf, pdf
     assert "SECRET-FROM-OUTSIDE" not in text + pdf
 
 

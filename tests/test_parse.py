@@ -239,10 +239,10 @@ def test_latex_in_a_chapter_reads_alike_alone_with_others_or_by_the_kept_process
     assert kept == alone
     text = json.dumps(alone)
     kinds = [n.get("t") for n in _walk(alone)]
-    assert kinds.count("Cite") == 2 and kinds.count("Note") == 4 and "Emph" in kinds
+    assert kinds.count("Cite") == 3 and kinds.count("Note") == 4 and "Emph" in kinds
     assert "\\\\cite" not in text and "\\\\emph" not in text and "\\\\footnote" not in text
     raw = [n["c"][1] for n in _walk(alone) if n.get("t") == "RawInline"]
-    assert raw == ["\\input{x}", "\\ref{fig:a}"]
+    assert raw == ["\\input{x}"]  # (\\ref{fig:a} is read as [-@fig:a])
 
 
 def _walk(value):

@@ -75,6 +75,16 @@ def _nth_place(
     line's start or after a backtick, not inside another that holds the same words."""
     needle = text.strip().split("\n")[0][:60]
     nth = times[needle] = times.get(needle, -1) + 1
+    whole = text.strip()
+    if "\n" in whole:  # (a block of lines: where all of them stand, not only its first's twin)
+        k = times[whole] = times.get(whole, -1) + 1
+        at = -1
+        for _ in range(k + 1):
+            at = chapter.text.find(whole, at + 1)
+            if at < 0:
+                break
+        if at >= 0:
+            return chapter.text.count("\n", 0, at) + 1, at - chapter.text.rfind("\n", 0, at)
     if not fenced:
         return _locate(chapter, needle, nth)
     return chapter.find(needle, nth, _snippet_start) or _locate(chapter, needle, nth)

@@ -203,6 +203,21 @@ def without_controls(text: str) -> str:
 
 # a LaTeX citation (`\\citet[p.~3]{smith2020,doe2019}`), read as one (lua/chapters.lua): its keys
 TEX_CITATION = re.compile(r"\\[A-Za-z]*cite[A-Za-z]*\*?(?:\[[^\]\n]*\]){0,2}\{([^{}\n]*)\}")
+# a LaTeX cross-reference (`\\ref{fig:map}`), read as pandoc-crossref's (lua/latex.lua, whose
+# KINDS and capitals this follows): what it is read as, for where the check reports it
+TEX_REFERENCE = re.compile(r"\\(ref|eqref|cref|Cref|autoref)\s*\{([^{}\n]+)\}")
+TEX_KINDS = {"fig": "fig", "tbl": "tbl", "tab": "tbl", "eq": "eq", "sec": "sec", "lst": "lst"}
+
+
+def tex_reference(command: str, label: str) -> str | None:
+    """Return the reference a LaTeX one is read as (`\\autoref{tab:x}`: 'Tbl:x'), or None."""
+    m = re.match(r"([A-Za-z]+)([:-].+)$", label)
+    if m is None or m.group(1) not in TEX_KINDS:
+        return None
+    ident = TEX_KINDS[m.group(1)] + m.group(2)
+    return ident[0].upper() + ident[1:] if command in ("autoref", "Cref") else ident
+
+
 MARKER = re.compile(r"\{[^{}\n]*?\bpoints=(?:\"([^\"]*)\"|'([^']*)'|([^\s}\"']+))[^{}\n]*\}")
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
@@ -276,6 +291,10 @@ def scan(text: str) -> SourceScan:
         for m in CITATION.finditer(line):
             key = m.group(1) or m.group(2)
             cites.append(Mark(name=key, line=number, column=m.start() + 1))
+        for m in TEX_REFERENCE.finditer(line) if "ref{" in line.lower() else ():
+            ident = tex_reference(m.group(1), m.group(2))
+            if ident is not None:
+                cites.append(Mark(name=ident, line=number, column=m.start() + 1))
         for m in TEX_CITATION.finditer(line) if "cite" in line.lower() else ():
             at = m.start(1)
             for key in m.group(1).split(","):

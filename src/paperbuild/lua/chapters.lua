@@ -3,7 +3,7 @@
 
 -- (this file's folder: read as a reader, by `pandoc -f`, or by `pandoc lua serve.lua`'s dofile)
 local here = pandoc.path.directory((debug.getinfo(1, "S").source:gsub("^@", "")))
-local latex = dofile(pandoc.path.join({ here, "latex.lua" }))[1] -- (the filter it shares)
+local latex = dofile(pandoc.path.join({ here, "latex.lua" })) -- (the filters it shares)
 
 function Reader(input, opts)
   local items = pandoc.json.decode(tostring(input), false)
@@ -11,7 +11,9 @@ function Reader(input, opts)
   for _, item in ipairs(items) do
     local doc = pandoc.read(item.text, item.format or "markdown")
     if item.text:find("\\", 1, true) then -- (no backslash: no LaTeX to read)
-      doc = doc:walk(latex)
+      for _, filter in ipairs(latex) do
+        doc = doc:walk(filter)
+      end
     end
     blocks[#blocks + 1] = pandoc.Div(doc.blocks, pandoc.Attr("", {"chapter"}, {{"path", item.name}}))
   end
