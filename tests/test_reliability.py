@@ -392,3 +392,23 @@ def test_an_unbraced_and_in_a_list_field_is_a_warning_with_the_fix(mini):
         "“Office to Monitor” and “Combat Trafficking”" in result.output
     )
     assert "institution = {Office to Monitor {and} Combat Trafficking}" in result.output
+
+
+def test_a_citeproc_run_past_its_memory_limit_blames_the_bibliography_not_the_chapters(monkeypatch):
+    # (the hint had told the author to split chapters, which citeproc does not read apart)
+    from paperbuild import pandoc
+    from paperbuild.errors import BuildError
+
+    monkeypatch.setenv(pandoc.MEMORY_VARIABLE, "4m")
+    text = "".join(f"Work [@k{i}].\n\n" for i in range(200)).encode()
+    for args, cause in (
+        (["--citeproc", "-f", "markdown", "-t", "json"], "a very large bibliography"),
+        (["-f", "markdown", "-t", "json"], "split very large chapters"),
+    ):
+        try:
+            pandoc.run(args, text * 50, heap=["-A64m"])
+        except BuildError as exc:
+            assert "needed more than 4m of memory" in exc.message, exc.message
+            assert cause in (exc.hint or ""), exc.hint
+        else:
+            raise AssertionError(f"pandoc {args} ran within 4 MB")

@@ -129,11 +129,11 @@ def run(
             command = [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", *heap, "-RTS"]
             proc = _completed(command, data, cwd, env, seconds, meanwhile, Path(tmp) / "in")
         except subprocess.TimeoutExpired as exc:
-            raise _too_slow(seconds) from exc
+            raise _too_slow(seconds, citing="--citeproc" in args) from exc
         except OSError as exc:
             raise BuildError(f"could not run pandoc: {exc}") from exc
         if proc.returncode == 251 or b"Heap exhausted" in proc.stderr:
-            raise _out_of_memory(memory)
+            raise _out_of_memory(memory, citing="--citeproc" in args)
         if proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
             raise BuildError(f"pandoc failed: {message}")
@@ -149,18 +149,32 @@ def offline_env() -> dict[str, str]:
     return env
 
 
-def _too_slow(seconds: float) -> BuildError:
+CITEPROC_CAUSE = (  # (what makes citeproc slow or large: not the chapters, which it reads whole)
+    "citeproc, which formats the citations, is the one that did not finish: a very large "
+    "bibliography, or a style whose macros go round in circles, is the usual cause"
+)
+
+
+def _too_slow(seconds: float, citing: bool = False) -> BuildError:
+    cause = (
+        CITEPROC_CAUSE
+        if citing
+        else (
+            "a chapter with pathological markup (thousands of unclosed brackets, say) is the usual "
+            "cause"
+        )
+    )
     return BuildError(
         f"pandoc did not finish within {seconds:g} s and was stopped",
-        hint="a chapter with pathological markup (thousands of unclosed brackets, say) "
-        f"is the usual cause; {TIMEOUT_VARIABLE} raises the limit",
+        hint=f"{cause}; {TIMEOUT_VARIABLE} raises the limit",
     )
 
 
-def _out_of_memory(memory: str) -> BuildError:
+def _out_of_memory(memory: str, citing: bool = False) -> BuildError:
+    cause = CITEPROC_CAUSE if citing else "split very large chapters"
     return BuildError(
         f"pandoc needed more than {memory} of memory and was stopped",
-        hint=f"split very large chapters; {MEMORY_VARIABLE} raises the limit",
+        hint=f"{cause}; {MEMORY_VARIABLE} raises the limit",
     )
 
 
