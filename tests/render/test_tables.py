@@ -279,6 +279,7 @@ def test_a_table_too_wide_for_the_page_is_set_smaller_every_column_on_it(mini, t
     root = mini({"paper/01-first.md": chapter})
     result = CliRunner().invoke(cli, ["-C", str(root), "build"])
     assert result.exit_code == 0, result.output
+    assert "too many for the page" not in result.output  # (it fits, in 5.5 to 9 pt)
     reader = pypdf.PdfReader(root / "build/a-small-paper-1.0.pdf")
     page = next(p for p in reader.pages if "h01" in p.extract_text())
     right = float(page.mediabox.width) - 2 * 28.35  # (the text block's right edge, at most)
@@ -302,3 +303,20 @@ def test_a_table_too_wide_for_the_page_is_set_smaller_every_column_on_it(mini, t
         pytest.skip("LibreOffice or pdftotext is not installed: the DOCX's rendering unchecked")
     rendered = " ".join(pdf_pages(libreoffice_pdf(root / "build/a-small-paper-1.0.docx", tmp_path)))
     assert [w for w in heads + cells if w not in rendered] == [], rendered
+
+
+def test_a_table_too_wide_even_at_the_least_size_is_named_in_the_build(mini):
+    heads = [f"col{i:02}" for i in range(1, 61)]
+    table = "| " + " | ".join(heads) + " |\n|" + "---|" * 60 + "\n| " + " | ".join(heads) + " |\n"
+    chapter = (
+        "---\nsection: 1\n---\n\n# First section\n\n"
+        f'::: {{points="1.1"}}\nApples.\n:::\n\n{table}\n: Sixty columns\n'
+    )
+    root = mini({"paper/01-first.md": chapter})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "docx"])
+    assert result.exit_code == 0, result.output
+    told = [x for x in result.output.splitlines() if x.startswith("warning: ")]
+    assert told == [
+        "warning: 'Table 1: Sixty columns' has 60 columns, too many for the page even in 5.5 pt: "
+        "its words break in their cells in both drafts (split it in two, or turn it)"
+    ], result.output

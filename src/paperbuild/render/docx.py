@@ -42,7 +42,13 @@ from paperbuild.render.ooxml import (
 from paperbuild.render.oxml import OxmlElement, nsdecls, parse_xml, qn
 from paperbuild.render.reference import reference_docx
 from paperbuild.render.style import BODY_FONT, BULLETS, TABLE_SIZE
-from paperbuild.render.tables import CELL_MARGINS, column_widths, fitting, table_scale
+from paperbuild.render.tables import (
+    CELL_MARGINS,
+    LEAST_SIZE,
+    column_widths,
+    fitting,
+    table_scale,
+)
 from paperbuild.render.tracked import renumber_changes, track_paragraph_marks
 from paperbuild.safety import cache_dir
 from paperbuild.util.clock import build_datetime
@@ -169,8 +175,10 @@ def render_docx(
     _lists(doc, document)
     fit_images(doc.element.body, text_height(doc.sections[0]))
     for table in doc.element.body.iter(qn("w:tbl")):
-        fit_table(table, text_width(doc.sections[0]) // EMU_PER_TWIP)
+        overfull = fit_table(table, text_width(doc.sections[0]) // EMU_PER_TWIP)
         caption_alt_text(table)
+        if overfull and options.report:
+            options.report(_overfull(table))
     close_bookmarks_after_tables(doc.element.body)
     house_bullets(doc)
     settings(doc, update_fields=not tracked)
@@ -337,17 +345,34 @@ def fit_images(body: Any, height: int) -> None:
             size.set("cy", str(most))
 
 
-def fit_table(table: Any, width: int) -> None:
+OVERFULL_MARGIN = 1.15
+
+
+def _overfull(table: Any) -> str:
+    """Return the notice of a table too wide for the page at the least text size."""
+    alt = table.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
+    named = f"'{alt.get(qn('w:val'))}'" if alt is not None and alt.get(qn("w:val")) else None
+    first = "".join(t.text or "" for t in next(table.iter(qn("w:tr"))).iter(qn("w:t")))
+    named = named or f"the table whose first row reads '{first[:60]}'"
+    columns = len(table.findall(f"{qn('w:tblGrid')}/{qn('w:gridCol')}"))
+    return (
+        f"{named} has {columns} columns, too many for the page even in {LEAST_SIZE:g} pt: "
+        "its words break in their cells in both drafts (split it in two, or turn it)"
+    )
+
+
+def fit_table(table: Any, width: int) -> bool:
     """Size a table's columns from their content, keep rows (and short tables) whole.
 
     Each column gets at least its longest word, so no word breaks inside a cell; what is
     left of the text width goes to the columns with the most text. The header row repeats on
-    every page (pandoc marks it); a row never splits across pages.
+    every page (pandoc marks it); a row never splits across pages. Return whether the table is
+    too wide for the page even in its least text size (its words then break in their cells).
     """
     rows = [r for r in table if r.tag == qn("w:tr")]
     grid = table.find(qn("w:tblGrid"))
     if not rows or grid is None:
-        return
+        return False
     cols = grid.findall(qn("w:gridCol"))
     texts: list[list[str]] = [[] for _ in cols]
     spanning: list[tuple[int, int, str]] = []
@@ -360,6 +385,9 @@ def fit_table(table: Any, width: int) -> None:
                 spanning.append((column, span, text))
     widths = column_widths(texts, width, spanning)
     scale = table_scale(widths, width)
+    # (the widths allow for wide letters: 30 columns of three-letter words, reckoned 12 %
+    # too wide for the page at 5.5 pt, fit it whole in both drafts)
+    overfull = sum(int(w * scale) for w in widths) > width * OVERFULL_MARGIN
     if scale < 1.0:  # too wide for the page: set smaller, as the PDF sets it
         widths = fitting(widths, width)
         _smaller(table, scale)
@@ -382,6 +410,7 @@ def fit_table(table: Any, width: int) -> None:
         for row in rows[:-1]:
             for p in row.iter(qn("w:p")):
                 set_child(p, "pPr", "keepNext", {}, ("pStyle",))
+    return overfull
 
 
 def _smaller(table: Any, scale: float) -> None:

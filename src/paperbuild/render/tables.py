@@ -20,6 +20,7 @@ Spanning = list[tuple[int, int, str]]  # a cell across columns: its first, how m
 # alike, down to this share of the table text's size (9.5 pt → 5.5 pt); its last columns ran
 # off the page in both drafts (30 short columns: the last five were not on the page).
 LEAST_SCALE = 0.58
+LEAST_SIZE = int(2 * TABLE_SIZE * LEAST_SCALE + 0.5) / 2  # (points: 5.5)
 
 
 def fitting(widths: Sequence[int], width: int) -> list[int]:
