@@ -312,3 +312,23 @@ def test_a_language_without_furniture_words_is_a_warning_at_its_line(mini):
     line = next(x for x in result.output.splitlines() if "[unknown-language]" in x)
     assert line.startswith("outline.yaml:6:9: warning[unknown-language]")
     assert "'ja-JP'" in line and "in English" in line
+
+
+def test_a_number_given_as_an_id_or_version_reads_as_written():
+    # (`id: 1.10` read as the number 1.1: its marker {points="1.10"} named an unknown point)
+    text = MINI_OUTLINE.replace('id: "1.1"', "id: 1.10").replace('version: "1.0"', "version: 2.10")
+    outline = parse_outline(text.replace("  - id: 2\n", "  - id: 2.0\n"))
+    assert [p.id for p in outline.points] == ["1.10", "2.1"]
+    assert [s.id for s in outline.sections] == ["1", "2.0"]
+    assert outline.document.version == "2.10"
+
+
+def test_a_chapter_claiming_a_section_by_number_claims_it_as_written(mini):
+    outline = MINI_OUTLINE.replace("  - id: 2\n", "  - id: 2.10\n")
+    second = '---\nsection: 2.10\n---\n\n# Second section\n\n[Pears.]{points="2.1"}\n'
+    root = mini({"outline.yaml": outline, "paper/02-second.md": second})
+    result = run(root, "check")
+    assert "missing-chapter" not in result.output and "orphan-chapter" not in result.output
+    assert "2/2 sections" in result.output, result.output
+    status = run(root, "status")
+    assert "2.10  Second section" in status.output, status.output  # (not 2.1)

@@ -146,8 +146,19 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, list[
     problems = [_shift(d, 1) for d in duplicate_keys(node, path, "front-matter")]
     problems += _unread_keys(node, path)
     # values are read from the composed nodes, never constructed: an alias bomb stays small
-    data = {key: scalar(value) for key, _, value in items(node) if isinstance(value, ScalarNode)}
+    data = {
+        key: _as_written(value) for key, _, value in items(node) if isinstance(value, ScalarNode)
+    }
     return data, blanked, problems
+
+
+def _as_written(node: ScalarNode) -> Any:
+    """Return a scalar's value, a number as its text as written (`section: 1.10` is section
+    1.10, not the number 1.1, as outline.yaml's ids are read)."""
+    value = scalar(node)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return node.value.strip()
+    return value
 
 
 FRONT_MATTER_KEYS = ("section",)  # what paperbuild reads of a chapter's front matter

@@ -208,7 +208,8 @@ class _Reader:
         if isinstance(value, str) and value.strip():
             return value.strip()
         if numbers and isinstance(value, int | float | dt.date) and not isinstance(value, bool):
-            return str(value)
+            # as written: `id: 1.10` is point 1.10, not the number 1.1 (`version: 2.10` alike)
+            return str(node.value).strip() if isinstance(node, ScalarNode) else str(value)
         self.report(node, f"{where} must be text, not {kind(node)}")
         return None
 
