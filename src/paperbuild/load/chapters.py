@@ -270,6 +270,7 @@ def scan(text: str) -> SourceScan:
     fence: str | None = None
     previous = ""
     lines = strip_comments(text).split("\n")
+    latex = "\\" in text  # (LaTeX's citations and references: none without a backslash)
     for number, raw in enumerate(lines, start=1):
         code, fence = fence_step(raw, fence)
         if code:
@@ -302,11 +303,11 @@ def scan(text: str) -> SourceScan:
         for m in CITATION.finditer(line):
             key = m.group(1) or m.group(2)
             cites.append(Mark(name=key, line=number, column=m.start() + 1))
-        for m in TEX_REFERENCE.finditer(line) if "ref{" in line.lower() else ():
+        for m in TEX_REFERENCE.finditer(line) if latex and "ref" in line else ():
             ident = tex_reference(m.group(1), m.group(2))
             if ident is not None:
                 cites.append(Mark(name=ident, line=number, column=m.start() + 1))
-        for m in TEX_CITATION.finditer(line) if "cite" in line.lower() else ():
+        for m in TEX_CITATION.finditer(line) if latex and "ite" in line else ():
             at = m.start(1)
             for key in m.group(1).split(","):
                 if key.strip():
