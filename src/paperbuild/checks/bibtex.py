@@ -19,6 +19,7 @@ from paperbuild import pandoc_ast as pa
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.errors import BuildError, PaperbuildError
 from paperbuild.load.bibliography import Entry
+from paperbuild.load.chapters import line_column
 from paperbuild.load.project import Project
 from paperbuild.safety import cache_dir, read_input
 from paperbuild.util.fsutil import keep
@@ -107,7 +108,8 @@ def _where(entry: Entry, snippet: str) -> tuple[int, int]:
     at = entry.raw.find(snippet)
     if at < 0:
         return entry.line, 1
-    return entry.line + entry.raw.count("\n", 0, at), at - entry.raw.rfind("\n", 0, at)
+    line, column = line_column(entry.raw, at)
+    return entry.line + line - 1, column
 
 
 def _dropped(root: Path, snippets: list[str]) -> set[str]:

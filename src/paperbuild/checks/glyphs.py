@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 from paperbuild.diagnostics import Diagnostic, diag
-from paperbuild.load.chapters import CONTROL
+from paperbuild.load.chapters import CONTROL, line_column
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project
 from paperbuild.render.cmap import author_faces
@@ -95,8 +95,7 @@ def check(project: Project) -> list[Diagnostic]:
         for name, (offset, sample, count) in unshown(text, ranges).items():
             line = col = None
             if path != OUTLINE_FILE:  # (the title page's fields are not the file's lines)
-                line = text.count("\n", 0, offset) + 1
-                col = offset - text.rfind("\n", 0, offset)
+                line, col = line_column(text, offset)
             many = f"{count} characters" if count > 1 else "one character"
             found.append(
                 diag(
@@ -132,8 +131,7 @@ def control_characters(project: Project) -> list[Diagnostic]:
                 f"{count} invisible control character{'s' if count > 1 else ''}, the first "
                 f"{what}: the drafts leave them out (a form feed or vertical tab as a space)",
                 chapter.path,
-                chapter.text.count("\n", 0, offset) + 1,
-                offset - chapter.text.rfind("\n", 0, offset),
+                *line_column(chapter.text, offset),
                 "text pasted from a PDF or a terminal brings them: delete them from the chapter",
             )
         )

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import UNSAFE, Facts
-from paperbuild.load.chapters import Chapter, code_chunks, shortcodes
+from paperbuild.load.chapters import Chapter, code_chunks, line_column, shortcodes
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project, inside, resolve_resource
 from paperbuild.references import style_problem
@@ -58,9 +58,7 @@ def _image_places(chapter: Chapter, targets: tuple[str, ...]) -> list[tuple[int,
             ]
         nth = taken[target] = taken.get(target, -1) + 1
         if nth < len(uses[target]):
-            offset = uses[target][nth]
-            line = text.count("\n", 0, offset) + 1
-            places.append((line, offset - text.rfind("\n", 0, offset)))
+            places.append(line_column(text, uses[target][nth]))
         else:
             places.append(chapter.find(target) or _locate(chapter, unquote(target)))
     return places
@@ -84,7 +82,7 @@ def _nth_place(
             if at < 0:
                 break
         if at >= 0:
-            return chapter.text.count("\n", 0, at) + 1, at - chapter.text.rfind("\n", 0, at)
+            return line_column(chapter.text, at)
     if not fenced:
         return _locate(chapter, needle, nth)
     return chapter.find(needle, nth, _snippet_start) or _locate(chapter, needle, nth)

@@ -82,6 +82,11 @@ class Chapter:
         return None if value is None else str(value)
 
 
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """Return the 1-based line and column of an offset in a text."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
