@@ -25,7 +25,7 @@ from paperbuild.crossref import (
 from paperbuild.facts import openxml_problem, page_break, tex_equation
 from paperbuild.furniture import Words, words_for
 from paperbuild.load.chapters import CONTROL, without_controls
-from paperbuild.load.outline import DocumentMeta, Section, normalise_title
+from paperbuild.load.outline import DocumentMeta, Section, heading_shift
 from paperbuild.load.project import is_file_link, linked_chapter, resolve_resource
 from paperbuild.pandoc_ast import ATTR_AT, Node, rewrite
 from paperbuild.parse import Parsed
@@ -105,7 +105,12 @@ class _Numberer:
         counters = [0, 0, 0, 0, 0, 0]
         out: list[Node] = []
         first = next((i for i, b in enumerate(blocks) if pa.kind(b) == "Header"), None)
-        shift = heading_shift(blocks, section.title)
+        headings = [b for b in blocks if pa.kind(b) == "Header"]
+        shift = heading_shift(
+            [pa.level(h) for h in headings],
+            pa.stringify(pa.inlines(headings[0])) if headings else None,
+            section.title,
+        )
         if first is None or pa.level(blocks[first]) - shift != 1:
             blocks = [pa.header(1, pa.Attr(), pa.str_inlines(section.title)), *blocks]
             first = 0
@@ -157,18 +162,6 @@ class _Numberer:
             candidate = f"{anchor}-{n}"
         self.anchors.add(candidate)
         return candidate
-
-
-def heading_shift(blocks: list[Node], title: str) -> int:
-    """Return how many levels a chapter's headings are written below the drafts' own: a
-    chapter with no level-1 heading whose first heading, at level 2 or deeper, is its
-    section's title (`## Law enforcement`, `### New laws`) is read as `#`, `##`; else 0."""
-    levels = [(pa.level(b), b) for b in blocks if pa.kind(b) == "Header"]
-    if not levels or any(level == 1 for level, _ in levels):
-        return 0
-    level, heading = levels[0]
-    same = normalise_title(pa.stringify(pa.inlines(heading))) == normalise_title(title)
-    return level - 1 if same else 0
 
 
 def _references(targets: dict[str, Target], words: Words, keys: frozenset[str]) -> Any:

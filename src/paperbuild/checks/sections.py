@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts
-from paperbuild.load.outline import normalise_title
+from paperbuild.load.outline import heading_shift, normalise_title
 from paperbuild.load.project import Project
 
 
@@ -21,10 +21,10 @@ def title_drift(
         heading = facts[path].first_heading if path in facts else None
         mark = chapter.scan.headings[0] if chapter.scan.headings else None
         line = mark.line if mark else 1
-        below = mark is not None and len(mark.extra) > 1  # (`##` or deeper: no `#` first)
-        if below and not any(len(h.extra) == 1 for h in chapter.scan.headings):
-            if heading is not None and normalise_title(heading) == normalise_title(section.title):
-                continue  # (its headings are read a level up: `##` as `#`, heading_shift)
+        levels = [len(h.extra) for h in chapter.scan.headings]  # (`##`: 2)
+        if levels and 1 not in levels:  # (no `#` heading: the drafts open with the title)
+            if heading_shift(levels, heading, section.title):
+                continue  # (its headings are read a level up: `##` as `#`)
             problems.append(
                 diag(
                     "title-drift",

@@ -125,6 +125,16 @@ def normalise_title(text: str) -> str:
     return " ".join(text.split())
 
 
+def heading_shift(levels: list[int], first: str | None, title: str) -> int:
+    """Return how many levels a chapter's headings (their levels, its first heading's text)
+    are written below the drafts' own: a chapter with no level-1 heading whose first heading,
+    at level 2 or deeper, is its section's title (`## Law enforcement`, `### New laws`) is read
+    as `#`, `##`; else 0."""
+    if not levels or 1 in levels or first is None:
+        return 0
+    return levels[0] - 1 if normalise_title(first) == normalise_title(title) else 0
+
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 
 
