@@ -12,7 +12,7 @@ from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import UNSAFE, Facts
 from paperbuild.load.chapters import Chapter, code_chunks, line_column, shortcodes
 from paperbuild.load.outline import OUTLINE_FILE
-from paperbuild.load.project import Project, inside, resolve_resource
+from paperbuild.load.project import Project, inside, is_data_uri, resolve_resource
 from paperbuild.references import style_problem
 from paperbuild.render.images import SHOWN, data_uri, docx_problem, pdf_problem, shown_target
 from paperbuild.safety import UnsafePath, docx_part, open_docx, read_input
@@ -154,7 +154,7 @@ def _unshowable(
     project: Project, chapter: Chapter, target: str, usable: str, where: tuple[int, int]
 ) -> list[Diagnostic]:
     """Return a warning when a draft cannot show an image (a TIFF, a PDF, a damaged PNG, …)."""
-    if usable[:5].lower() == "data:":
+    if is_data_uri(usable):
         data, target = data_uri(usable) or b"", f"the image in {shown_target(target)}"
     else:
         try:

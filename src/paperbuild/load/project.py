@@ -237,6 +237,11 @@ def linked_chapter(chapter: str, url: str, chapters: Iterable[str]) -> tuple[str
     return None
 
 
+def is_data_uri(target: str) -> bool:
+    """Return whether an image's target is a `data:` URI (the image itself, not a file)."""
+    return target[:5].lower() == "data:"
+
+
 def resolve_resource(root: Path, chapter: str, target: str) -> tuple[str | None, str | None]:
     """Return (project-relative path, None) for a usable resource, else (None, problem).
 
@@ -244,7 +249,7 @@ def resolve_resource(root: Path, chapter: str, target: str) -> tuple[str | None,
     through a link) or "missing". Paths are tried relative to the project, then to the chapter;
     as written, then percent-decoded (as pandoc reads a local file's URL).
     """
-    if target.lower().startswith("data:"):
+    if is_data_uri(target):
         return target, None
     if target.lower().startswith(REMOTE) or "://" in target:
         return None, "remote"

@@ -20,7 +20,7 @@ from urllib.parse import unquote_to_bytes
 from paperbuild import pandoc_ast as pa
 from paperbuild.assemble import IMAGES, Document, image_placeholder
 from paperbuild.errors import PaperbuildError
-from paperbuild.load.project import Project
+from paperbuild.load.project import Project, is_data_uri
 from paperbuild.pandoc_ast import Node, image_targets
 from paperbuild.safety import read_input
 from paperbuild.util.fsutil import keep
@@ -135,7 +135,7 @@ Problem = Callable[[bytes], "str | None"]
 def data_uri(target: str) -> bytes | None:
     """Return the bytes a `data:` URI holds (base64 or percent-encoded), or None if it holds
     none (not a data URI, or its base64 damaged)."""
-    if target[:5].lower() != "data:" or "," not in target:
+    if not is_data_uri(target) or "," not in target:
         return None
     header, _, payload = target[5:].partition(",")
     if header.lower().endswith(";base64"):
@@ -167,7 +167,7 @@ def project_images(document: Document, project: Project) -> dict[str, bytes]:
     ones; a data URI that holds nothing, with no bytes)."""
     found: dict[str, bytes] = {}
     for target in dict.fromkeys(image_targets(document.blocks)):
-        if target[:5].lower() == "data:":
+        if is_data_uri(target):
             found[target] = data_uri(target) or b""
             continue
         if "://" in target or target.startswith("/") or ".." in Path(target).parts:
@@ -202,7 +202,7 @@ def without_images(document: Document, images: dict[str, str], draft: str) -> Do
 def shown_target(target: str) -> str:
     """Return how a message or placeholder names an image: its file's name, or the start of
     its data URI (`data:image/png;base64,…`)."""
-    if target[:5].lower() == "data:":
+    if is_data_uri(target):
         return target.partition(",")[0] + ",…"
     return Path(target).name
 
@@ -211,7 +211,7 @@ def sandboxed(document: Document, images: dict[str, bytes]) -> tuple[Document, d
     """Return the document with each data URI image pointing at a file of its own, and the
     images by the names Typst reads them at (pandoc's Typst writer gives a data URI to
     `image.decode`, which Typst no longer has: the PDF failed)."""
-    names = {t: sandbox_name(t, data) for t, data in images.items() if t[:5].lower() == "data:"}
+    names = {t: sandbox_name(t, data) for t, data in images.items() if is_data_uri(t)}
     if not names:
         return document, images
 
