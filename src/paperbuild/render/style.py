@@ -25,6 +25,7 @@ INK = "1F2A44"  # headings, title and status
 BODY_SIZE = 11.0
 NOTE_SIZE = 9.0
 TABLE_SIZE = 9.5
+TABLE_INSET = (5.75, 3.0)  # a cell's side and top-and-bottom padding, in points (Word's 115 twips)
 CAPTION_SIZE = 10.0
 # Lines 14 pt apart and 3.6 pt more between paragraphs, in both formats: Typst's leading and
 # spacing (em) are measured from the face's cap height; Word's multiple is of the face's line
@@ -51,6 +52,8 @@ def typst_values() -> dict[str, str]:
         "body-size": _points(BODY_SIZE),
         "note-size": _points(NOTE_SIZE),
         "table-size": _points(TABLE_SIZE),
+        "table-inset-x": _points(TABLE_INSET[0]),
+        "table-inset-y": _points(TABLE_INSET[1]),
         "caption-size": _points(CAPTION_SIZE),
         "title-size": _points(TITLE_SIZE),
         "furniture-size": _points(FURNITURE_SIZE),

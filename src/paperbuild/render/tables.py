@@ -8,7 +8,7 @@ from typing import Any
 from paperbuild import pandoc_ast as pa
 from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.render.ooxml import EMU_PER_CM, EMU_PER_TWIP
-from paperbuild.render.style import TABLE_SIZE, TEXT_WIDTH_CM
+from paperbuild.render.style import TABLE_INSET, TABLE_SIZE, TEXT_WIDTH_CM
 
 TWIPS_PER_CHAR = 118  # a wide character of the 9.5 pt table text (bold in headers), in twips
 CELL_MARGINS = 2 * 115  # Word's default left and right cell margins
@@ -20,7 +20,7 @@ Spanning = list[tuple[int, int, str]]  # a cell across columns: its first, how m
 # alike, down to this share of the table text's size (9.5 pt → 5.5 pt); its last columns ran
 # off the page in both drafts (30 short columns: the last five were not on the page).
 LEAST_SCALE = 0.58
-LEAST_SIZE = int(2 * TABLE_SIZE * LEAST_SCALE + 0.5) / 2  # (points: 5.5)
+LEAST_SIZE = int(2 * TABLE_SIZE * LEAST_SCALE + 0.5) / 2  # (points, to a half point: 5.5)
 
 
 def fitting(widths: Sequence[int], width: int) -> list[int]:
@@ -37,8 +37,7 @@ def table_scale(widths: Sequence[int], width: int) -> float:
     total = sum(widths)
     if total <= width:
         return 1.0
-    half_points = max(int(2 * TABLE_SIZE * width / total), int(2 * TABLE_SIZE * LEAST_SCALE + 0.5))
-    return half_points / (2 * TABLE_SIZE)
+    return max(int(2 * TABLE_SIZE * width / total) / 2, LEAST_SIZE) / TABLE_SIZE
 
 
 def column_widths(
@@ -130,7 +129,7 @@ def fitted(table: Node) -> Node | list[Node] | None:
     if scale == 1.0:
         return fitted
     size = f"{TABLE_SIZE * scale:g}pt"
-    inset = f"(x: {5.75 * scale:.2f}pt, y: {3 * scale:.2f}pt)"
+    inset = f"(x: {TABLE_INSET[0] * scale:.2f}pt, y: {TABLE_INSET[1] * scale:.2f}pt)"
     opening = f"#[#show table: set text(size: {size})\n#set table(inset: {inset})"
     return [pa.raw_block("typst", opening), fitted, pa.raw_block("typst", "]")]
 
