@@ -155,15 +155,13 @@ CITEPROC_CAUSE = (  # (what makes citeproc slow or large: not the chapters, whic
 )
 
 
+MARKUP_CAUSE = (
+    "a chapter with pathological markup (thousands of unclosed brackets, say) is the usual cause"
+)
+
+
 def _too_slow(seconds: float, citing: bool = False) -> BuildError:
-    cause = (
-        CITEPROC_CAUSE
-        if citing
-        else (
-            "a chapter with pathological markup (thousands of unclosed brackets, say) is the usual "
-            "cause"
-        )
-    )
+    cause = CITEPROC_CAUSE if citing else MARKUP_CAUSE
     return BuildError(
         f"pandoc did not finish within {seconds:g} s and was stopped",
         hint=f"{cause}; {TIMEOUT_VARIABLE} raises the limit",

@@ -33,7 +33,9 @@ def format_references(
     return _formatted(bibtex, "bibtex", style, lang) + _formatted(csl, "csljson", style, lang)
 
 
-def _formatted(entries: Sequence[Entry], form: str, csl: Path, lang: str) -> list[tuple[str, str]]:
+def _formatted(
+    entries: Sequence[Entry], form: str, style: Path, lang: str
+) -> list[tuple[str, str]]:
     """Return format_references' answer for entries all written in one form."""
     if not entries:
         return []
@@ -42,7 +44,7 @@ def _formatted(entries: Sequence[Entry], form: str, csl: Path, lang: str) -> lis
     else:
         macros = dict.fromkeys(e.macros for e in entries if e.macros)
         text = "\n".join([*macros, *(e.raw for e in entries)])
-    args = ["--sandbox", "-f", form, "-t", "json", "--citeproc", "--csl", str(csl)]
+    args = ["--sandbox", "-f", form, "-t", "json", "--citeproc", "--csl", str(style)]
     out = pa.loads(accents_composed(pandoc.run([*args, "-M", f"lang={lang}"], text.encode())))
     found: list[tuple[str, str]] = []
     for block in out["blocks"]:

@@ -71,7 +71,7 @@ def rebuild(start: Path, options: BuildOptions, say: Say, shown: Shown | None = 
         with build_lock(project.build_dir, notify=say):
             result = build_project(project, options)
     except ConfigError as exc:
-        _diagnostics(exc.diagnostics, say)
+        _diagnostics(exc.diagnostics, say, set())  # (all of them; what was shown stays so)
         say(f"not built: {exc.message}")
         return False
     except ChecksFailed as exc:
@@ -99,27 +99,24 @@ def rebuild(start: Path, options: BuildOptions, say: Say, shown: Shown | None = 
 
 
 def _diagnostics(
-    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], say: Say, shown: Shown | None = None
+    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], say: Say, shown: Shown
 ) -> None:
     """Say the diagnostics, but for the warnings in `shown`, which are counted (and `shown`
     becomes this build's warnings)."""
-    key: Callable[[Diagnostic], tuple[str, str, str, str]] = lambda d: (  # noqa: E731
-        d.rule,
-        d.severity,
-        d.path,
-        d.message,
-    )
-    before = set() if shown is None else set(shown)
-    fresh = [d for d in diagnostics if d.severity == "error" or key(d) not in before]
+    fresh = [d for d in diagnostics if d.severity == "error" or _key(d) not in shown]
     text = format_text(fresh)
     if text:
         say(text)
     if len(fresh) < len(diagnostics):
         n = len(diagnostics) - len(fresh)
         say(f"({n} warning{'s' if n > 1 else ''} as after the last save, not shown again)")
-    if shown is not None:
-        shown.clear()
-        shown.update(key(d) for d in diagnostics if d.severity != "error")
+    shown.clear()
+    shown.update(_key(d) for d in diagnostics if d.severity != "error")
+
+
+def _key(d: Diagnostic) -> tuple[str, str, str, str]:
+    """Return what makes a warning the same after a save: its rule, severity, file, message."""
+    return d.rule, d.severity, d.path, d.message
 
 
 def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = None) -> None:

@@ -131,10 +131,11 @@ def _dangling(root: Path, rel: str) -> Diagnostic:
     except OSError:
         target = "?"
     try:
-        os.stat(root / rel)
-        end = "which does not exist"
+        os.stat(root / rel)  # (it fails: the link leads nowhere, or round to itself)
+        loops = False
     except OSError as exc:
-        end = "which leads back to itself" if exc.errno == errno.ELOOP else "which does not exist"
+        loops = exc.errno == errno.ELOOP
+    end = "which leads back to itself" if loops else "which does not exist"
     return diag(
         "unreadable-chapter",
         f"chapter is a symbolic link to {target[:200]}, {end}",

@@ -174,8 +174,9 @@ def render_docx(
     _contents(doc, toc)
     _lists(doc, document)
     fit_images(doc.element.body, text_height(doc.sections[0]))
+    width = text_width(doc.sections[0]) // EMU_PER_TWIP
     for table in doc.element.body.iter(qn("w:tbl")):
-        overfull = fit_table(table, text_width(doc.sections[0]) // EMU_PER_TWIP)
+        overfull = fit_table(table, width)
         caption_alt_text(table)
         if overfull and options.report:
             options.report(_overfull(table))

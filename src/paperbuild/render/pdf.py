@@ -170,10 +170,10 @@ def render_typst(
     of both formats renders the DOCX then. If it raises, the compiler is stopped.
     """
     images = project_images(document, project)
-    unshown = unshowable(images, pdf_problem)  # (the check reported them)
-    document = without_images(document, unshown, "PDF")
-    document, images = sandboxed(document, {t: d for t, d in images.items() if t not in unshown})
-    unshown = {}
+    refused = unshowable(images, pdf_problem)  # (the check reported them)
+    document = without_images(document, refused, "PDF")
+    document, images = sandboxed(document, {t: d for t, d in images.items() if t not in refused})
+    unshown: dict[str, str] = {}  # (the images Typst itself turns down, as it says which)
     with (
         tempfile.TemporaryDirectory(prefix="paperbuild-typst-") as sandbox,
         tempfile.TemporaryDirectory(prefix="paperbuild-fonts-") as fonts,
