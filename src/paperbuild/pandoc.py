@@ -48,6 +48,7 @@ READER_ARGS = (
 )
 
 
+@functools.cache  # (read when a chapter is first read alone, not at every command's start)
 def _latex_commands() -> re.Pattern[str]:
     """Return a pattern for the LaTeX commands lua/latex.lua reads (its SAFE list, read from
     it): the filter runs only on a chapter that has one (it cost a chapter read alone 30 ms,
@@ -55,9 +56,6 @@ def _latex_commands() -> re.Pattern[str]:
     listed = re.findall(r"\(\[\[(.*?)\]\]\)", LATEX_FILTER.read_text(encoding="utf-8"), re.S)
     names = [name for words in listed for name in words.split()]
     return re.compile(r"\\(?:" + "|".join(map(re.escape, names)) + r")(?![A-Za-z])")
-
-
-LATEX_COMMAND = _latex_commands()
 
 
 def pandoc_path() -> str:
@@ -502,7 +500,7 @@ def _read_group(chapters: Sequence[tuple[str, str]], group: list[int]) -> list[l
     alone = out is None and len(group) == 1
     if alone:
         text = chapters[group[0]][1]
-        latex = (f"--lua-filter={LATEX_FILTER}",) if LATEX_COMMAND.search(text) else ()
+        latex = (f"--lua-filter={LATEX_FILTER}",) if _latex_commands().search(text) else ()
         out = run((*READER_ARGS, *latex), text.encode("utf-8", "surrogatepass"))
     elif out is None:
         out = run(["-f", str(READER), "-t", "json"], items)
