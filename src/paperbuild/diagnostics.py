@@ -125,6 +125,14 @@ class Diagnostic:
         return ":".join(parts)
 
 
+class Located(Exception):
+    """A problem found while reading a file, carried as its diagnostic (path, line, column)."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
 def diag(
     rule: str,
     message: str,

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from paperbuild.diagnostics import Diagnostic, diag
-from paperbuild.load.yamlsrc import YamlProblem, compose
+from paperbuild.diagnostics import Diagnostic, Located, diag
+from paperbuild.load.yamlsrc import compose
 
 CSL_FORMATS = {".json": "csljson", ".yaml": "cslyaml", ".yml": "cslyaml"}
 NAME_FIELDS = ("author", "editor", "container-author", "collection-editor", "translator")
@@ -31,7 +31,7 @@ def parse_csl(text: str, path: str, form: str) -> tuple[list[dict[str, Any]], li
     the file as a whole (a syntax error, no list of entries)."""
     try:
         data = _json(text, path) if form == "csljson" else _yaml(text, path)
-    except _Problem as exc:
+    except Located as exc:
         return [], [exc.diagnostic]
     if form == "cslyaml" and isinstance(data, dict):
         data = data.get("references")
@@ -85,21 +85,15 @@ def id_lines(text: str, form: str) -> dict[str, list[int]]:
     return found
 
 
-class _Problem(Exception):
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
-
-
 def _json(text: str, path: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _Problem(
+        raise Located(
             diag("bib-syntax", f"invalid JSON: {exc.msg}", path, exc.lineno, exc.colno)
         ) from None
     except RecursionError:
-        raise _Problem(diag("bib-syntax", "JSON nested too deeply to read", path, 1, 1)) from None
+        raise Located(diag("bib-syntax", "JSON nested too deeply to read", path, 1, 1)) from None
 
 
 def _first_block(text: str) -> str:
@@ -116,18 +110,15 @@ def _first_block(text: str) -> str:
 
 
 def _yaml(text: str, path: str) -> Any:
-    try:
-        root = compose(_first_block(text), path, rule="bib-syntax")
-    except YamlProblem as exc:
-        raise _Problem(exc.diagnostic) from None
+    root = compose(_first_block(text), path, rule="bib-syntax")  # (YamlProblem: a Located)
     try:
         return _value(root, [MAX_NODES])
     except _TooLarge:
-        raise _Problem(
+        raise Located(
             diag("bib-syntax", f"unfolds past {MAX_NODES:,} values (aliases)", path, 1, 1)
         ) from None
     except RecursionError:
-        raise _Problem(diag("bib-syntax", "YAML nested too deeply to read", path, 1, 1)) from None
+        raise Located(diag("bib-syntax", "YAML nested too deeply to read", path, 1, 1)) from None
 
 
 def _value(node: yaml.Node | None, budget: list[int]) -> Any:

@@ -9,15 +9,11 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from paperbuild.diagnostics import Diagnostic, diag
+from paperbuild.diagnostics import Diagnostic, Located, diag
 
 
-class YamlProblem(Exception):
+class YamlProblem(Located):
     """A YAML syntax error, carried as a diagnostic."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
 
 
 def position(node: Node) -> tuple[int, int]:
