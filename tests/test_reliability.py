@@ -357,7 +357,7 @@ def test_raw_html_that_the_drafts_drop_is_reported(mini):
     root = mini(
         {
             "paper/02-second.md": "---\nsection: 2\n---\n\n# Second section\n\n"
-            '[Pears.]{points="2.1"}\n\n<center>A centred note</center>\n'
+            '[Pears.]{points="2.1"}\n\n<marquee>A scrolling note</marquee>\n'
         }
     )
     assert_clean(run(root, "check"), 0, "paper/02-second.md:9:1: warning[dropped-raw] raw HTML")

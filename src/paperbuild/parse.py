@@ -18,7 +18,14 @@ from paperbuild.load.chapters import chunks_as_code, macro_definitions
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
-from paperbuild.rawhtml import has_html_table, has_inline_html, read_html_tables, read_inline_html
+from paperbuild.rawhtml import (
+    has_html_blocks,
+    has_html_table,
+    has_inline_html,
+    read_html_blocks,
+    read_html_tables,
+    read_inline_html,
+)
 from paperbuild.safety import CACHE_DIR, cache_dir
 from paperbuild.util.fsutil import keep
 
@@ -164,7 +171,7 @@ def _read(
     keys: list[str],
     each: pandoc.Each | None = None,
 ) -> list[list[Node]]:
-    """Return the chapters' blocks as pandoc reads them (cached), inline HTML made elements
+    """Return the chapters' blocks as pandoc reads them (cached), HTML made elements
     (`each` told each chapter's as soon as it is read)."""
     read: dict[int, list[Node]] = {}
 
@@ -173,6 +180,8 @@ def _read(
         read[i] = read_inline_html(blocks) if has_inline_html(text) else blocks
         if has_html_table(text):
             read[i] = read_html_tables(read[i])
+        if has_html_blocks(text):
+            read[i] = read_html_blocks(read[i])
         if each is not None:
             each(i, read[i])
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paperbuild import pandoc_ast as pa
+from paperbuild.crossref import auto_identifier
 from paperbuild.pandoc_ast import INLINES_AT, Node, rewrite
 
 TAG = re.compile(r"^<\s*(/)?\s*([A-Za-z][A-Za-z0-9]*)\b([^<>]*?)(/)?\s*>$", re.S)
@@ -403,3 +404,252 @@ def _made(reading: _Reading) -> Node | None:
             [_no_attr(), _rows(foot_grid, columns)],
         ],
     }
+
+
+# --- blocks --------------------------------------------------------------------------------
+
+HEADINGS = {f"h{n}": n for n in range(1, 7)}
+CONTAINERS = frozenset(
+    {"section", "article", "main", "header", "footer", "aside", "nav", "address", "center"}
+    | {"div", "figure", "figcaption", "hgroup", "details", "summary"}
+)
+BLOCK_TAGS = frozenset(
+    {"p", "ul", "ol", "li", "blockquote", "dl", "dt", "dd", *HEADINGS, *CONTAINERS}
+)
+ENDS_OPEN_P = BLOCK_TAGS | {"hr", "pre", "table"}  # (HTML closes a <p> before any of these)
+IMPLIED = {"p": ENDS_OPEN_P, "li": {"li"}, "dt": {"dt", "dd"}, "dd": {"dt", "dd"}}
+LIST_STYLES = {
+    "1": "Decimal",
+    "a": "LowerAlpha",
+    "A": "UpperAlpha",
+    "i": "LowerRoman",
+    "I": "UpperRoman",
+}
+MOST_NESTED = 40  # HTML elements read one inside another; one deeper stays a raw tag
+PRE = re.compile(r"\s*<pre\b[^<>]*>(.*)</pre>\s*", re.S | re.I)
+HTML_BLOCK = re.compile(
+    r"^\s*<\s*(?:" + "|".join(sorted(BLOCK_TAGS | {"hr", "pre"})) + r")\b", re.I | re.M
+)
+
+
+def has_html_blocks(text: str) -> bool:
+    """Return whether a chapter's text may hold a block-level HTML tag (a quick test)."""
+    return HTML_BLOCK.search(text) is not None
+
+
+def read_html_blocks(blocks: list[Node]) -> list[Node]:
+    """Return the blocks with block-level HTML that pandoc left as raw tags around its text
+    made the elements it means: `<p>` a paragraph, `<h2>` a heading, `<ul>`/`<ol>`/`<li>` a
+    list, `<dl>` a definition list, `<blockquote>` a quotation, `<pre>` code, `<hr>` a rule,
+    `<figure>` a figure, `<section>` and its kin a division.
+
+    A web editor's or a converter's export carries such tags; pandoc's writers drop them, so a
+    list's items ran together into one line. A tag that does not nest (an element left open, a
+    closing tag of nothing open) stays raw, and the check reports it; what it held is read as
+    if it were not there. A `<p>` or `<li>` closes where HTML closes it. The lists are changed
+    in place, walked with a stack of their own, as `read_html_tables` walks them.
+    """
+    used = {pa.ident(h) for h in pa.walk(blocks) if pa.kind(h) == "Header"}
+    stack: list[Any] = [blocks]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            if any(isinstance(v, dict) and _opens_block(v) for v in value):
+                value[:] = _Blocks(used).read(value)
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+    return blocks
+
+
+def _opens_block(node: Node) -> bool:
+    return _block_tags(node) is not None or _code(node) is not None
+
+
+def _code(node: Node) -> Node | None:
+    """Return the code block a raw `<pre>` block holds (its tags dropped), else None."""
+    found = PRE.fullmatch(pa.text(node)) if _is_html(node) else None
+    if found is None:
+        return None
+    return pa.code_block(pa.Attr(), html.unescape(re.sub(r"<[^<>]*>", "", found.group(1))))
+
+
+def _block_tags(node: Node) -> list[tuple[str, bool, dict[str, str], str]] | None:
+    """Return the block tags a raw HTML block is made of (None: not only such tags)."""
+    if not _is_html(node):
+        return None
+    source = pa.text(node)
+    tags = TAGS.findall(source)
+    if not tags or "".join(TAGS.sub("", source).split()):
+        return None
+    found = []
+    for tag in tags:
+        m = TAG.match(tag)
+        name = m.group(2).lower() if m else ""
+        if m is None or name not in BLOCK_TAGS | {"hr"}:
+            return None
+        found.append((name, bool(m.group(1)), _attributes(m.group(3)), tag))
+    return found
+
+
+@dataclass
+class _Open:
+    """An element being read: its tag, attributes and the blocks inside it so far."""
+
+    name: str
+    attributes: dict[str, str]
+    tag: str = ""  # (as written: an element left open is left as this raw tag)
+    children: list[Any] = field(default_factory=list)
+
+
+class _Blocks:
+    """Reads one block list's raw block tags into elements (`used`: the heading ids taken)."""
+
+    def __init__(self, used: set[str]) -> None:
+        self.used = used
+        self.stack = [_Open("", {})]
+        self.open: dict[str, int] = {}  # how many elements of each name are open
+
+    def read(self, blocks: list[Node]) -> list[Node]:
+        """Return the blocks with their tags made elements."""
+        for node in blocks:
+            tags = _block_tags(node)
+            if tags is None:
+                self.stack[-1].children.append(_code(node) or node)
+            for tag in tags or ():
+                self._tag(*tag)
+        while len(self.stack) > 1:  # an open paragraph or item ends with its list; another
+            if self.stack[-1].name in IMPLIED:  # element left open stays a raw tag (reported)
+                self._close()
+            else:
+                left = self._pop()
+                self.stack[-1].children += [pa.raw_block("html", left.tag), *left.children]
+        return _flat(self.stack[0].children)
+
+    def _tag(self, name: str, closing: bool, attributes: dict[str, str], source: str) -> None:
+        if not closing:
+            while name in IMPLIED.get(self.stack[-1].name, ()):
+                self._close()
+            if name == "hr":
+                self.stack[-1].children.append(pa.element("HorizontalRule"))
+            elif len(self.stack) > MOST_NESTED:  # (left raw: the drafts' JSON has a depth)
+                self.stack[-1].children.append(pa.raw_block("html", source))
+            else:
+                self.stack.append(_Open(name, attributes, source))
+                self.open[name] = self.open.get(name, 0) + 1
+            return
+        if not self.open.get(name):  # a closing tag of nothing open: left raw, and reported
+            self.stack[-1].children.append(pa.raw_block("html", f"</{name}>"))
+            return
+        while self.stack[-1].name != name:  # (what is open inside it ends with it, as in HTML)
+            self._close()
+        self._close()
+
+    def _close(self) -> None:
+        """Make the innermost open element what it means, in the element around it."""
+        done = self._pop()
+        self.stack[-1].children += self._made(done)
+
+    def _pop(self) -> _Open:
+        done = self.stack.pop()
+        self.open[done.name] -= 1
+        return done
+
+    def _made(self, done: _Open) -> list[Any]:
+        """Return what an element read whole stands for: blocks, or an item as a tuple."""
+        children = done.children
+        ident = done.attributes.get("id", "")
+        if done.name in ("li", "dt", "dd"):
+            return [(done.name, _flat(children))]
+        blocks = _flat(children)
+        if done.name == "p":  # (one left open holds what follows it: those blocks stay)
+            return [_as_para(b) for b in blocks]
+        if done.name in HEADINGS:
+            if len(blocks) != 1 or not _only_text(blocks):
+                return blocks
+            inlines = pa.inlines(blocks[0])
+            ident = ident or self._fresh(auto_identifier(pa.stringify(inlines)))
+            classes = done.attributes.get("class", "").split()
+            return [pa.header(HEADINGS[done.name], pa.Attr(ident, classes), inlines)]
+        if done.name in ("ul", "ol"):
+            return [_list(done)]
+        if done.name == "dl":
+            return [pa.element("DefinitionList", _definitions(children))]
+        if done.name == "blockquote":
+            return [pa.element("BlockQuote", [_as_para(b) for b in blocks])]
+        if done.name == "figure":
+            return [_figure(ident, blocks)]
+        if done.name == "figcaption":  # (the figure around it takes it as its caption)
+            return [pa.div(pa.Attr("", ["figcaption"]), blocks)]
+        held = [_as_para(b) for b in blocks]
+        if done.name != "div" and not ident:  # (`<section>`, `<article>`: what they hold)
+            return held
+        return [pa.div(pa.Attr(ident, done.attributes.get("class", "").split()), held)]
+
+    def _fresh(self, base: str) -> str:
+        """Return a heading id not yet used in the chapter, as pandoc numbers them."""
+        ident, n = base, 0
+        while ident in self.used:
+            n += 1
+            ident = f"{base}-{n}"
+        self.used.add(ident)
+        return ident
+
+
+def _list(done: _Open) -> Node:
+    """Return the bullet or numbered list a `<ul>` or `<ol>` read whole makes."""
+    items = [content for kind, content in _items(done.children) if kind == "li"]
+    if done.name == "ul":
+        return pa.element("BulletList", items)
+    start = done.attributes.get("start", "1").strip()
+    style = LIST_STYLES.get(done.attributes.get("type", "1"), "Decimal")
+    first = int(start) if start.isdigit() and len(start) <= 9 else 1  # (as Markdown's)
+    return pa.element("OrderedList", [[first, {"t": style}, {"t": "DefaultDelim"}], items])
+
+
+def _flat(children: list[Any]) -> list[Node]:
+    """Return the blocks read, an item outside its list (`<li>` alone) as its blocks."""
+    return [b for c in children for b in (c[1] if isinstance(c, tuple) else [c])]
+
+
+def _only_text(blocks: list[Node]) -> bool:
+    return bool(blocks) and all(pa.kind(b) in ("Plain", "Para") for b in blocks)
+
+
+def _inlines_of(blocks: list[Node]) -> list[Node]:
+    """Return the inlines of text blocks, one line break between two."""
+    out: list[Node] = []
+    for b in blocks:
+        if out:
+            out.append(pa.element("SoftBreak"))
+        out += pa.inlines(b)
+    return out
+
+
+def _as_para(block: Node) -> Node:
+    return pa.para(pa.inlines(block)) if pa.kind(block) == "Plain" else block
+
+
+def _items(children: list[Any]) -> list[tuple[str, list[Node]]]:
+    """Return a list's items; text between them is an item of its own (as browsers show it)."""
+    return [c if isinstance(c, tuple) else ("li", [c]) for c in children]
+
+
+def _definitions(children: list[Any]) -> list[Any]:
+    """Return a definition list's entries: each term with the definitions after it."""
+    entries: list[Any] = []
+    for kind, content in _items(children):
+        if kind == "dt" or not entries:
+            entries.append([_inlines_of(content) if kind == "dt" else [], []])
+        if kind != "dt":
+            entries[-1][1].append(content)
+    return entries
+
+
+def _figure(ident: str, blocks: list[Node]) -> Node:
+    """Return a figure: its body, and its caption from the `<figcaption>` inside."""
+    captions = [b for b in blocks if pa.kind(b) == "Div" and pa.has_class(b, "figcaption")]
+    body = [b for b in blocks if not any(b is c for c in captions)]
+    caption = [block for c in captions for block in pa.blocks(c)]
+    caption = [pa.plain(_inlines_of(caption))] if _only_text(caption) else caption
+    return pa.figure(pa.Attr(ident), None, caption, body)
