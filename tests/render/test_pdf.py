@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
+import pytest
 from pypdf import PdfReader
 
 from paperbuild.load.outline import parse_outline
@@ -204,3 +207,40 @@ def test_small_capitals_are_drawn_in_the_pdf_as_in_the_docx(mini):
     assert result.exit_code == 0, result.output
     text = " ".join(pdf_pages(root / "build/a-small-paper-1.0.pdf"))
     assert "SMALL CAPS FOR UNICEF" in text.replace("\n", " "), text
+
+
+def test_a_long_run_with_nowhere_to_break_stays_inside_the_margin(mini):
+    # (a hash, a URL's path without a slash, a key in code: Typst breaks only where Unicode
+    # allows, so each ran past the right margin and was cut off at the page's edge)
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: the words' places unread")
+    run_of = "3f9a8b7c6d5e4f3a2b1c0d9e" * 6
+    path = "https://example.org/" + "DocumentDownloadHandlerRecordIdentifier" * 3
+    chapter = (
+        "---\nsection: 1\n---\n\n# First section\n\n"
+        f'::: {{points="1.1"}}\nThe digest {run_of} was kept. See <{path}>.\n\n'
+        f"The key `{run_of}` too.\n:::\n"
+    )
+    root = mini({"paper/01-first.md": chapter})
+    result = run(root, "build", "--to", "pdf")
+    assert result.exit_code == 0, result.output
+    pdf = root / "build/a-small-paper-1.0.pdf"
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', boxes).group(1))
+    right = width - 2 * 28.35  # (the text block's right edge, at most: 2 cm from the edge)
+    words = re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)<', boxes)
+    assert [w for x, w in words if float(x) > right] == [], right
+    shown = "".join(pdf_pages(pdf)).replace("\u200b", "")
+    shown = "".join(shown.split())  # (every character shown, none cut off the page)
+    assert shown.count(run_of) == 2 and path in shown
+
+
+def test_block_quotes_nested_past_typsts_depth_are_set_as_the_deepest_it_indents(mini):
+    # (Typst stops at the depth of its show rules: 17 quotes one inside another failed the PDF)
+    chapter = "---\nsection: 1\n---\n\n# First section\n\n" + "> " * 30 + "Deep words.\n"
+    root = mini({"paper/01-first.md": chapter})
+    result = run(root, "build", "--to", "pdf", "--force")
+    assert result.exit_code == 0, result.output
+    assert "Deep words." in " ".join(pdf_pages(root / "build/a-small-paper-1.0.pdf"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,9 @@ def document_json(
     quote = target == "docx" and QUOTED_MARK in data
     short = target == "typst" and NOTE_MARK in data and _noted_titles(chosen)
     sized = target == "typst" and COLUMN_WIDTH_MARK in data
-    if not finish and not ask and not quote and not short and not sized:
+    unbroken = target == "typst" and UNBROKEN_BYTES.search(data) is not None
+    quotes = target == "typst" and data.count(b'"BlockQuote"') > QUOTE_DEPTH
+    if not (finish or ask or quote or short or sized or unbroken or quotes):
         return data
     copy = pa.loads(data)
     if quote:
@@ -88,7 +91,78 @@ def document_json(
         copy["blocks"] = rewrite(copy["blocks"], _outlined_without_notes, NOTED)
     if sized:  # (the DOCX's tables are sized by its furniture, `docx.fit_table`)
         copy["blocks"] = fitted_tables(copy["blocks"])
+    if unbroken:
+        copy["blocks"] = rewrite(copy["blocks"], _breakable, TEXTS)
+    if quotes:
+        _quotes_within(copy["blocks"], QUOTE_DEPTH)
     return pa.dumps(copy)
+
+
+# Block quotes one inside another that the PDF indents, each deeper one set as the last of
+# them: Typst stops at the depth of its show rules (a quote 17 deep failed the whole PDF).
+QUOTE_DEPTH = 8
+
+
+def _quotes_within(blocks: list[Node], most: int) -> None:
+    """Set each block quote nested deeper than `most` as its content (in place)."""
+    stack: list[tuple[Any, int]] = [(blocks, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, list):
+            while depth >= most and any(pa.kind(v) == "BlockQuote" for v in value):
+                value[:] = [b for v in value for b in _unquoted(v)]
+            stack.extend((v, depth) for v in value)
+        elif isinstance(value, dict):
+            inner = depth + (pa.kind(value) == "BlockQuote")
+            stack.extend((v, inner) for v in value.values() if isinstance(v, (list, dict)))
+
+
+def _unquoted(block: Node) -> list[Node]:
+    return pa.blocks(block) if pa.kind(block) == "BlockQuote" else [block]
+
+
+# A run of this many characters with nowhere to break (a hash, a key, a URL's path without a
+# slash) ran past the PDF's right margin, or out of its table cell: Typst breaks lines only
+# where Unicode allows, and hyphenates words of the paper's language. Word and LibreOffice
+# break such a run at the margin themselves.
+UNBROKEN = 40
+BREAK_EVERY = 5  # characters between the places the PDF may break such a run
+_RUN = r"[!#-,.0-\[\]-~]{" + str(UNBROKEN) + ",}"  # printable ASCII but '"', '-', '/' and '\\'
+UNBROKEN_TEXT = re.compile(_RUN)
+UNBROKEN_BYTES = re.compile(_RUN.encode())  # (the same, in the JSON: '"' and '\\' end a run)
+ZERO_WIDTH_SPACE = "\u200b"  # a place to break, unseen
+TEXTS = frozenset(("Str", "Code"))
+
+
+def _breakable(node: Node) -> Node | None:
+    """Return a Str or Code whose long runs may break every few characters, else None.
+
+    Typst would hyphenate the pieces of a word so cut (a URL's "Recor-dId"), so a Str's run
+    is written as Typst text that is not hyphenated; code never is.
+    """
+    text = pa.text(node)
+    if len(text) < UNBROKEN or not UNBROKEN_TEXT.search(text):
+        return None
+    if pa.kind(node) == "Code":
+        return {"t": "Code", "c": [node["c"][0], UNBROKEN_TEXT.sub(_spaced, text)]}
+    pieces: list[Node] = []
+    start = 0
+    for run in UNBROKEN_TEXT.finditer(text):
+        if run.start() > start:
+            pieces.append(pa.str_node(text[start : run.start()]))
+        # (a Typst string holds the run as written: it has no '"' and no '\\')
+        pieces.append(pa.raw_inline("typst", f'#text(hyphenate: false, "{_spaced(run)}")'))
+        start = run.end()
+    if start < len(text):
+        pieces.append(pa.str_node(text[start:]))
+    return pa.span(pa.Attr(), pieces)
+
+
+def _spaced(run: re.Match[str]) -> str:
+    text = run.group(0)
+    return ZERO_WIDTH_SPACE.join(
+        text[i : i + BREAK_EVERY] for i in range(0, len(text), BREAK_EVERY)
+    )
 
 
 NOTED = frozenset(("Header", "Figure", "Table"))
