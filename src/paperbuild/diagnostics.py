@@ -97,6 +97,7 @@ RULES: dict[str, tuple[Severity, str]] = {
         "a Quarto shortcode other than pagebreak: shown as written",
     ),
     "missing-glyphs": ("warning", "text in a script the PDF's faces have no glyphs for"),
+    "fallback-face": ("warning", "letters the PDF's body face lacks, set in a face of Typst's own"),
     "unconverted-maths": ("warning", "maths pandoc cannot convert: the drafts show its TeX"),
     "invalid-font": ("error", "a face under outline.yaml's fonts: is not a usable font file"),
 }

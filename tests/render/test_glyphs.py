@@ -131,3 +131,27 @@ def test_a_face_that_leads_out_of_the_project_or_is_a_pipe_is_refused_unread(min
     result = CliRunner().invoke(cli, ["-C", str(root), "build", "--to", "pdf", "--force"])
     assert result.exit_code == 0, result.output
     assert not any("TestHan" in f for f in embedded_faces(root / "build/a-small-paper-1.0.pdf"))
+
+
+def test_letters_the_body_face_lacks_are_reported_where_typst_sets_them_in_its_own(mini):
+    # (Arabic and Devanagari were set in a face of Typst's own, monospaced or unjoined; the
+    # check said nothing, as those faces have the glyphs)
+    chapter = CHAPTER.replace(
+        "In Chinese, 梨 (pears), 🍐.",
+        "Greek Ελληνικά, Hebrew עברית.\n\nSaid: «تم بيعنا» and «हमें बेच दिया».",
+    )
+    root = mini({"paper/02-second.md": chapter})
+    found = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "fallback-face"]
+    assert [(d.path, d.line, d.column) for d in found] == [
+        ("paper/02-second.md", 11, 8),
+        ("paper/02-second.md", 11, 23),
+    ], found
+    assert "no Arabic letters (تمبيعنا: 7 characters)" in found[0].message
+    assert "Devanagari" in found[1].message and "fonts:" in found[1].hint
+    root = mini({"paper/02-second.md": chapter, "fonts/ar.ttf": face("تمبيعنا")})
+    outline = root / "outline.yaml"
+    outline.write_text(outline.read_text() + "fonts: [fonts/ar.ttf]\n")
+    found = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "fallback-face"]
+    assert [d.message.split(" (")[0] for d in found] == [
+        "the PDF's body face has no Devanagari letters"  # (the author's face has the Arabic)
+    ]

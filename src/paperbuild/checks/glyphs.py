@@ -18,7 +18,8 @@ from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.load.chapters import CONTROL, line_column
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project
-from paperbuild.render.cmap import author_faces
+from paperbuild.render.cmap import author_faces, covered
+from paperbuild.render.style import FACES, FONTS_DIR
 
 COVERED = (  # the PDF's faces between them: Liberation Serif, then Typst's own fallbacks
     (0x0000, 0x06FF),  # Latin, IPA, combining marks, Greek, Cyrillic, Armenian, Hebrew, Arabic
@@ -66,22 +67,41 @@ def _script(ch: str) -> str:
     return unicodedata.name(ch, f"U+{code:04X}").split(" ")[0].title()
 
 
-def unshown(
-    text: str, ranges: tuple[tuple[int, int], ...] = COVERED
-) -> dict[str, tuple[int, str, int]]:
+Found = dict[str, tuple[int, str, int]]  # per script: first offset, a sample, how many
+
+
+def unshown(text: str, ranges: tuple[tuple[int, int], ...] = COVERED) -> Found:
     """Return, per script, (offset of its first character, a sample of it, how many) in text
     outside the ranges (by default the PDF's own faces')."""
-    found: dict[str, tuple[int, str, int]] = {}
-    for m in _uncovered(ranges).finditer(text):
+    return not_set(text, ranges, ranges)[0]
+
+
+def not_set(
+    text: str, shown: tuple[tuple[int, int], ...], body: tuple[tuple[int, int], ...]
+) -> tuple[Found, Found]:
+    """Return what in text is outside the faces' ranges (`shown`: the PDF leaves it blank),
+    and the letters outside the body face's (`body`) that another face sets, in one pass."""
+    blank: Found = {}
+    fallen: Found = {}
+    outside = _uncovered(shown)
+    for m in _uncovered(tuple(sorted({*body, (0, 0x20)}))).finditer(text):
         for i, ch in enumerate(m.group()):
-            if unicodedata.category(ch)[0] in "CZ":  # controls, formats, separators: not set
+            kind = unicodedata.category(ch)[0]
+            if kind in "CZ":  # controls, formats, separators: not set
                 continue
-            name = _script(ch)
-            first, sample, count = found.get(name, (m.start() + i, "", 0))
-            if len(sample) < 12 and (not sample or m.start() + i - first < 40):
-                sample += ch
-            found[name] = (first, sample, count + 1)
-    return found
+            if outside.fullmatch(ch):
+                _tally(blank, ch, m.start() + i)
+            elif kind == "L":  # (punctuation and symbols, an arrow, a maths sign, look right)
+                _tally(fallen, ch, m.start() + i)
+    return blank, fallen
+
+
+def _tally(found: Found, ch: str, offset: int) -> None:
+    name = _script(ch)
+    first, sample, count = found.get(name, (offset, "", 0))
+    if len(sample) < 12 and (not sample or offset - first < 40):
+        sample += ch
+    found[name] = (first, sample, count + 1)
 
 
 def check(project: Project) -> list[Diagnostic]:
@@ -90,26 +110,56 @@ def check(project: Project) -> list[Diagnostic]:
     title_page = "\n".join((meta.title, meta.subtitle or "", meta.author, meta.status))
     sources = [*((c.path, c.text) for c in project.chapters), (OUTLINE_FILE, title_page)]
     faces, found = author_faces(project)
-    ranges = tuple(sorted({*COVERED, *(r for face in faces for r in face.ranges)}))
+    own = tuple(r for face in faces for r in face.ranges)
+    body = tuple(sorted({*_body_face(), *own}))
+    shown = tuple(sorted({*COVERED, *body}))
     for path, text in sources:
-        for name, (offset, sample, count) in unshown(text, ranges).items():
-            line = col = None
-            if path != OUTLINE_FILE:  # (the title page's fields are not the file's lines)
-                line, col = line_column(text, offset)
-            many = f"{count} characters" if count > 1 else "one character"
+        blank, fallen = not_set(text, shown, body)
+        for name, (offset, sample, count) in blank.items():
             found.append(
-                diag(
+                _glyphs(
                     "missing-glyphs",
-                    f"the PDF's faces have no glyphs for {name} text ({sample}: {many}); the PDF "
-                    "leaves them blank, the DOCX shows them in the reader's fonts",
+                    f"the PDF's faces have no glyphs for {name} text ({_sample(sample, count)}); "
+                    "the PDF leaves them blank, the DOCX shows them in the reader's fonts",
                     path,
-                    line,
-                    col,
-                    "name a face that has them under 'fonts:' in outline.yaml (a .ttf or .otf "
-                    "file in the project, e.g. a Noto face for the script)",
+                    text,
+                    offset,
+                )
+            )
+        for name, (offset, sample, count) in fallen.items():
+            found.append(
+                _glyphs(
+                    "fallback-face",
+                    f"the PDF's body face has no {name} letters ({_sample(sample, count)}); the "
+                    "PDF sets them in a face of Typst's own, unlike the body text, which may not "
+                    "join or shape them as the script needs",
+                    path,
+                    text,
+                    offset,
                 )
             )
     return found
+
+
+def _sample(sample: str, count: int) -> str:
+    return f"{sample}: {count} characters" if count > 1 else f"{sample}: one character"
+
+
+def _glyphs(rule: str, message: str, path: str, text: str, offset: int) -> Diagnostic:
+    """Return the warning that text from offset is not set as the body is, where it stands."""
+    line = col = None
+    if path != OUTLINE_FILE:  # (the title page's fields are not the file's lines)
+        line, col = line_column(text, offset)
+    hint = "name a face that has them under 'fonts:' in outline.yaml (a .ttf or .otf file in "
+    return diag(
+        rule, message, path, line, col, hint + "the project, e.g. a Noto face for the script)"
+    )
+
+
+@functools.cache
+def _body_face() -> tuple[tuple[int, int], ...]:
+    """Return the code points the body face (Liberation Serif) has glyphs for."""
+    return tuple(covered((FONTS_DIR / FACES["embedRegular"]).read_bytes()))
 
 
 def control_characters(project: Project) -> list[Diagnostic]:
