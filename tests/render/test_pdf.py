@@ -244,3 +244,20 @@ def test_block_quotes_nested_past_typsts_depth_are_set_as_the_deepest_it_indents
     result = run(root, "build", "--to", "pdf", "--force")
     assert result.exit_code == 0, result.output
     assert "Deep words." in " ".join(pdf_pages(root / "build/a-small-paper-1.0.pdf"))
+
+
+def test_a_tight_definitions_paragraphs_stay_apart_in_the_pdf_as_in_the_docx(mini):
+    # (pandoc reads them as two Plain blocks; its Typst writer ran the second on from the first)
+    chapter = (
+        "---\nsection: 1\n---\n\n# First section\n\n"
+        "Term\n: First paragraph of the sense.\n\n    Second paragraph of the sense.\n"
+    )
+    root = mini({"paper/01-first.md": chapter})
+    result = run(root, "build", "--to", "pdf", "--force")
+    assert result.exit_code == 0, result.output
+    lines = [
+        " ".join(line.split())
+        for page in pdf_pages(root / "build/a-small-paper-1.0.pdf")
+        for line in page.splitlines()
+    ]
+    assert "First paragraph of the sense." in lines and "Second paragraph of the sense." in lines

@@ -78,7 +78,8 @@ def document_json(
     sized = target == "typst" and COLUMN_WIDTH_MARK in data
     unbroken = target == "typst" and UNBROKEN_BYTES.search(data) is not None
     quotes = target == "typst" and data.count(b'"BlockQuote"') > QUOTE_DEPTH
-    if not (finish or ask or quote or short or sized or unbroken or quotes):
+    plains = target == "typst" and PLAIN_AFTER_BLOCK in data
+    if not (finish or ask or quote or short or sized or unbroken or quotes or plains):
         return data
     copy = pa.loads(data)
     if quote:
@@ -95,7 +96,29 @@ def document_json(
         copy["blocks"] = rewrite(copy["blocks"], _breakable, TEXTS)
     if quotes:
         _quotes_within(copy["blocks"], QUOTE_DEPTH)
+    if plains:
+        _plain_runs_apart(copy["blocks"])
     return pa.dumps(copy)
+
+
+PLAIN_AFTER_BLOCK = b'},{"t":"Plain"'  # (in the JSON: a Plain after a block in one list)
+
+
+def _plain_runs_apart(blocks: list[Node]) -> None:
+    """Make Plain blocks that follow one another paragraphs (in place): pandoc's Typst writer
+    joins them into one paragraph, where the DOCX has one a block (a tight definition's second
+    paragraph ran on from its first in the PDF)."""
+    stack: list[Any] = [blocks]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            for i in range(1, len(value)):
+                if pa.kind(value[i]) == "Plain" and pa.kind(value[i - 1]) == "Plain":
+                    value[i - 1] = pa.para(pa.inlines(value[i - 1]))
+                    value[i] = pa.para(pa.inlines(value[i]))
+            stack.extend(v for v in value if isinstance(v, (list, dict)))
+        elif isinstance(value, dict):
+            stack.extend(v for v in value.values() if isinstance(v, (list, dict)))
 
 
 # Block quotes one inside another that the PDF indents, each deeper one set as the last of
