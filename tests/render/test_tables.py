@@ -12,9 +12,10 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
+from paperbuild import pandoc
 from paperbuild.cli import cli
 from paperbuild.render.pdf import start_aligned
-from paperbuild.render.tables import TEXT_WIDTH, column_widths
+from paperbuild.render.tables import TEXT_WIDTH, column_widths, fitted_tables
 from tests.render.readers import libreoffice_pdf, pdf_pages
 
 TABLE = """
@@ -320,3 +321,42 @@ def test_a_table_too_wide_even_at_the_least_size_is_named_in_the_build(mini):
         "warning: 'Table 1: Sixty columns' has 60 columns, too many for the page even in 5.5 pt: "
         "its words break in their cells in both drafts (split it in two, or turn it)"
     ], result.output
+
+
+def test_a_column_that_holds_a_list_has_room_for_its_bullets_in_both_drafts(mini, tmp_path):
+    # (a column was as wide as its longest word: in LibreOffice's rendering of the DOCX each
+    # bullet stood on a line of its own, its item on the next)
+    grid = (
+        "+-----------+-----------------------+\n| Stage     | Note                  |\n"
+        "+===========+=======================+\n| - arrest  | Police records.       |\n"
+        "| - trial   |                       |\n+-----------+-----------------------+\n"
+    )
+    chapter = (
+        f'---\nsection: 1\n---\n\n# First section\n\n::: {{points="1.1"}}\nApples.\n:::\n\n{grid}'
+    )
+    root = mini({"paper/01-first.md": chapter})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build"])
+    assert result.exit_code == 0, result.output
+    xml = zipfile.ZipFile(root / "build/a-small-paper-1.0.docx").read("word/document.xml").decode()
+    table = xml[xml.index("<w:tbl>") : xml.index("</w:tbl>")]
+    grid_cols = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"', table)]
+    words = column_widths([["Stage", "arrest trial"], ["Note", "Police records."]], TEXT_WIDTH)
+    assert grid_cols[0] == words[0] + 720, (grid_cols, words)  # (0.5 inch: room for the bullet)
+    out = fitted_tables(pandoc.parse_chapters([("t.md", grid)])[0])  # (the PDF's, as shares)
+    shares = [spec[1]["c"] for spec in out[0]["c"][2]]
+    assert shares == [w / TEXT_WIDTH for w in grid_cols]
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or pdftotext is not installed: the DOCX's rendering unchecked")
+    rendered = subprocess.run(
+        [
+            "pdftotext",
+            "-layout",
+            str(libreoffice_pdf(root / "build/a-small-paper-1.0.docx", tmp_path)),
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [" ".join(line.split()) for line in rendered.splitlines()]
+    assert any(line.startswith("• arrest") for line in lines), lines  # (bullet and item together)

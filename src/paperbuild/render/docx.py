@@ -45,6 +45,7 @@ from paperbuild.render.style import BODY_FONT, BULLETS, TABLE_SIZE
 from paperbuild.render.tables import (
     CELL_MARGINS,
     LEAST_SIZE,
+    LIST_INDENT,
     column_widths,
     fitting,
     table_scale,
@@ -376,15 +377,17 @@ def fit_table(table: Any, width: int) -> bool:
         return False
     cols = grid.findall(qn("w:gridCol"))
     texts: list[list[str]] = [[] for _ in cols]
+    indents = [0] * len(cols)
     spanning: list[tuple[int, int, str]] = []
     for row in rows:
         for column, span, cell in _grid_cells(row):
-            text = "".join(t.text or "" for t in cell.iter(qn("w:t")))
+            text = " ".join(_paragraph_text(p) for p in cell.iter(qn("w:p")))  # (as the PDF's)
             if span == 1 and column < len(texts):
                 texts[column].append(text)
+                indents[column] = max(indents[column], _list_indent(cell))
             elif column < len(texts):
                 spanning.append((column, span, text))
-    widths = column_widths(texts, width, spanning)
+    widths = column_widths(texts, width, spanning, indents)
     scale = table_scale(widths, width)
     # (the widths allow for wide letters: 30 columns of three-letter words, reckoned 12 %
     # too wide for the page at 5.5 pt, fit it whole in both drafts)
@@ -412,6 +415,16 @@ def fit_table(table: Any, width: int) -> bool:
             for p in row.iter(qn("w:p")):
                 set_child(p, "pPr", "keepNext", {}, ("pStyle",))
     return overfull
+
+
+def _paragraph_text(p: Any) -> str:
+    return "".join(t.text or "" for t in p.iter(qn("w:t")))
+
+
+def _list_indent(cell: Any) -> int:
+    """Return how far the deepest list item in a table cell is indented (twips; 0: none)."""
+    levels = [int(lvl.get(qn("w:val"), "0")) for lvl in cell.iter(qn("w:ilvl"))]
+    return (max(levels) + 1) * LIST_INDENT if levels else 0
 
 
 def _smaller(table: Any, scale: float) -> None:

@@ -41,11 +41,15 @@ def table_scale(widths: Sequence[int], width: int) -> float:
 
 
 def column_widths(
-    texts: list[list[str]], width: int, spanning: Sequence[tuple[int, int, str]] = ()
+    texts: list[list[str]],
+    width: int,
+    spanning: Sequence[tuple[int, int, str]] = (),
+    indents: Sequence[int] = (),
 ) -> list[int]:
     """Return column widths (twips): each at least its longest word, the rest by text length;
-    then a cell across columns has room for its longest word too, the columns widened alike."""
-    widths = _widths(texts, width)
+    then a cell across columns has room for its longest word too, the columns widened alike.
+    `indents`: per column, what its cells' text is indented by (a list's items), in twips."""
+    widths = _widths(texts, width, indents)
     for first, across, text in spanning:
         short = _least([text]) - sum(widths[first : first + across])
         for i in range(first, min(first + across, len(widths))) if short > 0 else ():
@@ -59,12 +63,16 @@ def _least(column: list[str]) -> int:
     return int(longest * TWIPS_PER_CHAR) + CELL_MARGINS
 
 
-def _widths(texts: list[list[str]], width: int) -> list[int]:
-    """Return column widths (twips): each at least its longest word, the rest by text length."""
-    least = [_least(column) for column in texts]
+def _widths(texts: list[list[str]], width: int, indents: Sequence[int] = ()) -> list[int]:
+    """Return column widths (twips): each at least its longest word and indent, the rest by
+    text length."""
+    indented = [*indents, *[0] * (len(texts) - len(indents))]
+    least = [_least(column) + indent for column, indent in zip(texts, indented, strict=True)]
     wanted = [
-        int(max((_ems(text) for text in column), default=1.0) * TWIPS_PER_CHAR) + CELL_MARGINS
-        for column in texts
+        int(max((_ems(text) for text in column), default=1.0) * TWIPS_PER_CHAR)
+        + CELL_MARGINS
+        + indent
+        for column, indent in zip(texts, indented, strict=True)
     ]
     if sum(wanted) <= width:  # everything fits on one line: as wide as the text, no wider
         return wanted
@@ -88,13 +96,14 @@ COLUMN_WIDTH_MARK = b'{"t":"ColWidth","c":'  # (pandoc JSON: a column given a wi
 NOTES = frozenset(("Note",))
 
 
-def cell_texts(table: Node) -> tuple[list[list[str]], Spanning]:
+def cell_texts(table: Node) -> tuple[list[list[str]], Spanning, list[int]]:
     """Return each column's cells' texts, notes left out, as the DOCX's sizing takes them: a
-    cell in the grid column it stands in (after the cells spanning down from rows above); and
-    the cells across columns apart."""
+    cell in the grid column it stands in (after the cells spanning down from rows above); the
+    cells across columns apart; and each column's list indent (`list_indent`)."""
     _, _, specs, head, bodies, foot = pa.table_parts(table)
     parts = [head[1], *(part for b in bodies for part in (b[2], b[3])), foot[1]]
     texts: list[list[str]] = [[] for _ in specs]
+    indents = [0] * len(specs)
     spanning: Spanning = []
     for rows in parts:
         placed, _ = pa.table_grid([[(max(1, c[2]), max(1, c[3])) for c in row[1]] for row in rows])
@@ -104,9 +113,30 @@ def cell_texts(table: Node) -> tuple[list[list[str]], Spanning]:
                     kept = pa.stringify(rewrite(pa.copy_tree(cell[4]), lambda _: [], NOTES))
                     if across == 1:
                         texts[column].append(kept)
+                        indents[column] = max(indents[column], list_indent(cell[4]))
                     else:
                         spanning.append((column, across, kept))
-    return texts, spanning
+    return texts, spanning, indents
+
+
+LIST_INDENT = 720  # twips a list's level is indented by in the DOCX (pandoc's numbering)
+LISTS = frozenset(("BulletList", "OrderedList"))
+
+
+def list_indent(blocks: list[Node]) -> int:
+    """Return how far the deepest list item in a cell's blocks is indented in the DOCX
+    (twips; 0: no list), so the column has room for its words beside the bullet."""
+    deepest = 0
+    stack = [(block, 0) for block in blocks]
+    while stack:
+        node, depth = stack.pop()
+        if pa.kind(node) in LISTS:
+            deepest = max(deepest, depth + 1)
+            items = node["c"] if pa.kind(node) == "BulletList" else node["c"][1]
+            stack += [(b, depth + 1) for item in items for b in item]
+        else:
+            stack += [(b, depth) for b in pa.blocks(node)]
+    return deepest * LIST_INDENT
 
 
 def fitted(table: Node) -> Node | list[Node] | None:
@@ -118,8 +148,8 @@ def fitted(table: Node) -> Node | list[Node] | None:
     given = any(spec[1].get("t") == "ColWidth" for spec in specs)
     if not given and len(specs) * LEAST_COLUMN <= TEXT_WIDTH:  # (it fits: no need to look)
         return None
-    texts, spanning = cell_texts(table)
-    widths = column_widths(texts, TEXT_WIDTH, spanning)
+    texts, spanning, indents = cell_texts(table)
+    widths = column_widths(texts, TEXT_WIDTH, spanning, indents)
     scale = table_scale(widths, TEXT_WIDTH)
     if not given and scale == 1.0:
         return None
