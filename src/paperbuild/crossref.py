@@ -16,6 +16,7 @@ from typing import Any
 
 from paperbuild import pandoc_ast as pa
 from paperbuild.furniture import Words
+from paperbuild.load.chapters import bookdown_reference
 from paperbuild.pandoc_ast import Node, rewrite, str_inlines, stringify
 
 KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "lst": "listing", "sec": "section"}
@@ -113,6 +114,114 @@ def bibliography_ids(cited: Iterable[str]) -> set[str]:
     """Return the identifiers citeproc gives the bibliography and each cited entry's place in it."""
     keys = list(cited)
     return {"refs", "bibliography", *(f"ref-{k}" for k in keys)} if keys else set()
+
+
+# --- bookdown's syntax --------------------------------------------------------------------------
+
+BOOKDOWN_MARKS = ("\\@ref(", "(\\#")  # (in a chapter's text: it may use bookdown's syntax)
+BOOKDOWN_REF = re.compile(r"@ref\(([^()\s]+)\)")  # (as pandoc reads `\@ref(x)`: its Str)
+BOOKDOWN_LABEL = re.compile(r"\(#([A-Za-z]+[:-][^()\s]+)\)")  # `(\#fig:x)` opening a caption
+BOOKDOWN_EQUATION = re.compile(r"\s*\(\\#(eq[:-][^()\s]+)\)\s*")  # `(\#eq:x)` in maths
+
+
+def has_bookdown(text: str) -> bool:
+    """Return whether a chapter's text may use bookdown's cross-references (a quick test)."""
+    return any(mark in text for mark in BOOKDOWN_MARKS)
+
+
+def read_bookdown(blocks: list[Node]) -> list[Node]:
+    r"""Return the blocks with bookdown's cross-references read as pandoc-crossref's (in place).
+
+    An R Markdown paper labels a figure or table by opening its caption with `(\#fig:cars)`
+    or `(\#tab:x)` and an equation with `(\#eq:x)` inside it, and refers to them, and to
+    headings, with `\@ref(fig:cars)`, which reads as the number alone (`[-@fig:cars]`; tab: as
+    tbl:, a heading's `\@ref(intro)` as `[-@sec:intro]`). pandoc reads none of it: the drafts
+    showed "@ref(fig:cars)" and "(#fig:cars) Cars".
+    """
+    stack: list[Any] = [blocks]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            if any(pa.kind(v) in ("Str", "Math") for v in value):
+                value[:] = _bookdown_inlines(value)
+            stack.extend(value)
+        elif isinstance(value, dict):
+            if pa.kind(value) in ("Figure", "Table"):
+                _bookdown_caption(value)
+            elif pa.kind(value) in ("RawBlock", "RawInline") and "(\\#eq" in pa.text(value):
+                code = BOOKDOWN_EQUATION.sub(lambda m: f"\\label{{{m.group(1)}}}", pa.text(value))
+                value["c"] = [value["c"][0], code]
+            stack.extend(v for v in value.values() if isinstance(v, (list, dict)))
+    return blocks
+
+
+def _bookdown_inlines(inlines: list[Node]) -> list[Node]:
+    r"""Return inlines with each `@ref(x)` a reference and each `(\#eq:x)` in maths its label."""
+    out: list[Node] = []
+    for node in inlines:
+        kind = pa.kind(node)
+        text = pa.text(node) if kind in ("Str", "Math") else ""
+        if kind == "Str" and "@ref(" in text:
+            out += _references_in(text)
+        elif kind == "Math" and pa.math_display(node) and (found := BOOKDOWN_EQUATION.search(text)):
+            out += [pa.math(BOOKDOWN_EQUATION.sub(" ", text).strip(), display=True), pa.space()]
+            out.append(pa.str_node(f"{{#{found.group(1)}}}"))
+        else:
+            out.append(node)
+    return out
+
+
+def _references_in(text: str) -> list[Node]:
+    """Return a Str's text with each `@ref(x)` in it a reference to its number.
+
+    An equation's number is shown in brackets, "(2)", so the brackets an author puts around
+    `\\@ref(eq:x)`, as bookdown shows the number alone, go with the reference.
+    """
+    out: list[Node] = []
+    start = 0
+    for m in BOOKDOWN_REF.finditer(text):
+        ident = bookdown_reference(m.group(1))
+        before, after = m.start(), m.end()
+        if (
+            ident.startswith(("eq:", "eq-"))
+            and text[before - 1 : before] + text[after:][:1] == "()"
+        ):
+            before, after = before - 1, after + 1
+        if before > start:
+            out.append(pa.str_node(text[start:before]))
+        record = {
+            "citationId": ident,
+            "citationPrefix": [],
+            "citationSuffix": [],
+            "citationMode": {"t": "SuppressAuthor"},
+            "citationNoteNum": 0,
+            "citationHash": 0,
+        }
+        out.append(pa.cite([record], [pa.str_node(f"[-@{ident}]")]))
+        start = after
+    if start < len(text):
+        out.append(pa.str_node(text[start:]))
+    return out
+
+
+def _bookdown_caption(node: Node) -> None:
+    r"""Label a figure or table whose caption opens with `(\#fig:x)`, the words dropped."""
+    blocks = node["c"][1][1]
+    inlines = pa.inlines(blocks[0]) if blocks else []
+    m = (
+        BOOKDOWN_LABEL.fullmatch(pa.text(inlines[0]))
+        if inlines and pa.kind(inlines[0]) == "Str"
+        else None
+    )
+    if m is None:
+        return
+    del inlines[: 2 if len(inlines) > 1 and pa.kind(inlines[1]) == "Space" else 1]
+    if not node["c"][0][0]:
+        node["c"][0][0] = bookdown_reference(m.group(1))
+    for image in (n for n in pa.walk(node["c"][2:]) if pa.kind(n) == "Image"):
+        alt = pa.inlines(image)
+        if alt and pa.kind(alt[0]) == "Str" and pa.text(alt[0]) == m.group(0):
+            del alt[: 2 if len(alt) > 1 and pa.kind(alt[1]) == "Space" else 1]
 
 
 # --- labelled equations --------------------------------------------------------------------------

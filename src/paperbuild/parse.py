@@ -12,6 +12,7 @@ from paperbuild import crossref as crossref_module
 from paperbuild import facts as facts_module
 from paperbuild import pandoc, pandoc_ast
 from paperbuild import rawhtml as rawhtml_module
+from paperbuild.crossref import has_bookdown, read_bookdown
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts, chapter_facts
 from paperbuild.load.chapters import chunks_as_code, macro_definitions
@@ -182,6 +183,8 @@ def _read(
             read[i] = read_html_tables(read[i])
         if has_html_blocks(text):
             read[i] = read_html_blocks(read[i])
+        if has_bookdown(text):
+            read[i] = read_bookdown(read[i])
         if each is not None:
             each(i, read[i])
 

@@ -234,6 +234,19 @@ def tex_reference(command: str, label: str) -> str | None:
     return ident[0].upper() + ident[1:] if command in ("autoref", "Cref") else ident
 
 
+# bookdown's cross-reference (`\\@ref(fig:cars)`), read as pandoc-crossref's number alone
+BOOKDOWN_REFERENCE = re.compile(r"\\@ref\(([^()\s]+)\)")
+
+
+def bookdown_reference(label: str) -> str:
+    """Return the reference bookdown's `\\@ref(label)` is read as: `[-@fig:cars]` for fig:cars,
+    tab: as tbl:, and a heading's identifier (`\\@ref(intro)`) as `[-@sec:intro]`."""
+    m = re.match(r"([A-Za-z]+)([:-].+)$", label)
+    if m is None or m.group(1) not in TEX_KINDS:
+        return f"sec:{label}"
+    return TEX_KINDS[m.group(1)] + m.group(2)
+
+
 MARKER = re.compile(r"\{[^{}\n]*?\bpoints=(?:\"([^\"]*)\"|'([^']*)'|([^\s}\"']+))[^{}\n]*\}")
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
@@ -312,6 +325,10 @@ def scan(text: str) -> SourceScan:
             ident = tex_reference(m.group(1), m.group(2))
             if ident is not None:
                 cites.append(Mark(name=ident, line=number, column=m.start() + 1))
+        for m in BOOKDOWN_REFERENCE.finditer(line) if latex and "@ref(" in line else ():
+            cites.append(
+                Mark(name=bookdown_reference(m.group(1)), line=number, column=m.start() + 1)
+            )
         for m in TEX_CITATION.finditer(line) if latex and "ite" in line else ():
             at = m.start(1)
             for key in m.group(1).split(","):
