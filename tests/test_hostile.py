@@ -819,9 +819,9 @@ def test_a_bibliography_of_nested_strings_is_refused_before_pandoc_builds_it(min
 @pytest.mark.slow  # reads a crafted 200,000-line chapter
 def test_macro_definitions_are_read_within_a_bound(mini):
     """Each chapter is read after the others' macros: that reading, and what it adds, is bounded."""
-    from paperbuild.load.chapters import MAX_MACROS, macro_definitions
+    from paperbuild.load.chapters import MAX_MACROS, MAX_PRELUDE, macro_definitions
     from paperbuild.load.project import load_project
-    from paperbuild.parse import MAX_PRELUDE, parse_texts
+    from paperbuild.parse import parse_texts
 
     unclosed = "\n".join("\\def\\x{" + "a" * 30 for _ in range(200_000))
     started = time.monotonic()

@@ -15,7 +15,7 @@ from paperbuild import rawhtml as rawhtml_module
 from paperbuild.crossref import has_bookdown, read_bookdown
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.facts import Facts, chapter_facts
-from paperbuild.load.chapters import chunks_as_code, macro_definitions
+from paperbuild.load.chapters import pandoc_texts
 from paperbuild.load.outline import OUTLINE_FILE
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
@@ -122,31 +122,8 @@ def _tracked_cache() -> Diagnostic:
 
 
 def parse_texts(project: Project) -> dict[str, str]:
-    """Return each chapter's text as pandoc is given it: after the other chapters' LaTeX macros,
-    its executable code chunks made code blocks.
-
-    pandoc expands `\\newcommand` definitions when it reads, and each chapter is read on its
-    own, so a macro defined in one chapter would stay raw in the next (`$\\R^2$` in the drafts);
-    every chapter is read after the definitions the others make, as one text of the whole paper
-    would be.
-    """
-    defined = {c.path: macro_definitions(c.text) for c in project.chapters}
-    texts: dict[str, str] = {}
-    for chapter in project.chapters:
-        others = [d for path, ds in defined.items() if path != chapter.path for d in ds]
-        kept, size = [], 0
-        for definition in dict.fromkeys(others):  # whole definitions, to a bound on the re-read
-            size += len(definition) + 1
-            if size > MAX_PRELUDE:
-                break
-            kept.append(definition)
-        prelude = "\n".join(kept)
-        text = chunks_as_code(chapter.text)
-        texts[chapter.path] = f"{prelude}\n\n{text}" if prelude else text
-    return texts
-
-
-MAX_PRELUDE = 200_000  # characters of other chapters' macro definitions put before a chapter
+    """Return each chapter's text as pandoc is given it (`pandoc_texts`)."""
+    return pandoc_texts([(c.path, c.text) for c in project.chapters])
 
 
 def _link_across_chapters(

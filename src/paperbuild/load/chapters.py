@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -475,3 +475,31 @@ def _balanced(text: str, start: int) -> str | None:
             return None  # a blank line before the definition ended
         i += 1
     return None
+
+
+def pandoc_texts(chapters: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Return each chapter's text (by path) as pandoc is given it: after the other chapters'
+    LaTeX macros, its executable code chunks made code blocks.
+
+    pandoc expands `\\newcommand` definitions when it reads, and each chapter is read on its
+    own, so a macro defined in one chapter would stay raw in the next (`$\\R^2$` in the drafts);
+    every chapter is read after the definitions the others make, as one text of the whole paper
+    would be.
+    """
+    defined = {path: macro_definitions(text) for path, text in chapters}
+    texts: dict[str, str] = {}
+    for path, body in chapters:
+        others = [d for other, ds in defined.items() if other != path for d in ds]
+        kept, size = [], 0
+        for definition in dict.fromkeys(others):  # whole definitions, to a bound on the re-read
+            size += len(definition) + 1
+            if size > MAX_PRELUDE:
+                break
+            kept.append(definition)
+        prelude = "\n".join(kept)
+        text = chunks_as_code(body)
+        texts[path] = f"{prelude}\n\n{text}" if prelude else text
+    return texts
+
+
+MAX_PRELUDE = 200_000  # characters of other chapters' macro definitions put before a chapter
