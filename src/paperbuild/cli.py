@@ -363,6 +363,9 @@ def check(g: Globals, fmt: str, strict: bool) -> None:
     Exit 0 when there are no errors, 1 when there are (or warnings under --strict), 2 when
     the check could not run (for example a malformed outline.yaml).
     """
+    from paperbuild.readahead import read_ahead
+
+    read_ahead(g.start)  # (pandoc reads the chapters changed since the last run meanwhile)
     from paperbuild.checks import run_checks
     from paperbuild.load.project import load_project
 
@@ -576,6 +579,9 @@ def build(
 
     Stops with exit 1 when the check finds errors (unless --force); prints the paths written.
     """
+    from paperbuild.readahead import read_ahead
+
+    read_ahead(g.start)  # (pandoc reads the chapters changed since the last run meanwhile)
     from paperbuild.build import FORMATS, BuildOptions, build_project
     from paperbuild.load.project import load_project
     from paperbuild.render.common import RenderOptions

@@ -185,26 +185,34 @@ def _completed(
 ) -> subprocess.CompletedProcess[bytes]:
     """Return the finished pandoc process, `meanwhile` run while it worked (its input then
     comes from the file `source`, so that no pipe waits on this process)."""
-    if meanwhile is None:
-        return subprocess.run(
-            command, input=data, capture_output=True, cwd=cwd, env=env, check=False, timeout=seconds
-        )
-    source.write_bytes(data or b"")
+    if meanwhile is not None:
+        source.write_bytes(data or b"")
+        command = [command[0], str(source), *command[1:]]
     with subprocess.Popen(
-        [command[0], str(source), *command[1:]],
-        stdin=subprocess.DEVNULL,
+        command,
+        stdin=subprocess.DEVNULL if meanwhile else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=cwd,
         env=env,
     ) as proc:
+        with _RUNNING_LOCK:
+            _RUNNING.add(proc)
         try:
-            meanwhile()
-            stdout, stderr = proc.communicate(timeout=seconds)
+            if meanwhile is not None:
+                meanwhile()
+            stdout, stderr = proc.communicate(None if meanwhile else data, timeout=seconds)
         except BaseException:
             proc.kill()
             raise
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc)
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+_RUNNING: set[subprocess.Popen[bytes]] = set()  # the pandoc processes running now, in any thread
+_RUNNING_LOCK = threading.Lock()
 
 
 TIMEOUT_VARIABLE = "PAPERBUILD_PANDOC_TIMEOUT"
@@ -362,9 +370,10 @@ def keeping() -> Iterator[None]:
 
 def close_kept() -> None:
     """Stop the kept pandoc process, if there is one (the next conversion tries to start one,
-    even after one could not be started)."""
+    even after one could not be started), and the chapters still being read ahead."""
     _stop_kept()
     _KEPT_OFF.clear()
+    _stop_reading_ahead()
 
 
 def _stop_kept() -> None:
@@ -407,6 +416,8 @@ def parse_chapters(
     while the cached ones are read; `each` is told every chapter's blocks as soon as they are
     known (a group of chapters parsed while the other groups' pandoc still works)."""
     keys = keys or [cache_key(text) for _, text in chapters]
+    if _AHEAD:
+        _wait_for_ahead(keys)
     missing = [i for i, key in enumerate(keys) if not _cached(cache_dir, key)]
     results: list[list[Node] | None] = [None] * len(chapters)
 
@@ -517,6 +528,61 @@ def _read_group(chapters: Sequence[tuple[str, str]], group: list[int]) -> list[l
     if not _API_VERSION:  # (what api_version would start another pandoc to learn)
         _API_VERSION.append(document["pandoc-api-version"])
     return [blocks] if alone else [pandoc_ast.blocks(div) for div in blocks]
+
+
+def read_ahead(chapters: Sequence[tuple[str, str]], cache_dir: Path) -> int:
+    """Start reading, in a thread, the chapters (name, text as pandoc is given it) that the
+    cache lacks, their parses kept there; return how many.
+
+    A command that will parse the paper calls this first (`readahead`): pandoc then reads a
+    changed chapter on another core while the command loads the rest of itself and the
+    project, and the parse finds the chapter cached (`parse_chapters` waits for it). What is
+    read ahead is keyed like any parse, by the text pandoc was given, so a guess that turns out
+    wrong is a parse nobody asks for, never a wrong one. Its failures are the parse's to find.
+    """
+    keys = [cache_key(text) for _, text in chapters]
+    missing = [i for i, key in enumerate(keys) if not _cached(cache_dir, key)]
+    if not missing:
+        return 0
+    wanted = [chapters[i] for i in missing]
+    wanted_keys = [keys[i] for i in missing]
+
+    def read() -> None:
+        with contextlib.suppress(Exception):  # (the parse reads them again, and says why not)
+            parse_chapters(wanted, cache_dir, wanted_keys)
+
+    thread = threading.Thread(target=read, name="paperbuild-read-ahead", daemon=True)
+    _AHEAD.append((frozenset(wanted_keys), thread))
+    thread.start()
+    return len(wanted)
+
+
+_AHEAD: list[tuple[frozenset[str], threading.Thread]] = []  # chapters being read ahead, by key
+
+
+def _wait_for_ahead(keys: Sequence[str]) -> None:
+    """Wait until the chapters of these keys that are being read ahead are read."""
+    wanted = set(keys)
+    for ahead, thread in list(_AHEAD):
+        if ahead & wanted and thread is not threading.current_thread():
+            thread.join()
+        if not thread.is_alive():
+            _AHEAD.remove((ahead, thread))
+
+
+def _stop_reading_ahead() -> None:
+    """Stop the pandoc processes still reading ahead, so none outlives the command (a chapter
+    whose markup takes pandoc minutes, in a command that stopped at an error of its outline)."""
+    if not _AHEAD:
+        return
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        with contextlib.suppress(OSError):
+            proc.kill()
+    for _, thread in _AHEAD:
+        thread.join(timeout=5)  # (its temporary files removed on the way out)
+    _AHEAD.clear()
 
 
 def _cached(cache_dir: Path | None, key: str) -> bool:

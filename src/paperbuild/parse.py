@@ -27,6 +27,7 @@ from paperbuild.rawhtml import (
     read_html_tables,
     read_inline_html,
 )
+from paperbuild.readahead import note_chapters
 from paperbuild.safety import CACHE_DIR, cache_dir
 from paperbuild.util.fsutil import keep
 
@@ -60,6 +61,9 @@ def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
 
         for i, chapter_blocks in enumerate(_read(items, cache, keys, found)):
             blocks[project.chapters[i].path] = chapter_blocks
+    note_chapters(
+        cache, [c.path for c in project.chapters]
+    )  # (for the next command's reading ahead)
     by_path = {c.path: f for c, f in zip(project.chapters, facts, strict=True) if f is not None}
     if with_blocks:  # only the drafts need links between chapters; a check reads facts
         _link_across_chapters(project, texts, blocks, by_path, cache)

@@ -1,0 +1,70 @@
+"""The chapters changed since the last run, read by pandoc while a command loads itself.
+
+A rebuild after one edit waited 0.1 s for pandoc to read the changed chapter, after 0.35 s of
+loading its own modules and the project, on a machine whose second core sat idle. `build`
+and `check` call `read_ahead` first: the chapters the last parse read (its list in the cache)
+are read again from their files, made the texts pandoc is given, and those the cache lacks
+are given to pandoc in a thread (`pandoc.read_ahead`), before anything else is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from paperbuild import pandoc
+from paperbuild.errors import PaperbuildError
+from paperbuild.load.chapters import decode, pandoc_texts, split_front_matter
+from paperbuild.load.project import MAX_CHAPTER_BYTES, find_root
+from paperbuild.safety import UnsafePath, cache_dir, read_input
+from paperbuild.util.fsutil import keep
+
+CHAPTERS = "chapters.json"  # in build/.cache/ast/: the chapters the last parse read, in order
+
+
+def read_ahead(start: Path) -> int:
+    """Start pandoc on the chapters changed since the last parse of the project at or above
+    start; return how many (0: no record, nothing changed, or no project here)."""
+    try:
+        root = find_root(start)
+        cache = cache_dir(root, "ast")
+    except (PaperbuildError, OSError):
+        return 0
+    if cache is None:
+        return 0
+    try:
+        paths = json.loads((cache / CHAPTERS).read_bytes())
+    except (OSError, ValueError):
+        return 0
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        return 0
+    chapters = [(rel, _body(root, rel)) for rel in paths]
+    known = [(rel, text) for rel, text in chapters if text is not None]
+    texts = pandoc_texts(known)
+    return pandoc.read_ahead([(rel, texts[rel]) for rel, _ in known], cache)
+
+
+def _body(root: Path, rel: str) -> str | None:
+    """Return a chapter's text as loading the project reads it (None: it cannot be read)."""
+    path = root / rel
+    try:
+        if path.stat().st_size > MAX_CHAPTER_BYTES:
+            return None
+        data = read_input(path, root)
+    except (UnsafePath, OSError):
+        return None
+    text, _ = decode(data, rel)
+    return None if text is None else split_front_matter(text, rel)[1]
+
+
+def note_chapters(cache: Path | None, paths: list[str]) -> None:
+    """Record the chapters a parse read, in order, for the next command's `read_ahead`."""
+    if cache is None:
+        return
+    data = json.dumps(paths).encode()
+    try:
+        if (cache / CHAPTERS).read_bytes() == data:
+            return
+    except OSError:
+        pass
+    keep(cache / CHAPTERS, data)
