@@ -652,14 +652,17 @@ def test_a_docx_that_fails_while_typst_compiles_stops_the_compiler(mini, monkeyp
 
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_PROC, reason="needs Linux's /proc")
-def test_a_compiler_does_not_outlive_a_build_killed_outright(mini):
+def test_a_compiler_does_not_outlive_a_build_killed_outright(mini, tmp_path):
     """SIGKILL gives paperbuild no chance to stop its looping Typst compiler: it must end too."""
     root = mini()
     _with_raw_typst(root, LOOP)
+    scratch = tmp_path / "tmp"  # (the killed build's temporary folders stay: here, not in /tmp)
+    scratch.mkdir()
     proc = subprocess.Popen(
         [sys.executable, "-m", "paperbuild", "-C", str(root), "build", "--to", "pdf"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(scratch)},
     )
     compiler = _compiler(proc)
     proc.kill()
