@@ -412,3 +412,22 @@ def test_a_citeproc_run_past_its_memory_limit_blames_the_bibliography_not_the_ch
             assert cause in (exc.hint or ""), exc.hint
         else:
             raise AssertionError(f"pandoc {args} ran within 4 MB")
+
+
+def test_a_figures_caption_is_checked_and_counted_once_not_again_as_its_images_alt(mini):
+    # (pandoc repeats a figure's caption as its image's alt text: raw HTML in it was reported
+    # twice, the second time at 1:1, and its words counted twice)
+    from paperbuild import pandoc
+    from paperbuild.checks import run_checks
+    from paperbuild.facts import chapter_facts
+    from paperbuild.load.project import load_project
+
+    chapter = (
+        '---\nsection: 2\n---\n\n# Second section\n\n[Pears.]{points="2.1"}\n\n'
+        "![A caption with <blink>odd</blink> markup](pears.png)\n"
+    )
+    root = mini({"paper/02-second.md": chapter})
+    found = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "dropped-raw"]
+    assert [(d.line, d.column) for d in found] == [(9, 18), (9, 28)], found
+    blocks = pandoc.parse_chapters([("c.md", chapter.split("---\n", 2)[2])])[0]
+    assert chapter_facts(blocks).words == 1 + 5  # "Pears." and the caption's five words

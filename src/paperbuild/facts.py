@@ -318,8 +318,9 @@ class _FactFinder:
         self.notes += t == "Note"
         if t == "Math":
             self.maths.append(pandoc_ast.text(value))
-        elif t == "Image":
-            self.resources.append(target(value)[0])
+        elif t == "Image":  # (its alt text is no text of the drafts: a figure's repeats its
+            self.resources.append(target(value)[0])  # caption, which is counted and checked)
+            return
         elif t == "Link":
             url = target(value)[0]
             if url.startswith("#"):
