@@ -567,7 +567,8 @@ def _wait_for_ahead(keys: Sequence[str]) -> None:
         if ahead & wanted and thread is not threading.current_thread():
             thread.join()
         if not thread.is_alive():
-            _AHEAD.remove((ahead, thread))
+            with contextlib.suppress(ValueError):  # (another thread may have removed it)
+                _AHEAD.remove((ahead, thread))
 
 
 def _stop_reading_ahead() -> None:

@@ -61,9 +61,7 @@ def parse(project: Project, *, with_blocks: bool = False) -> Parsed:
 
         for i, chapter_blocks in enumerate(_read(items, cache, keys, found)):
             blocks[project.chapters[i].path] = chapter_blocks
-    note_chapters(
-        cache, [c.path for c in project.chapters]
-    )  # (for the next command's reading ahead)
+    note_chapters(project.root, cache, [c.path for c in project.chapters])  # (read ahead next)
     by_path = {c.path: f for c, f in zip(project.chapters, facts, strict=True) if f is not None}
     if with_blocks:  # only the drafts need links between chapters; a check reads facts
         _link_across_chapters(project, texts, blocks, by_path, cache)

@@ -33,15 +33,36 @@ def read_ahead(start: Path) -> int:
     if cache is None:
         return 0
     try:
-        paths = json.loads((cache / CHAPTERS).read_bytes())
+        noted = json.loads((cache / CHAPTERS).read_bytes())
     except (OSError, ValueError):
         return 0
-    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+    if not isinstance(noted, list) or not all(_is_entry(e) for e in noted):
         return 0
-    chapters = [(rel, _body(root, rel)) for rel in paths]
+    if all(_signature(root, rel) == [size, mtime] for rel, size, mtime in noted):
+        return 0  # (no chapter saved since: the last parse left every one cached)
+    chapters = [(rel, _body(root, rel)) for rel, _, _ in noted]
     known = [(rel, text) for rel, text in chapters if text is not None]
     texts = pandoc_texts(known)
     return pandoc.read_ahead([(rel, texts[rel]) for rel, _ in known], cache)
+
+
+def _is_entry(entry: object) -> bool:
+    """Return whether a record's entry is a chapter's [path, size, modification time]."""
+    return (
+        isinstance(entry, list)
+        and len(entry) == 3
+        and isinstance(entry[0], str)
+        and all(isinstance(n, int) for n in entry[1:])
+    )
+
+
+def _signature(root: Path, rel: str) -> list[int] | None:
+    """Return a chapter file's [size, modification time in ns], or None if it has none."""
+    try:
+        found = (root / rel).stat()
+    except OSError:
+        return None
+    return [found.st_size, found.st_mtime_ns]
 
 
 def _body(root: Path, rel: str) -> str | None:
@@ -57,11 +78,12 @@ def _body(root: Path, rel: str) -> str | None:
     return None if text is None else split_front_matter(text, rel)[1]
 
 
-def note_chapters(cache: Path | None, paths: list[str]) -> None:
-    """Record the chapters a parse read, in order, for the next command's `read_ahead`."""
+def note_chapters(root: Path, cache: Path | None, paths: list[str]) -> None:
+    """Record the chapters a parse read, in order, with each file's size and time, for the
+    next command's `read_ahead`."""
     if cache is None:
         return
-    data = json.dumps(paths).encode()
+    data = json.dumps([[rel, *(_signature(root, rel) or [-1, -1])] for rel in paths]).encode()
     try:
         if (cache / CHAPTERS).read_bytes() == data:
             return
