@@ -147,3 +147,33 @@ def test_elements_nested_past_a_depth_stay_raw_tags_and_the_draft_is_written(tmp
     root = write(tmp_path, files)
     out = {p.suffix[1:]: p for p in build(root, BuildOptions(force=True)).outputs}
     assert "Deep words." in text_of(pandoc_docx_json(out["docx"]))
+
+
+def test_a_whole_web_page_reads_as_its_body_its_tables_and_its_notes_links(tmp_path):
+    # (a document exported as HTML: its head's title had been printed, a table whose cells hold
+    # paragraphs stayed raw, and the notes' links to and fro, by `id`, led nowhere and failed
+    # the PDF: Typst had no label for them)
+    page = (
+        '<html><head><meta charset="utf-8"><style>p { color: red; }</style>'
+        "<title>Exported title</title></head><body>\n"
+        '<h1 id="h.1">Web</h1>\n<p class="c1"><span>An exported paragraph.</span></p>\n'
+        "<table><tr><td><p>Year</p></td><td><p>Cases</p></td></tr>\n"
+        "<tr><td><p>2003</p></td><td><p>12</p></td></tr></table>\n"
+        '<p>Said so.<sup><a href="#ftnt1" id="ftnt_ref1">[1]</a></sup></p>\n'
+        '<hr><div><p><a href="#ftnt_ref1" id="ftnt1">[1]</a> The note.</p></div>\n</body></html>\n'
+    )
+    files = {
+        "outline.yaml": outline("Web", [("Web", "web.md")]),
+        "references.bib": "",
+        "paper/web.md": page,
+    }
+    root = write(tmp_path, files)
+    found = run_checks(load_project(root)).diagnostics
+    assert [d for d in found if d.rule in ("dropped-raw", "dead-link")] == [], found
+    out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
+    blocks = pandoc_docx_json(out["docx"])["blocks"]
+    (table,) = [b for b in walk(blocks) if b.get("t") == "Table"]
+    assert "Year" in text_of(table) and "12" in text_of(table)
+    text = " ".join(" ".join(page.split()) for page in pdf_pages(out["pdf"]))
+    assert "An exported paragraph." in text and "The note." in text
+    assert "Exported title" not in text and "color: red" not in text

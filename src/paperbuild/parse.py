@@ -158,10 +158,10 @@ def _read(
     def one(i: int, blocks: list[Node]) -> None:
         text = items[i][1]
         read[i] = read_inline_html(blocks) if has_inline_html(text) else blocks
+        if has_html_blocks(text):  # (first: a table's cells may hold paragraphs, lists)
+            read[i] = read_html_blocks(read[i])
         if has_html_table(text):
             read[i] = read_html_tables(read[i])
-        if has_html_blocks(text):
-            read[i] = read_html_blocks(read[i])
         if has_bookdown(text):
             read[i] = read_bookdown(read[i])
         if each is not None:

@@ -117,11 +117,11 @@ def _fold(inlines: list[Node]) -> list[Node]:
 def _wrapped(name: str, content: list[Node], attributes: dict[str, str]) -> Node:
     """Return the element a matched pair of tags means, around content."""
     kind = WRAPPING[name]
-    if kind == "Link":
-        href = attributes.get("href", "")
-        if not href:
-            return pa.span(pa.Attr(), content)
-        return pa.link(pa.Attr(), content, href, attributes.get("title", ""))
+    if kind == "Link":  # (its `id` kept, on a span, which both writers anchor: a converter's
+        href, ident = attributes.get("href", ""), attributes.get("id", "")  # notes link by it)
+        if href:
+            content = [pa.link(pa.Attr(), content, href, attributes.get("title", ""))]
+        return pa.span(pa.Attr(ident), content) if ident or not href else content[0]
     if kind == "Mark":
         return pa.span(pa.Attr("", ["mark"]), content)
     if kind == "Span":
@@ -411,10 +411,10 @@ def _made(reading: _Reading) -> Node | None:
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
 CONTAINERS = frozenset(
     {"section", "article", "main", "header", "footer", "aside", "nav", "address", "center"}
-    | {"div", "figure", "figcaption", "hgroup", "details", "summary"}
+    | {"div", "figure", "figcaption", "hgroup", "details", "summary", "html", "body"}
 )
 BLOCK_TAGS = frozenset(
-    {"p", "ul", "ol", "li", "blockquote", "dl", "dt", "dd", *HEADINGS, *CONTAINERS}
+    {"p", "ul", "ol", "li", "blockquote", "dl", "dt", "dd", "head", *HEADINGS, *CONTAINERS}
 )
 ENDS_OPEN_P = BLOCK_TAGS | {"hr", "pre", "table"}  # (HTML closes a <p> before any of these)
 IMPLIED = {"p": ENDS_OPEN_P, "li": {"li"}, "dt": {"dt", "dd"}, "dd": {"dt", "dd"}}
@@ -427,9 +427,7 @@ LIST_STYLES = {
 }
 MOST_NESTED = 40  # HTML elements read one inside another; one deeper stays a raw tag
 PRE = re.compile(r"\s*<pre\b[^<>]*>(.*)</pre>\s*", re.S | re.I)
-HTML_BLOCK = re.compile(
-    r"^\s*<\s*(?:" + "|".join(sorted(BLOCK_TAGS | {"hr", "pre"})) + r")\b", re.I | re.M
-)
+HTML_BLOCK = re.compile(r"<\s*(?:" + "|".join(sorted(BLOCK_TAGS | {"hr", "pre"})) + r")\b", re.I)
 
 
 def has_html_blocks(text: str) -> bool:
@@ -579,6 +577,8 @@ class _Blocks:
             return [pa.element("BlockQuote", [_as_para(b) for b in blocks])]
         if done.name == "figure":
             return [_figure(ident, blocks)]
+        if done.name == "head":  # (a whole web page's: its title, styles and scripts, unshown)
+            return []
         if done.name == "figcaption":  # (the figure around it takes it as its caption)
             return [pa.div(pa.Attr("", ["figcaption"]), blocks)]
         held = [_as_para(b) for b in blocks]
