@@ -25,6 +25,13 @@ def read(source: str) -> list:
     return read_html_blocks(read_inline_html(pandoc.parse_chapters([("t.md", source)])[0]))
 
 
+def project(tmp_path, name: str, text: str):
+    """Return a project of one chapter, paper/{name}, whose section is titled after the file."""
+    title = name.split(".")[0].title()
+    files = {"outline.yaml": outline(title, [(title, name)]), "references.bib": ""}
+    return write(tmp_path, {**files, f"paper/{name}": text})
+
+
 def kinds(blocks: list) -> list[str]:
     return [b["t"] for b in blocks]
 
@@ -111,12 +118,7 @@ def test_a_web_export_reads_as_written_in_both_drafts(tmp_path):
         "<blockquote><p>A quoted survivor.</p></blockquote>\n\n"
         "<p>Closing paragraph.</p>\n\n<aside>Not closed\n"
     )
-    files = {
-        "outline.yaml": outline("Web", [("Findings", "findings.md")]),
-        "references.bib": "",
-        "paper/findings.md": chapter,
-    }
-    root = write(tmp_path, files)
+    root = project(tmp_path, "findings.md", chapter)
     dropped = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "dropped-raw"]
     assert [(d.line, "<aside>" in d.message) for d in dropped] == [(16, True)]
     out = {p.suffix[1:]: p for p in build(root, BuildOptions(force=True)).outputs}
@@ -139,12 +141,7 @@ def test_elements_nested_past_a_depth_stay_raw_tags_and_the_draft_is_written(tmp
     blocks = read(deep)
     found = [b["t"] for b in walk(blocks)]
     assert found.count("BlockQuote") == MOST_NESTED and "Deep words." in stringify(blocks)
-    files = {
-        "outline.yaml": outline("Deep", [("Deep", "deep.md")]),
-        "references.bib": "",
-        "paper/deep.md": "# Deep\n\n" + deep,
-    }
-    root = write(tmp_path, files)
+    root = project(tmp_path, "deep.md", "# Deep\n\n" + deep)
     out = {p.suffix[1:]: p for p in build(root, BuildOptions(force=True)).outputs}
     assert "Deep words." in text_of(pandoc_docx_json(out["docx"]))
 
@@ -162,12 +159,7 @@ def test_a_whole_web_page_reads_as_its_body_its_tables_and_its_notes_links(tmp_p
         '<p>Said so.<sup><a href="#ftnt1" id="ftnt_ref1">[1]</a></sup></p>\n'
         '<hr><div><p><a href="#ftnt_ref1" id="ftnt1">[1]</a> The note.</p></div>\n</body></html>\n'
     )
-    files = {
-        "outline.yaml": outline("Web", [("Web", "web.md")]),
-        "references.bib": "",
-        "paper/web.md": page,
-    }
-    root = write(tmp_path, files)
+    root = project(tmp_path, "web.md", page)
     found = run_checks(load_project(root)).diagnostics
     assert [d for d in found if d.rule in ("dropped-raw", "dead-link")] == [], found
     out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}

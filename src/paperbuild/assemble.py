@@ -21,6 +21,7 @@ from paperbuild.crossref import (
     label_equations,
     plain_text,
     render_refs,
+    unused_identifier,
 )
 from paperbuild.facts import openxml_problem, page_break, tex_equation
 from paperbuild.furniture import Words, words_for
@@ -156,12 +157,7 @@ class _Numberer:
     def _unused(self, anchor: str) -> str:
         """Return the anchor, or (a second heading labelled alike: `duplicate-label`, built with
         --force) the first of anchor-1, anchor-2, … not taken, so each heading has its own."""
-        candidate, n = anchor, 0
-        while candidate in self.anchors:
-            n += 1
-            candidate = f"{anchor}-{n}"
-        self.anchors.add(candidate)
-        return candidate
+        return unused_identifier(anchor, self.anchors)
 
 
 def _references(targets: dict[str, Target], words: Words, keys: frozenset[str]) -> Any:

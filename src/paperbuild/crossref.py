@@ -78,6 +78,17 @@ def auto_identifier(text: str) -> str:
     return ident or "section"
 
 
+def unused_identifier(base: str, used: set[str]) -> str:
+    """Return base, or the first of base-1, base-2, … not in used (as pandoc numbers repeated
+    headings' identifiers); it is added to used."""
+    ident, n = base, 0
+    while ident in used:
+        n += 1
+        ident = f"{base}-{n}"
+    used.add(ident)
+    return ident
+
+
 def is_automatic(text: str, ident: str) -> bool:
     """Return whether a heading's identifier is pandoc's own (`results`, `results-2`)."""
     base = auto_identifier(text)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paperbuild import pandoc_ast as pa
-from paperbuild.crossref import auto_identifier
+from paperbuild.crossref import auto_identifier, unused_identifier
 from paperbuild.pandoc_ast import INLINES_AT, Node, rewrite
 
 TAG = re.compile(r"^<\s*(/)?\s*([A-Za-z][A-Za-z0-9]*)\b([^<>]*?)(/)?\s*>$", re.S)
@@ -566,7 +566,7 @@ class _Blocks:
             if len(blocks) != 1 or not _only_text(blocks):
                 return blocks
             inlines = pa.inlines(blocks[0])
-            ident = ident or self._fresh(auto_identifier(pa.stringify(inlines)))
+            ident = ident or unused_identifier(auto_identifier(pa.stringify(inlines)), self.used)
             classes = done.attributes.get("class", "").split()
             return [pa.header(HEADINGS[done.name], pa.Attr(ident, classes), inlines)]
         if done.name in ("ul", "ol"):
@@ -585,15 +585,6 @@ class _Blocks:
         if done.name != "div" and not ident:  # (`<section>`, `<article>`: what they hold)
             return held
         return [pa.div(pa.Attr(ident, done.attributes.get("class", "").split()), held)]
-
-    def _fresh(self, base: str) -> str:
-        """Return a heading id not yet used in the chapter, as pandoc numbers them."""
-        ident, n = base, 0
-        while ident in self.used:
-            n += 1
-            ident = f"{base}-{n}"
-        self.used.add(ident)
-        return ident
 
 
 def _list(done: _Open) -> Node:
