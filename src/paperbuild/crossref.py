@@ -155,15 +155,24 @@ def read_bookdown(blocks: list[Node]) -> list[Node]:
         if isinstance(value, list):
             if any(pa.kind(v) in ("Str", "Math") for v in value):
                 value[:] = _bookdown_inlines(value)
+            else:
+                value[:] = [_bookdown_block(v) for v in value]
             stack.extend(value)
         elif isinstance(value, dict):
-            if pa.kind(value) in ("Figure", "Table"):
-                _bookdown_caption(value)
-            elif pa.kind(value) in ("RawBlock", "RawInline") and "(\\#eq" in pa.text(value):
-                code = BOOKDOWN_EQUATION.sub(lambda m: f"\\label{{{m.group(1)}}}", pa.text(value))
-                value["c"] = [value["c"][0], code]
             stack.extend(v for v in value.values() if isinstance(v, (list, dict)))
     return blocks
+
+
+def _bookdown_block(node: Any) -> Any:
+    """Return a figure or table labelled by its caption's `(\\#fig:x)`, or a raw LaTeX equation
+    with its `(\\#eq:x)` a `\\label`; anything else as it is."""
+    kind = pa.kind(node)
+    if kind in ("Figure", "Table"):
+        return _bookdown_caption(node)
+    if kind in ("RawBlock", "RawInline") and "(\\#eq" in pa.text(node):
+        label = BOOKDOWN_EQUATION.sub(lambda m: f"\\label{{{m.group(1)}}}", pa.text(node))
+        return pa.with_text(node, label)
+    return node
 
 
 def _bookdown_inlines(inlines: list[Node]) -> list[Node]:
@@ -215,24 +224,26 @@ def _references_in(text: str) -> list[Node]:
     return out
 
 
-def _bookdown_caption(node: Node) -> None:
-    r"""Label a figure or table whose caption opens with `(\#fig:x)`, the words dropped."""
-    blocks = node["c"][1][1]
+def _bookdown_caption(node: Node) -> Node:
+    r"""Return a figure or table whose caption opens with `(\#fig:x)` labelled by it, the words
+    dropped from the caption and from its image's alt text; else the node as it is."""
+    _, blocks = pa.caption(node)
     inlines = pa.inlines(blocks[0]) if blocks else []
-    m = (
-        BOOKDOWN_LABEL.fullmatch(pa.text(inlines[0]))
-        if inlines and pa.kind(inlines[0]) == "Str"
-        else None
-    )
+    first = inlines[0] if inlines and pa.kind(inlines[0]) == "Str" else None
+    m = BOOKDOWN_LABEL.fullmatch(pa.text(first)) if first else None
     if m is None:
-        return
-    del inlines[: 2 if len(inlines) > 1 and pa.kind(inlines[1]) == "Space" else 1]
-    if not node["c"][0][0]:
-        node["c"][0][0] = bookdown_reference(m.group(1))
-    for image in (n for n in pa.walk(node["c"][2:]) if pa.kind(n) == "Image"):
-        alt = pa.inlines(image)
-        if alt and pa.kind(alt[0]) == "Str" and pa.text(alt[0]) == m.group(0):
-            del alt[: 2 if len(alt) > 1 and pa.kind(alt[1]) == "Space" else 1]
+        return node
+    _drop_label(inlines, m.group(0))
+    for image in (n for n in pa.walk(pa.blocks(node)) if pa.kind(n) == "Image"):
+        _drop_label(pa.inlines(image), m.group(0))
+    a = pa.attr(node) or pa.Attr()
+    return node if a.ident else pa.with_attr(node, a._replace(ident=bookdown_reference(m.group(1))))
+
+
+def _drop_label(inlines: list[Node], label: str) -> None:
+    """Remove the `(#fig:x)` that opens inlines, and the space after it (in place)."""
+    if inlines and pa.kind(inlines[0]) == "Str" and pa.text(inlines[0]) == label:
+        del inlines[: 2 if len(inlines) > 1 and pa.kind(inlines[1]) == "Space" else 1]
 
 
 # --- labelled equations --------------------------------------------------------------------------

@@ -106,7 +106,7 @@ PLAIN_AFTER_BLOCK = b'},{"t":"Plain"'  # (in the JSON: a Plain after a block in 
 
 def _plain_runs_apart(blocks: list[Node]) -> None:
     """Make Plain blocks that follow one another paragraphs (in place): pandoc's Typst writer
-    joins them into one paragraph, where the DOCX has one a block (a tight definition's second
+    joins them into one paragraph, where the DOCX sets each apart (a tight definition's second
     paragraph ran on from its first in the PDF)."""
     stack: list[Any] = [blocks]
     while stack:
@@ -167,7 +167,7 @@ def _breakable(node: Node) -> Node | None:
     if len(text) < UNBROKEN or not UNBROKEN_TEXT.search(text):
         return None
     if pa.kind(node) == "Code":
-        return {"t": "Code", "c": [node["c"][0], UNBROKEN_TEXT.sub(_spaced, text)]}
+        return pa.with_text(node, UNBROKEN_TEXT.sub(_spaced, text))
     pieces: list[Node] = []
     start = 0
     for run in UNBROKEN_TEXT.finditer(text):

@@ -132,8 +132,7 @@ def list_indent(blocks: list[Node]) -> int:
         node, depth = stack.pop()
         if pa.kind(node) in LISTS:
             deepest = max(deepest, depth + 1)
-            items = node["c"] if pa.kind(node) == "BulletList" else node["c"][1]
-            stack += [(b, depth + 1) for item in items for b in item]
+            stack += [(b, depth + 1) for item in pa.items(node) for b in item]
         else:
             stack += [(b, depth) for b in pa.blocks(node)]
     return deepest * LIST_INDENT
