@@ -310,6 +310,19 @@ def test_front_matter_keys_that_are_not_read_are_named(mini):
     assert all(d.severity == "warning" for d in diags)
 
 
+def test_a_quarto_chapters_front_matter_title_is_read_as_its_title(mini):
+    # (a Quarto chapter titled in its front matter, with no `#` heading: its `title:` was
+    # "not read" and the check said the chapter had no title, twice over)
+    body = '\n[Pears.]{points="2.1"}\n\n## Orchards\n\nWords.\n'
+    chapter = "---\nsection: 2\ntitle: Second section\n---\n" + body
+    diags = check(mini({"paper/02-second.md": chapter}))
+    assert [d for d in diags if d.rule in ("unread-front-matter", "title-drift")] == [], diags
+    chapter = "---\nsection: 2\ntitle: Another title\n---\n" + body
+    (drift,) = [d for d in check(mini({"paper/02-second.md": chapter})) if d.rule == "title-drift"]
+    assert (drift.line, drift.column) == (1, 1)
+    assert "'Another title' differs from section 2's title 'Second section'" in drift.message
+
+
 def test_rules_can_be_turned_off_or_promoted(mini):
     root = mini(
         {

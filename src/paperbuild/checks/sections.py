@@ -22,7 +22,10 @@ def title_drift(
         mark = chapter.scan.headings[0] if chapter.scan.headings else None
         line = mark.line if mark else 1
         levels = [len(h.extra) for h in chapter.scan.headings]  # (`##`: 2)
-        if levels and 1 not in levels:  # (no `#` heading: the drafts open with the title)
+        titled = chapter.front_matter.get("title")  # (a Quarto chapter's title, no `#` heading)
+        if isinstance(titled, str) and 1 not in levels:
+            problems += _front_title_drift(section.id, section.title, titled, path)
+        elif levels and 1 not in levels:  # (no `#` heading: the drafts open with the title)
             if heading_shift(levels, heading, section.title):
                 continue  # (its headings are read a level up: `##` as `#`)
             problems.append(
@@ -59,3 +62,20 @@ def title_drift(
                 )
             )
     return problems
+
+
+def _front_title_drift(ident: str, title: str, titled: str, path: str) -> list[Diagnostic]:
+    """Return the warning that a chapter's front matter title is not its section's, if it is not."""
+    if normalise_title(titled) == normalise_title(title):
+        return []
+    return [
+        diag(
+            "title-drift",
+            f"front matter title '{titled}' differs from section {ident}'s title '{title}'; "
+            "the drafts open the chapter with the section's",
+            path,
+            1,  # (the front matter's: its lines are blank in the text the scan reads)
+            1,
+            "make the title match outline.yaml, or change the title there",
+        )
+    ]

@@ -166,12 +166,14 @@ def _as_written(node: ScalarNode) -> Any:
     return value
 
 
-FRONT_MATTER_KEYS = ("section",)  # what paperbuild reads of a chapter's front matter
+# what paperbuild reads of a chapter's front matter: its section, and the title a Quarto chapter
+# gives there instead of a `#` heading (checked against the outline's, `title-drift`)
+FRONT_MATTER_KEYS = ("section", "title")
 
 
 def _unread_keys(node: MappingNode, path: str) -> list[Diagnostic]:
     """Return a warning for each front matter key paperbuild does not read (an `abstract:`,
-    a `bibliography:` or a `title:` from another tool's manuscript would be lost unsaid)."""
+    a `bibliography:` or an `author:` from another tool's manuscript would be lost unsaid)."""
     found = []
     for key, key_node, _ in items(node):
         if key in FRONT_MATTER_KEYS:
@@ -182,7 +184,8 @@ def _unread_keys(node: MappingNode, path: str) -> list[Diagnostic]:
             diag(
                 "unread-front-matter",
                 f"front matter key '{key}' is not read: a chapter's front matter says only "
-                "which section it is (`section:`), and its other keys reach no draft",
+                "which section it is (`section:`) and its title, and its other keys reach no "
+                "draft",
                 path,
                 line + 1,
                 col,
