@@ -169,3 +169,17 @@ def test_a_whole_web_page_reads_as_its_body_its_tables_and_its_notes_links(tmp_p
     text = " ".join(" ".join(page.split()) for page in pdf_pages(out["pdf"]))
     assert "An exported paragraph." in text and "The note." in text
     assert "Exported title" not in text and "color: red" not in text
+
+
+def test_words_html_anchors_by_name_are_link_targets_too(tmp_path):
+    # (Word's "Save as Web Page" anchors its notes with `<a name=…>`, not `id`)
+    page = (
+        "<h1>Word</h1>\n"
+        '<p>Said so.<a href="#_ftn1" name="_ftnref1"><sup>[1]</sup></a></p>\n'
+        '<div><p><a href="#_ftnref1" name="_ftn1">[1]</a> The note.</p></div>\n'
+    )
+    root = project(tmp_path, "word.md", page)
+    found = run_checks(load_project(root)).diagnostics
+    assert [d for d in found if d.rule in ("dropped-raw", "dead-link")] == [], found
+    out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
+    assert "The note." in " ".join(pdf_pages(out["pdf"]))

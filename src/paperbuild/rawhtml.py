@@ -118,7 +118,8 @@ def _wrapped(name: str, content: list[Node], attributes: dict[str, str]) -> Node
     """Return the element a matched pair of tags means, around content."""
     kind = WRAPPING[name]
     if kind == "Link":  # (its `id` kept, on a span, which both writers anchor: a converter's
-        href, ident = attributes.get("href", ""), attributes.get("id", "")  # notes link by it)
+        href = attributes.get("href", "")  # notes link by it; Word's HTML names it `name`)
+        ident = attributes.get("id") or attributes.get("name", "")
         if href:
             content = [pa.link(pa.Attr(), content, href, attributes.get("title", ""))]
         return pa.span(pa.Attr(ident), content) if ident or not href else content[0]
