@@ -32,6 +32,15 @@ def project(tmp_path, name: str, text: str):
     return write(tmp_path, {**files, f"paper/{name}": text})
 
 
+def built_clean(tmp_path, name: str, text: str) -> dict:
+    """Return the drafts of a one-chapter project, once its check finds no raw HTML dropped
+    and no link leading nowhere."""
+    root = project(tmp_path, name, text)
+    found = run_checks(load_project(root)).diagnostics
+    assert [d for d in found if d.rule in ("dropped-raw", "dead-link")] == [], found
+    return {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
+
+
 def kinds(blocks: list) -> list[str]:
     return [b["t"] for b in blocks]
 
@@ -159,10 +168,7 @@ def test_a_whole_web_page_reads_as_its_body_its_tables_and_its_notes_links(tmp_p
         '<p>Said so.<sup><a href="#ftnt1" id="ftnt_ref1">[1]</a></sup></p>\n'
         '<hr><div><p><a href="#ftnt_ref1" id="ftnt1">[1]</a> The note.</p></div>\n</body></html>\n'
     )
-    root = project(tmp_path, "web.md", page)
-    found = run_checks(load_project(root)).diagnostics
-    assert [d for d in found if d.rule in ("dropped-raw", "dead-link")] == [], found
-    out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
+    out = built_clean(tmp_path, "web.md", page)
     blocks = pandoc_docx_json(out["docx"])["blocks"]
     (table,) = [b for b in walk(blocks) if b.get("t") == "Table"]
     assert "Year" in text_of(table) and "12" in text_of(table)
@@ -178,8 +184,5 @@ def test_words_html_anchors_by_name_are_link_targets_too(tmp_path):
         '<p>Said so.<a href="#_ftn1" name="_ftnref1"><sup>[1]</sup></a></p>\n'
         '<div><p><a href="#_ftnref1" name="_ftn1">[1]</a> The note.</p></div>\n'
     )
-    root = project(tmp_path, "word.md", page)
-    found = run_checks(load_project(root)).diagnostics
-    assert [d for d in found if d.rule in ("dropped-raw", "dead-link")] == [], found
-    out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
+    out = built_clean(tmp_path, "word.md", page)
     assert "The note." in " ".join(pdf_pages(out["pdf"]))
