@@ -14,9 +14,9 @@ from pathlib import Path
 
 from paperbuild import pandoc
 from paperbuild.errors import PaperbuildError
-from paperbuild.load.chapters import decode, pandoc_texts, split_front_matter
-from paperbuild.load.project import MAX_CHAPTER_BYTES, find_root
-from paperbuild.safety import UnsafePath, cache_dir, read_input
+from paperbuild.load.chapters import pandoc_texts
+from paperbuild.load.project import chapter_text, find_root
+from paperbuild.safety import cache_dir
 from paperbuild.util.fsutil import keep
 
 CHAPTERS = "chapters.json"  # in build/.cache/ast/: the chapters the last parse read, in order
@@ -67,15 +67,8 @@ def _signature(root: Path, rel: str) -> list[int] | None:
 
 def _body(root: Path, rel: str) -> str | None:
     """Return a chapter's text as loading the project reads it (None: it cannot be read)."""
-    path = root / rel
-    try:
-        if path.stat().st_size > MAX_CHAPTER_BYTES:
-            return None
-        data = read_input(path, root)
-    except (UnsafePath, OSError):
-        return None
-    text, _ = decode(data, rel)
-    return None if text is None else split_front_matter(text, rel)[1]
+    read, _ = chapter_text(root, rel)
+    return None if read is None else read[1]
 
 
 def note_chapters(root: Path, cache: Path | None, paths: list[str]) -> None:

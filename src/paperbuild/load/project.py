@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from paperbuild.diagnostics import Diagnostic, diag
@@ -146,6 +147,18 @@ def _dangling(root: Path, rel: str) -> Diagnostic:
 
 def read_chapter(root: Path, rel: str) -> tuple[Chapter | None, list[Diagnostic]]:
     """Return the chapter at rel (or None) and the problems met reading it."""
+    read, problems = chapter_text(root, rel)
+    if read is None:
+        return None, problems
+    front, body = read
+    return Chapter(path=rel, text=body, front_matter=front, scan=scan(body)), problems
+
+
+def chapter_text(
+    root: Path, rel: str
+) -> tuple[tuple[dict[str, Any], str] | None, list[Diagnostic]]:
+    """Return the chapter at rel's front matter and text (None: it cannot be read) and the
+    problems met reading it."""
     path = root / rel
     if not inside(root, path):
         return None, [
@@ -179,7 +192,7 @@ def read_chapter(root: Path, rel: str) -> tuple[Chapter | None, list[Diagnostic]
     if text is None:
         return None, [problem] if problem else []
     front, body, problems = split_front_matter(text, rel)
-    return Chapter(path=rel, text=body, front_matter=front, scan=scan(body)), problems
+    return (front, body), problems
 
 
 def load_project(start: Path) -> Project:
