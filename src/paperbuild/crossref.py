@@ -149,18 +149,15 @@ def read_bookdown(blocks: list[Node]) -> list[Node]:
     tbl:, a heading's `\@ref(intro)` as `[-@sec:intro]`). pandoc reads none of it: the drafts
     showed "@ref(fig:cars)" and "(#fig:cars) Cars".
     """
-    stack: list[Any] = [blocks]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            if any(pa.kind(v) in ("Str", "Math") for v in value):
-                value[:] = _bookdown_inlines(value)
-            else:
-                value[:] = [_bookdown_block(v) for v in value]
-            stack.extend(value)
-        elif isinstance(value, dict):
-            stack.extend(v for v in value.values() if isinstance(v, (list, dict)))
+    pa.rewrite_lists(blocks, _bookdown_list)
     return blocks
+
+
+def _bookdown_list(value: list[Any]) -> list[Any]:
+    """Return a list of inlines or of blocks with bookdown's syntax in it read."""
+    if any(pa.kind(v) in ("Str", "Math") for v in value):
+        return _bookdown_inlines(value)
+    return [_bookdown_block(v) for v in value]
 
 
 def _bookdown_block(node: Any) -> Any:

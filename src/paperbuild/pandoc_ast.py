@@ -531,6 +531,22 @@ def walk(value: Any, into: Callable[[Node], bool] | None = None) -> Iterator[Nod
                 stack.append(v["c"])
 
 
+def rewrite_lists(value: Any, fn: Callable[[list[Any]], list[Any] | None]) -> None:
+    """Replace, in place, each list in the tree (of blocks, of inlines, of a list's items) by
+    fn's answer where it gives one, then walk what the list holds; with a stack of its own, as
+    a chapter nests as deep as pandoc's JSON allows, deeper than Python's calls go."""
+    stack: list[Any] = [value]
+    while stack:
+        value = stack.pop()
+        if type(value) is list:
+            new = fn(value)
+            if new is not None:
+                value[:] = new
+            stack.extend(v for v in value if isinstance(v, (list, dict)))
+        elif type(value) is dict:
+            stack.extend(v for v in value.values() if isinstance(v, (list, dict)))
+
+
 def rewrite(
     value: Any, fn: Callable[[Node], Node | list[Node] | None], kinds: frozenset[str]
 ) -> Any:

@@ -158,18 +158,9 @@ def read_html_tables(blocks: list[Node]) -> list[Node]:
     made a table (caption, header, body and footer rows, column and row spans, alignments);
     a table read otherwise (nested, unclosed, text outside its cells) stays as it was.
 
-    The lists are changed in place, walked with a stack of their own (a chapter nests as
-    deep as pandoc's JSON allows, deeper than Python's calls go).
+    The lists are changed in place (`pandoc_ast.rewrite_lists`).
     """
-    stack: list[Any] = [blocks]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            if any(_opens_table(v) for v in value):
-                value[:] = _tables_in(value)
-            stack.extend(value)
-        elif isinstance(value, dict):
-            stack.extend(value.values())
+    pa.rewrite_lists(blocks, lambda v: _tables_in(v) if any(map(_opens_table, v)) else None)
     return blocks
 
 
@@ -446,18 +437,16 @@ def read_html_blocks(blocks: list[Node]) -> list[Node]:
     list's items ran together into one line. A tag that does not nest (an element left open, a
     closing tag of nothing open) stays raw, and the check reports it; what it held is read as
     if it were not there. A `<p>` or `<li>` closes where HTML closes it. The lists are changed
-    in place, walked with a stack of their own, as `read_html_tables` walks them.
+    in place (`pandoc_ast.rewrite_lists`).
     """
     used = {pa.ident(h) for h in pa.walk(blocks) if pa.kind(h) == "Header"}
-    stack: list[Any] = [blocks]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            if any(isinstance(v, dict) and _opens_block(v) for v in value):
-                value[:] = _Blocks(used).read(value)
-            stack.extend(value)
-        elif isinstance(value, dict):
-            stack.extend(value.values())
+
+    def read(value: list[Any]) -> list[Node] | None:
+        if any(isinstance(v, dict) and _opens_block(v) for v in value):
+            return _Blocks(used).read(value)
+        return None
+
+    pa.rewrite_lists(blocks, read)
     return blocks
 
 

@@ -108,17 +108,14 @@ def _plain_runs_apart(blocks: list[Node]) -> None:
     """Make Plain blocks that follow one another paragraphs (in place): pandoc's Typst writer
     joins them into one paragraph, where the DOCX sets each apart (a tight definition's second
     paragraph ran on from its first in the PDF)."""
-    stack: list[Any] = [blocks]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            for i in range(1, len(value)):
-                if pa.kind(value[i]) == "Plain" and pa.kind(value[i - 1]) == "Plain":
-                    value[i - 1] = pa.para(pa.inlines(value[i - 1]))
-                    value[i] = pa.para(pa.inlines(value[i]))
-            stack.extend(v for v in value if isinstance(v, (list, dict)))
-        elif isinstance(value, dict):
-            stack.extend(v for v in value.values() if isinstance(v, (list, dict)))
+
+    def apart(value: list[Any]) -> None:
+        for i in range(1, len(value)):
+            if pa.kind(value[i]) == "Plain" and pa.kind(value[i - 1]) == "Plain":
+                value[i - 1] = pa.para(pa.inlines(value[i - 1]))
+                value[i] = pa.para(pa.inlines(value[i]))
+
+    pa.rewrite_lists(blocks, apart)
 
 
 # Block quotes one inside another that the PDF indents, each deeper one set as the last of
