@@ -495,8 +495,7 @@ class _Blocks:
 
     def __init__(self, used: set[str]) -> None:
         self.used = used
-        self.stack = [_Open("", {})]
-        self.open: dict[str, int] = {}  # how many elements of each name are open
+        self.stack = [_Open("", {})]  # (at most MOST_NESTED deep)
 
     def read(self, blocks: list[Node]) -> list[Node]:
         """Return the blocks with their tags made elements."""
@@ -510,7 +509,7 @@ class _Blocks:
             if self.stack[-1].name in IMPLIED:  # element left open stays a raw tag (reported)
                 self._close()
             else:
-                left = self._pop()
+                left = self.stack.pop()
                 self.stack[-1].children += [pa.raw_block("html", left.tag), *left.children]
         return _flat(self.stack[0].children)
 
@@ -524,9 +523,8 @@ class _Blocks:
                 self.stack[-1].children.append(pa.raw_block("html", source))
             else:
                 self.stack.append(_Open(name, attributes, source))
-                self.open[name] = self.open.get(name, 0) + 1
             return
-        if not self.open.get(name):  # a closing tag of nothing open: left raw, and reported
+        if all(o.name != name for o in self.stack[1:]):  # (closing nothing open: raw, reported)
             self.stack[-1].children.append(pa.raw_block("html", f"</{name}>"))
             return
         while self.stack[-1].name != name:  # (what is open inside it ends with it, as in HTML)
@@ -535,13 +533,8 @@ class _Blocks:
 
     def _close(self) -> None:
         """Make the innermost open element what it means, in the element around it."""
-        done = self._pop()
-        self.stack[-1].children += self._made(done)
-
-    def _pop(self) -> _Open:
         done = self.stack.pop()
-        self.open[done.name] -= 1
-        return done
+        self.stack[-1].children += self._made(done)
 
     def _made(self, done: _Open) -> list[Any]:
         """Return what an element read whole stands for: blocks, or an item as a tuple."""
