@@ -10,7 +10,7 @@ from paperbuild.build import BuildOptions, build
 from paperbuild.checks import run_checks
 from paperbuild.load.project import load_project
 from tests.render.readers import pandoc_command, pdf_pages
-from tests.test_manuscripts import outline, write
+from tests.test_manuscripts import one_chapter
 
 
 def png() -> bytes:
@@ -57,13 +57,9 @@ Words.
 
 
 def test_bookdowns_references_and_labels_read_as_numbers_in_both_drafts(tmp_path):
-    files = {
-        "outline.yaml": outline("Cars", [("Findings", "findings.Rmd")]),
-        "references.bib": "",
-        "paper/findings.Rmd": CHAPTER,
-        "paper/cars.png": png(),
-    }
-    root = write(tmp_path, files)
+    root = one_chapter(
+        tmp_path, "Cars", "Findings", "findings.Rmd", CHAPTER, **{"paper/cars.png": png()}
+    )
     found = run_checks(load_project(root)).diagnostics
     unknown = [(d.rule, d.line, d.column) for d in found if "crossref" in d.rule]
     assert unknown == [("unknown-crossref", 4, 55)], found  # (the slip, where it is written)

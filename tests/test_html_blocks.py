@@ -16,7 +16,7 @@ from paperbuild.load.project import load_project
 from paperbuild.pandoc_ast import stringify
 from paperbuild.rawhtml import MOST_NESTED, has_html_blocks, read_html_blocks, read_inline_html
 from tests.render.readers import pandoc_docx_json, pdf_pages, text_of, walk
-from tests.test_manuscripts import outline, write
+from tests.test_manuscripts import one_chapter
 
 
 def read(source: str) -> list:
@@ -25,17 +25,11 @@ def read(source: str) -> list:
     return read_html_blocks(read_inline_html(pandoc.parse_chapters([("t.md", source)])[0]))
 
 
-def project(tmp_path, name: str, text: str):
-    """Return a project of one chapter, paper/{name}, whose section is titled after the file."""
-    title = name.split(".")[0].title()
-    files = {"outline.yaml": outline(title, [(title, name)]), "references.bib": ""}
-    return write(tmp_path, {**files, f"paper/{name}": text})
-
-
 def built_clean(tmp_path, name: str, text: str) -> dict:
     """Return the drafts of a one-chapter project, once its check finds no raw HTML dropped
     and no link leading nowhere."""
-    root = project(tmp_path, name, text)
+    title = name.split(".")[0].title()
+    root = one_chapter(tmp_path, title, title, name, text)
     found = run_checks(load_project(root)).diagnostics
     assert [d for d in found if d.rule in ("dropped-raw", "dead-link")] == [], found
     return {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
@@ -127,7 +121,7 @@ def test_a_web_export_reads_as_written_in_both_drafts(tmp_path):
         "<blockquote><p>A quoted survivor.</p></blockquote>\n\n"
         "<p>Closing paragraph.</p>\n\n<aside>Not closed\n"
     )
-    root = project(tmp_path, "findings.md", chapter)
+    root = one_chapter(tmp_path, "Findings", "Findings", "findings.md", chapter)
     dropped = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "dropped-raw"]
     assert [(d.line, "<aside>" in d.message) for d in dropped] == [(16, True)]
     out = {p.suffix[1:]: p for p in build(root, BuildOptions(force=True)).outputs}
@@ -150,7 +144,7 @@ def test_elements_nested_past_a_depth_stay_raw_tags_and_the_draft_is_written(tmp
     blocks = read(deep)
     found = [b["t"] for b in walk(blocks)]
     assert found.count("BlockQuote") == MOST_NESTED and "Deep words." in stringify(blocks)
-    root = project(tmp_path, "deep.md", "# Deep\n\n" + deep)
+    root = one_chapter(tmp_path, "Deep", "Deep", "deep.md", "# Deep\n\n" + deep)
     out = {p.suffix[1:]: p for p in build(root, BuildOptions(force=True)).outputs}
     assert "Deep words." in text_of(pandoc_docx_json(out["docx"]))
 

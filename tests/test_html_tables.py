@@ -14,7 +14,7 @@ from paperbuild.checks import run_checks
 from paperbuild.load.project import load_project
 from paperbuild.rawhtml import read_html_tables
 from tests.render.readers import pandoc_docx_json, text_of, walk
-from tests.test_manuscripts import docx_text, outline, pdf_text, write
+from tests.test_manuscripts import docx_text, one_chapter, pdf_text
 
 
 def read(source: str) -> list:
@@ -89,18 +89,16 @@ def test_a_table_that_is_not_well_formed_is_left_as_it_was(source):
 
 
 def test_an_html_table_is_a_numbered_table_in_both_drafts_and_no_raw_html(tmp_path):
-    files = {
-        "outline.yaml": outline("Tables", [("Results", "results.md")]),
-        "references.bib": "",
-        "paper/results.md": "# Results\n\nAs @tbl:cases shows.\n\n::: {.wide}\n"
+    chapter = (
+        "# Results\n\nAs @tbl:cases shows.\n\n::: {.wide}\n"
         '<table id="tbl:cases">\n<caption>Cases by year</caption>\n'
         "<tr><th>Year</th><th>Cases</th></tr>\n"
         "<tr><td>2003</td><td>12</td></tr>\n"
         '<tr><td colspan="2">Total: 12</td></tr>\n</table>\n:::\n\nAfter.\n\n'
         '<table><tr><td rowspan="9">tall</td><td colspan="4">wide</td></tr>\n'
-        "<tr><td>short</td></tr><tr></tr></table>\n",
-    }
-    root = write(tmp_path, files)
+        "<tr><td>short</td></tr><tr></tr></table>\n"
+    )
+    root = one_chapter(tmp_path, "Tables", "Results", "results.md", chapter)
     problems = [d.rule for d in run_checks(load_project(root)).diagnostics]
     assert "dropped-raw" not in problems and "unknown-crossref" not in problems
     out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}

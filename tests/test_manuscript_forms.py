@@ -19,7 +19,7 @@ from paperbuild.build import BuildOptions, build
 from paperbuild.checks import run_checks
 from paperbuild.load.project import load_project
 from tests.render.readers import pandoc_docx_json, pdf_words, text_of, walk
-from tests.test_manuscripts import docx_text, outline, pdf_text, png, write
+from tests.test_manuscripts import docx_text, one_chapter, outline, pdf_text, png, write
 
 SECTIONS = [("Introduction", "intro.md"), ("Method", "method.md"), ("Results", "results.md")]
 FILES: dict[str, str | bytes] = {
@@ -346,14 +346,12 @@ def test_latex_left_in_a_chapter_is_read_where_it_is_safe_and_located_where_not(
 def test_more_inline_html_reads_as_what_it_means(tmp_path):
     # (<mark>, <kbd>, <code>, <q>, <cite> stayed raw: the tags dropped, unremarked but for
     # dropped-raw, and the words shown plain)
-    files = {
-        "outline.yaml": outline("HTML", [("Analysis", "analysis.md")]),
-        "references.bib": "",
-        "paper/analysis.md": "# Analysis\n\nPress <kbd>Ctrl</kbd>, run <code>x = 1</code>, "
+    chapter = (
+        "# Analysis\n\nPress <kbd>Ctrl</kbd>, run <code>x = 1</code>, "
         "read <cite>A Title</cite>, <q>quoted</q> and <mark>marked</mark> "
-        "<small>small</small>.\n",
-    }
-    root = write(tmp_path, files)
+        "<small>small</small>.\n"
+    )
+    root = one_chapter(tmp_path, "HTML", "Analysis", "analysis.md", chapter)
     assert [d for d in run_checks(load_project(root)).diagnostics if d.rule == "dropped-raw"] == []
     out = {p.suffix[1:]: p for p in build(root, BuildOptions()).outputs}
     doc = pandoc_docx_json(out["docx"])
@@ -368,13 +366,11 @@ def test_more_inline_html_reads_as_what_it_means(tmp_path):
 
 def test_control_characters_are_reported_and_left_out_of_both_drafts(tmp_path):
     # (Word dropped them, joining the words a form feed stood between; Typst showed them)
-    files = {
-        "outline.yaml": outline("Controls", [("Analysis", "analysis.md")]),
-        "references.bib": "",
-        "paper/analysis.md": "# Analysis\n\nA page\x0cbreak from a PDF, a bell\x07 and soh\x01.\n\n"
-        "```\n$ make\n\x1b[32mOK\x1b[0m all built\n```\n",
-    }
-    root = write(tmp_path, files)
+    chapter = (
+        "# Analysis\n\nA page\x0cbreak from a PDF, a bell\x07 and soh\x01.\n\n"
+        "```\n$ make\n\x1b[32mOK\x1b[0m all built\n```\n"
+    )
+    root = one_chapter(tmp_path, "Controls", "Analysis", "analysis.md", chapter)
     found = [d for d in run_checks(load_project(root)).diagnostics if d.rule == "control-character"]
     assert [(d.line, d.column) for d in found] == [(3, 7)]
     assert found[0].message.startswith("5 invisible control characters, the first U+000C FORM FEED")

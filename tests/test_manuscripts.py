@@ -159,6 +159,19 @@ A citation [@nobody] and a reference @fig:none in code.
 }
 
 
+def one_chapter(
+    root: Path, document: str, section: str, name: str, text: str, **more: str | bytes
+) -> Path:
+    """Return a project written at root: one section, its chapter paper/{name} holding text,
+    no bibliography, and `more` files (by path)."""
+    files: dict[str, str | bytes] = {
+        "outline.yaml": outline(document, [(section, name)]),
+        "references.bib": "",
+        f"paper/{name}": text,
+    }
+    return write(root, {**files, **more})
+
+
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
     for rel, content in files.items():
         path = root / rel
