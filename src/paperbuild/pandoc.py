@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -416,9 +416,8 @@ def parse_chapters(
     while the cached ones are read; `each` is told every chapter's blocks as soon as they are
     known (a group of chapters parsed while the other groups' pandoc still works)."""
     keys = keys or [cache_key(text) for _, text in chapters]
-    if _AHEAD:
-        _wait_for_ahead(keys)
-    missing = [i for i, key in enumerate(keys) if not _cached(cache_dir, key)]
+    ahead = _being_read_ahead(keys)
+    missing = [i for i, key in enumerate(keys) if key not in ahead and not _cached(cache_dir, key)]
     results: list[list[Node] | None] = [None] * len(chapters)
 
     def parsed(i: int, blocks: list[Node]) -> None:
@@ -427,12 +426,19 @@ def parse_chapters(
         if each is not None:
             each(i, blocks)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_parsed, chapters, missing, parsed) if missing else None
-        for i in sorted(set(range(len(chapters))) - set(missing)):
+    def read_cached(ids: Iterable[int]) -> None:
+        for i in ids:
             results[i] = found = _cache_read(cache_dir, keys[i])
             if found is not None and each is not None:
                 each(i, found)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_parsed, chapters, missing, parsed) if missing else None
+        later = sorted(i for i, key in enumerate(keys) if key in ahead)
+        read_cached(sorted(set(range(len(chapters))) - set(missing) - set(later)))
+        if later:  # (the cached chapters were read while pandoc read these ahead)
+            _wait_for_ahead(keys)
+            read_cached(later)
         if pending:
             pending.result()
     unreadable = [i for i in range(len(chapters)) if results[i] is None and i not in missing]
@@ -558,6 +564,13 @@ def read_ahead(chapters: Sequence[tuple[str, str]], cache_dir: Path) -> int:
 
 
 _AHEAD: list[tuple[frozenset[str], threading.Thread]] = []  # chapters being read ahead, by key
+
+
+def _being_read_ahead(keys: Sequence[str]) -> set[str]:
+    """Return those of the keys whose chapters another thread reads ahead (or has read)."""
+    me = threading.current_thread()
+    wanted = set(keys)
+    return {key for ahead, thread in list(_AHEAD) if thread is not me for key in ahead & wanted}
 
 
 def _wait_for_ahead(keys: Sequence[str]) -> None:
