@@ -48,6 +48,28 @@ class SourceScan:
         marks: tuple[Mark, ...] = getattr(self, kind)
         return next((m for m in marks if m.name == name), None)
 
+    def to_json(self) -> dict[str, list[list[Any]]]:
+        """Return the scan as JSON-ready data (each mark as [name, line, column, extra])."""
+        return {
+            kind: [[m.name, m.line, m.column, m.extra] for m in getattr(self, kind)]
+            for kind in SCAN_KINDS
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, list[list[Any]]]) -> SourceScan:
+        """Return the scan `to_json` gave (KeyError, TypeError or ValueError if it is not)."""
+        marks = {
+            kind: tuple(
+                Mark(name=str(name), line=int(line), column=int(column), extra=str(extra))
+                for name, line, column, extra in data[kind]
+            )
+            for kind in SCAN_KINDS
+        }
+        return SourceScan(**marks)
+
+
+SCAN_KINDS = ("headings", "note_refs", "note_defs", "citations", "markers")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Chapter:
