@@ -144,7 +144,7 @@ def test_the_bibliography_is_parsed_once_and_read_back_as_parsed(mini, monkeypat
     monkeypatch.setattr(bib, "parse_bibtex", no_parse)
     assert bib.load_bibliography(root, "references.bib") == first  # from the cache
     monkeypatch.undo()
-    (root / "references.bib").write_text(BROKEN_BIB.replace("2020}", "2019}"))
+    (root / "references.bib").write_text(BROKEN_BIB.replace("2021}", "2019}"))
     changed = bib.load_bibliography(root, "references.bib")
     assert changed.entries[0].fields["year"] == "2019"
     assert [p.name for p in (root / "build/.cache/bib").iterdir()] != [kept.name]  # replaced

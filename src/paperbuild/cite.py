@@ -44,7 +44,7 @@ def resolve_citations(
     blocks = rewrite(blocks, _finisher(whole), CITES_AND_NOTES)
     _bibliography_dates(blocks, whole)
     if b'"Image"' in out:  # a bibliography field may hold one (\\includegraphics{…}): hold it
-        images = resources_rewrite(project.root, project.outline.bibliography)  # to the project
+        images = resources_rewrite(project.root, project.outline.bibliographies[0])
         blocks = rewrite(blocks, images, IMAGES)
     return dataclasses.replace(document, blocks=blocks)
 

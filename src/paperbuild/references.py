@@ -192,13 +192,13 @@ def citation_args(project: Project, csl: Path) -> list[str]:
         "-M",
         f"lang={project.outline.document.lang}",
     ]
-    bib = project.root / project.outline.bibliography
     if project.bibliography.oversized:  # (even under --force: pandoc would build it in memory)
         raise BuildError(
             f"{project.bibliography.path} has @string definitions that expand past "
             f"{MAX_EXPANDED:,} characters; paperbuild does not give it to pandoc",
             hint="run `paperbuild check` to see where, and define the text once",
         )
-    if project.bibliography.exists and inside(project.root, bib):
-        args += ["--bibliography", str(bib)]
+    for name in project.bibliography.files:  # (pandoc reads them in turn: a key's last is used)
+        if inside(project.root, project.root / name):
+            args += ["--bibliography", str(project.root / name)]
     return args

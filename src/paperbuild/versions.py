@@ -102,8 +102,8 @@ def input_hashes(project: Project) -> dict[str, str]:
     hashes: dict[str, str] = {}
     for rel in ["outline.yaml", *(c.path for c in project.chapters)]:
         hashes[rel] = sha256_file(project.root / rel)
-    if project.bibliography.exists:
-        hashes[project.bibliography.path] = sha256_file(project.root / project.bibliography.path)
+    for bib in project.bibliography.files:
+        hashes[bib] = sha256_file(project.root / bib)
     csl = csl_path(project)
     hashes[f"csl:{csl.name}"] = sha256_file(csl)
     return hashes

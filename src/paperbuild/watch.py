@@ -50,7 +50,7 @@ def _named(root: Path) -> set[Path]:
         outline = load_outline(root)
     except (PaperbuildError, OSError):
         return set()
-    named = [outline.bibliography, outline.csl, outline.reference_doc, *outline.fonts]
+    named = [*outline.bibliographies, outline.csl, outline.reference_doc, *outline.fonts]
     named += [s.chapter for s in outline.sections if s.chapter]
     return {root / n for n in named if n}
 

@@ -254,8 +254,9 @@ def test_bibliography_rules(mini):
     dup = next(d for d in diags if d.rule == "duplicate-reference")
     assert "line 1" in dup.message
     incomplete = [d for d in diags if d.rule == "incomplete-reference"]
-    assert [(d.path, d.line) for d in incomplete] == [("references.bib", 14)]
-    assert "a title" in incomplete[0].message and "a year or date" in incomplete[0].message
+    # (the copy at line 10 is the entry pandoc reads, the last: it lacks an author and a year)
+    assert [d.line for d in incomplete] == [10, 14]
+    assert "a title" in incomplete[1].message and "a year or date" in incomplete[1].message
 
 
 def test_missing_bibliography(mini):

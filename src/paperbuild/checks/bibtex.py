@@ -37,7 +37,7 @@ def check(project: Project) -> list[Diagnostic]:
     nothing, at the entry's line and column where it is written."""
     bib = project.bibliography
     entries = [e for e in bib.entries if e.format == "bibtex"]  # (CSL JSON holds no LaTeX)
-    if not bib.exists or bib.oversized or "\\" not in "".join(e.raw for e in entries):
+    if not entries or bib.oversized or "\\" not in "".join(e.raw for e in entries):
         return []
     defined = _defined(project)  # (\noopsort and the like, defined in an @preamble)
     found = [
@@ -60,7 +60,7 @@ def check(project: Project) -> list[Diagnostic]:
                 "dropped-latex",
                 f"pandoc's BibTeX reader drops {snippet} ({name} of '{entry.key}'): the drafts "
                 "leave it out",
-                bib.path,
+                entry.path or bib.path,
                 line,
                 column,
                 f"write it as plain text or Unicode{f', e.g. {{{words}}}' if words else ''}",
@@ -82,12 +82,15 @@ def _commands(entry: Entry) -> list[tuple[str, str, str]]:
 
 
 def _defined(project: Project) -> set[str]:
-    """Return the commands the bibliography file defines itself (in an @preamble)."""
-    try:
-        text = read_input(project.root / project.bibliography.path, project.root)
-    except PaperbuildError:
-        return set()
-    return set(DEFINED.findall(text.decode("utf-8", "replace")))
+    """Return the commands the bibliography's files define themselves (in an @preamble)."""
+    defined: set[str] = set()
+    for name in project.bibliography.files:
+        try:
+            text = read_input(project.root / name, project.root)
+        except PaperbuildError:
+            continue
+        defined.update(DEFINED.findall(text.decode("utf-8", "replace")))
+    return defined
 
 
 def _words(snippet: str) -> str:

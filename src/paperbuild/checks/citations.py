@@ -15,15 +15,15 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
     """Return citation and bibliography problems (pandoc's parse says what is a citation)."""
     bib = project.bibliography
     problems: list[Diagnostic] = list(bib.problems)
-    if not bib.exists:
+    for name in bib.missing:
         problems.append(
             diag(
                 "missing-bibliography",
-                f"the bibliography {bib.path} does not exist",
+                f"the bibliography {name} does not exist",
                 OUTLINE_FILE,
                 None,
                 None,
-                f"create {bib.path}, or set 'bibliography:' in outline.yaml",
+                f"create {name}, or set 'bibliography:' in outline.yaml",
             )
         )
     keys = bib.keys
@@ -73,7 +73,7 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
                 diag(
                     "unused-reference",
                     f"entry '{entry.key}' is never cited",
-                    bib.path,
+                    entry.path or bib.path,
                     entry.line,
                     1,
                 )

@@ -10,6 +10,7 @@ import importlib.util
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,17 +41,19 @@ class Entry:
     raw: str = ""  # the entry's BibTeX text, as written (CSL JSON for a CSL bibliography's)
     macros: str = ""  # the file's @string definitions, which the entry may use
     format: str = "bibtex"  # or "csljson": what `raw` is written in
+    path: str = ""  # the file it is written in
 
 
 @dataclass(frozen=True, kw_only=True)
 class Bibliography:
     """The parsed bibliography and what was wrong with it."""
 
-    path: str
+    path: str  # the file, or the files ("a.bib or b.bib"): what a message names
     entries: tuple[Entry, ...] = ()
     problems: tuple[Diagnostic, ...] = ()
-    exists: bool = True
     oversized: bool = False  # an @string or field expands past MAX_EXPANDED: never given pandoc
+    files: tuple[str, ...] = ()  # the files that exist, in the order given (their entries' order)
+    missing: tuple[str, ...] = ()  # the files named that do not exist
 
     @property
     def keys(self) -> set[str]:
@@ -77,27 +80,22 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
                 diag(
                     "duplicate-reference",
                     f"duplicate key '{block.key}' "
-                    f"(first defined at line {first_line.get(block.key)})",
+                    f"(first defined at line {first_line.get(block.key)}); the drafts use this "
+                    "entry, as pandoc takes the last",
                     path,
                     line,
                     1,
                     "rename one of the two entries or delete the copy",
                 )
             )
+            later = _reparsed(macros, block.ignore_error_block)
+            if later is not None:  # (what pandoc reads: the last)
+                entries = [e for e in entries if e.key != block.key]
+                entries.append(_entry(later, line, macros, path))
         elif isinstance(block, ParsingFailedBlock):
             problems.append(_syntax_problem(block, text, path, line))
         elif isinstance(block, BtEntry):
-            fields = {f.key.lower(): str(f.value) for f in block.fields}
-            entries.append(
-                Entry(
-                    key=block.key,
-                    type=block.entry_type.lower(),
-                    fields=fields,
-                    line=line,
-                    raw=block.raw or "",
-                    macros=macros,
-                )
-            )
+            entries.append(_entry(block, line, macros, path))
             first_line.setdefault(block.key, line)
     bombs = _string_bombs(library, path)
     problems.extend(bombs)
@@ -105,7 +103,36 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
     problems.extend(_incomplete(e, path) for e in inherited if _missing(e))
     problems.extend(d for e in entries for d in _list_and(e, path, text))
     return Bibliography(
-        path=path, entries=tuple(entries), problems=tuple(problems), oversized=bool(bombs)
+        path=path,
+        entries=tuple(entries),
+        problems=tuple(problems),
+        oversized=bool(bombs),
+        files=(path,),
+    )
+
+
+def _reparsed(macros: str, block: Any) -> Any:
+    """Return a duplicate's entry as bibtexparser reads any entry (its braces and @strings
+    resolved, which it leaves undone in a duplicate), or None."""
+    import bibtexparser
+
+    raw = getattr(block, "raw", None)
+    if not raw:
+        return None
+    found = bibtexparser.parse_string(f"{macros}\n{raw}").entries  # type: ignore[attr-defined]
+    return found[0] if len(found) == 1 else None
+
+
+def _entry(block: Any, line: int, macros: str, path: str) -> Entry:
+    """Return the entry of one of bibtexparser's entry blocks."""
+    return Entry(
+        key=block.key,
+        type=block.entry_type.lower(),
+        fields={f.key.lower(): str(f.value) for f in block.fields},
+        line=line,
+        raw=block.raw or "",
+        macros=macros,
+        path=path,
     )
 
 
@@ -130,22 +157,26 @@ def parse_csl_bibliography(text: str, path: str, form: str) -> Bibliography:
             problems.append(
                 diag(
                     "duplicate-reference",
-                    f"duplicate key '{key}' (first defined at line {seen[key]})",
+                    f"duplicate key '{key}' (first defined at line {seen[key]}); the drafts "
+                    "use this entry, as pandoc takes the last",
                     path,
                     line,
                     1,
                     "rename one of the two entries or delete the copy",
                 )
             )
+            entries = [e for e in entries if e.key != key]
         seen.setdefault(key, line)
         raw = json.dumps(item, ensure_ascii=False)
         fields = csl_fields(item)
         kind = str(item.get("type", ""))
         entries.append(
-            Entry(key=key, type=kind, fields=fields, line=line, raw=raw, format="csljson")
+            Entry(
+                key=key, type=kind, fields=fields, line=line, raw=raw, format="csljson", path=path
+            )
         )
     problems.extend(_incomplete(e, path) for e in entries if _missing(e))
-    return Bibliography(path=path, entries=tuple(entries), problems=tuple(problems))
+    return Bibliography(path=path, entries=tuple(entries), problems=tuple(problems), files=(path,))
 
 
 def parse_any(text: str, path: str) -> Bibliography:
@@ -318,11 +349,54 @@ def _incomplete(entry: Entry, path: str) -> Diagnostic:
     )
 
 
-def load_bibliography(root: Path, relpath: str) -> Bibliography:
-    """Return the project's bibliography, or one that records why it could not be read."""
+def load_bibliography(root: Path, relpaths: str | Sequence[str]) -> Bibliography:
+    """Return the project's bibliography, read from one file or several, or one that records
+    why it could not be read."""
+    names = (relpaths,) if isinstance(relpaths, str) else tuple(relpaths)
+    parts = [_load_file(root, name) for name in names]
+    if len(parts) == 1:
+        return parts[0]
+    return _merged(parts, " or ".join(names))
+
+
+def _merged(parts: list[Bibliography], name: str) -> Bibliography:
+    """Return one bibliography of several files' entries. A key written in two files is the
+    later file's, as pandoc reads them, and is reported where that file writes it."""
+    entries: dict[str, Entry] = {}
+    problems = [d for part in parts for d in part.problems]
+    for part in parts:
+        for entry in part.entries:
+            first = entries.pop(entry.key, None)
+            if first is not None:
+                problems.append(_duplicate_across(entry, first))
+            entries[entry.key] = entry
+    return Bibliography(
+        path=name,
+        entries=tuple(entries.values()),
+        problems=tuple(problems),
+        oversized=any(part.oversized for part in parts),
+        files=tuple(f for part in parts for f in part.files),
+        missing=tuple(f for part in parts for f in part.missing),
+    )
+
+
+def _duplicate_across(entry: Entry, first: Entry) -> Diagnostic:
+    return diag(
+        "duplicate-reference",
+        f"duplicate key '{entry.key}' (also in {first.path} at line {first.line}); the drafts "
+        f"use this entry, as pandoc takes the last",
+        entry.path,
+        entry.line,
+        1,
+        "rename one of the two entries or delete the copy",
+    )
+
+
+def _load_file(root: Path, relpath: str) -> Bibliography:
+    """Return one bibliography file's entries, or a bibliography that says why it has none."""
     path = root / relpath
     if not path.exists():
-        return Bibliography(path=relpath, exists=False)
+        return Bibliography(path=relpath, missing=(relpath,))
     try:
         text = read_input(path, root).decode("utf-8-sig")
     except UnsafePath as exc:
@@ -358,15 +432,17 @@ def _parsed_through_cache(root: Path, text: str, relpath: str) -> Bibliography:
     if cache is None:
         return parse_any(text, relpath)
     h = hashlib.sha256(_parser_id())
-    h.update(relpath.encode("utf-8", "surrogatepass") + b"\0")
+    name = relpath.encode("utf-8", "surrogatepass")
+    h.update(name + b"\0")
     h.update(text.encode("utf-8", "surrogatepass"))
-    path = cache / f"bibliography-{h.hexdigest()[:32]}.json"
+    file = hashlib.sha256(name).hexdigest()[:8]  # (each file's own entry: one kept a file)
+    path = cache / f"bibliography-{file}-{h.hexdigest()[:32]}.json"
     try:
         return _from_json(loads(path.read_bytes()))
     except (OSError, ValueError, KeyError, TypeError):
         pass
     found = parse_any(text, relpath)
-    keep_alone(path, dumps(_to_json(found)), "bibliography-*.json")
+    keep_alone(path, dumps(_to_json(found)), f"bibliography-{file}-*.json")
     return found
 
 
@@ -400,6 +476,7 @@ def _from_json(data: dict[str, Any]) -> Bibliography:
         path=data["path"],
         entries=tuple(Entry(**{**e, "macros": macros[e["macros"]]}) for e in data["entries"]),
         problems=tuple(Diagnostic(**d) for d in data["problems"]),
-        exists=bool(data["exists"]),
         oversized=bool(data["oversized"]),
+        files=tuple(data["files"]),
+        missing=tuple(data["missing"]),
     )

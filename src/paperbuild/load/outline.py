@@ -146,7 +146,7 @@ class Outline:
     sections: tuple[Section, ...]
     words: WordRange | None = None
     rules: dict[str, str] = field(default_factory=dict)
-    bibliography: str = "references.bib"
+    bibliographies: tuple[str, ...] = ("references.bib",)  # read in this order (pandoc's last wins)
     csl: str | None = None
     reference_doc: str | None = None
     numbering: str = "document"  # figures, tables, equations: through the document or "section"
@@ -524,7 +524,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
     _unique_ids(r, sections)
     words = r.word_range(entries.get("words"), "words")
     rules = _rules(r, entries.get("rules"))
-    bib = r.project_path(entries.get("bibliography"), "bibliography") or "references.bib"
+    bibs = _bibliographies(r, entries.get("bibliography"))
     csl = r.project_path(entries.get("csl"), "csl")
     refdoc = r.project_path(entries.get("reference-doc"), "reference-doc")
     numbering = _numbering(r, entries.get("numbering"))
@@ -543,7 +543,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
         sections=tuple(sections),
         words=words,
         rules=rules,
-        bibliography=bib,
+        bibliographies=bibs,
         csl=csl,
         reference_doc=refdoc,
         numbering=numbering,
@@ -567,6 +567,17 @@ def _numbering(r: _Reader, node: Node | None) -> str:
         )
         return "document"
     return value
+
+
+def _bibliographies(r: _Reader, node: Node | None) -> tuple[str, ...]:
+    """Return the bibliography files: `bibliography:` one path or a list of them (as pandoc's
+    and Quarto's metadata allow), references.bib when it is not set."""
+    if isinstance(node, SequenceNode):
+        paths = [r.project_path(n, f"bibliography[{i + 1}]") for i, n in enumerate(node.value)]
+        if not node.value:
+            r.report(node, "bibliography is an empty list", "list at least one file, or remove it")
+        return tuple(dict.fromkeys(p for p in paths if p)) or ("references.bib",)
+    return (r.project_path(node, "bibliography") or "references.bib",)
 
 
 def _nocite(r: _Reader, node: Node | None) -> tuple[tuple[str, int, int], ...]:

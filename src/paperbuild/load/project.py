@@ -248,7 +248,7 @@ def load_project(start: Path) -> Project:
         Chapter(path=rel, text=body, front_matter=front, scan=scans[rel])
         for rel, (front, body) in read.items()
     ]
-    bibliography = load_bibliography(root, outline.bibliography)
+    bibliography = load_bibliography(root, outline.bibliographies)
     return Project(
         root=root,
         outline=outline,
