@@ -360,3 +360,67 @@ def test_a_column_that_holds_a_list_has_room_for_its_bullets_in_both_drafts(mini
     ).stdout
     lines = [" ".join(line.split()) for line in rendered.splitlines()]
     assert any(line.startswith("• arrest") for line in lines), lines  # (bullet and item together)
+
+
+AFTER = """
+::: {#boxed}
+| Year | Cases |
+|-----:|------:|
+| 2003 | 12 |
+| 2004 | 31 |
+:::
+
+Boxedafter words follow the table in a div.
+
+| Year | Cases |
+|-----:|------:|
+| 2005 | 45 |
+| 2006 | 52 |
+
+Plainafter words follow the table.
+
+| Year | Cases |
+|-----:|------:|
+| 2007 | 60 |
+
+## A heading after a table
+"""
+
+
+def _gap_below(pdf, last_cell: str, first_word: str) -> float:
+    """Return the points from the bottom of a table's last cell's text to the top of the words
+    that follow the table (pdftotext's word boxes)."""
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    words = {
+        w: (float(a), float(b))
+        for a, b, w in re.findall(
+            r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', boxes
+        )
+    }
+    return words[first_word][0] - words[last_cell][1]
+
+
+def test_the_text_after_a_table_stands_as_far_below_it_in_the_docx_as_in_the_pdf(mini, tmp_path):
+    # (the DOCX's paragraph after a table began right at its bottom rule; the PDF leaves Typst's
+    # gap below a block there)
+    import docx as python_docx
+
+    chapter = "---\nsection: 1\n---\n\n# First section\n\n" + AFTER
+    root = mini({"paper/01-first.md": chapter})
+    result = CliRunner().invoke(cli, ["-C", str(root), "build"])
+    assert result.exit_code == 0, result.output
+    draft = root / "build/a-small-paper-1.0.docx"
+    paragraphs = {p.text: p for p in python_docx.Document(str(draft)).paragraphs}
+    plain = paragraphs["Plainafter words follow the table."].paragraph_format.space_before
+    boxed = paragraphs["Boxedafter words follow the table in a div."].paragraph_format.space_before
+    assert plain is not None and plain.pt > 9 and boxed is not None and 6 < boxed.pt < plain.pt
+    (heading,) = [p for t, p in paragraphs.items() if t.endswith("A heading after a table")]
+    assert heading.paragraph_format.space_before is None  # (its style's own)
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or pdftotext is not installed: the DOCX's gap not measured")
+    pdf, office = root / "build/a-small-paper-1.0.pdf", libreoffice_pdf(draft, tmp_path)
+    for cell, word in (("2006", "Plainafter"), ("2004", "Boxedafter")):
+        typst, word_processor = _gap_below(pdf, cell, word), _gap_below(office, cell, word)
+        assert abs(typst - word_processor) < 1.5, (word, typst, word_processor)

@@ -15,7 +15,7 @@ from paperbuild.errors import BuildError
 from paperbuild.furniture import Words, words_for
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
-from paperbuild.render import oxml
+from paperbuild.render import oxml, style
 from paperbuild.render.common import Previous, RenderOptions, document_json
 from paperbuild.render.fonts import deflated_faces, embedded_font_parts
 from paperbuild.render.images import (
@@ -182,6 +182,7 @@ def render_docx(
         if overfull and options.report:
             options.report(_overfull(table))
     close_bookmarks_after_tables(doc.element.body)
+    space_after_tables(doc.element.body)
     house_bullets(doc)
     settings(doc, update_fields=not tracked)
     _continuous_footnotes(doc)
@@ -501,11 +502,54 @@ def close_bookmarks_after_tables(body: Any) -> None:
                 spacer.append(spacer.getnext())
 
 
+def space_after_tables(body: Any) -> None:
+    """Set the text that follows a table off from its bottom rule as the PDF does (Typst's gap
+    below a block): the paragraph's space before, where its style sets none of its own (a
+    heading keeps its own)."""
+    for table in [c for c in body if c.tag == qn("w:tbl")]:
+        gap = AFTER_TABLE
+        nxt = table.getnext()
+        while nxt is not None and (nxt.tag == qn("w:bookmarkEnd") or _is_spacer(nxt)):
+            gap -= SPACER_TWIPS if nxt.tag == qn("w:p") else 0
+            nxt = nxt.getnext()
+        if nxt is None or nxt.tag != qn("w:p") or _style_of(nxt) not in SPACED_AFTER_TABLES:
+            continue
+        spacing = nxt.get_or_add_pPr().get_or_add_spacing()
+        if spacing.get(qn("w:before")) is None:
+            spacing.set(qn("w:before"), str(gap))
+
+
+def _style_of(paragraph: Any) -> str | None:
+    style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+    return None if style is None else str(style.get(qn("w:val")))
+
+
+def _is_spacer(element: Any) -> bool:
+    spacing = element.find(f"{qn('w:pPr')}/{qn('w:spacing')}")
+    return (
+        element.tag == qn("w:p")
+        and spacing is not None
+        and spacing.get(qn("w:line")) == str(SPACER_TWIPS)
+        and not element.findall(qn("w:r"))
+    )
+
+
+SPACER_TWIPS = 60  # (`_spacer`: 3 pt)
+# The body's paragraph styles (pandoc's), which set no space above themselves; a caption's or a
+# heading's own space stands.
+SPACED_AFTER_TABLES = frozenset((None, "BodyText", "FirstParagraph", "Compact"))
+# Typst's gap below a table is measured from its rule to the next line's cap height, Word's
+# from the rule to the top of the line's box, which holds about 3.6 pt above the capitals (at
+# 14 pt lines of 11 pt Liberation Serif): measured in LibreOffice's rendering against the PDF,
+# from the last cell's words to the next line's (11.0 pt in both).
+AFTER_TABLE = round((style.BLOCK_GAP_EM * style.BODY_SIZE - 3.6) * 20)
+
+
 def _spacer() -> Any:
     """Return a thin empty paragraph (3 pt) to stand after a table."""
 
     return parse_xml(
-        f'<w:p {nsdecls("w")}><w:pPr><w:spacing w:before="0" w:after="0" w:line="60" '
+        f'<w:p {nsdecls("w")}><w:pPr><w:spacing w:before="0" w:after="0" w:line="{SPACER_TWIPS}" '
         'w:lineRule="exact"/></w:pPr></w:p>'
     )
 

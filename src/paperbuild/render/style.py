@@ -34,6 +34,9 @@ LEADING_EM = 0.62
 SPACING_EM = 0.95
 LINE_SPACING = 1.11
 PARAGRAPH_GAP = 3.5
+# Above and below a table or figure: Typst's block spacing, its own default (a set rule of the
+# same value moved the PDF's contents), which the DOCX sets below a table.
+BLOCK_GAP_EM = 1.2
 HEADING_SIZES = {1: 15.0, 2: 12.5, 3: 11.0, 4: 11.0}  # level 4 in italic
 TITLE_SIZE = 26.0
 FURNITURE_SIZE = 8.5  # running header and footer
