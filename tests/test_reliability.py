@@ -431,3 +431,26 @@ def test_a_figures_caption_is_checked_and_counted_once_not_again_as_its_images_a
     assert [(d.line, d.column) for d in found] == [(9, 18), (9, 28)], found
     blocks = pandoc.parse_chapters([("c.md", chapter.split("---\n", 2)[2])])[0]
     assert chapter_facts(blocks).words == 1 + 5  # "Pears." and the caption's five words
+
+
+@pytest.mark.parametrize(
+    ("stop", "code"), [(SystemExit(128 + signal.SIGTERM), 143), (KeyboardInterrupt(), 130)]
+)
+def test_a_signal_that_comes_while_a_module_defines_its_classes_stops_the_command(
+    mini, monkeypatch, stop, code
+):
+    # (SIGTERM's handler raises SystemExit wherever the command is: inside a dataclass's
+    # creation, Python 3.11 wraps it in a RuntimeError, which read as an internal error, exit 2)
+    from paperbuild import build as build_module
+
+    class Stopping:
+        def __set_name__(self, owner, name):
+            raise stop
+
+    def importing(*args, **kwargs):
+        type("Defined", (), {"field": Stopping()})  # (what a module's class statement runs)
+
+    monkeypatch.setattr(build_module, "build_project", importing)
+    result = run(mini(), "build", "--to", "docx")
+    assert result.exit_code == code, result.output
+    assert "internal error" not in result.output

@@ -105,6 +105,12 @@ class GuardedGroup(click.Group):
             )
             ctx.exit(EXIT_CANNOT_RUN)
         except Exception as exc:
+            stop = _stop_inside(exc)
+            if isinstance(stop, KeyboardInterrupt):
+                click.echo("paperbuild: interrupted; earlier outputs are unchanged", err=True)
+                ctx.exit(130)
+            if stop is not None:
+                raise stop from None
             globs = ctx.find_object(Globals)
             if globs is not None and globs.debug:
                 traceback.print_exc()
@@ -114,6 +120,23 @@ class GuardedGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_CANNOT_RUN)
+
+
+def _stop_inside(exc: BaseException) -> BaseException | None:
+    """Return the SIGTERM's SystemExit or the Ctrl-C that an error wraps, if one does.
+
+    Python wraps what a class's creation raises in a RuntimeError ("Error calling __set_name__
+    on 'Field' instance …"): a signal that came while a module was importing its dataclasses
+    then read as an internal error (exit 2), not as the stop it was (143, 130).
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, SystemExit | KeyboardInterrupt):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _fail(exc: PaperbuildError) -> None:
