@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -1043,3 +1044,34 @@ def test_a_chapter_that_is_a_link_to_nothing_is_an_error_not_passed_over(mini):
     assert build.exit_code == 0, build.output
     doc = pandoc_docx_json(next((root / "build").glob("*.docx")))
     assert "Apples grow in orchards" in text_of(doc)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"garbage", b"[" * 100_000 + b"]" * 100_000, b'{"blocks": 3}', b"3", b"[[[]]]"],
+    ids=["empty", "not-json", "too-deep", "blocks-not-a-list", "a-number", "wrong-shape"],
+)
+def test_every_cache_file_damaged_is_made_again_not_fatal(mini, damage):
+    """A cache file cut short (a full disk), unpacked from an archive or edited costs time, never
+    a command: each kind (parses, facts, scans, the bibliography's parse, citeproc's output,
+    the read-ahead's record) is read as missing and made again."""
+    root = mini()
+    assert run(root, "build", "--to", "docx").exit_code == 0
+    cached = sorted((root / "build" / ".cache").rglob("*.json"))
+    kinds = {re.sub(r"[0-9a-f]{8,}", "H", p.relative_to(root / "build").as_posix()) for p in cached}
+    assert {  # (each kind the first build writes)
+        ".cache/ast/H.json",
+        ".cache/ast/H.H.facts.json",
+        ".cache/ast/citeproc-H.json",
+        ".cache/ast/chapters.json",
+        ".cache/bib/bibliography-H-H.json",
+        ".cache/scan/scans.json",
+    } <= kinds, kinds
+    for path in cached:
+        path.write_bytes(damage)
+    checked = run(root, "check")
+    assert checked.exit_code == 0, checked.output
+    built = run(root, "build", "--to", "docx")
+    assert built.exit_code == 0, built.output
+    text = text_of(pandoc_docx_json(root / "build/a-small-paper-1.0.docx"))
+    assert "Apples grow in orchards" in text and "Smith, Jane. Apples. Orchard Press" in text

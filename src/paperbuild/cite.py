@@ -68,12 +68,10 @@ def _citeproc(
     """
     sent = [blocks[i] for i in held]
     context, plan = citecontext.reduced(sent)
-    out = _rendered(context, project, csl, CITEPROC_CACHE, meanwhile)
-    rendered: list[Node] = pa.loads(accents_composed(out))["blocks"]
+    out, rendered = _rendered(context, project, csl, CITEPROC_CACHE, meanwhile)
     whole = citecontext.restored(sent, rendered[: len(sent)], plan)
     if whole is None:  # (citeproc's output could not be cut as its input was: send all)
-        out = _rendered(sent, project, csl, WHOLE_CACHE, None)
-        rendered = pa.loads(accents_composed(out))["blocks"]
+        out, rendered = _rendered(sent, project, csl, WHOLE_CACHE, None)
         whole = rendered[: len(sent)]
     merged = list(blocks)
     for i, block in zip(held, whole, strict=False):
@@ -87,19 +85,31 @@ def _rendered(
     csl: Path,
     cache_name: str,
     meanwhile: Callable[[], object] | None,
-) -> bytes:
-    """Return citeproc's output for these blocks, from the cache when it holds it."""
+) -> tuple[bytes, list[Node]]:
+    """Return citeproc's output for these blocks and its blocks, from the cache when it holds
+    them (a cached output that cannot be read as blocks is made again)."""
     args = ["--sandbox", "-f", "json", "-t", "json", *citation_args(project, csl)]
     payload = {"pandoc-api-version": pandoc.api_version(), "meta": _nocite(project), "blocks": sent}
     data = pa.dumps(payload)
     key = _citeproc_key(args, data, project)
     cache = cache_dir(project.root, "ast")  # (None: git brought build/.cache; parse said so)
     out = _cached(cache, cache_name, key) if cache else None
-    if out is None:
+    rendered = _blocks_of(out) if out is not None else None
+    if out is None or rendered is None:
         out = pandoc.run(args, data, cwd=project.root, meanwhile=meanwhile, heap=pandoc.OWN_HEAP)
+        rendered = pa.loads(accents_composed(out))["blocks"]
         if cache:
             _keep(cache, cache_name, key, out)
-    return out
+    return out, rendered
+
+
+def _blocks_of(out: bytes) -> list[Node] | None:
+    """Return the blocks of citeproc's cached output, or None if it cannot be read as such."""
+    try:
+        blocks = pa.loads(accents_composed(out))["blocks"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+    return blocks if isinstance(blocks, list) else None
 
 
 CITEPROC_CACHE = "citeproc-{key}.json"

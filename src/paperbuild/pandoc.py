@@ -608,10 +608,13 @@ def _cache_read(cache_dir: Path | None, key: str) -> list[Node] | None:
     if cache_dir is None:
         return None
     try:
-        data: list[Node] = pandoc_ast.loads((cache_dir / f"{key}.json").read_bytes())
-    except (OSError, ValueError):
+        data = pandoc_ast.loads((cache_dir / f"{key}.json").read_bytes())
+    except (OSError, ValueError, RecursionError):
         return None
-    return data
+    if type(data) is not list or not all(type(block) is dict for block in data):
+        return None  # (not a chapter's blocks: made again)
+    blocks: list[Node] = data
+    return blocks
 
 
 def _cache_write(cache_dir: Path | None, key: str, blocks: list[Node]) -> None:

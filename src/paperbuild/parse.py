@@ -189,7 +189,7 @@ def _read_facts(cache: Path | None, key: str) -> Facts | None:
         return None
     try:
         return Facts.from_json(pandoc_ast.loads(_facts_path(cache, key).read_bytes()))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

@@ -34,7 +34,7 @@ def read_ahead(start: Path) -> int:
         return 0
     try:
         noted = json.loads((cache / CHAPTERS).read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return 0
     if not isinstance(noted, list) or not all(_is_entry(e) for e in noted):
         return 0

@@ -122,7 +122,7 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         return {CORRUPT: f"manifest.json cannot be read ({exc})", "released": True}
     if not isinstance(data, dict):
         return {CORRUPT: "manifest.json is not a JSON object", "released": True}
@@ -205,7 +205,7 @@ def load_snapshot(folder: Path) -> tuple[Document, dict[str, Any]]:
     try:
         data = pandoc_ast.loads((folder / "document.json").read_text(encoding="utf-8"))
         document = document_from_json(data)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise PaperbuildError(
             f"the snapshot in {folder} cannot be read: {exc}",
             hint="rebuild that version, or delete the folder",

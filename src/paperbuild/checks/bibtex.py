@@ -123,7 +123,7 @@ def _dropped(root: Path, snippets: list[str]) -> set[str]:
     )
     known: dict[str, bool] = {}
     if path is not None:
-        with contextlib.suppress(OSError, ValueError, AttributeError):
+        with contextlib.suppress(OSError, ValueError, AttributeError, RecursionError):
             known = {str(k): bool(v) for k, v in json.loads(path.read_bytes()).items()}
     todo = [s for s in snippets if s not in known]
     if todo:

@@ -90,7 +90,7 @@ def _problems(root: Path, maths: list[str]) -> dict[str, str]:
     path = cache / CACHE.format(toolchain=pandoc.cache_key("maths")[:16]) if cache else None
     known: dict[str, str] = {}
     if path is not None:
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, RecursionError):
             known = {k: str(v) for k, v in pa.loads(path.read_bytes()).items()}
     todo = [m for m in maths if m not in known]
     if todo:

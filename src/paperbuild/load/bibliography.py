@@ -439,7 +439,7 @@ def _parsed_through_cache(root: Path, text: str, relpath: str) -> Bibliography:
     path = cache / f"bibliography-{file}-{h.hexdigest()[:32]}.json"
     try:
         return _from_json(loads(path.read_bytes()))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         pass
     found = parse_any(text, relpath)
     keep_alone(path, dumps(_to_json(found)), f"bibliography-{file}-*.json")

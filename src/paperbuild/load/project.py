@@ -180,7 +180,7 @@ def _kept_scans(path: Path) -> dict[str, SourceScan]:
     try:
         data = loads(path.read_bytes())
         return {str(key): SourceScan.from_json(value) for key, value in data.items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return {}
 
 
