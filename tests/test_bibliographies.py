@@ -191,3 +191,13 @@ def test_a_key_written_twice_in_one_file_is_the_later_entry_as_pandoc_reads_it(m
     assert "Apples Again" in text_of(pandoc_docx_json(root / DOCX))  # (pandoc's choice)
     entries = load_project(root).bibliography.entries
     assert [(e.key, e.fields["title"]) for e in entries] == [("smith2020", "Apples Again")]
+
+
+def test_a_file_not_in_utf8_is_reported_and_still_recorded_in_the_manifest(mini):
+    root = two_files(mini, "[references.bib, latin.bib]")
+    (root / "latin.bib").write_bytes(b"@book{caf\xe9, title = {Caf\xe9}, year = {2001}}\n")
+    found = problems(root)
+    assert "latin.bib bib-syntax" in found, found
+    assert run(root, "build", "--to", "docx", "--force").exit_code == 0
+    (manifest,) = (root / "build/versions").glob("*/manifest.json")
+    assert "latin.bib" in json.loads(manifest.read_text())["inputs"]  # (a change to it is seen)

@@ -13,7 +13,7 @@ from paperbuild import __version__, pandoc_ast
 from paperbuild.assemble import Document, document_from_json, document_to_json
 from paperbuild.checks import CheckResult
 from paperbuild.errors import PaperbuildError
-from paperbuild.load.project import Project
+from paperbuild.load.project import Project, inside
 from paperbuild.references import csl_path
 from paperbuild.safety import output_dir
 from paperbuild.util.clock import build_datetime
@@ -102,8 +102,9 @@ def input_hashes(project: Project) -> dict[str, str]:
     hashes: dict[str, str] = {}
     for rel in ["outline.yaml", *(c.path for c in project.chapters)]:
         hashes[rel] = sha256_file(project.root / rel)
-    for bib in project.bibliography.files:
-        hashes[bib] = sha256_file(project.root / bib)
+    for bib in project.outline.bibliographies:  # (one pandoc is not given, not UTF-8, too)
+        if inside(project.root, project.root / bib) and (project.root / bib).is_file():
+            hashes[bib] = sha256_file(project.root / bib)
     csl = csl_path(project)
     hashes[f"csl:{csl.name}"] = sha256_file(csl)
     return hashes

@@ -384,7 +384,7 @@ def _duplicate_across(entry: Entry, first: Entry) -> Diagnostic:
     return diag(
         "duplicate-reference",
         f"duplicate key '{entry.key}' (also in {first.path} at line {first.line}); the drafts "
-        f"use this entry, as pandoc takes the last",
+        "use this entry, as pandoc takes the last",
         entry.path,
         entry.line,
         1,

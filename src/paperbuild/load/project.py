@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import os
 import re
@@ -153,7 +154,7 @@ def _scanned(root: Path, texts: dict[str, str]) -> dict[str, SourceScan]:
     """Return each chapter's source scan (by path), kept in build/.cache/scan/ for the next
     command: scanning the medium paper's 11 chapters took 25 ms of every command, reading
     their scans back 2."""
-    h = hashlib.sha256(Path(chapters_module.__file__).read_bytes())
+    h = hashlib.sha256(_scanning_code())
     keys = {rel: _scan_key(h.copy(), text) for rel, text in texts.items()}
     try:
         cache = cache_dir(root, "scan")
@@ -168,6 +169,12 @@ def _scanned(root: Path, texts: dict[str, str]) -> dict[str, SourceScan]:
 
 
 SCAN_FILE = "scans.json"  # {key of a chapter's text: its scan}, for the chapters of the last run
+
+
+@functools.cache
+def _scanning_code() -> bytes:
+    """Return the scanning code's text, which keys the kept scans with the chapters' texts."""
+    return Path(chapters_module.__file__).read_bytes()
 
 
 def _scan_key(h: Any, text: str) -> str:
