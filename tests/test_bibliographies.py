@@ -104,7 +104,10 @@ def test_a_key_in_two_files_is_an_error_at_the_later_and_the_drafts_use_it(mini)
 def test_a_missing_file_is_named_and_the_others_still_read(mini):
     root = two_files(mini, "[references.bib, gone.bib, pears.json]")
     found = problems(root)
-    assert "outline.yaml missing-bibliography" in found, found
+    lines = (root / "outline.yaml").read_text().splitlines()
+    (line,) = [i for i, text in enumerate(lines, 1) if "gone.bib" in text]
+    where = f"outline.yaml:{line}:{lines[line - 1].index('gone.bib') + 1}"
+    assert f"{where} missing-bibliography" in found, found  # (where the outline names it)
     assert not [f for f in found if "unknown-citation" in f], found
     assert "the bibliography gone.bib does not exist" in run(root, "check").output
 

@@ -16,13 +16,14 @@ def check(project: Project, facts: dict[str, Facts]) -> list[Diagnostic]:
     bib = project.bibliography
     problems: list[Diagnostic] = list(bib.problems)
     for name in bib.missing:
+        line, column = project.outline.bibliography_at.get(name, (None, None))
         problems.append(
             diag(
                 "missing-bibliography",
                 f"the bibliography {name} does not exist",
                 OUTLINE_FILE,
-                None,
-                None,
+                line,
+                column,
                 f"create {name}, or set 'bibliography:' in outline.yaml",
             )
         )

@@ -147,6 +147,7 @@ class Outline:
     words: WordRange | None = None
     rules: dict[str, str] = field(default_factory=dict)
     bibliographies: tuple[str, ...] = ("references.bib",)  # read in this order (pandoc's last wins)
+    bibliography_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # where each is named
     csl: str | None = None
     reference_doc: str | None = None
     numbering: str = "document"  # figures, tables, equations: through the document or "section"
@@ -525,6 +526,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
     words = r.word_range(entries.get("words"), "words")
     rules = _rules(r, entries.get("rules"))
     bibs = _bibliographies(r, entries.get("bibliography"))
+    bibs_at = _places(entries.get("bibliography"), bibs)
     csl = r.project_path(entries.get("csl"), "csl")
     refdoc = r.project_path(entries.get("reference-doc"), "reference-doc")
     numbering = _numbering(r, entries.get("numbering"))
@@ -544,6 +546,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
         words=words,
         rules=rules,
         bibliographies=bibs,
+        bibliography_at=bibs_at,
         csl=csl,
         reference_doc=refdoc,
         numbering=numbering,
@@ -578,6 +581,18 @@ def _bibliographies(r: _Reader, node: Node | None) -> tuple[str, ...]:
             r.report(node, "bibliography is an empty list", "list at least one file, or remove it")
         return tuple(dict.fromkeys(p for p in paths if p)) or ("references.bib",)
     return (r.project_path(node, "bibliography") or "references.bib",)
+
+
+def _places(node: Node | None, names: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    """Return the line and column where `bibliography:` names each of its files."""
+    items = node.value if isinstance(node, SequenceNode) else [node] if node is not None else []
+    places: dict[str, tuple[int, int]] = {}
+    for item in items:
+        value = scalar(item) if isinstance(item, ScalarNode) else None
+        name = str(PurePosixPath(value.replace("\\", "/"))) if isinstance(value, str) else None
+        if name in names:
+            places.setdefault(name, position(item))
+    return places
 
 
 def _nocite(r: _Reader, node: Node | None) -> tuple[tuple[str, int, int], ...]:
