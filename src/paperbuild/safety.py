@@ -85,6 +85,16 @@ def cache_dir(root: Path, part: str = "") -> Path | None:
     return None if git_tracks(root, CACHE_DIR) else folder
 
 
+def loading_cache_dir(root: Path, part: str = "") -> Path | None:
+    """Return `cache_dir`'s answer, or None where build/ cannot be used at all (a link, a
+    file): loading the project works without its caches then, and the command that writes
+    there says why."""
+    try:
+        return cache_dir(root, part)
+    except (PaperbuildError, OSError):
+        return None
+
+
 def git_tracks(root: Path, folder: str) -> bool:
     """Return whether git tracks any file under a folder of the project (relative to it).
 

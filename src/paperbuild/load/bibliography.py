@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild.diagnostics import Diagnostic, diag
-from paperbuild.errors import PaperbuildError
 from paperbuild.load.cslbib import CSL_FORMATS, csl_entry_problem, csl_fields, id_lines, parse_csl
 from paperbuild.pandoc_ast import dumps, loads
-from paperbuild.safety import UnsafePath, cache_dir, read_input
+from paperbuild.safety import UnsafePath, loading_cache_dir, read_input
 from paperbuild.util.fsutil import keep_alone
 
 # bibtexparser logs its parse failures; we report them as diagnostics instead.
@@ -52,7 +51,7 @@ class Bibliography:
     entries: tuple[Entry, ...] = ()
     problems: tuple[Diagnostic, ...] = ()
     oversized: bool = False  # an @string or field expands past MAX_EXPANDED: never given pandoc
-    files: tuple[str, ...] = ()  # the files that exist, in the order given (their entries' order)
+    files: tuple[str, ...] = ()  # the files read, in the order given (their entries' order)
     missing: tuple[str, ...] = ()  # the files named that do not exist
 
     @property
@@ -76,18 +75,8 @@ def parse_bibtex(text: str, path: str) -> Bibliography:
     for block in library.blocks:
         line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock):
-            problems.append(
-                diag(
-                    "duplicate-reference",
-                    f"duplicate key '{block.key}' "
-                    f"(first defined at line {first_line.get(block.key)}); the drafts use this "
-                    "entry, as pandoc takes the last",
-                    path,
-                    line,
-                    1,
-                    "rename one of the two entries or delete the copy",
-                )
-            )
+            earlier = f"first defined at line {first_line.get(block.key)}"
+            problems.append(_duplicate(block.key, earlier, path, line))
             later = _reparsed(macros, block.ignore_error_block)
             if later is not None:  # (what pandoc reads: the last)
                 entries = [e for e in entries if e.key != block.key]
@@ -154,17 +143,7 @@ def parse_csl_bibliography(text: str, path: str, form: str) -> Bibliography:
             problems.append(problem)
             continue
         if key in seen:
-            problems.append(
-                diag(
-                    "duplicate-reference",
-                    f"duplicate key '{key}' (first defined at line {seen[key]}); the drafts "
-                    "use this entry, as pandoc takes the last",
-                    path,
-                    line,
-                    1,
-                    "rename one of the two entries or delete the copy",
-                )
-            )
+            problems.append(_duplicate(key, f"first defined at line {seen[key]}", path, line))
             entries = [e for e in entries if e.key != key]
         seen.setdefault(key, line)
         raw = json.dumps(item, ensure_ascii=False)
@@ -368,7 +347,8 @@ def _merged(parts: list[Bibliography], name: str) -> Bibliography:
         for entry in part.entries:
             first = entries.pop(entry.key, None)
             if first is not None:
-                problems.append(_duplicate_across(entry, first))
+                earlier = f"also in {first.path} at line {first.line}"
+                problems.append(_duplicate(entry.key, earlier, entry.path, entry.line))
             entries[entry.key] = entry
     return Bibliography(
         path=name,
@@ -380,13 +360,13 @@ def _merged(parts: list[Bibliography], name: str) -> Bibliography:
     )
 
 
-def _duplicate_across(entry: Entry, first: Entry) -> Diagnostic:
+def _duplicate(key: str, earlier: str, path: str, line: int) -> Diagnostic:
+    """Return the problem of a key written again at path:line (`earlier` says where before)."""
     return diag(
         "duplicate-reference",
-        f"duplicate key '{entry.key}' (also in {first.path} at line {first.line}); the drafts "
-        "use this entry, as pandoc takes the last",
-        entry.path,
-        entry.line,
+        f"duplicate key '{key}' ({earlier}); the drafts use this entry, as pandoc takes the last",
+        path,
+        line,
         1,
         "rename one of the two entries or delete the copy",
     )
@@ -425,10 +405,7 @@ def _load_file(root: Path, relpath: str) -> Bibliography:
 def _parsed_through_cache(root: Path, text: str, relpath: str) -> Bibliography:
     """Return parse_bibtex's answer for the text, kept in build/.cache/ for the next command
     (the parse and bibtexparser's import cost each command about 25 ms: -X importtime)."""
-    try:
-        cache = cache_dir(root, "bib")
-    except (PaperbuildError, OSError):  # (build/ unusable: the command that writes says so)
-        cache = None
+    cache = loading_cache_dir(root, "bib")
     if cache is None:
         return parse_any(text, relpath)
     h = hashlib.sha256(_parser_id())

@@ -525,8 +525,7 @@ def parse_outline(text: str, path: str = OUTLINE_FILE) -> Outline:
     _unique_ids(r, sections)
     words = r.word_range(entries.get("words"), "words")
     rules = _rules(r, entries.get("rules"))
-    bibs = _bibliographies(r, entries.get("bibliography"))
-    bibs_at = _places(entries.get("bibliography"), bibs)
+    bibs, bibs_at = _bibliographies(r, entries.get("bibliography"))
     csl = r.project_path(entries.get("csl"), "csl")
     refdoc = r.project_path(entries.get("reference-doc"), "reference-doc")
     numbering = _numbering(r, entries.get("numbering"))
@@ -572,27 +571,23 @@ def _numbering(r: _Reader, node: Node | None) -> str:
     return value
 
 
-def _bibliographies(r: _Reader, node: Node | None) -> tuple[str, ...]:
-    """Return the bibliography files: `bibliography:` one path or a list of them (as pandoc's
-    and Quarto's metadata allow), references.bib when it is not set."""
-    if isinstance(node, SequenceNode):
-        paths = [r.project_path(n, f"bibliography[{i + 1}]") for i, n in enumerate(node.value)]
-        if not node.value:
-            r.report(node, "bibliography is an empty list", "list at least one file, or remove it")
-        return tuple(dict.fromkeys(p for p in paths if p)) or ("references.bib",)
-    return (r.project_path(node, "bibliography") or "references.bib",)
-
-
-def _places(node: Node | None, names: tuple[str, ...]) -> dict[str, tuple[int, int]]:
-    """Return the line and column where `bibliography:` names each of its files."""
-    items = node.value if isinstance(node, SequenceNode) else [node] if node is not None else []
+def _bibliographies(
+    r: _Reader, node: Node | None
+) -> tuple[tuple[str, ...], dict[str, tuple[int, int]]]:
+    """Return the bibliography files, `bibliography:` one path or a list of them (as pandoc's
+    and Quarto's metadata allow), references.bib when it is not set; and where each is named."""
+    if node is None:
+        return ("references.bib",), {}
+    items = list(node.value) if isinstance(node, SequenceNode) else [node]
+    if isinstance(node, SequenceNode) and not items:
+        r.report(node, "bibliography is an empty list", "list at least one file, or remove it")
     places: dict[str, tuple[int, int]] = {}
-    for item in items:
-        value = scalar(item) if isinstance(item, ScalarNode) else None
-        name = str(PurePosixPath(value.replace("\\", "/"))) if isinstance(value, str) else None
-        if name in names:
-            places.setdefault(name, position(item))
-    return places
+    for i, item in enumerate(items):
+        where = f"bibliography[{i + 1}]" if isinstance(node, SequenceNode) else "bibliography"
+        path = r.project_path(item, where)
+        if path:
+            places.setdefault(path, position(item))
+    return tuple(places) or ("references.bib",), places
 
 
 def _nocite(r: _Reader, node: Node | None) -> tuple[tuple[str, int, int], ...]:

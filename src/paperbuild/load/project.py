@@ -14,13 +14,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from paperbuild.diagnostics import Diagnostic, diag
-from paperbuild.errors import ConfigError, PaperbuildError, ProjectNotFound
+from paperbuild.errors import ConfigError, ProjectNotFound
 from paperbuild.load import chapters as chapters_module
 from paperbuild.load.bibliography import Bibliography, load_bibliography
 from paperbuild.load.chapters import Chapter, SourceScan, decode, scan, split_front_matter
 from paperbuild.load.outline import OUTLINE_FILE, Outline, OutlineInvalid, parse_outline
 from paperbuild.pandoc_ast import dumps, loads
-from paperbuild.safety import BUILD_DIR, UnsafePath, cache_dir, read_input
+from paperbuild.safety import BUILD_DIR, UnsafePath, loading_cache_dir, read_input
 from paperbuild.util.fsutil import keep
 
 PAPER_DIR = "paper"
@@ -156,10 +156,7 @@ def _scanned(root: Path, texts: dict[str, str]) -> dict[str, SourceScan]:
     their scans back 2."""
     h = hashlib.sha256(_scanning_code())
     keys = {rel: _scan_key(h.copy(), text) for rel, text in texts.items()}
-    try:
-        cache = cache_dir(root, "scan")
-    except (PaperbuildError, OSError):  # (build/ unusable: the command that writes says so)
-        cache = None
+    cache = loading_cache_dir(root, "scan")
     kept = _kept_scans(cache / SCAN_FILE) if cache else {}
     found = {rel: kept.get(keys[rel]) or scan(text) for rel, text in texts.items()}
     if cache and any(keys[rel] not in kept for rel in texts):

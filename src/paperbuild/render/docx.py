@@ -181,8 +181,8 @@ def render_docx(
         caption_alt_text(table)
         if overfull and options.report:
             options.report(_overfull(table))
-    close_bookmarks_after_tables(doc.element.body)
-    space_after_tables(doc.element.body)
+    spacers = close_bookmarks_after_tables(doc.element.body)
+    space_after_tables(doc.element.body, spacers)
     house_bullets(doc)
     settings(doc, update_fields=not tracked)
     _continuous_footnotes(doc)
@@ -487,12 +487,14 @@ def _rules(table: Any) -> None:
         borders.append(rule)
 
 
-def close_bookmarks_after_tables(body: Any) -> None:
-    """Close in a thin paragraph of their own the bookmarks that pandoc ends right after a table.
+def close_bookmarks_after_tables(body: Any) -> list[Any]:
+    """Close in a thin paragraph of their own the bookmarks that pandoc ends right after a
+    table; return those paragraphs.
 
     LibreOffice loses the bookmark of a heading that follows such a table (its PAGEREF in the
     contents then reads "Error: Reference source not found").
     """
+    spacers = []
     for table in [c for c in body if c.tag == qn("w:tbl")]:
         nxt = table.getnext()
         if nxt is not None and nxt.tag == qn("w:bookmarkEnd"):
@@ -500,17 +502,19 @@ def close_bookmarks_after_tables(body: Any) -> None:
             table.addnext(spacer)
             while spacer.getnext() is not None and spacer.getnext().tag == qn("w:bookmarkEnd"):
                 spacer.append(spacer.getnext())
+            spacers.append(spacer)
+    return spacers
 
 
-def space_after_tables(body: Any) -> None:
-    """Set the text that follows a table off from its bottom rule as the PDF does (Typst's gap
-    below a block): the paragraph's space before, where its style sets none of its own (a
-    heading keeps its own)."""
+def space_after_tables(body: Any, spacers: list[Any]) -> None:
+    """Set the text that follows a table (past the thin paragraph `spacers` may put after it)
+    off from its bottom rule as the PDF does (Typst's gap below a block): the paragraph's space
+    before, where its style sets none of its own (a heading keeps its own)."""
     for table in [c for c in body if c.tag == qn("w:tbl")]:
         gap = AFTER_TABLE
         nxt = table.getnext()
-        while nxt is not None and (nxt.tag == qn("w:bookmarkEnd") or _is_spacer(nxt)):
-            gap -= SPACER_TWIPS if nxt.tag == qn("w:p") else 0
+        if any(nxt is spacer for spacer in spacers):
+            gap -= SPACER_TWIPS
             nxt = nxt.getnext()
         if nxt is None or nxt.tag != qn("w:p") or _style_of(nxt) not in SPACED_AFTER_TABLES:
             continue
@@ -522,16 +526,6 @@ def space_after_tables(body: Any) -> None:
 def _style_of(paragraph: Any) -> str | None:
     style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
     return None if style is None else str(style.get(qn("w:val")))
-
-
-def _is_spacer(element: Any) -> bool:
-    spacing = element.find(f"{qn('w:pPr')}/{qn('w:spacing')}")
-    return (
-        element.tag == qn("w:p")
-        and spacing is not None
-        and spacing.get(qn("w:line")) == str(SPACER_TWIPS)
-        and not element.findall(qn("w:r"))
-    )
 
 
 SPACER_TWIPS = 60  # (`_spacer`: 3 pt)
