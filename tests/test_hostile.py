@@ -25,7 +25,7 @@ from PIL import Image
 
 from paperbuild.build import BuildOptions, build
 from paperbuild.errors import BuildError
-from tests.conftest import committed, git, run
+from tests.conftest import MINI_FILES, committed, git, run
 from tests.processes import HAS_PROC, alive, descendants, kept_pandoc
 from tests.render.readers import pandoc_docx_json, text_of
 
@@ -1054,8 +1054,13 @@ def test_a_chapter_that_is_a_link_to_nothing_is_an_error_not_passed_over(mini):
 def test_every_cache_file_damaged_is_made_again_not_fatal(mini, damage):
     """A cache file cut short (a full disk), unpacked from an archive or edited costs time, never
     a command: each kind (parses, facts, scans, the bibliography's parse, citeproc's output,
-    the read-ahead's record) is read as missing and made again."""
-    root = mini()
+    the read-ahead's record, the maths' and the BibTeX LaTeX's answers) is read as missing and
+    made again."""
+    first = MINI_FILES["paper/01-first.md"].replace("orchards", "orchards, $E = mc^2$,")
+    bib = MINI_FILES["references.bib"] + (  # (uncited: its LaTeX is checked all the same)
+        "@book{other, author = {Other, Olga}, title = {\\mbox{DNA} work}, year = {2001}}\n"
+    )
+    root = mini({"paper/01-first.md": first, "references.bib": bib})
     assert run(root, "build", "--to", "docx").exit_code == 0
     cached = sorted((root / "build" / ".cache").rglob("*.json"))
     kinds = {re.sub(r"[0-9a-f]{8,}", "H", p.relative_to(root / "build").as_posix()) for p in cached}
@@ -1066,6 +1071,8 @@ def test_every_cache_file_damaged_is_made_again_not_fatal(mini, damage):
         ".cache/ast/chapters.json",
         ".cache/bib/bibliography-H-H.json",
         ".cache/scan/scans.json",
+        ".cache/ast/maths-H.json",
+        ".cache/ast/bibtex-latex-H.json",
     } <= kinds, kinds
     for path in cached:
         path.write_bytes(damage)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from paperbuild import pandoc_ast
 from paperbuild.load import project as project_module
 from paperbuild.load.chapters import scan
 from paperbuild.load.project import load_project
@@ -61,8 +62,8 @@ def test_a_damaged_entry_beside_good_ones_is_made_again(mini):
     cache = cache_dir(root, "scan")
     assert cache is not None
     path = cache / project_module.SCAN_FILE
-    data = project_module.loads(path.read_bytes())
+    data = pandoc_ast.loads(path.read_bytes())
     for value in data.values():
         value["note_refs"] = [["9", 2, "x", ""]]  # (a column that is no number)
-    path.write_bytes(project_module.dumps(data))
+    path.write_bytes(pandoc_ast.dumps(data))
     assert where_undefined(root) == ["paper/02-second.md:7:27"]

@@ -23,7 +23,7 @@ from paperbuild import pandoc_ast
 from paperbuild.errors import BuildError
 from paperbuild.pandoc_ast import Node
 from paperbuild.pandoc_kept import Gone, KeptPandoc, Refused, TooSlow
-from paperbuild.util.fsutil import keep
+from paperbuild.util.fsutil import keep, kept
 
 MIN_VERSION = (3, 1, 1)
 LUA_DIR = Path(__file__).parent / "lua"
@@ -607,11 +607,8 @@ def _cached(cache_dir: Path | None, key: str) -> bool:
 def _cache_read(cache_dir: Path | None, key: str) -> list[Node] | None:
     if cache_dir is None:
         return None
-    try:
-        data = pandoc_ast.loads((cache_dir / f"{key}.json").read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return None
-    if type(data) is not list or not all(type(block) is dict for block in data):
+    data = kept(cache_dir / f"{key}.json", list)
+    if data is None or not all(type(block) is dict for block in data):
         return None  # (not a chapter's blocks: made again)
     blocks: list[Node] = data
     return blocks

@@ -29,7 +29,7 @@ from paperbuild.rawhtml import (
 )
 from paperbuild.readahead import note_chapters
 from paperbuild.safety import CACHE_DIR, cache_dir
-from paperbuild.util.fsutil import keep
+from paperbuild.util.fsutil import keep, kept
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,9 +187,10 @@ def _facts_path(cache: Path, key: str) -> Path:
 def _read_facts(cache: Path | None, key: str) -> Facts | None:
     if cache is None:
         return None
+    data = kept(_facts_path(cache, key), dict)
     try:
-        return Facts.from_json(pandoc_ast.loads(_facts_path(cache, key).read_bytes()))
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None if data is None else Facts.from_json(data)
+    except (ValueError, KeyError, TypeError):
         return None
 
 

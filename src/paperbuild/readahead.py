@@ -17,7 +17,7 @@ from paperbuild.errors import PaperbuildError
 from paperbuild.load.chapters import pandoc_texts
 from paperbuild.load.project import chapter_text, find_root
 from paperbuild.safety import cache_dir
-from paperbuild.util.fsutil import keep
+from paperbuild.util.fsutil import keep, kept
 
 CHAPTERS = "chapters.json"  # in build/.cache/ast/: the chapters the last parse read, in order
 
@@ -32,11 +32,8 @@ def read_ahead(start: Path) -> int:
         return 0
     if cache is None:
         return 0
-    try:
-        noted = json.loads((cache / CHAPTERS).read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return 0
-    if not isinstance(noted, list) or not all(_is_entry(e) for e in noted):
+    noted = kept(cache / CHAPTERS, list)
+    if noted is None or not all(_is_entry(e) for e in noted):
         return 0
     if all(_signature(root, rel) == [size, mtime] for rel, size, mtime in noted):
         return 0  # (no chapter saved since: the last parse left every one cached)

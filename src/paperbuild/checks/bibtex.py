@@ -22,7 +22,7 @@ from paperbuild.load.bibliography import Entry
 from paperbuild.load.chapters import line_column
 from paperbuild.load.project import Project
 from paperbuild.safety import cache_dir, read_input
-from paperbuild.util.fsutil import keep
+from paperbuild.util.fsutil import keep, kept
 
 COMMAND = re.compile(r"\\([A-Za-z]+)\*?((?:[ \t]*\{(?:[^{}]|\{[^{}]*\})*\})*)")
 MATH = re.compile(r"\$[^$]*\$|\\\(.*?\\\)", re.S)
@@ -123,8 +123,7 @@ def _dropped(root: Path, snippets: list[str]) -> set[str]:
     )
     known: dict[str, bool] = {}
     if path is not None:
-        with contextlib.suppress(OSError, ValueError, AttributeError, RecursionError):
-            known = {str(k): bool(v) for k, v in json.loads(path.read_bytes()).items()}
+        known = {str(k): bool(v) for k, v in (kept(path, dict) or {}).items()}
     todo = [s for s in snippets if s not in known]
     if todo:
         known.update(_ask_pandoc(todo))

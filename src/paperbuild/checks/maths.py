@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from paperbuild.load.chapters import Chapter, macro_definitions
 from paperbuild.load.project import Project
 from paperbuild.parse import parse_texts
 from paperbuild.safety import cache_dir
-from paperbuild.util.fsutil import keep
+from paperbuild.util.fsutil import keep, kept
 
 WARNING = re.compile(
     r"\[WARNING\] Could not convert TeX math (.*?), rendering as TeX:\n(.*?)(?=\n\[|\Z)", re.S
@@ -90,8 +89,7 @@ def _problems(root: Path, maths: list[str]) -> dict[str, str]:
     path = cache / CACHE.format(toolchain=pandoc.cache_key("maths")[:16]) if cache else None
     known: dict[str, str] = {}
     if path is not None:
-        with contextlib.suppress(OSError, ValueError, RecursionError):
-            known = {k: str(v) for k, v in pa.loads(path.read_bytes()).items()}
+        known = {str(k): str(v) for k, v in (kept(path, dict) or {}).items()}
     todo = [m for m in maths if m not in known]
     if todo:
         known.update(_convert(todo))

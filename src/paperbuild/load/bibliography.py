@@ -17,9 +17,9 @@ from typing import Any
 
 from paperbuild.diagnostics import Diagnostic, diag
 from paperbuild.load.cslbib import CSL_FORMATS, csl_entry_problem, csl_fields, id_lines, parse_csl
-from paperbuild.pandoc_ast import dumps, loads
+from paperbuild.pandoc_ast import dumps
 from paperbuild.safety import UnsafePath, loading_cache_dir, read_input
-from paperbuild.util.fsutil import keep_alone
+from paperbuild.util.fsutil import keep_alone, kept
 
 # bibtexparser logs its parse failures; we report them as diagnostics instead.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
@@ -414,9 +414,11 @@ def _parsed_through_cache(root: Path, text: str, relpath: str) -> Bibliography:
     h.update(text.encode("utf-8", "surrogatepass"))
     file = hashlib.sha256(name).hexdigest()[:8]  # (each file's own entry: one kept a file)
     path = cache / f"bibliography-{file}-{h.hexdigest()[:32]}.json"
+    data = kept(path, dict)
     try:
-        return _from_json(loads(path.read_bytes()))
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        if data is not None:
+            return _from_json(data)
+    except (ValueError, KeyError, TypeError):
         pass
     found = parse_any(text, relpath)
     keep_alone(path, dumps(_to_json(found)), f"bibliography-{file}-*.json")

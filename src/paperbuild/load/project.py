@@ -19,9 +19,9 @@ from paperbuild.load import chapters as chapters_module
 from paperbuild.load.bibliography import Bibliography, load_bibliography
 from paperbuild.load.chapters import Chapter, SourceScan, decode, scan, split_front_matter
 from paperbuild.load.outline import OUTLINE_FILE, Outline, OutlineInvalid, parse_outline
-from paperbuild.pandoc_ast import dumps, loads
+from paperbuild.pandoc_ast import dumps
 from paperbuild.safety import BUILD_DIR, UnsafePath, loading_cache_dir, read_input
-from paperbuild.util.fsutil import keep
+from paperbuild.util.fsutil import keep, kept
 
 PAPER_DIR = "paper"
 MAX_CHAPTER_BYTES = 8 * 1024 * 1024  # about a million words: far beyond any chapter
@@ -181,10 +181,10 @@ def _scan_key(h: Any, text: str) -> str:
 
 def _kept_scans(path: Path) -> dict[str, SourceScan]:
     """Return the scans kept at path (none if it cannot be read as scans)."""
+    data = kept(path, dict) or {}
     try:
-        data = loads(path.read_bytes())
         return {str(key): SourceScan.from_json(value) for key, value in data.items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+    except (ValueError, KeyError, TypeError):
         return {}
 
 

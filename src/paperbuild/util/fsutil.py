@@ -6,8 +6,10 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from paperbuild.errors import BuildError
+from paperbuild.pandoc_ast import loads
 from paperbuild.safety import refuse_symlink
 
 
@@ -43,6 +45,17 @@ def keep(path: Path, data: bytes) -> None:
     """Write a cache file atomically; a cache that cannot be written only costs time."""
     with contextlib.suppress(OSError):
         write_atomic(path, data)
+
+
+def kept(path: Path, shape: type[dict[str, Any]] | type[list[Any]]) -> Any:
+    """Return the JSON value of a cache file `keep` wrote, or None if it is not there or cannot
+    be read as a value of that shape (cut short, empty, not JSON, nested past what Python reads,
+    another shape): a damaged cache only costs time, as one that is missing does."""
+    try:
+        value = loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, shape) else None
 
 
 def keep_alone(path: Path, data: bytes, kind: str) -> None:
