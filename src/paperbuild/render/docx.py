@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from paperbuild import pandoc
@@ -15,7 +17,7 @@ from paperbuild.errors import BuildError
 from paperbuild.furniture import Words, words_for
 from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node
-from paperbuild.render import oxml, style
+from paperbuild.render import oxml, splice, style
 from paperbuild.render.common import Previous, RenderOptions, document_json
 from paperbuild.render.fonts import deflated_faces, embedded_font_parts
 from paperbuild.render.images import (
@@ -97,9 +99,11 @@ def pandoc_docx(
     front: list[Node] | None = None,
     queries: bool = True,
     meanwhile: Callable[[], object] | None = None,
+    keep: bool = False,
 ) -> bytes:
     """Return pandoc's DOCX of the document (title and contents pages first), in house style
-    (`meanwhile` run while pandoc writes it)."""
+    (`meanwhile` run while pandoc writes it). With `keep`, pandoc's DOCX is kept, and the next
+    one is spliced into it where it can be (`splice`): a draft's, not a redline's."""
     ref = reference_docx(project.root, project.outline.reference_doc)
     blocks = (front_matter_blocks(document) if front is None else front) + document.blocks
     args = [
@@ -119,11 +123,32 @@ def pandoc_docx(
             meanwhile()
 
     merged = pa.merged_words(data)
-    heap = pandoc.OWN_HEAP if len(merged) < OWN_HEAP_BELOW else pandoc.HEAP
     request = {"to": "docx", "reference_doc": str(ref)}
-    return pandoc.convert(
-        "write", merged, request, args, cwd=project.root, meanwhile=while_pandoc_writes, heap=heap
-    )
+    waiting = [while_pandoc_writes]  # (run while pandoc writes: once, whatever it writes)
+
+    def write(sent: bytes) -> bytes:
+        heap = pandoc.OWN_HEAP if len(sent) < OWN_HEAP_BELOW else pandoc.HEAP
+        meanwhile = waiting.pop() if waiting else None
+        return pandoc.convert(
+            "write", sent, request, args, cwd=project.root, meanwhile=meanwhile, heap=heap
+        )
+
+    written = splice.written(merged, write, _kept_write(project, args, ref) if keep else None)
+    if waiting:
+        waiting.pop()()
+    return written
+
+
+def _kept_write(project: Project, args: list[str], ref: Path) -> Path | None:
+    """Return the file that keeps the last draft's DOCX as pandoc wrote it (for `splice`),
+    named by pandoc, its arguments and the reference document; None without a cache."""
+    cache = cache_dir(project.root, "docx")
+    if cache is None:
+        return None
+    h = hashlib.sha256(pandoc.toolchain_id())
+    h.update("\0".join(args).encode("utf-8"))
+    h.update(ref.read_bytes())
+    return cache / f"written-{h.hexdigest()[:24]}.zip"
 
 
 # pandoc's DOCX writer is faster with the binary's own 64 MB heap on a paper of up to about a
@@ -155,7 +180,7 @@ def render_docx(
     while pandoc writes it)."""
     unshown = unshowable(project_images(document, project), docx_problem)  # (checked already)
     document = without_images(document, unshown, "DOCX")
-    written = pandoc_docx(document, project, front, options.queries, meanwhile)
+    written = pandoc_docx(document, project, front, options.queries, meanwhile, keep=not tracked)
     import docx
 
     try:

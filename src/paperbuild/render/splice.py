@@ -1,0 +1,354 @@
+"""A DOCX rewritten where one edit fell: pandoc writes only the chapters the edit touched, and
+its output is spliced into the previous draft's, ids renumbered as the whole draft's write
+would number them. Where that cannot be shown to give the whole write's very bytes, the caller
+writes the whole draft (`spliced` answers None)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from paperbuild import pandoc_ast as pa
+from paperbuild.pandoc_ast import Node
+from paperbuild.util.fsutil import keep_alone
+
+# What pandoc's DOCX writer numbers across the whole draft (notes, bookmarks, lists, links,
+# comments and tracked changes): each value is renamed as the previous draft shows it named.
+_ID = re.compile(rb'(?:w:id="|r:id="|r:embed="|<w:numId w:val=")([^"]*)"')
+_FOOTNOTE = re.compile(rb'<w:footnote w:id="([^"]*)"')
+_BODY = re.compile(rb"<w:body>\s*")
+_END = re.compile(rb"\s*(?:<w:sectPr[ >]|</w:body>)")
+
+# The elements that change nothing pandoc keeps from one block to the next: a region of the
+# draft that differs from before only in these writes the same ids, lists and links as before.
+_PLAIN = frozenset(
+    (
+        *("Str", "Space", "SoftBreak", "LineBreak", "Para", "Plain", "Emph", "Strong"),
+        *("Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps", "Quoted"),
+    )
+)
+_PARTS = ("word/document.xml", "word/footnotes.xml")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """The chapters an edit touched: blocks [start, old_end) of the previous draft became
+    blocks [start, new_end) of this one; both begin at a top-level level-1 heading and end
+    before one (or at the draft's end)."""
+
+    start: int
+    old_end: int
+    new_end: int
+
+
+def edit(old: list[Node], new: list[Node]) -> Edit | None:
+    """Return the chapters in which two drafts' blocks differ, or None if they do not, or
+    differ otherwise than in whole chapters of the same shape (`skeleton`)."""
+    n = min(len(old), len(new))
+    first = next((i for i in range(n) if old[i] != new[i]), n)
+    if first == len(old) == len(new):
+        return None
+    same_end = 0
+    while same_end < n - first and old[len(old) - 1 - same_end] == new[len(new) - 1 - same_end]:
+        same_end += 1
+    both = (i for i in range(first, -1, -1) if _chapter_start(old, i) and _chapter_start(new, i))
+    start = next(both, None)
+    if start is None:
+        return None
+    old_end = _chapter_end(old, len(old) - same_end)
+    new_end = _chapter_end(new, len(new) - same_end)
+    if len(old) - old_end != len(new) - new_end:
+        return None
+    if skeleton(old[start:old_end]) != skeleton(new[start:new_end]):
+        return None
+    return Edit(start, old_end, new_end)
+
+
+def _chapter_start(blocks: list[Node], i: int) -> bool:
+    """Return whether block i is a top-level level-1 heading with an identifier."""
+    if i >= len(blocks) or pa.kind(blocks[i]) != "Header":
+        return False
+    return bool(pa.content(blocks[i])[0] == 1 and pa.ident(blocks[i]))
+
+
+def _chapter_end(blocks: list[Node], end: int) -> int:
+    """Return the index of the first chapter heading at or after `end`, else the blocks' end."""
+    return next((i for i in range(end, len(blocks)) if _chapter_start(blocks, i)), len(blocks))
+
+
+def skeleton(value: Any) -> list[Any]:
+    """Return what of the blocks pandoc's DOCX writer numbers or keeps: every element but
+    text, paragraphs and emphasis, in order, with its attributes and targets (its content
+    left out, as `_shape` does)."""
+    found: list[Any] = []
+    stack: list[Any] = [value]
+    while stack:
+        v = stack.pop()
+        if type(v) is list:
+            stack.extend(reversed(v))
+        elif type(v) is dict:
+            t = v.get("t")
+            if "c" not in v:
+                continue  # (a space, a quotation's or a table cell's alignment, …)
+            if t not in _PLAIN:
+                found.append((t, _shape(v["c"])))
+            stack.append(v["c"])
+    return found
+
+
+def _shape(value: Any) -> Any:
+    """Return value with each list of elements as "…" (a Header's level and attributes, a
+    Link's target, a Table's rows and cells are kept)."""
+    if type(value) is list:
+        if all(type(v) is dict and "t" in v for v in value):
+            return "…"
+        return [_shape(v) for v in value]
+    if type(value) is dict and "t" in value:
+        return value["t"] if "c" not in value else "…"
+    return value
+
+
+Write = Callable[[bytes], bytes]  # pandoc's DOCX of a JSON document
+
+SENT = "paperbuild/sent.json"  # (in a kept DOCX: the JSON pandoc was given for it)
+
+
+def written(sent: bytes, write: Write, kept: Path | None) -> bytes:
+    """Return pandoc's DOCX of `sent`: the one kept in `kept` (the previous draft's, with the
+    JSON it was written from) if that JSON is `sent`, else spliced into it where `spliced` can,
+    else written whole; what is returned is kept for the next draft."""
+    before = _parts(kept.read_bytes()) if kept is not None and kept.is_file() else None
+    old_json = before.pop(SENT, None) if before is not None else None
+    parts = None
+    if before is not None and old_json == sent:
+        return _zipped(before)
+    if before is not None and old_json is not None:
+        with contextlib.suppress(ValueError, KeyError, IndexError, TypeError, RecursionError):
+            parts = spliced(old_json, before, sent, write)
+    if parts is None:
+        docx = write(sent)
+        if kept is not None:
+            keep_alone(kept, _with_sent(docx, sent), KEPT)
+        return docx
+    if kept is not None:
+        keep_alone(kept, _zipped({**parts, SENT: sent}), KEPT)
+    return _zipped(parts)
+
+
+KEPT = "written-*.zip"  # (the files `written` keeps: one, the last draft's)
+
+
+def _zipped(parts: dict[str, bytes]) -> bytes:
+    """Return the parts as a zip, stored (python-docx reads it next; the draft's own zip is
+    made afterwards, from python-docx's parts)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def _with_sent(docx: bytes, sent: bytes) -> bytes:
+    """Return pandoc's DOCX with the JSON it was written from added as one more entry."""
+    out = io.BytesIO(docx)
+    out.seek(0, io.SEEK_END)
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_STORED) as z:
+        z.writestr(SENT, sent)
+    return out.getvalue()
+
+
+def spliced(
+    old_json: bytes, parts: dict[str, bytes], new_json: bytes, write: Write
+) -> dict[str, bytes] | None:
+    """Return the parts of pandoc's DOCX of `new_json`, made from `parts` (its DOCX of
+    `old_json`) and `write`'s DOCX of only the chapters the edit touched, as they were and as
+    they are; or None when that is not sure to give what `write(new_json)` would."""
+    if _has_images(new_json) or any(p not in parts for p in _PARTS):
+        return None
+    old, new = pa.loads(old_json), pa.loads(new_json)
+    if old.get("meta") != new.get("meta"):
+        return None
+    region = edit(old["blocks"], new["blocks"])
+    if region is None:
+        return None
+    before = old["blocks"][region.start : region.old_end]
+    after = new["blocks"][region.start : region.new_end]
+    following = new["blocks"][region.new_end : region.new_end + 1]  # (its heading: where to cut)
+    written = _parts(write(pa.dumps({**new, "blocks": before + after + following})))
+    if written is None or any(p not in written for p in _PARTS):
+        return None
+    if b"<w:comment " in written.get("word/comments.xml", b""):
+        return None  # (a comment's words are in a part of their own, not spliced here)
+    return _joined(parts, written, bool(following))
+
+
+def _has_images(sent: bytes) -> bool:
+    """Return whether the draft shows an image (its file, not in the JSON, may have changed).
+
+    (`pa.dumps` writes no spaces, and a quotation mark in a string is escaped.)"""
+    return b'"t":"Image"' in sent
+
+
+def _parts(docx: bytes) -> dict[str, bytes] | None:
+    """Return a DOCX's parts by name in its order, or None if it is not a readable zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(docx)) as z:
+            return {name: z.read(name) for name in z.namelist()}
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return None
+
+
+@dataclass(frozen=True)
+class _Rewrite:
+    """The rewrite of the edited chapters, cut: as they were, as they are (document part and
+    notes each), and the bookmark names of their first heading and of the next chapter's."""
+
+    old: bytes
+    new: bytes
+    first: bytes
+    following: bytes | None
+
+
+def _joined(
+    parts: dict[str, bytes], written: dict[str, bytes], following: bool
+) -> dict[str, bytes] | None:
+    """Return the previous draft's parts with the edited chapters' body and notes replaced by
+    the rewritten ones, renamed as the previous draft names what they number; None if the
+    rewrite of the chapters as they were does not match the previous draft byte for byte."""
+    rewrite = _cut(written["word/document.xml"], following)
+    document, footnotes = parts["word/document.xml"], parts["word/footnotes.xml"]
+    span = _region(document, rewrite.first, rewrite.following) if rewrite else None
+    if rewrite is None or span is None:
+        return None
+    names = _renaming(rewrite.old, document[span[0] : span[1]])
+    notes = _notes(written["word/footnotes.xml"], rewrite.old, rewrite.new)
+    old_notes = _note_span(footnotes, _ids(document[span[0] : span[1]]))
+    if names is None or notes is None or old_notes is None:
+        return None
+    names = _renaming(notes[0], footnotes[old_notes[0] : old_notes[1]], names)
+    order = _renaming_by_place(rewrite.old + notes[0], rewrite.new + notes[1], names or {})
+    if order is None:
+        return None
+    out = dict(parts)
+    out["word/document.xml"] = (
+        document[: span[0]] + _renamed(rewrite.new, order) + document[span[1] :]
+    )
+    out["word/footnotes.xml"] = (
+        footnotes[: old_notes[0]] + _renamed(notes[1], order) + footnotes[old_notes[1] :]
+    )
+    return out
+
+
+_START = re.compile(rb'<w:bookmarkStart w:id="[^"]*" w:name="([^"]*)" />')
+
+
+def _cut(document: bytes, following: bool) -> _Rewrite | None:
+    """Return the rewrite's body cut where the second copy of the first heading begins and
+    where the next chapter's heading (the last one, when `following`) begins."""
+    start = _BODY.search(document)
+    end = _END.search(document, start.end()) if start else None
+    if start is None or end is None:
+        return None
+    body = document[start.end() : end.start()]
+    marks = list(_START.finditer(body))
+    if not marks or marks[0].start() != 0:
+        return None
+    first = marks[0].group(1)
+    copies = [m.start() for m in marks if m.group(1) == first]
+    last = marks[-1] if following else None
+    if len(copies) != 2 or (last is not None and last.start() <= copies[1]):
+        return None
+    stop = last.start() if last is not None else len(body)
+    return _Rewrite(
+        old=body[: copies[1]].rstrip(),
+        new=body[copies[1] : stop].rstrip(),
+        first=first,
+        following=last.group(1) if last is not None else None,
+    )
+
+
+def _region(document: bytes, first: bytes, following: bytes | None) -> tuple[int, int] | None:
+    """Return where, in the previous draft's document part, the edited chapters stand: from
+    the bookmark of their first heading to the next chapter's, else to the body's end."""
+    marks = [(m.group(1), m.start()) for m in _START.finditer(document)]
+    begin = [i for name, i in marks if name == first]
+    if len(begin) != 1:
+        return None
+    if following is None:
+        end = _END.search(document, begin[0])
+        return (begin[0], end.start()) if end else None
+    stop = [i for name, i in marks if name == following]
+    if len(stop) != 1 or stop[0] <= begin[0]:
+        return None
+    return begin[0], begin[0] + len(document[begin[0] : stop[0]].rstrip())
+
+
+def _ids(xml: bytes) -> list[bytes]:
+    """Return the values pandoc numbered in a piece of XML, in order."""
+    return [m.group(1) for m in _ID.finditer(xml)]
+
+
+def _renaming(
+    mine: bytes, theirs: bytes, names: dict[bytes, bytes] | None = None
+) -> dict[bytes, bytes] | None:
+    """Return the renaming of numbered values that makes `mine` read as `theirs` byte for
+    byte (extending `names`), or None if no one renaming does."""
+    names = dict(names or {})
+    back = {v: k for k, v in names.items()}
+    a, b = _ID.split(mine), _ID.split(theirs)
+    if len(a) != len(b):
+        return None
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        if i % 2 == 0:
+            if x != y:
+                return None
+        elif names.setdefault(x, y) != y or back.setdefault(y, x) != x:
+            return None
+    return names
+
+
+def _renaming_by_place(
+    old: bytes, new: bytes, names: dict[bytes, bytes]
+) -> dict[bytes, bytes] | None:
+    """Return the renaming for the rewritten chapters as they are now: the value numbered in
+    each place takes the name its place had before (the two have the same `skeleton`)."""
+    a, b = _ids(old), _ids(new)
+    if len(a) != len(b):
+        return None
+    order: dict[bytes, bytes] = {}
+    back: dict[bytes, bytes] = {}
+    for x, y in zip(a, b, strict=True):
+        name = names.get(x)
+        if name is None or order.setdefault(y, name) != name or back.setdefault(name, y) != y:
+            return None
+    return order
+
+
+def _renamed(xml: bytes, names: dict[bytes, bytes]) -> bytes:
+    """Return xml with each numbered value renamed."""
+    return _ID.sub(lambda m: m.group(0).replace(m.group(1), names[m.group(1)]), xml)
+
+
+def _notes(footnotes: bytes, old: bytes, new: bytes) -> tuple[bytes, bytes] | None:
+    """Return the notes of the chapters before and after the edit, from the rewrite's part."""
+    spans = [_note_span(footnotes, _ids(half)) for half in (old, new)]
+    if spans[0] is None or spans[1] is None:
+        return None
+    return footnotes[spans[0][0] : spans[0][1]], footnotes[spans[1][0] : spans[1][1]]
+
+
+def _note_span(footnotes: bytes, ids: Sequence[bytes]) -> tuple[int, int] | None:
+    """Return where the notes with these ids stand, together, in a footnotes part."""
+    wanted = set(ids)
+    found = [m for m in _FOOTNOTE.finditer(footnotes) if m.group(1) in wanted]
+    if not found:
+        end = footnotes.rfind(b"</w:footnotes>")
+        return (end, end) if end >= 0 else None
+    close = footnotes.find(b"</w:footnote>", found[-1].start())
+    return (found[0].start(), close + len(b"</w:footnote>")) if close >= 0 else None

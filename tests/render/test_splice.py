@@ -1,0 +1,225 @@
+"""A rebuild's DOCX, pandoc writing only the chapters an edit touched: the same parts, byte for
+byte, as pandoc writing the whole draft again, or the whole draft written when that cannot be
+shown; and, through the command line, the same draft as a build from an empty cache."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from paperbuild import pandoc
+from paperbuild import pandoc_ast as pa
+from paperbuild.render import splice
+from tests.conftest import run
+
+CHAPTER = """
+# Chapter {n} {{#chapter-{n}}}
+
+A first paragraph, which cites nothing.[^a{n}] It links to [a site](https://example.org/a)
+and to [another](https://example.org/{n}).
+
+A plain paragraph in chapter {n}, with *emphasis*, **strength** and "quotation".
+
+- a bullet
+- another, with a note[^b{n}]
+
+1. first
+2. second
+
+| Year | Cases |
+|-----:|:------|
+| 2003 | 12    |
+| 2004 | 31    |
+
+: Cases in chapter {n} {{#tbl:cases-{n}}}
+
+> A quotation set off, with [a span]{{#span-{n}}} in it.
+
+Term {n}
+: Its definition.
+
+::: {{custom-style="Callout"}}
+A paragraph in a style of the author's.
+:::
+
+```python
+print("chapter {n}")
+```
+
+## A section of chapter {n} {{#section-{n}}}
+
+The last paragraph of chapter {n}, $x^{n}$ in it.
+
+[^a{n}]: A note with [a link](https://example.org/note-{n}).
+[^b{n}]: A note in a list.
+"""
+
+
+def _markdown(edits: dict[int, tuple[str, str]] | None = None) -> str:
+    """Return six chapters, each with what pandoc's DOCX writer numbers, some edited."""
+    chapters = []
+    for n in range(1, 7):
+        text = CHAPTER.format(n=n)
+        if edits and n in edits:
+            old, new = edits[n]
+            assert old in text
+            text = text.replace(old, new)
+        chapters.append(text)
+    return "\n".join(chapters)
+
+
+def _json(markdown: str) -> bytes:
+    """Return pandoc's JSON of the Markdown, as paperbuild sends it (no spaces)."""
+    return pa.dumps(pa.loads(pandoc.run(["-f", "markdown", "-t", "json"], markdown.encode())))
+
+
+def _write(sent: bytes) -> bytes:
+    """Return pandoc's DOCX of the JSON."""
+    return pandoc.convert("write", sent, {"to": "docx"}, ["-f", "json", "-t", "docx"])
+
+
+def _parts(docx: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}  # (its time)
+
+
+@pytest.fixture(scope="module")
+def before() -> tuple[bytes, dict[str, bytes]]:
+    sent = _json(_markdown())
+    parts = splice._parts(_write(sent))
+    assert parts is not None
+    return sent, parts
+
+
+SPLICED = {
+    "a word in a paragraph": {2: ("A plain paragraph", "An ordinary paragraph")},
+    "a paragraph added at a chapter's end": {
+        2: ("in it.\n\n[^a2]", "in it.\n\nA paragraph added.\n\n[^a2]")
+    },
+    "a word in a note": {3: ("A note in a list.", "A note in a list, changed.")},
+    "a word in a table cell": {2: ("| 2004 | 31    |", "| 2004 | 32    |")},
+    "a word in a list item": {1: ("- a bullet", "- a bullet point")},
+    "a word in the last chapter": {6: ("A plain paragraph", "An ordinary paragraph")},
+    "a heading's words, its identifier kept": {3: ("# Chapter 3 {", "# Chapter Three {")},
+    "two chapters": {1: ("A plain", "A very plain"), 3: ("A plain", "A quite plain")},
+}
+
+WHOLE = {
+    "a note added": {2: ("A plain paragraph", "A plain paragraph[^new]\n\n[^new]: New.\n\n")},
+    "a link added": {2: ("A plain paragraph", "A [plain](https://example.org/new) paragraph")},
+    "a list item added": {2: ("- a bullet\n", "- a bullet\n- one more\n")},
+    "a heading's identifier changed": {3: ("{#chapter-3}", "{#chapter-three}")},
+    "a table row added": {2: ("| 2004 | 31    |", "| 2004 | 31    |\n| 2005 | 40    |")},
+}
+
+
+def test_a_comment_leaves_the_draft_to_the_whole_write():
+    """A comment's words stand in comments.xml, which the splice does not rewrite."""
+    comment = '[A remark.]{.comment-start id="1" author="R"}[]{.comment-end id="1"}'
+    edits = {2: ("A plain paragraph", f"A plain {comment} paragraph")}
+    with_comment = _json(_markdown(edits))
+    parts = splice._parts(_write(with_comment))
+    assert parts is not None and b"A remark." in parts["word/comments.xml"]
+    edited = _json(_markdown({2: (edits[2][0], edits[2][1].replace("A remark.", "Another."))}))
+    assert splice.spliced(with_comment, parts, edited, _write) is None
+
+
+@pytest.mark.parametrize("edits", SPLICED.values(), ids=SPLICED.keys())
+def test_an_edit_is_spliced_into_the_very_parts_of_the_whole_write(before, edits):
+    old_json, old_parts = before
+    sent = _json(_markdown(edits))
+    parts = splice.spliced(old_json, old_parts, sent, _write)
+    assert parts is not None, "the edit should have been spliced"
+    whole = _parts(_write(sent))
+    assert {n: parts[n] for n in whole} == whole
+    assert any(parts[n] != old_parts[n] for n in ("word/document.xml", "word/footnotes.xml"))
+
+
+@pytest.mark.parametrize("edits", WHOLE.values(), ids=WHOLE.keys())
+def test_an_edit_that_renumbers_the_draft_is_left_to_the_whole_write(before, edits):
+    old_json, old_parts = before
+    assert splice.spliced(old_json, old_parts, _json(_markdown(edits)), _write) is None
+
+
+def test_an_image_leaves_the_draft_to_the_whole_write():
+    """The image's file is not in the JSON: it may have changed while no chapter did."""
+    edits = {2: ("A plain paragraph", "![A figure](figure.png)\n\nA plain paragraph")}
+    with_image = _json(_markdown(edits))
+    image_parts = splice._parts(_write(with_image))
+    assert image_parts is not None
+    edited = _json(_markdown({**edits, 3: ("A plain", "A very plain")}))
+    assert splice.spliced(with_image, image_parts, edited, _write) is None
+
+
+def test_the_kept_write_is_used_again_when_nothing_changed_and_damage_costs_a_write(tmp_path):
+    sent = _json(_markdown())
+    kept = tmp_path / "written-1.zip"
+    writes: list[bytes] = []
+
+    def write(data: bytes) -> bytes:
+        writes.append(data)
+        return _write(data)
+
+    first = splice.written(sent, write, kept)
+    assert kept.is_file() and len(writes) == 1
+    assert _parts(splice.written(sent, write, kept)) == _parts(first)
+    assert len(writes) == 1  # (the same JSON: pandoc is not asked again)
+    edited = _json(_markdown({2: ("A plain paragraph", "An ordinary paragraph")}))
+    assert _parts(splice.written(edited, write, kept)) == _parts(_write(edited))
+    assert len(writes) == 2 and len(writes[1]) < len(edited) / 2.5  # (two chapters of six)
+    for damage in (b"", b"PK\x03\x04 cut short", kept.read_bytes()[:-100]):
+        kept.write_bytes(damage)
+        assert _parts(splice.written(sent, write, kept)) == _parts(first)
+    assert len(writes) == 5
+
+
+def test_a_rebuild_after_an_edit_gives_the_draft_a_build_from_nothing_gives(
+    bundled_copy, tmp_path, monkeypatch
+):
+    """Through the command line, with the bundled paper: its draft is rebuilt after prose is
+    edited in two chapters, spliced, and is byte for byte the draft of the same sources built
+    with no cache at all."""
+    env = {"SOURCE_DATE_EPOCH": "1764000000"}
+    answers: list[object] = []
+    spliced = splice.spliced
+
+    def spy(*args):
+        answers.append(spliced(*args))
+        return answers[-1]
+
+    monkeypatch.setattr(splice, "spliced", spy)
+    assert run(bundled_copy, "build", "--to", "docx", env=env).exit_code == 0
+    assert answers == []  # (nothing kept yet: written whole)
+    for rel, old, new in [
+        ("paper/01-patterns.md", "runs from 2000 to 2008.", "runs from 2000 to 2009."),
+        ("paper/07-coordination.md", "caseworkers", "social workers"),
+    ]:
+        path = bundled_copy / rel
+        text = path.read_text(encoding="utf-8")
+        if old in text:
+            path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert run(bundled_copy, "build", "--to", "docx", env=env).exit_code == 0
+    assert len(answers) == 1 and answers[0] is not None, "the rebuild should have spliced"
+    fresh = tmp_path / "fresh"
+    shutil.copytree(bundled_copy, fresh, ignore=shutil.ignore_patterns("build"))
+    assert run(fresh, "build", "--to", "docx", env=env).exit_code == 0
+    (draft,) = (bundled_copy / "build").glob("*.docx")
+    assert draft.read_bytes() == (fresh / "build" / draft.name).read_bytes()
+
+
+def test_no_draft_is_kept_where_git_tracks_the_cache(bundled_copy):
+    """A kept DOCX that git brought (a pull request's) is never spliced into."""
+    from tests.conftest import committed
+
+    assert run(bundled_copy, "build", "--to", "docx").exit_code == 0
+    kept = list((bundled_copy / "build/.cache/docx").glob("written-*.zip"))
+    assert len(kept) == 1
+    committed(bundled_copy, "with the cache", "-f")
+    planted = Path(kept[0])
+    planted.write_bytes(b"planted")
+    assert run(bundled_copy, "build", "--to", "docx").exit_code == 0
+    assert planted.read_bytes() == b"planted"  # (neither read nor written)
