@@ -5,6 +5,7 @@ shown; and, through the command line, the same draft as a build from an empty ca
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -223,3 +224,24 @@ def test_no_draft_is_kept_where_git_tracks_the_cache(bundled_copy):
     planted.write_bytes(b"planted")
     assert run(bundled_copy, "build", "--to", "docx").exit_code == 0
     assert planted.read_bytes() == b"planted"  # (neither read nor written)
+
+
+def test_a_note_and_a_list_of_the_same_number_are_told_apart():
+    """pandoc numbers lists from 1000 and notes and bookmarks from 20 on: in a draft with a
+    thousand notes, a list and a note share a number, each of its own kind."""
+    many = "".join(f"Word.[^m{i}]\n" for i in range(1000))
+    notes = "".join(f"[^m{i}]: Note {i}.\n" for i in range(1000))
+    first = f"# Many notes {{#many}}\n\n{many}\n{notes}\n"
+    old_json = _json(first + _markdown())
+    parts = splice._parts(_write(old_json))
+    assert parts is not None
+    numbers = set(_NUMBERED.findall(parts["word/document.xml"]))
+    assert {b"1003", b"1004"} <= numbers  # (a list's and a note's, in chapter 2)
+    sent = _json(first + _markdown({2: ("A plain paragraph", "An ordinary paragraph")}))
+    spliced = splice.spliced(old_json, parts, sent, _write)
+    assert spliced is not None, "the edit should have been spliced"
+    whole = _parts(_write(sent))
+    assert {n: spliced[n] for n in whole} == whole
+
+
+_NUMBERED = re.compile(rb'(?:w:id="|<w:numId w:val=")(\d+)"')

@@ -19,8 +19,10 @@ from paperbuild.pandoc_ast import Node
 from paperbuild.util.fsutil import keep_alone
 
 # What pandoc's DOCX writer numbers across the whole draft (notes, bookmarks, lists, links,
-# comments and tracked changes): each value is renamed as the previous draft shows it named.
-_ID = re.compile(rb'(?:w:id="|r:id="|r:embed="|<w:numId w:val=")([^"]*)"')
+# comments and tracked changes): each value is renamed as the previous draft shows it named,
+# a value of one kind apart from the same value of another (a list 1001, a note 1001).
+_ID = re.compile(rb'(w:id="|r:id="|r:embed="|<w:numId w:val=")([^"]*)"')
+_NOTE_REF = re.compile(rb'<w:footnoteReference w:id="([^"]*)"')
 _FOOTNOTE = re.compile(rb'<w:footnote w:id="([^"]*)"')
 _BODY = re.compile(rb"<w:body>\s*")
 _END = re.compile(rb"\s*(?:<w:sectPr[ >]|</w:body>)")
@@ -228,7 +230,7 @@ def _joined(
         return None
     names = _renaming(rewrite.old, document[span[0] : span[1]])
     notes = _notes(written["word/footnotes.xml"], rewrite.old, rewrite.new)
-    old_notes = _note_span(footnotes, _ids(document[span[0] : span[1]]))
+    old_notes = _note_span(footnotes, _NOTE_REF.findall(document[span[0] : span[1]]))
     if names is None or notes is None or old_notes is None:
         return None
     names = _renaming(notes[0], footnotes[old_notes[0] : old_notes[1]], names)
@@ -289,55 +291,58 @@ def _region(document: bytes, first: bytes, following: bytes | None) -> tuple[int
     return begin[0], begin[0] + len(document[begin[0] : stop[0]].rstrip())
 
 
-def _ids(xml: bytes) -> list[bytes]:
+Numbered = tuple[bytes, bytes]  # (what numbers it, as `_ID` reads it; the number)
+
+
+def _ids(xml: bytes) -> list[Numbered]:
     """Return the values pandoc numbered in a piece of XML, in order."""
-    return [m.group(1) for m in _ID.finditer(xml)]
+    return [(m.group(1), m.group(2)) for m in _ID.finditer(xml)]
 
 
 def _renaming(
-    mine: bytes, theirs: bytes, names: dict[bytes, bytes] | None = None
-) -> dict[bytes, bytes] | None:
+    mine: bytes, theirs: bytes, names: dict[Numbered, bytes] | None = None
+) -> dict[Numbered, bytes] | None:
     """Return the renaming of numbered values that makes `mine` read as `theirs` byte for
     byte (extending `names`), or None if no one renaming does."""
     names = dict(names or {})
-    back = {v: k for k, v in names.items()}
-    a, b = _ID.split(mine), _ID.split(theirs)
-    if len(a) != len(b):
+    back = {(kind, v): k for (kind, k), v in names.items()}
+    a, b = _ID.split(mine), _ID.split(theirs)  # (text, kind, value, text, kind, value, …)
+    if len(a) != len(b) or any(a[i] != b[i] for i in range(len(a)) if i % 3 != 2):
         return None
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        if i % 2 == 0:
-            if x != y:
-                return None
-        elif names.setdefault(x, y) != y or back.setdefault(y, x) != x:
+    for i in range(2, len(a), 3):
+        kind, x, y = a[i - 1], a[i], b[i]
+        if names.setdefault((kind, x), y) != y or back.setdefault((kind, y), x) != x:
             return None
     return names
 
 
 def _renaming_by_place(
-    old: bytes, new: bytes, names: dict[bytes, bytes]
-) -> dict[bytes, bytes] | None:
+    old: bytes, new: bytes, names: dict[Numbered, bytes]
+) -> dict[Numbered, bytes] | None:
     """Return the renaming for the rewritten chapters as they are now: the value numbered in
     each place takes the name its place had before (the two have the same `skeleton`)."""
     a, b = _ids(old), _ids(new)
     if len(a) != len(b):
         return None
-    order: dict[bytes, bytes] = {}
-    back: dict[bytes, bytes] = {}
+    order: dict[Numbered, bytes] = {}
+    back: dict[Numbered, Numbered] = {}
     for x, y in zip(a, b, strict=True):
         name = names.get(x)
-        if name is None or order.setdefault(y, name) != name or back.setdefault(name, y) != y:
+        if name is None or x[0] != y[0]:
+            return None
+        if order.setdefault(y, name) != name or back.setdefault((y[0], name), y) != y:
             return None
     return order
 
 
-def _renamed(xml: bytes, names: dict[bytes, bytes]) -> bytes:
+def _renamed(xml: bytes, names: dict[Numbered, bytes]) -> bytes:
     """Return xml with each numbered value renamed."""
-    return _ID.sub(lambda m: m.group(0).replace(m.group(1), names[m.group(1)]), xml)
+    return _ID.sub(lambda m: m.group(1) + names[(m.group(1), m.group(2))] + b'"', xml)
 
 
 def _notes(footnotes: bytes, old: bytes, new: bytes) -> tuple[bytes, bytes] | None:
     """Return the notes of the chapters before and after the edit, from the rewrite's part."""
-    spans = [_note_span(footnotes, _ids(half)) for half in (old, new)]
+    spans = [_note_span(footnotes, _NOTE_REF.findall(half)) for half in (old, new)]
     if spans[0] is None or spans[1] is None:
         return None
     return footnotes[spans[0][0] : spans[0][1]], footnotes[spans[1][0] : spans[1][1]]
