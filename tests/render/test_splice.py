@@ -11,6 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from paperbuild import pandoc
 from paperbuild import pandoc_ast as pa
@@ -245,3 +247,73 @@ def test_a_note_and_a_list_of_the_same_number_are_told_apart():
 
 
 _NUMBERED = re.compile(rb'(?:w:id="|<w:numId w:val=")(\d+)"')
+
+
+# --- random drafts and random edits: a splice is the whole write, or is not made -----------
+
+BLOCKS = [
+    "A plain paragraph about {w}.",
+    "A paragraph with a note.[^n{k}]\n\n[^n{k}]: The note about {w}.",
+    "A paragraph with [a link](https://example.org/{w}) in it.",
+    "- an item about {w}\n- another item[^l{k}]\n\n[^l{k}]: A note in a list.",
+    "1. first {w}\n2. second",
+    "| A | B |\n|---|---|\n| {w} | 2 |\n\n: A table about {w} {{#tbl:t{k}}}",
+    "> A quotation about {w}.",
+    "A [span about {w}]{{#span-{k}}} and `code` and $x^{k}$.",
+    '::: {{custom-style="Callout"}}\nA styled paragraph about {w}.\n:::',
+    "```\nprint('{w}')\n```",
+    "Term {w}\n: Its definition.",
+    "## A section about {w} {{#sec-{k}}}",
+    "### A lower heading about {w}",
+    "| A line about {w}\n| and another",
+    "A raw `<w:r><w:t>raw {w}</w:t></w:r>`{{=openxml}} run.",
+    "* * *",
+]
+WORDS = ["apples", "pears", "plums", "figs"]
+
+
+@st.composite
+def drafts_and_edits(draw):
+    """Return (chapters as they were, chapters as they are): one of a few chapters edited."""
+    counter = iter(range(10_000))
+    n = draw(st.integers(2, 4))
+
+    def block() -> str:
+        template = draw(st.sampled_from(BLOCKS))
+        return template.format(w=draw(st.sampled_from(WORDS)), k=next(counter))
+
+    chapters = [[block() for _ in range(draw(st.integers(1, 5)))] for _ in range(n)]
+    edited = [list(c) for c in chapters]
+    target = edited[draw(st.integers(0, n - 1))]
+    how = draw(st.sampled_from(["insert", "delete", "word", "replace"]))
+    at = draw(st.integers(0, len(target) - 1))
+    if how == "insert":
+        target.insert(at, block())
+    elif how == "delete" and len(target) > 1:
+        del target[at]
+    elif how == "word":
+        target[at] = target[at].replace("about", "on", 1) if "about" in target[at] else "New."
+    else:
+        target[at] = block()
+    return chapters, edited
+
+
+def _draft(chapters: list[list[str]]) -> str:
+    return "\n\n".join(
+        f"# Chapter {i} {{#chapter-{i}}}\n\n" + "\n\n".join(blocks)
+        for i, blocks in enumerate(chapters, start=1)
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drafts_and_edits())
+def test_a_random_edit_is_spliced_into_the_whole_writes_parts_or_written_whole(case):
+    chapters, edited = case
+    old_json, sent = _json(_draft(chapters)), _json(_draft(edited))
+    parts = splice._parts(_write(old_json))
+    assert parts is not None
+    spliced = splice.spliced(old_json, parts, sent, _write)
+    event("spliced" if spliced is not None else "written whole")
+    if spliced is not None:
+        whole = _parts(_write(sent))
+        assert {n: spliced[n] for n in whole} == whole
