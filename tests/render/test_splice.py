@@ -111,8 +111,55 @@ SPLICED = {
     "two chapters": {1: ("A plain", "A very plain"), 3: ("A plain", "A quite plain")},
 }
 
+
+def _unlinked(markdown: str) -> str:
+    """Return the Markdown with its links' words alone (a chapter that links to nothing)."""
+    return re.sub(r"\[([^\]]*)\]\(https://[^)]*\)", r"\1", markdown)
+
+
+@pytest.fixture(scope="module")
+def unlinked() -> tuple[bytes, dict[str, bytes]]:
+    sent = _json(_unlinked(_markdown()))
+    parts = splice._parts(_write(sent))
+    assert parts is not None
+    return sent, parts
+
+
+NOTES = {
+    "a note added": {
+        2: ("A plain paragraph", "A plain paragraph[^new]\n\n[^new]: A new note.\n\n")
+    },
+    "a note taken out": {3: ("cites nothing.[^a3]", "cites nothing.")},
+    "a note added in the last chapter": {
+        6: ("A plain paragraph", "A plain[^z] paragraph\n\n[^z]: The zed note.\n\n")
+    },
+    "notes added in two chapters": {
+        2: ("A plain paragraph", "A plain[^x] paragraph\n\n[^x]: The ex note.\n\n"),
+        4: ("A plain paragraph", "A plain[^y] paragraph\n\n[^y]: The wye note.\n\n"),
+    },
+    "a note added, a word changed": {
+        2: ("A plain paragraph", "An[^w] ordinary paragraph\n\n[^w]: The double note.\n\n")
+    },
+}
+
+
+@pytest.mark.parametrize("edits", NOTES.values(), ids=NOTES.keys())
+def test_an_edit_that_adds_or_takes_away_notes_renumbers_what_follows(unlinked, edits):
+    """The chapters link to nothing: every note and bookmark after the edit is one further on
+    (or back), as pandoc's whole write numbers them."""
+    old_json, old_parts = unlinked
+    sent = _json(_unlinked(_markdown(edits)))
+    parts = splice.spliced(old_json, old_parts, sent, _write)
+    assert parts is not None, "the edit should have been spliced"
+    whole = _parts(_write(sent))
+    assert {n: parts[n] for n in whole} == whole
+
+
 WHOLE = {
-    "a note added": {2: ("A plain paragraph", "A plain paragraph[^new]\n\n[^new]: New.\n\n")},
+    "a note added where the chapter links": NOTES["a note added"],
+    "a note with a link added": {
+        2: ("A plain paragraph", "A plain[^k] paragraph\n\n[^k]: [K](https://k.example/).\n\n")
+    },
     "a link added": {2: ("A plain paragraph", "A [plain](https://example.org/new) paragraph")},
     "a list item added": {2: ("- a bullet\n", "- a bullet\n- one more\n")},
     "a heading's identifier changed": {3: ("{#chapter-3}", "{#chapter-three}")},
@@ -184,8 +231,9 @@ def test_a_rebuild_after_an_edit_gives_the_draft_a_build_from_nothing_gives(
     bundled_copy, tmp_path, monkeypatch
 ):
     """Through the command line, with the bundled paper: its draft is rebuilt after prose is
-    edited in two chapters, spliced, and is byte for byte the draft of the same sources built
-    with no cache at all."""
+    edited in two chapters, then after a note is added to a third (every later note and
+    bookmark, and the link in chapter 6, numbered one further on), spliced each time, and is
+    byte for byte the draft of the same sources built with no cache at all."""
     env = {"SOURCE_DATE_EPOCH": "1764000000"}
     answers: list[object] = []
     spliced = splice.spliced
@@ -197,21 +245,32 @@ def test_a_rebuild_after_an_edit_gives_the_draft_a_build_from_nothing_gives(
     monkeypatch.setattr(splice, "spliced", spy)
     assert run(bundled_copy, "build", "--to", "docx", env=env).exit_code == 0
     assert answers == []  # (nothing kept yet: written whole)
-    for rel, old, new in [
-        ("paper/01-patterns.md", "runs from 2000 to 2008.", "runs from 2000 to 2009."),
-        ("paper/07-coordination.md", "caseworkers", "social workers"),
-    ]:
-        path = bundled_copy / rel
-        text = path.read_text(encoding="utf-8")
-        if old in text:
+    edits = [
+        [
+            ("paper/01-patterns.md", "runs from 2000 to 2008.", "runs from 2000 to 2009."),
+            ("paper/07-coordination.md", "often set\nup", "often set\nin place"),
+        ],
+        [
+            (
+                "paper/04-prevention.md",
+                "published every year since 2001.",
+                "published every year since 2001.[^added]\n\n[^added]: A note added.\n",
+            )
+        ],
+    ]
+    for n, step in enumerate(edits):
+        for rel, old, new in step:
+            path = bundled_copy / rel
+            text = path.read_text(encoding="utf-8")
+            assert old in text
             path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    assert run(bundled_copy, "build", "--to", "docx", env=env).exit_code == 0
-    assert len(answers) == 1 and answers[0] is not None, "the rebuild should have spliced"
-    fresh = tmp_path / "fresh"
-    shutil.copytree(bundled_copy, fresh, ignore=shutil.ignore_patterns("build"))
-    assert run(fresh, "build", "--to", "docx", env=env).exit_code == 0
-    (draft,) = (bundled_copy / "build").glob("*.docx")
-    assert draft.read_bytes() == (fresh / "build" / draft.name).read_bytes()
+        assert run(bundled_copy, "build", "--to", "docx", env=env).exit_code == 0
+        assert len(answers) == n + 1 and answers[-1] is not None, "the rebuild should splice"
+        fresh = tmp_path / f"fresh-{n}"
+        shutil.copytree(bundled_copy, fresh, ignore=shutil.ignore_patterns("build"))
+        assert run(fresh, "build", "--to", "docx", env=env).exit_code == 0
+        (draft,) = (bundled_copy / "build").glob("*.docx")
+        assert draft.read_bytes() == (fresh / "build" / draft.name).read_bytes()
 
 
 def test_no_draft_is_kept_where_git_tracks_the_cache(bundled_copy):
@@ -298,6 +357,24 @@ def drafts_and_edits(draw):
     return chapters, edited
 
 
+@st.composite
+def drafts_and_note_edits(draw):
+    """Return (chapters as they were, as they are): a note added or taken away in a chapter
+    that links to nothing, links in the others (their numbers after the edit move too)."""
+    chapters, _ = draw(drafts_and_edits())
+    t = draw(st.integers(0, len(chapters) - 1))
+    chapters[t] = [b for b in chapters[t] if "https://" not in b] or ["A plain paragraph."]
+    edited = [list(c) for c in chapters]
+    noted = [i for i, b in enumerate(edited[t]) if "[^" in b]
+    at = draw(st.integers(0, len(edited[t])))
+    if noted and draw(st.booleans()):
+        del edited[t][draw(st.sampled_from(noted))]
+    else:
+        word = draw(st.sampled_from(WORDS))
+        edited[t].insert(at, f"A new paragraph.[^new]\n\n[^new]: A new note about {word}.")
+    return chapters, edited
+
+
 def _draft(chapters: list[list[str]]) -> str:
     return "\n\n".join(
         f"# Chapter {i} {{#chapter-{i}}}\n\n" + "\n\n".join(blocks)
@@ -306,7 +383,7 @@ def _draft(chapters: list[list[str]]) -> str:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(drafts_and_edits())
+@given(st.one_of(drafts_and_edits(), drafts_and_note_edits()))
 def test_a_random_edit_is_spliced_into_the_whole_writes_parts_or_written_whole(case):
     chapters, edited = case
     old_json, sent = _json(_draft(chapters)), _json(_draft(edited))

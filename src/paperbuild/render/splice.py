@@ -47,6 +47,7 @@ class Edit:
     start: int
     old_end: int
     new_end: int
+    same: bool = True  # (the same skeleton; else they differ in their notes alone)
 
 
 def edit(old: list[Node], new: list[Node]) -> Edit | None:
@@ -67,9 +68,12 @@ def edit(old: list[Node], new: list[Node]) -> Edit | None:
     new_end = _chapter_end(new, len(new) - same_end)
     if len(old) - old_end != len(new) - new_end:
         return None
-    if skeleton(old[start:old_end]) != skeleton(new[start:new_end]):
-        return None
-    return Edit(start, old_end, new_end)
+    shapes = skeleton(old[start:old_end]), skeleton(new[start:new_end])
+    if shapes[0] == shapes[1]:
+        return Edit(start, old_end, new_end)
+    if [s for s in shapes[0] if s[0] != "Note"] == [s for s in shapes[1] if s[0] != "Note"]:
+        return Edit(start, old_end, new_end, same=False)
+    return None
 
 
 def _chapter_start(blocks: list[Node], i: int) -> bool:
@@ -179,6 +183,8 @@ def spliced(
     region = edit(old["blocks"], new["blocks"])
     if region is None:
         return None
+    if not region.same:
+        return renumbered(old["blocks"], parts, new, region, write)
     before = old["blocks"][region.start : region.old_end]
     after = new["blocks"][region.start : region.new_end]
     following = new["blocks"][region.new_end : region.new_end + 1]  # (its heading: where to cut)
@@ -357,3 +363,218 @@ def _note_span(footnotes: bytes, ids: Sequence[bytes]) -> tuple[int, int] | None
         return (end, end) if end >= 0 else None
     close = footnotes.find(b"</w:footnote>", found[-1].start())
     return (found[0].start(), close + len(b"</w:footnote>")) if close >= 0 else None
+
+
+# --- an edit that adds or takes away notes: what follows it renumbered --------------------
+
+# pandoc numbers notes, bookmarks and links with one counter, in the order it writes them (a
+# section's bookmark after its content); lists have numbers of their own. A chapter with one
+# note more takes one number more, and every number after it is one higher.
+_COUNTED = re.compile(rb'(w:id="|r:id="rId|Id="rId)(-?\d+)"')
+_PROBE = "paperbuild_splice_probe"  # (a heading of no words between the rewritten chapters)
+_CHANGES = (b"<w:ins ", b"<w:del ")  # (a tracked change's ids are numbered apart)
+
+
+def renumbered(
+    old: list[Node], parts: dict[str, bytes], new: dict[str, Any], region: Edit, write: Write
+) -> dict[str, bytes] | None:
+    """Return the new draft's parts where the edited chapters differ in their notes alone:
+    the chapters rewritten as in `spliced`, and every number pandoc counted after them moved
+    by as many as the chapters now take more (or fewer); None where that cannot be shown."""
+    document, footnotes = parts["word/document.xml"], parts["word/footnotes.xml"]
+    if any(c in document or c in footnotes for c in _CHANGES):
+        return None
+    before = old[region.start : region.old_end]
+    after = new["blocks"][region.start : region.new_end]
+    following = new["blocks"][region.new_end : region.new_end + 1]
+    probe = pa.header(1, pa.Attr(_PROBE), [])
+    sent = pa.dumps({**new, "blocks": [probe, *before, probe, *after, probe, *following]})
+    if _PROBE.encode() in pa.dumps(before + after):
+        return None
+    written = _parts(write(sent))
+    if written is None or any(p not in written for p in _PARTS):
+        return None
+    if b"<w:comment " in written.get("word/comments.xml", b""):
+        return None
+    halves = _probed(written["word/document.xml"], bool(following))
+    if halves is None or b'r:id="' in halves.old + halves.new + written["word/footnotes.xml"]:
+        return None  # (a link: the rewrite counts it where the draft may not, written before)
+    span = _region(document, halves.first, halves.following)
+    if span is None:
+        return None
+    return _moved(parts, written["word/footnotes.xml"], halves, span)
+
+
+@dataclass(frozen=True)
+class _Probed:
+    """The rewrite of the edited chapters between probes: as they were, as they are, the
+    counter's value where each begins, how many values each took, and the bookmark names of
+    the first heading and of the next chapter's."""
+
+    old: bytes
+    new: bytes
+    old_start: int
+    new_start: int
+    old_count: int
+    new_count: int
+    first: bytes
+    following: bytes | None
+
+
+_PROBED = re.compile(rb'<w:bookmarkStart w:id="(\d+)" w:name="_?' + _PROBE.encode() + rb'" />')
+
+
+def _probed(document: bytes, following: bool) -> _Probed | None:
+    """Return the rewrite cut at its three probes (and the next chapter's heading)."""
+    start = _BODY.search(document)
+    end = _END.search(document, start.end()) if start else None
+    if start is None or end is None:
+        return None
+    body = document[start.end() : end.start()]
+    probes = list(_PROBED.finditer(body))
+    if len(probes) != 3 or probes[0].start() != 0:
+        return None
+    ids = [int(m.group(1)) for m in probes]
+    cut = [
+        body.find(b'<w:bookmarkEnd w:id="%d" />' % i, m.end())
+        for i, m in zip(ids, probes, strict=True)
+    ]
+    if any(c < 0 for c in cut):
+        return None
+    after = [c + len(b'<w:bookmarkEnd w:id="%d" />' % i) for c, i in zip(cut, ids, strict=True)]
+    old = body[after[0] : probes[1].start()].strip()
+    new = body[after[1] : probes[2].start()].strip()
+    firsts = [_START.match(old), _START.match(new)]
+    last = list(_START.finditer(body, after[2]))[-1:] if following else []
+    if firsts[0] is None or firsts[1] is None or firsts[0].group(1) != firsts[1].group(1):
+        return None
+    if following and not last:
+        return None
+    return _Probed(
+        old=old,
+        new=new,
+        old_start=ids[0] + 1,
+        new_start=ids[1] + 1,
+        old_count=ids[1] - ids[0] - 1,
+        new_count=ids[2] - ids[1] - 1,
+        first=firsts[0].group(1),
+        following=last[0].group(1) if last else None,
+    )
+
+
+def _moved(
+    parts: dict[str, bytes], rewritten_notes: bytes, halves: _Probed, span: tuple[int, int]
+) -> dict[str, bytes] | None:
+    """Return the parts with the chapters as they are in their place and every number counted
+    after them moved; None unless the chapters as they were, rewritten, read as the last draft
+    has them with every counted number moved by one amount (and their lists renamed)."""
+    document, footnotes = parts["word/document.xml"], parts["word/footnotes.xml"]
+    old_notes = _counted_span(rewritten_notes, halves.old_start, halves.old_count)
+    new_notes = _counted_span(rewritten_notes, halves.new_start, halves.new_count)
+    was = halves.old + rewritten_notes[old_notes[0] : old_notes[1]]
+    shift = _shift(halves.old, document[span[0] : span[1]])
+    if shift is None:
+        return None
+    begin = halves.old_start + shift[0]  # (where the chapters' numbers began in the last draft)
+    notes = _counted_span(footnotes, begin, halves.old_count)
+    if _shift(was, document[span[0] : span[1]] + footnotes[notes[0] : notes[1]]) != shift:
+        return None
+    now = halves.new + rewritten_notes[new_notes[0] : new_notes[1]]
+    lists = _by_place(was, now, _LIST, shift[1])
+    if lists is None:
+        return None
+    delta, into = halves.new_count - halves.old_count, begin - halves.new_start
+
+    def later(n: int) -> int | None:  # (a number of the last draft, in the new one)
+        if n < begin:
+            return n
+        return n + delta if n >= begin + halves.old_count else None
+
+    def moved(xml: bytes, number: Callable[[int], int | None], mine: bool = False) -> bytes | None:
+        return _recounted(xml, number, lists if mine else {})
+
+    pieces = [
+        moved(halves.new, lambda n: n + into, mine=True),
+        moved(document[span[1] :], later),
+        moved(rewritten_notes[new_notes[0] : new_notes[1]], lambda n: n + into, mine=True),
+        moved(footnotes[notes[1] :], later),
+    ]
+    rels = [
+        n for n in ("word/_rels/document.xml.rels", "word/_rels/footnotes.xml.rels") if n in parts
+    ]
+    relinked = [moved(parts[n], later) for n in rels]
+    if any(p is None for p in pieces + relinked):
+        return None
+    region, tail, added, rest = (p or b"" for p in pieces)
+    out = dict(parts)
+    out["word/document.xml"] = document[: span[0]] + region + tail
+    out["word/footnotes.xml"] = footnotes[: notes[0]] + added + rest
+    out.update({n: r or b"" for n, r in zip(rels, relinked, strict=True)})
+    return out
+
+
+def _counted_span(footnotes: bytes, start: int, count: int) -> tuple[int, int]:
+    """Return where the notes counted from `start`, `count` numbers, stand in a footnotes part
+    (which has them in the order counted): from the first of them to the first after them."""
+    end = footnotes.rfind(b"</w:footnotes>")
+    marks = [(int(m.group(1)), m.start()) for m in _FOOTNOTE.finditer(footnotes)]
+    first = next((i for n, i in marks if n >= start), end)
+    after = next((i for n, i in marks if n >= start + count), end)
+    return first, after
+
+
+def _shift(mine: bytes, theirs: bytes) -> tuple[int, dict[Numbered, bytes]] | None:
+    """Return (the one amount by which every counted number of `mine` is moved in `theirs`,
+    the renaming of every number), or None if `mine` does not read so as `theirs`."""
+    names = _renaming(mine, theirs)
+    if names is None:
+        return None
+    moves = {_number(y) - _number(x) for (kind, x), y in names.items() if kind != _LIST}
+    return (moves.pop(), names) if len(moves) == 1 else None
+
+
+_LIST = b'<w:numId w:val="'
+
+
+def _number(value: bytes) -> int:
+    """Return a counted number: a note's or bookmark's, or a link's (`rId12`)."""
+    return int(value[3:]) if value.startswith(b"rId") else int(value)
+
+
+def _by_place(
+    was: bytes, now: bytes, kind: bytes, names: dict[Numbered, bytes]
+) -> dict[bytes, bytes] | None:
+    """Return, for one kind of number, each of `now`'s values renamed as the value in the
+    same place of `was` is in the last draft (the lists, the links: the same in both)."""
+    a = [v for k, v in _ids(was) if k == kind]
+    b = [v for k, v in _ids(now) if k == kind]
+    if len(a) != len(b):
+        return None
+    out: dict[bytes, bytes] = {}
+    for x, y in zip(a, b, strict=True):
+        if out.setdefault(y, names[(kind, x)]) != names[(kind, x)]:
+            return None
+    return out
+
+
+def _recounted(
+    xml: bytes, number: Callable[[int], int | None], lists: dict[bytes, bytes]
+) -> bytes | None:
+    """Return xml with each counted number moved by `number` and each list renamed (None if
+    a number has nowhere to go)."""
+    lost = False
+
+    def counted(m: re.Match[bytes]) -> bytes:
+        nonlocal lost
+        n = number(int(m.group(2)))
+        lost = lost or n is None
+        return m.group(1) + str(n).encode() + b'"'
+
+    out = _COUNTED.sub(counted, xml)
+    if lists:
+        out = re.sub(
+            rb'(<w:numId w:val=")(\d+)"',
+            lambda m: m.group(1) + lists.get(m.group(2), m.group(2)) + b'"',
+            out,
+        )
+    return None if lost else out
