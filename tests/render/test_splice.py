@@ -155,6 +155,18 @@ def test_an_edit_that_adds_or_takes_away_notes_renumbers_what_follows(unlinked, 
     assert {n: parts[n] for n in whole} == whole
 
 
+def test_a_note_added_before_a_comment_leaves_the_draft_to_the_whole_write(unlinked):
+    """A comment's id is the author's (`id="9000"`), not pandoc's count: moving the numbers
+    after a note added would move it too, and its words, in comments.xml, not."""
+    comment = '[A remark.]{.comment-start id="9000" author="R"}[]{.comment-end id="9000"}'
+    commented = {4: ("A plain paragraph", f"A plain {comment} paragraph")}
+    old_json = _json(_unlinked(_markdown(commented)))
+    parts = splice._parts(_write(old_json))
+    assert parts is not None and b'w:id="9000"' in parts["word/document.xml"]
+    sent = _json(_unlinked(_markdown({**commented, **NOTES["a note added"]})))
+    assert splice.spliced(old_json, parts, sent, _write) is None
+
+
 WHOLE = {
     "a note added where the chapter links": NOTES["a note added"],
     "a note with a link added": {

@@ -384,6 +384,8 @@ def renumbered(
     document, footnotes = parts["word/document.xml"], parts["word/footnotes.xml"]
     if any(c in document or c in footnotes for c in _CHANGES):
         return None
+    if b"<w:comment " in parts.get("word/comments.xml", b""):
+        return None  # (a comment's id is the author's, not counted: it must not be moved)
     before = old[region.start : region.old_end]
     after = new["blocks"][region.start : region.new_end]
     following = new["blocks"][region.new_end : region.new_end + 1]
