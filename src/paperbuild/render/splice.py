@@ -256,14 +256,19 @@ def _joined(
 _START = re.compile(rb'<w:bookmarkStart w:id="[^"]*" w:name="([^"]*)" />')
 
 
+def _body(document: bytes) -> bytes | None:
+    """Return what a document part's body holds before its section properties."""
+    start = _BODY.search(document)
+    end = _END.search(document, start.end()) if start else None
+    return document[start.end() : end.start()] if start and end else None
+
+
 def _cut(document: bytes, following: bool) -> _Rewrite | None:
     """Return the rewrite's body cut where the second copy of the first heading begins and
     where the next chapter's heading (the last one, when `following`) begins."""
-    start = _BODY.search(document)
-    end = _END.search(document, start.end()) if start else None
-    if start is None or end is None:
+    body = _body(document)
+    if body is None:
         return None
-    body = document[start.end() : end.start()]
     marks = list(_START.finditer(body))
     if not marks or marks[0].start() != 0:
         return None
@@ -428,11 +433,9 @@ _PROBED = re.compile(rb'<w:bookmarkStart w:id="(\d+)" w:name="_?' + _PROBE.encod
 
 def _probed(document: bytes, following: bool) -> _Probed | None:
     """Return the rewrite cut at its three probes (and the next chapter's heading)."""
-    start = _BODY.search(document)
-    end = _END.search(document, start.end()) if start else None
-    if start is None or end is None:
+    body = _body(document)
+    if body is None:
         return None
-    body = document[start.end() : end.start()]
     probes = list(_PROBED.finditer(body))
     if len(probes) != 3 or probes[0].start() != 0:
         return None
