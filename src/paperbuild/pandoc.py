@@ -256,9 +256,9 @@ def convert(
     """Return pandoc's output for one conversion: the kept process's answer to the request
     (`op`, `options`: what `lua/serve.lua` answers) when it gives one, else that of a pandoc
     process of its own run with `args`, the same conversion on pandoc's command line."""
-    once = _once(meanwhile)
-    out = kept_answer(op, data, options, cwd=cwd, meanwhile=once)
-    return out if out is not None else run(args, data, cwd=cwd, meanwhile=once, heap=heap)
+    single = once(meanwhile)
+    out = kept_answer(op, data, options, cwd=cwd, meanwhile=single)
+    return out if out is not None else run(args, data, cwd=cwd, meanwhile=single, heap=heap)
 
 
 def kept_answer(
@@ -295,7 +295,7 @@ def kept_answer(
         _KEPT_LOCK.release()
 
 
-def _once(work: Callable[[], object] | None) -> Callable[[], object] | None:
+def once(work: Callable[[], object] | None) -> Callable[[], object] | None:
     """Return `work` made to run at most once, however often it is called."""
     if work is None:
         return None

@@ -124,18 +124,17 @@ def pandoc_docx(
 
     merged = pa.merged_words(data)
     request = {"to": "docx", "reference_doc": str(ref)}
-    waiting = [while_pandoc_writes]  # (run while pandoc writes: once, whatever it writes)
+    waiting = pandoc.once(while_pandoc_writes)  # (while pandoc writes, whatever it writes)
 
     def write(sent: bytes) -> bytes:
         heap = pandoc.OWN_HEAP if len(sent) < OWN_HEAP_BELOW else pandoc.HEAP
-        meanwhile = waiting.pop() if waiting else None
         return pandoc.convert(
-            "write", sent, request, args, cwd=project.root, meanwhile=meanwhile, heap=heap
+            "write", sent, request, args, cwd=project.root, meanwhile=waiting, heap=heap
         )
 
     written = splice.written(merged, write, _kept_write(project, args, ref) if keep else None)
-    if waiting:
-        waiting.pop()()
+    if waiting is not None:
+        waiting()  # (no pandoc wrote: the kept DOCX was the one)
     return written
 
 

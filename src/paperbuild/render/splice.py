@@ -188,12 +188,17 @@ def spliced(
     before = old["blocks"][region.start : region.old_end]
     after = new["blocks"][region.start : region.new_end]
     following = new["blocks"][region.new_end : region.new_end + 1]  # (its heading: where to cut)
-    written = _parts(write(pa.dumps({**new, "blocks": before + after + following})))
+    written = _rewritten(write, {**new, "blocks": before + after + following})
+    return None if written is None else _joined(parts, written, bool(following))
+
+
+def _rewritten(write: Write, document: dict[str, Any]) -> dict[str, bytes] | None:
+    """Return the parts of pandoc's DOCX of the edited chapters' rewrite, or None if it lacks
+    a part the splice needs or has a comment (its words are in a part not spliced)."""
+    written = _parts(write(pa.dumps(document)))
     if written is None or any(p not in written for p in _PARTS):
         return None
-    if b"<w:comment " in written.get("word/comments.xml", b""):
-        return None  # (a comment's words are in a part of their own, not spliced here)
-    return _joined(parts, written, bool(following))
+    return None if b"<w:comment " in written.get("word/comments.xml", b"") else written
 
 
 def _has_images(sent: bytes) -> bool:
@@ -240,7 +245,9 @@ def _joined(
     if names is None or notes is None or old_notes is None:
         return None
     names = _renaming(notes[0], footnotes[old_notes[0] : old_notes[1]], names)
-    order = _renaming_by_place(rewrite.old + notes[0], rewrite.new + notes[1], names or {})
+    if names is None:
+        return None
+    order = _renaming_by_place(rewrite.old + notes[0], rewrite.new + notes[1], names)
     if order is None:
         return None
     out = dict(parts)
@@ -395,13 +402,11 @@ def renumbered(
     after = new["blocks"][region.start : region.new_end]
     following = new["blocks"][region.new_end : region.new_end + 1]
     probe = pa.header(1, pa.Attr(_PROBE), [])
-    sent = pa.dumps({**new, "blocks": [probe, *before, probe, *after, probe, *following]})
-    if _PROBE.encode() in pa.dumps(before + after):
+    blocks = [probe, *before, probe, *after, probe, *following]
+    if pa.dumps(blocks).count(_PROBE.encode()) != 3:  # (the author's own identifier)
         return None
-    written = _parts(write(sent))
-    if written is None or any(p not in written for p in _PARTS):
-        return None
-    if b"<w:comment " in written.get("word/comments.xml", b""):
+    written = _rewritten(write, {**new, "blocks": blocks})
+    if written is None:
         return None
     halves = _probed(written["word/document.xml"], bool(following))
     if halves is None or b'r:id="' in halves.old + halves.new + written["word/footnotes.xml"]:
