@@ -239,6 +239,26 @@ def test_the_kept_write_is_used_again_when_nothing_changed_and_damage_costs_a_wr
     assert len(writes) == 5
 
 
+def test_a_kept_docx_that_cannot_be_read_costs_a_whole_write(tmp_path, monkeypatch):
+    """A kept file the disk will not give back (an I/O error, a permission) is not fatal."""
+    sent = _json(_markdown())
+    kept = tmp_path / "written-1.zip"
+    first = splice.written(sent, _write, kept)
+    real = Path.read_bytes
+
+    def unreadable(path: Path) -> bytes:
+        if path == kept:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    edited = _json(_markdown({2: ("A plain paragraph", "An ordinary paragraph")}))
+    assert _parts(splice.written(edited, _write, kept)) == _parts(_write(edited))
+    monkeypatch.undo()
+    assert _parts(first) != _parts(_write(edited))
+    assert splice._parts(kept.read_bytes()) is not None  # (the new draft kept in its place)
+
+
 def test_a_rebuild_after_an_edit_gives_the_draft_a_build_from_nothing_gives(
     bundled_copy, tmp_path, monkeypatch
 ):
