@@ -29,6 +29,19 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def sealing_key_of_the_suite(tmp_path_factory):
+    """Keep the key that seals cache files (`util/seal.py`) in a folder of the suite's, not in
+    the account's ~/.cache (the builds the suite starts as processes find it there too)."""
+    from paperbuild.util import seal
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        seal._key.cache_clear()
+        yield
+    seal._key.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def one_pandoc_kept():
     """Keep one pandoc process for the tests this worker runs, as `watch` does for its saves:
     hundreds of builds are made in this process (a command run as a process of its own starts

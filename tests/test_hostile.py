@@ -8,6 +8,7 @@ the project, the secret absent from every output, a clear message and exit code.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -713,17 +714,54 @@ def _commit_all(root: Path) -> None:
     committed(root, "pr", "-f")
 
 
+def _foreign_seal(path: Path, data: bytes) -> bytes:
+    """Return a cache file's bytes sealed as paperbuild on another machine seals them."""
+    from paperbuild.util import seal
+
+    mac = hmac.new(b"another machine's key 0123456789"[:32], digestmod=hashlib.sha256)
+    mac.update(path.name.encode() + b"\0" + data)
+    return data + seal.MARK + mac.hexdigest().encode()
+
+
+def _our_seal(path: Path, data: bytes) -> bytes:
+    from paperbuild.util.seal import sealed
+
+    return sealed(path, data)
+
+
+# How the planted files are written: each file's bytes through a seal (ours: the files would be
+# read but for git), and the clean chapter's parse and facts put under the other key either
+# sealed again for their new names or copied as they are (a file of ours, moved).
+PLANTS = {
+    "committed to git": (_our_seal, "sealed again", True),
+    "in an archive, unsealed": (lambda path, data: data, "sealed again", False),
+    "in an archive, sealed on another machine": (_foreign_seal, "sealed again", False),
+    "in an archive, our files moved to other names": (_our_seal, "copied", False),
+}
+
+
 @pytest.mark.slow
-def test_a_cache_committed_to_git_is_never_read(mini):
-    """A pull request plants build/.cache/: facts that hide a problem, a parse, citeproc's
-    output and a reference document of its own. None of it reaches a check or a draft."""
+@pytest.mark.parametrize("plant", PLANTS)
+def test_a_planted_cache_is_never_read(mini, plant):
+    """A pull request or an archive brings build/.cache/: facts that hide a problem, a parse,
+    citeproc's output and a reference document of its own. None of it reaches a check or a
+    draft: git's files there are not read, and no file is read that was not sealed here under
+    its own name."""
     from paperbuild import pandoc
     from paperbuild.load.project import load_project
     from paperbuild.parse import _facts_version
+    from paperbuild.util.fsutil import kept_bytes
+
+    seal, moved, commit = PLANTS[plant]
 
     def key() -> str:  # the cache key of the second chapter's text, as parse computes it
         (chapter,) = [c for c in load_project(root).chapters if c.path == "paper/02-second.md"]
         return pandoc.cache_key(chapter.text)
+
+    def held(path: Path) -> bytes:
+        data = kept_bytes(path)
+        assert data is not None, path
+        return data
 
     root = mini()
     assert run(root, "build", "--to", "docx").exit_code == 0
@@ -731,19 +769,27 @@ def test_a_cache_committed_to_git_is_never_read(mini):
     second = root / "paper/02-second.md"
     clean_key = key()
     scans = cache / "scan" / "scans.json"
-    clean_scans = json.loads(scans.read_text())
+    clean_scans = json.loads(held(scans))
     second.write_text(second.read_text() + "\nA claim.[^9]\n")  # a note with no text
     bad_key = key()
     assert run(root, "check").exit_code == 1  # (the scan of the text with [^9] kept)
-    planted_scans = json.loads(scans.read_text())
+    files = {path: held(path) for path in [*cache.rglob("*.json"), *cache.rglob("*.zip")]}
+    planted_scans = json.loads(files[scans])
     for new_key in set(planted_scans) - set(clean_scans):  # the clean chapter's scan, put there
         planted_scans[new_key] = next(v for k, v in clean_scans.items() if k not in planted_scans)
-    scans.write_text(json.dumps(planted_scans))
+    files[scans] = json.dumps(planted_scans).encode()
     version = _facts_version()
+    copies = {}
     for suffix in (".json", f".{version}.facts.json"):  # the clean chapter's, under the bad key
-        shutil.copy(cache / "ast" / f"{clean_key}{suffix}", cache / "ast" / f"{bad_key}{suffix}")
-    for planted in cache.rglob("*.json"):
-        planted.write_text(planted.read_text().replace("Apples", "POISON"))
+        clean, bad = cache / "ast" / f"{clean_key}{suffix}", cache / "ast" / f"{bad_key}{suffix}"
+        files[bad] = files[clean]
+        copies[bad] = clean.read_bytes()  # (sealed for the clean chapter's name)
+    for path, data in files.items():
+        if moved == "copied":  # (our files, moved: nothing else changed, as a change would
+            if path in copies:  # make them not ours)
+                path.write_bytes(copies[path])
+        else:
+            path.write_bytes(seal(path, data.replace(b"Apples", b"POISON")))
     (reference,) = cache.glob("reference-*.docx")
     with zipfile.ZipFile(reference) as z:
         parts = {n: z.read(n) for n in z.namelist()}
@@ -751,12 +797,16 @@ def test_a_cache_committed_to_git_is_never_read(mini):
     with zipfile.ZipFile(reference, "w") as z:
         for name, data in parts.items():
             z.writestr(name, data)
-    _commit_all(root)
+    sealed_reference = reference.with_suffix(".sealed")  # (what the path pandoc reads holds)
+    if moved != "copied":
+        sealed_reference.write_bytes(seal(sealed_reference, reference.read_bytes()))
+    if commit:
+        _commit_all(root)
 
     checked = run(root, "check")
     assert checked.exit_code == 1, checked.output
-    assert "undefined-footnote" in checked.output and "tracked-cache" in checked.output
     assert "paper/02-second.md:11:9: error[undefined-footnote]" in checked.output
+    assert ("tracked-cache" in checked.output) == commit
     run(root, "build", "--to", "docx", "--force")
     (draft,) = (root / "build").glob("*.docx")
     with zipfile.ZipFile(draft) as z:
@@ -1056,6 +1106,8 @@ def test_every_cache_file_damaged_is_made_again_not_fatal(mini, damage):
     a command: each kind (parses, facts, scans, the bibliography's parse, citeproc's output,
     the read-ahead's record, the maths' and the BibTeX LaTeX's answers) is read as missing and
     made again."""
+    from paperbuild.util.seal import sealed
+
     first = MINI_FILES["paper/01-first.md"].replace("orchards", "orchards, $E = mc^2$,")
     bib = MINI_FILES["references.bib"] + (  # (uncited: its LaTeX is checked all the same)
         "@book{other, author = {Other, Olga}, title = {\\mbox{DNA} work}, year = {2001}}\n"
@@ -1074,8 +1126,8 @@ def test_every_cache_file_damaged_is_made_again_not_fatal(mini, damage):
         ".cache/ast/maths-H.json",
         ".cache/ast/bibtex-latex-H.json",
     } <= kinds, kinds
-    for path in cached:
-        path.write_bytes(damage)
+    for path in cached:  # (sealed here: read past the seal, as a file of ours would be)
+        path.write_bytes(sealed(path, damage))
     checked = run(root, "check")
     assert checked.exit_code == 0, checked.output
     built = run(root, "build", "--to", "docx")

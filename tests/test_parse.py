@@ -150,12 +150,14 @@ def test_cached_parses_are_read_while_pandoc_parses_the_rest_and_a_damaged_one_i
     tmp_path,
 ):
     from paperbuild import pandoc
+    from paperbuild.util.seal import sealed
 
     chapters = [(f"c{i}.md", f"# Chapter {i}\n\nWords of chapter *{i}*.\n") for i in range(3)]
     fresh = pandoc.parse_chapters(chapters)  # (no cache)
     keys = [pandoc.cache_key(text) for _, text in chapters]
     assert pandoc.parse_chapters(chapters[:2], tmp_path) == fresh[:2]  # 0 and 1 now cached
-    (tmp_path / f"{keys[1]}.json").write_bytes(b'[{"t": "Para", "c": [')  # damaged
+    damaged = tmp_path / f"{keys[1]}.json"
+    damaged.write_bytes(sealed(damaged, b'[{"t": "Para", "c": ['))  # (sealed: read past it)
     assert pandoc.parse_chapters(chapters, tmp_path) == fresh  # 0 read, 1 and 2 parsed
     assert (tmp_path / f"{keys[1]}.json").read_bytes().startswith(b'[{"t":"Header"')  # mended
     assert (tmp_path / f"{keys[2]}.json").is_file()

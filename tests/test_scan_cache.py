@@ -11,6 +11,8 @@ from paperbuild.load import project as project_module
 from paperbuild.load.chapters import scan
 from paperbuild.load.project import load_project
 from paperbuild.safety import cache_dir
+from paperbuild.util.fsutil import keep, kept_bytes
+from paperbuild.util.seal import sealed
 from tests.conftest import run
 
 SECOND = '---\nsection: 2\n---\n\n# Second section\n\n{before}[Pears too.]{{points="2.1"}}[^9]\n'
@@ -52,7 +54,8 @@ def test_a_kept_scan_that_cannot_be_read_is_made_again(mini, kept):
     assert where_undefined(root) == ["paper/02-second.md:7:27"]
     cache = cache_dir(root, "scan")
     assert cache is not None and (cache / project_module.SCAN_FILE).is_file()
-    (cache / project_module.SCAN_FILE).write_bytes(kept)
+    path = cache / project_module.SCAN_FILE
+    path.write_bytes(sealed(path, kept))  # (sealed here: read past the seal)
     assert where_undefined(root) == ["paper/02-second.md:7:27"]
 
 
@@ -62,8 +65,8 @@ def test_a_damaged_entry_beside_good_ones_is_made_again(mini):
     cache = cache_dir(root, "scan")
     assert cache is not None
     path = cache / project_module.SCAN_FILE
-    data = pandoc_ast.loads(path.read_bytes())
+    data = pandoc_ast.loads(kept_bytes(path) or b"")
     for value in data.values():
         value["note_refs"] = [["9", 2, "x", ""]]  # (a column that is no number)
-    path.write_bytes(pandoc_ast.dumps(data))
+    keep(path, pandoc_ast.dumps(data))
     assert where_undefined(root) == ["paper/02-second.md:7:27"]

@@ -17,7 +17,7 @@ from paperbuild.load.project import Project
 from paperbuild.pandoc_ast import Node, rewrite
 from paperbuild.references import DEFAULT_CSL, accents_composed, citation_args, csl_path
 from paperbuild.safety import cache_dir, read_input
-from paperbuild.util.fsutil import keep_alone
+from paperbuild.util.fsutil import keep_alone, kept_bytes
 
 
 def resolve_citations(
@@ -151,10 +151,7 @@ def _citeproc_key(args: list[str], data: bytes, project: Project) -> str:
 
 def _cached(cache: Path, name: str, key: str) -> bytes | None:
     """Return citeproc's cached output for this key, or None."""
-    try:
-        return (cache / name.format(key=key)).read_bytes()
-    except OSError:
-        return None
+    return kept_bytes(cache / name.format(key=key))
 
 
 def _keep(cache: Path, name: str, key: str, out: bytes) -> None:

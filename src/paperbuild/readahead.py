@@ -17,7 +17,7 @@ from paperbuild.errors import PaperbuildError
 from paperbuild.load.chapters import pandoc_texts
 from paperbuild.load.project import chapter_text, find_root
 from paperbuild.safety import cache_dir
-from paperbuild.util.fsutil import keep, kept
+from paperbuild.util.fsutil import keep, kept, kept_bytes
 
 CHAPTERS = "chapters.json"  # in build/.cache/ast/: the chapters the last parse read, in order
 
@@ -74,9 +74,5 @@ def note_chapters(root: Path, cache: Path | None, paths: list[str]) -> None:
     if cache is None:
         return
     data = json.dumps([[rel, *(_signature(root, rel) or [-1, -1])] for rel in paths]).encode()
-    try:
-        if (cache / CHAPTERS).read_bytes() == data:
-            return
-    except OSError:
-        pass
-    keep(cache / CHAPTERS, data)
+    if kept_bytes(cache / CHAPTERS) != data:
+        keep(cache / CHAPTERS, data)

@@ -187,22 +187,25 @@ def test_faces_deflated_in_the_cache_folder_are_used_only_when_they_inflate_to_t
     import zlib
 
     from paperbuild.render import ooxml
+    from paperbuild.util.fsutil import kept_bytes
+    from paperbuild.util.seal import sealed
 
     face = (FONTS / SLOTS["embedBold"]).read_bytes()
     expected = ooxml._deflated(face)
     monkeypatch.setattr(ooxml, "_DEFLATED", {})
     assert ooxml.deflated(face, tmp_path) == expected
     (kept,) = tmp_path.glob("deflated-*.bin")
-    assert kept.read_bytes() == expected  # kept for the next command
+    assert kept_bytes(kept) == expected  # kept for the next command
 
     monkeypatch.setattr(ooxml, "_deflated", lambda data: b"not deflated here")
-    for planted in (zlib.compressobj(6, zlib.DEFLATED, -15), None):  # another face; garbage
-        if planted is None:
-            kept.write_bytes(b"\x00garbage")
-        else:
-            kept.write_bytes(planted.compress(b"another face") + planted.flush())
+    other = zlib.compressobj(6, zlib.DEFLATED, -15)  # another face, sealed here; garbage
+    for planted in (other.compress(b"another face") + other.flush(), b"\x00garbage"):
+        kept.write_bytes(sealed(kept, planted))
         monkeypatch.setattr(ooxml, "_DEFLATED", {})
         assert ooxml.deflated(face, tmp_path) == b"not deflated here"  # (deflated again)
-    kept.write_bytes(expected)
+    kept.write_bytes(expected)  # the very deflate, but not sealed here
+    monkeypatch.setattr(ooxml, "_DEFLATED", {})
+    assert ooxml.deflated(face, tmp_path) == b"not deflated here"
+    kept.write_bytes(sealed(kept, expected))
     monkeypatch.setattr(ooxml, "_DEFLATED", {})
     assert ooxml.deflated(face, tmp_path) == expected  # read back, not deflated

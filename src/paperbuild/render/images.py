@@ -23,7 +23,7 @@ from paperbuild.errors import PaperbuildError
 from paperbuild.load.project import Project, is_data_uri
 from paperbuild.pandoc_ast import Node, image_targets
 from paperbuild.safety import read_input
-from paperbuild.util.fsutil import keep
+from paperbuild.util.fsutil import keep, kept_bytes
 
 SHOWN = "PNG, JPEG, GIF, WebP, SVG and PDF"
 OTHER_FORMATS = (  # signatures of formats Typst does not read, for a message that names them
@@ -286,8 +286,9 @@ def _svg_as_png(svg: bytes, cache: Path | None) -> bytes | None:
 
     key = hashlib.sha256(svg + SVG_PAGE.encode() + str(SVG_PPI).encode()).hexdigest()[:32]
     kept = cache / f"svg-{key}.png" if cache is not None else None
-    if kept is not None and kept.is_file():
-        return kept.read_bytes()
+    known = kept_bytes(kept) if kept is not None else None
+    if known is not None:
+        return known
     if pdf_problem(svg) is not None:  # (an SVG that links other files: Typst refuses it)
         return None
     with tempfile.TemporaryDirectory(prefix="paperbuild-svg-") as tmp:

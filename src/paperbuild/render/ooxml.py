@@ -13,7 +13,7 @@ from typing import Any
 
 from paperbuild.render.oxml import OxmlElement, qn
 from paperbuild.render.style import TEXT_HEIGHT_CM, TEXT_WIDTH_CM
-from paperbuild.util.fsutil import keep
+from paperbuild.util.fsutil import keep, kept_bytes
 
 PAGE_BREAK = '<w:p><w:r><w:br w:type="page" /></w:r></w:p>'
 
@@ -179,10 +179,10 @@ def _kept(path: Path | None, data: bytes) -> bytes | None:
     """Return the deflate kept at path if it inflates to data, else None."""
     if path is None:
         return None
+    packed = kept_bytes(path)
     try:
-        packed = path.read_bytes()
-        return packed if zlib.decompress(packed, -15) == data else None
-    except (OSError, zlib.error):
+        return packed if packed is not None and zlib.decompress(packed, -15) == data else None
+    except zlib.error:
         return None
 
 

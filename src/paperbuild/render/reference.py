@@ -32,7 +32,7 @@ from paperbuild.render.style import (
     TOP_MARGIN_CM,
 )
 from paperbuild.safety import CACHE_DIR, cache_dir, open_docx, output_dir, read_input
-from paperbuild.util.fsutil import write_atomic
+from paperbuild.util.fsutil import keep, kept_bytes, write_atomic
 
 HEADING_FONT = BODY_FONT  # one serif family throughout, as in the PDF
 
@@ -333,7 +333,9 @@ def reference_docx(root: Path, reference_doc: str | None = None) -> Path:
     key.update(".".join(map(str, pandoc.version())).encode())
     key.update(user_bytes or b"")
     path = folder / f"reference-{key.hexdigest()[:16]}.docx"
-    if trusted is None or not path.is_file():
+    sealed_copy = path.with_suffix(".sealed")  # (pandoc reads the path: the seal is kept apart)
+    data = kept_bytes(sealed_copy) if trusted is not None else None
+    if data is None:
         try:
             data = _built(key.hexdigest(), user_bytes)
         except Exception as exc:  # python-docx raises several kinds for a broken package
@@ -341,5 +343,16 @@ def reference_docx(root: Path, reference_doc: str | None = None) -> Path:
                 f"the reference document {user} cannot be used: {exc}",
                 hint="save it again from Word or LibreOffice as .docx",
             ) from exc
+        if trusted is not None:
+            keep(sealed_copy, data)
+    if _bytes_of(path) != data:  # (missing, or not what paperbuild made: put there by another)
         write_atomic(path, data)
     return path
+
+
+def _bytes_of(path: Path) -> bytes | None:
+    """Return a file's bytes, or None if it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

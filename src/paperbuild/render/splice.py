@@ -16,7 +16,7 @@ from typing import Any
 
 from paperbuild import pandoc_ast as pa
 from paperbuild.pandoc_ast import Node
-from paperbuild.util.fsutil import keep_alone
+from paperbuild.util.fsutil import keep_alone, kept_bytes
 
 # What pandoc's DOCX writer numbers across the whole draft (notes, bookmarks, lists, links,
 # comments and tracked changes): each value is renamed as the previous draft shows it named,
@@ -153,10 +153,7 @@ KEPT = "written-*.zip"  # (the files `written` keeps: one, the last draft's)
 def _read(kept: Path) -> bytes:
     """Return the kept DOCX's bytes, or none if it cannot be read (a kept file that cannot be
     read costs a whole write, as one that is missing does)."""
-    try:
-        return kept.read_bytes() if kept.is_file() else b""
-    except OSError:
-        return b""
+    return kept_bytes(kept) or b""
 
 
 def _zipped(parts: dict[str, bytes]) -> bytes:

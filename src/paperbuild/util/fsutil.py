@@ -11,6 +11,7 @@ from typing import Any
 from paperbuild.errors import BuildError
 from paperbuild.pandoc_ast import loads
 from paperbuild.safety import refuse_symlink
+from paperbuild.util.seal import sealed, unsealed
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -42,18 +43,30 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def keep(path: Path, data: bytes) -> None:
-    """Write a cache file atomically; a cache that cannot be written only costs time."""
+    """Write a cache file atomically, sealed (`seal`); a cache that cannot be written only
+    costs time."""
     with contextlib.suppress(OSError):
-        write_atomic(path, data)
+        write_atomic(path, sealed(path, data))
+
+
+def kept_bytes(path: Path) -> bytes | None:
+    """Return the data of a cache file `keep` wrote on this machine, or None if it is not
+    there, cannot be read, or is not sealed here under its name (written elsewhere, changed,
+    moved): such a file only costs time, as one that is missing does."""
+    try:
+        return unsealed(path, path.read_bytes())
+    except OSError:
+        return None
 
 
 def kept(path: Path, shape: type[dict[str, Any]] | type[list[Any]]) -> Any:
-    """Return the JSON value of a cache file `keep` wrote, or None if it is not there or cannot
-    be read as a value of that shape (cut short, empty, not JSON, nested past what Python reads,
-    another shape): a damaged cache only costs time, as one that is missing does."""
+    """Return the JSON value of a cache file `keep` wrote, or None if `kept_bytes` has none or
+    it cannot be read as a value of that shape (cut short, empty, not JSON, nested past what
+    Python reads, another shape)."""
+    data = kept_bytes(path)
     try:
-        value = loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
+        value = loads(data) if data is not None else None
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, shape) else None
 
