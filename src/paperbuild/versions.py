@@ -15,9 +15,9 @@ from paperbuild.checks import CheckResult
 from paperbuild.errors import PaperbuildError
 from paperbuild.load.project import Project, inside
 from paperbuild.references import csl_path
-from paperbuild.safety import output_dir
+from paperbuild.safety import loading_cache_dir, output_dir
 from paperbuild.util.clock import build_datetime
-from paperbuild.util.fsutil import write_atomic
+from paperbuild.util.fsutil import keep, kept, write_atomic
 from paperbuild.util.git import git
 
 VERSIONS = "versions"
@@ -193,7 +193,37 @@ def write_record(project: Project, record: Record) -> Path:
     ensure_not_released(project, record.version)
     write_atomic(folder / "document.json", record.data)
     write_atomic(folder / "manifest.json", record.manifest)
+    cache = loading_cache_dir(project.root, "versions")
+    if cache is not None:  # (what this machine recorded: `recorded_here`)
+        keep(_recorded_path(cache, record.version), _recorded(record.data, record.manifest))
     return folder
+
+
+def _recorded_path(cache: Path, version: str) -> Path:
+    return cache / f"snapshot-{hashlib.sha256(version.encode('utf-8')).hexdigest()[:16]}.json"
+
+
+def _recorded(data: bytes, manifest: bytes) -> bytes:
+    """Return the sealed note of a snapshot written here: its draft's digest and coverage."""
+    coverage = json.loads(manifest).get("coverage")
+    digest = hashlib.sha256(data).hexdigest()
+    return pandoc_ast.dumps({"document_sha256": digest, "coverage": coverage})
+
+
+def recorded_here(project: Project, version: str, manifest: dict[str, Any]) -> bool:
+    """Return whether paperbuild wrote this version's snapshot on this machine, as it stands
+    (its draft and the coverage its manifest gives): a snapshot that came in an archive, or was
+    changed since, could match the sources' hashes and hold other text."""
+    cache = loading_cache_dir(project.root, "versions")
+    note = kept(_recorded_path(cache, version), dict) if cache is not None else None
+    if note is None or note.get("coverage") != manifest.get("coverage"):
+        return False
+    folder = versions_dir(project) / version
+    try:
+        data = (folder / "document.json").read_bytes()
+    except OSError:
+        return False
+    return bool(note.get("document_sha256") == hashlib.sha256(data).hexdigest())
 
 
 def _now() -> str:

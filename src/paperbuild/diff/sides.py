@@ -21,7 +21,13 @@ from paperbuild.load.outline import DocumentMeta
 from paperbuild.load.project import CHAPTER_SUFFIXES, Project, load_project
 from paperbuild.safety import git_tracks
 from paperbuild.util.git import git
-from paperbuild.versions import input_hashes, load_snapshot, read_manifest, versions_dir
+from paperbuild.versions import (
+    input_hashes,
+    load_snapshot,
+    read_manifest,
+    recorded_here,
+    versions_dir,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,16 +68,20 @@ def side_from_project(project: Project, label: str, result: CheckResult | None =
 def _recorded_draft(project: Project, label: str) -> Side | None:
     """Return the snapshot of the outline's version if its inputs are the project's current ones.
 
-    Not when git tracks that snapshot: a pull request could commit one whose manifest matches
-    its sources and whose draft does not (a redline that hides what it changed).
+    Not when git tracks that snapshot, nor when this machine did not write it as it stands: a
+    pull request or an archive could bring one whose manifest matches its sources and whose
+    draft does not (a redline that hides what it changed).
     """
-    folder = versions_dir(project) / project.outline.document.version
+    version = project.outline.document.version
+    folder = versions_dir(project) / version
     if git_tracks(project.root, folder.relative_to(project.root).as_posix()):
         return None
     manifest = read_manifest(folder)  # the small part first: the document only if it matches
     if not manifest or manifest.get("paperbuild") != __version__:
         return None
     if manifest.get("inputs") != input_hashes(project):
+        return None
+    if not recorded_here(project, version, manifest):
         return None
     try:
         document, manifest = load_snapshot(folder)
