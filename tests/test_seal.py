@@ -76,3 +76,13 @@ def test_a_build_without_a_place_for_the_key_still_builds(mini, key_home):
         assert result.exit_code == 0, result.output
         assert "internal error" not in result.output
     assert list(Path(root, "build").glob("*.docx"))
+
+
+def test_without_a_home_folder_caches_last_one_command(tmp_path, key_home, monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.delenv("HOME")
+    monkeypatch.setattr(Path, "home", lambda: (_ for _ in ()).throw(RuntimeError("no home")))
+    seal._key.cache_clear()
+    path = tmp_path / "kept.bin"
+    keep(path, b"data")
+    assert kept_bytes(path) == b"data"

@@ -34,7 +34,10 @@ def key_path() -> Path:
 def _key() -> bytes:
     """Return this account's sealing key, made on first use; where none can be kept (no home,
     a read-only one), a key of this process only: caches then last one command."""
-    path = key_path()
+    try:
+        path = key_path()
+    except (RuntimeError, KeyError):  # (no home folder can be found)
+        return os.urandom(KEY_BYTES)
     with contextlib.suppress(OSError, ValueError):
         return _read_key(path)
     with contextlib.suppress(OSError, ValueError):
