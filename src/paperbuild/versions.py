@@ -200,6 +200,7 @@ def write_record(project: Project, record: Record) -> Path:
 
 
 def _recorded_path(cache: Path, version: str) -> Path:
+    """Return the cache file that notes the snapshot of a version written here."""
     return cache / f"snapshot-{hashlib.sha256(version.encode('utf-8')).hexdigest()[:16]}.json"
 
 

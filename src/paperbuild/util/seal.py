@@ -48,6 +48,7 @@ def _key() -> bytes:
 
 
 def _read_key(path: Path) -> bytes:
+    """Return the key kept at path (not through a link), or raise OSError or ValueError."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(fd, "rb") as fh:
         key = fh.read(KEY_BYTES + 1)
@@ -57,6 +58,8 @@ def _read_key(path: Path) -> bytes:
 
 
 def _new_key(path: Path) -> bytes:
+    """Return a new key, kept at path, readable by this account only (raise OSError if path
+    exists or cannot be made)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = os.urandom(KEY_BYTES)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -67,6 +70,7 @@ def _new_key(path: Path) -> bytes:
 
 
 def _seal(name: str, data: bytes) -> bytes:
+    """Return the seal of a file of this name holding data."""
     mac = hmac.new(_key(), name.encode("utf-8", "surrogatepass") + b"\0", hashlib.sha256)
     mac.update(data)
     return MARK + mac.hexdigest().encode("ascii")
