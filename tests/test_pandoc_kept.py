@@ -70,7 +70,14 @@ def pandoc_runs(monkeypatch) -> list[tuple[str, ...]]:
         runs.append(tuple(args))
         return real(args, data, **kwargs)
 
+    real_told = pandoc._read_told
+
+    def told(chapters, group, tell):  # (the chapter reader, its chapters told as it reads)
+        runs.append(("-f", str(pandoc.READER), "-t", "json"))
+        return real_told(chapters, group, tell)
+
     monkeypatch.setattr(pandoc, "run", counted)
+    monkeypatch.setattr(pandoc, "_read_told", told)
     return runs
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
-from paperbuild import pandoc
+from paperbuild import pandoc, pandoc_ast
 from tests.conftest import run
 from tests.render.readers import text_of
 
@@ -26,7 +27,14 @@ def runs_of(monkeypatch) -> list[tuple[str, bytes]]:
             runs.append(("reader", data))
         return real(args, data, **kwargs)
 
+    real_told = pandoc._read_told
+
+    def told(chapters, group, tell):  # (a group read by a process of its own, told as it reads)
+        runs.append(("reader", pandoc_ast.dumps([chapters[i] for i in group])))
+        return real_told(chapters, group, tell)
+
     monkeypatch.setattr(pandoc, "run", counted)
+    monkeypatch.setattr(pandoc, "_read_told", told)
     return runs
 
 
@@ -255,3 +263,58 @@ def _walk(value):
         if "t" in value:
             yield value
         yield from _walk(value.get("c"))
+
+
+def test_a_groups_first_chapters_are_told_while_its_pandoc_reads_the_rest(monkeypatch):
+    """One pandoc process reads a group of chapters; each chapter is looked into as soon as it
+    is read (its facts found while pandoc reads the next), not when the process ends."""
+    from paperbuild import pandoc
+
+    chapters = [
+        ("a.md", "# First\n\nWords of the first chapter.[^1]\n\n[^1]: A note.\n"),
+        ("b.md", "# Second\n\n" + "Many more words in a long chapter. " * 40_000),
+    ]
+    monkeypatch.setattr(pandoc, "workers", lambda: 1)  # (one group, one process)
+    monkeypatch.setenv(pandoc.KEPT_VARIABLE, "0")  # (a process of its own, as a command runs)
+    told: dict[int, float] = {}
+
+    def each(i: int, blocks: list) -> None:
+        told[i] = time.monotonic()
+
+    parsed = pandoc.parse_chapters(chapters, each=each)
+    ended = time.monotonic()
+    assert sorted(told) == [0, 1]
+    assert ended - told[0] > 0.3  # (told while pandoc still read the long chapter)
+    for (name, text), blocks in zip(chapters, parsed, strict=True):  # as pandoc reads each alone
+        assert blocks == pandoc.parse_chapters([(name, text)])[0]
+
+
+@pytest.mark.parametrize("limit", ["time", "reader"])
+def test_a_group_read_chapter_by_chapter_keeps_pandocs_limits_and_messages(
+    monkeypatch, tmp_path, limit
+):
+    """The process that tells a group's chapters one by one is held to the time limit, and
+    says why it failed, as every pandoc run is; it is not left running. (Its memory limit is
+    run's: pandoc's Lua engine, short of heap, keeps collecting until the time limit.)"""
+    from paperbuild import pandoc
+    from paperbuild.errors import BuildError
+
+    monkeypatch.setattr(pandoc, "workers", lambda: 1)
+    monkeypatch.setenv(pandoc.KEPT_VARIABLE, "0")
+    chapters = [("a.md", "# First\n\nWords.\n"), ("b.md", "# Second\n\nMore words.\n")]
+    if limit == "time":
+        monkeypatch.setenv(pandoc.TIMEOUT_VARIABLE, "2")
+        chapters.append(("c.md", "[a](" * 50_000 + "\n"))
+        expected = "did not finish within 2 s"
+    else:
+        reader = tmp_path / "broken.lua"
+        reader.write_text('function Reader(input, opts) error("the reader broke") end\n')
+        monkeypatch.setattr(pandoc, "READER", reader)
+        expected = "the reader broke"
+    began = time.monotonic()
+    with pytest.raises(BuildError) as caught:
+        pandoc.parse_chapters(chapters)
+    assert expected in caught.value.message, caught.value.message
+    assert time.monotonic() - began < 20
+    with pandoc._RUNNING_LOCK:
+        assert not [p for p in pandoc._RUNNING if p.poll() is None]

@@ -42,6 +42,7 @@ def test_the_changed_chapter_is_read_ahead_and_the_parse_runs_no_pandoc_for_it(m
         raise AssertionError("the parse ran pandoc for a chapter read ahead")
 
     monkeypatch.setattr(pandoc, "run", no_pandoc)
+    monkeypatch.setattr(pandoc, "_read_told", lambda *a, **k: no_pandoc())
     monkeypatch.setattr(pandoc, "kept_answer", lambda *a, **k: no_pandoc())
     result = run_checks(load_project(root), with_blocks=True)
     blocks = result.parsed.blocks["paper/02-second.md"]
@@ -118,6 +119,7 @@ def test_cached_chapters_are_read_while_pandoc_still_reads_one_ahead(tmp_path, m
     thread = threading.Thread(target=ahead, daemon=True)
     monkeypatch.setattr(pandoc, "_AHEAD", [(frozenset([keys[1]]), thread)])
     monkeypatch.setattr(pandoc, "run", lambda *a, **k: pytest.fail("pandoc ran for the parse"))
+    monkeypatch.setattr(pandoc, "_read_told", lambda *a: pytest.fail("pandoc ran for the parse"))
     told: list[tuple[int, bool]] = []
 
     def each(i: int, blocks: list) -> None:

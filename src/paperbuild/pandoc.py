@@ -495,45 +495,131 @@ def _parse_in_parallel(chapters: Sequence[tuple[str, str]], ids: Sequence[int], 
     else:
         wanted = -(-sum(len(text) for _, text in chapters) // PARSED_PER_PROCESS)
         groups = _groups([len(text) for _, text in chapters], max(1, min(cores, wanted)))
+
+    def tell(i: int, blocks: list[Node]) -> None:
+        each(ids[i], blocks)
+
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        pending = {pool.submit(_read_group, chapters, group): n for n, group in enumerate(groups)}
+        pending = {
+            pool.submit(_read_group, chapters, group, tell): n for n, group in enumerate(groups)
+        }
         failed: dict[int, BaseException] = {}
         for done in as_completed(pending):
             error = done.exception()
             if error is not None:
                 failed[pending[done]] = error
-                continue
-            for i, blocks in zip(groups[pending[done]], done.result(), strict=True):
-                each(ids[i], blocks)
     if failed:
         raise failed[min(failed)]  # (the first group's failure, as a parse in order would say)
 
 
-def _read_group(chapters: Sequence[tuple[str, str]], group: list[int]) -> list[list[Node]]:
-    """Return the blocks of the chapters of one group, read by one pandoc process (the kept
-    one, when it is free)."""
+def _read_group(chapters: Sequence[tuple[str, str]], group: list[int], tell: Each) -> None:
+    """Tell the blocks of the chapters of one group, read by one pandoc process (the kept one,
+    when it is free): a process of its own tells each chapter as soon as it has read it."""
     items = pandoc_ast.dumps([{"name": chapters[i][0], "text": chapters[i][1]} for i in group])
     out = kept_answer("read", items, {})
-    alone = out is None and len(group) == 1
+    if out is None and len(group) > 1:
+        _read_told(chapters, group, tell)
+        return
+    alone = out is None
     if alone:
         text = chapters[group[0]][1]
         latex = (f"--lua-filter={LATEX_FILTER}",) if _latex_commands().search(text) else ()
         out = run((*READER_ARGS, *latex), text.encode("utf-8", "surrogatepass"))
-    elif out is None:
-        out = run(["-f", str(READER), "-t", "json"], items)
     assert out is not None
+    blocks = _blocks(out, [chapters[i][0] for i in group])
+    read = [blocks] if alone else [pandoc_ast.blocks(div) for div in blocks]
+    for i, chapter in zip(group, read, strict=True):
+        tell(i, chapter)
+
+
+def _blocks(out: bytes, names: Sequence[str]) -> list[Node]:
+    """Return the blocks of pandoc's JSON document of the chapters of these names."""
     try:
         document = pandoc_ast.loads(out)
         blocks: list[Node] = document["blocks"]
     except RecursionError as exc:
-        names = ", ".join(chapters[i][0] for i in group)
         raise BuildError(
-            f"a chapter nests blocks too deeply to be read ({names})",
+            f"a chapter nests blocks too deeply to be read ({', '.join(names)})",
             hint="look for hundreds of nested '>' quotes or list levels",
         ) from exc
     if not _API_VERSION:  # (what api_version would start another pandoc to learn)
         _API_VERSION.append(document["pandoc-api-version"])
-    return [blocks] if alone else [pandoc_ast.blocks(div) for div in blocks]
+    return blocks
+
+
+def _read_told(chapters: Sequence[tuple[str, str]], group: list[int], tell: Each) -> None:
+    """Tell each chapter of a group as the chapter reader, in a pandoc process of its own, has
+    read it (its JSON in a file, its number on pandoc's standard output): the chapters read
+    first are looked into while pandoc reads the others. With run's limits and messages."""
+    seconds, memory = limits()
+    stopped = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="paperbuild-") as tmp:
+        folder = Path(tmp)
+        items = [
+            {"name": chapters[i][0], "text": chapters[i][1], "out": str(folder / f"{n}.json")}
+            for n, i in enumerate(group)
+        ]
+        (folder / "in").write_bytes(pandoc_ast.dumps(items))
+        command = [pandoc_path(), str(folder / "in"), "-f", str(READER), "-t", "json"]
+        command += ["-o", str(folder / "out"), "+RTS", f"-M{memory}", *HEAP, "-RTS"]
+        with open(folder / "err", "w+b") as err:
+            try:
+                proc = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    env=offline_env(),
+                )
+            except OSError as exc:
+                raise BuildError(f"could not run pandoc: {exc}") from exc
+            with proc:
+                _told(proc, folder, chapters, group, tell, seconds, stopped)
+            err.seek(0)
+            stderr = err.read()
+    if stopped.is_set():
+        raise _too_slow(seconds)
+    if proc.returncode == 251 or b"Heap exhausted" in stderr:
+        raise _out_of_memory(memory)
+    if proc.returncode != 0:
+        message = stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+        raise BuildError(f"pandoc failed: {message}")
+
+
+def _told(
+    proc: subprocess.Popen[bytes],
+    folder: Path,
+    chapters: Sequence[tuple[str, str]],
+    group: list[int],
+    tell: Each,
+    seconds: float,
+    stopped: threading.Event,
+) -> None:
+    """Tell each chapter the process names on its output, until it ends (stopped, and
+    `stopped` set, after `seconds`; killed if telling fails)."""
+
+    def stop() -> None:
+        stopped.set()
+        proc.kill()
+
+    timer = threading.Timer(seconds, stop)
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            n = int(line) - 1
+            name = chapters[group[n]][0]
+            tell(group[n], _blocks((folder / f"{n}.json").read_bytes(), [name]))
+        proc.wait()
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        timer.cancel()
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
 
 
 def read_ahead(chapters: Sequence[tuple[str, str]], cache_dir: Path) -> int:

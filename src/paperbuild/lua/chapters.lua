@@ -15,7 +15,15 @@ function Reader(input, opts)
         doc = doc:walk(filter)
       end
     end
-    blocks[#blocks + 1] = pandoc.Div(doc.blocks, pandoc.Attr("", {"chapter"}, {{"path", item.name}}))
+    if item.out then -- (told as it is read: the chapter's JSON in its file, its number on stdout)
+      local file = assert(io.open(item.out, "wb"))
+      file:write(pandoc.write(pandoc.Pandoc(doc.blocks), "json"))
+      file:close()
+      io.stdout:write(tostring(#blocks + 1), "\n")
+      io.stdout:flush()
+    end
+    blocks[#blocks + 1] = item.out and pandoc.Div({}) or
+      pandoc.Div(doc.blocks, pandoc.Attr("", {"chapter"}, {{"path", item.name}}))
   end
   return pandoc.Pandoc(blocks)
 end
