@@ -124,20 +124,31 @@ def run(
         out = Path(tmp) / "out"
         seconds, memory = limits()
         try:
-            command = [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", *heap, "-RTS"]
+            command = _command(args, out, memory, heap)
             proc = _completed(command, data, cwd, env, seconds, meanwhile, Path(tmp) / "in")
         except subprocess.TimeoutExpired as exc:
             raise _too_slow(seconds, citing="--citeproc" in args) from exc
         except OSError as exc:
             raise BuildError(f"could not run pandoc: {exc}") from exc
-        if proc.returncode == 251 or b"Heap exhausted" in proc.stderr:
-            raise _out_of_memory(memory, citing="--citeproc" in args)
-        if proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
-            raise BuildError(f"pandoc failed: {message}")
+        _check_ended(proc.returncode, proc.stderr, memory, citing="--citeproc" in args)
         if warnings is not None:
             warnings.append(proc.stderr.decode("utf-8", "replace"))
         return out.read_bytes() if out.exists() else proc.stdout
+
+
+def _command(args: Sequence[str], out: Path, memory: str, heap: Sequence[str]) -> list[str]:
+    """Return pandoc's command line: these arguments, the output file and the runtime's
+    limits (its heap's size and options)."""
+    return [pandoc_path(), *args, "-o", str(out), "+RTS", f"-M{memory}", *heap, "-RTS"]
+
+
+def _check_ended(returncode: int, stderr: bytes, memory: str, citing: bool = False) -> None:
+    """Raise BuildError if an ended pandoc ran out of its heap or failed (its own words)."""
+    if returncode == 251 or b"Heap exhausted" in stderr:
+        raise _out_of_memory(memory, citing=citing)
+    if returncode != 0:
+        message = stderr.decode("utf-8", "replace").strip() or f"exit {returncode}"
+        raise BuildError(f"pandoc failed: {message}")
 
 
 def offline_env() -> dict[str, str]:
@@ -560,8 +571,9 @@ def _read_told(chapters: Sequence[tuple[str, str]], group: list[int], tell: Each
             for n, i in enumerate(group)
         ]
         (folder / "in").write_bytes(pandoc_ast.dumps(items))
-        command = [pandoc_path(), str(folder / "in"), "-f", str(READER), "-t", "json"]
-        command += ["-o", str(folder / "out"), "+RTS", f"-M{memory}", *HEAP, "-RTS"]
+        command = _command(
+            [str(folder / "in"), "-f", str(READER), "-t", "json"], folder / "out", memory, HEAP
+        )
         with open(folder / "err", "w+b") as err:
             try:
                 proc = subprocess.Popen(
@@ -579,11 +591,7 @@ def _read_told(chapters: Sequence[tuple[str, str]], group: list[int], tell: Each
             stderr = err.read()
     if stopped.is_set():
         raise _too_slow(seconds)
-    if proc.returncode == 251 or b"Heap exhausted" in stderr:
-        raise _out_of_memory(memory)
-    if proc.returncode != 0:
-        message = stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
-        raise BuildError(f"pandoc failed: {message}")
+    _check_ended(proc.returncode, stderr, memory)
 
 
 def _told(
