@@ -189,11 +189,11 @@ def spliced(
     region = edit(old["blocks"], new["blocks"])
     if region is None:
         return None
-    if not region.same:
-        return renumbered(old["blocks"], parts, new, region, write)
     before = old["blocks"][region.start : region.old_end]
     after = new["blocks"][region.start : region.new_end]
     following = new["blocks"][region.new_end : region.new_end + 1]  # (its heading: where to cut)
+    if not region.same:
+        return renumbered(parts, new, (before, after, following), write)
     written = _rewritten(write, {**new, "blocks": before + after + following})
     return None if written is None else _joined(parts, written, bool(following))
 
@@ -345,7 +345,14 @@ def _renaming_by_place(
 ) -> dict[Numbered, bytes] | None:
     """Return the renaming for the rewritten chapters as they are now: the value numbered in
     each place takes the name its place had before (the two have the same `skeleton`)."""
-    a, b = _ids(old), _ids(new)
+    return _placed(_ids(old), _ids(new), names)
+
+
+def _placed(
+    a: list[Numbered], b: list[Numbered], names: dict[Numbered, bytes]
+) -> dict[Numbered, bytes] | None:
+    """Return each value of `b` renamed as the value in the same place of `a` is named, or
+    None unless that is one renaming of one kind to the same kind, one-to-one."""
     if len(a) != len(b):
         return None
     order: dict[Numbered, bytes] = {}
@@ -394,19 +401,21 @@ _CHANGES = (b"<w:ins ", b"<w:del ")  # (a tracked change's ids are numbered apar
 
 
 def renumbered(
-    old: list[Node], parts: dict[str, bytes], new: dict[str, Any], region: Edit, write: Write
+    parts: dict[str, bytes],
+    new: dict[str, Any],
+    chapters: tuple[list[Node], list[Node], list[Node]],
+    write: Write,
 ) -> dict[str, bytes] | None:
     """Return the new draft's parts where the edited chapters differ in their notes alone:
-    the chapters rewritten as in `spliced`, and every number pandoc counted after them moved
-    by as many as the chapters now take more (or fewer); None where that cannot be shown."""
+    the chapters (as they were, as they are, and the next one's heading) rewritten as in
+    `spliced`, and every number pandoc counted after them moved by as many as the chapters now
+    take more (or fewer); None where that cannot be shown."""
     document, footnotes = parts["word/document.xml"], parts["word/footnotes.xml"]
     if any(c in document or c in footnotes for c in _CHANGES):
         return None
     if b"<w:comment " in parts.get("word/comments.xml", b""):
         return None  # (a comment's id is the author's, not counted: it must not be moved)
-    before = old[region.start : region.old_end]
-    after = new["blocks"][region.start : region.new_end]
-    following = new["blocks"][region.new_end : region.new_end + 1]
+    before, after, following = chapters
     probe = pa.header(1, pa.Attr(_PROBE), [])
     blocks = [probe, *before, probe, *after, probe, *following]
     if pa.dumps(blocks).count(_PROBE.encode()) != 3:  # (the author's own identifier)
@@ -562,15 +571,10 @@ def _by_place(
 ) -> dict[bytes, bytes] | None:
     """Return, for one kind of number, each of `now`'s values renamed as the value in the
     same place of `was` is in the last draft (the lists, the links: the same in both)."""
-    a = [v for k, v in _ids(was) if k == kind]
-    b = [v for k, v in _ids(now) if k == kind]
-    if len(a) != len(b):
-        return None
-    out: dict[bytes, bytes] = {}
-    for x, y in zip(a, b, strict=True):
-        if out.setdefault(y, names[(kind, x)]) != names[(kind, x)]:
-            return None
-    return out
+    a = [n for n in _ids(was) if n[0] == kind]
+    b = [n for n in _ids(now) if n[0] == kind]
+    order = _placed(a, b, names)
+    return None if order is None else {value: name for (_, value), name in order.items()}
 
 
 def _recounted(
