@@ -195,7 +195,7 @@ def write_record(project: Project, record: Record) -> Path:
     write_atomic(folder / "manifest.json", record.manifest)
     cache = loading_cache_dir(project.root, "versions")
     if cache is not None:  # (what this machine recorded: `recorded_here`)
-        keep(_recorded_path(cache, record.version), _recorded(record.data, record.manifest))
+        keep(_recorded_path(cache, record.version), _recorded(record.manifest))
     return folder
 
 
@@ -204,11 +204,13 @@ def _recorded_path(cache: Path, version: str) -> Path:
     return cache / f"snapshot-{hashlib.sha256(version.encode('utf-8')).hexdigest()[:16]}.json"
 
 
-def _recorded(data: bytes, manifest: bytes) -> bytes:
-    """Return the sealed note of a snapshot written here: its draft's digest and coverage."""
-    coverage = json.loads(manifest).get("coverage")
-    digest = hashlib.sha256(data).hexdigest()
-    return pandoc_ast.dumps({"document_sha256": digest, "coverage": coverage})
+def _recorded(manifest: bytes) -> bytes:
+    """Return the sealed note of a snapshot written here: its draft's digest and coverage, as
+    its manifest gives them (`snapshot_record` hashed the draft)."""
+    recorded = json.loads(manifest)
+    return pandoc_ast.dumps(
+        {"document_sha256": recorded["document_sha256"], "coverage": recorded.get("coverage")}
+    )
 
 
 def recorded_here(project: Project, version: str, manifest: dict[str, Any]) -> bool:
