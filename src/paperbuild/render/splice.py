@@ -129,7 +129,8 @@ def written(sent: bytes, write: Write, kept: Path | None) -> bytes:
     """Return pandoc's DOCX of `sent`: the one kept in `kept` (the previous draft's, with the
     JSON it was written from) if that JSON is `sent`, else spliced into it where `spliced` can,
     else written whole; what is returned is kept for the next draft."""
-    before = _parts(_read(kept)) if kept is not None else None
+    # (a kept file that is missing, cannot be read or is not sealed here costs a whole write)
+    before = _parts(kept_bytes(kept) or b"") if kept is not None else None
     old_json = before.pop(SENT, None) if before is not None else None
     parts = None
     if before is not None and old_json == sent:
@@ -148,12 +149,6 @@ def written(sent: bytes, write: Write, kept: Path | None) -> bytes:
 
 
 KEPT = "written-*.zip"  # (the files `written` keeps: one, the last draft's)
-
-
-def _read(kept: Path) -> bytes:
-    """Return the kept DOCX's bytes, or none if it cannot be read (a kept file that cannot be
-    read costs a whole write, as one that is missing does)."""
-    return kept_bytes(kept) or b""
 
 
 def _zipped(parts: dict[str, bytes]) -> bytes:
