@@ -40,6 +40,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "unused-footnote": ("warning", "a footnote definition is never referenced"),
     "duplicate-footnote": ("error", "a footnote is defined twice in one chapter"),
     "empty-footnote": ("error", "a footnote definition has no text"),
+    "nested-footnote": ("error", "a footnote reference stands inside another footnote"),
     "unknown-citation": ("error", "a citation key is not in references.bib"),
     "unused-reference": ("warning", "a references.bib entry is never cited"),
     "duplicate-reference": ("error", "two references.bib entries share a key"),

@@ -198,6 +198,44 @@ def test_footnote_rules(mini):
     assert found(diags, "empty-footnote") == [("paper/01-first.md", 15, 1)]
 
 
+NESTED = """---
+section: 1
+---
+
+# Introduction
+
+[Apples]{points="1.1"} grow.[^a] Pears too.[^c] An escaped \\[^c] is text.
+
+[^a]: A note that cites another one.[^b]
+    And a second paragraph, which refers to [^c].
+
+[^b]: The note it wanted.
+
+[^c]: A note in the text.
+"""
+
+
+def test_a_note_referred_to_inside_another_note_is_an_error_where_it_stands(mini):
+    """pandoc reads no note inside a note: the draft shows '[^b]' and loses the note. The
+    reference is reported where it stands, in the note's first line or an indented one; a
+    reference in the text, and an escaped one, are not."""
+    from tests.conftest import run
+    from tests.render.readers import pandoc_docx_json, text_of
+
+    root = mini({"paper/01-first.md": NESTED})
+    diags = check(root)
+    assert found(diags, "nested-footnote") == [
+        ("paper/01-first.md", 9, 37),
+        ("paper/01-first.md", 10, 45),
+    ]
+    assert "inside the note [^a]" in next(d.message for d in diags if d.rule == "nested-footnote")
+    assert found(diags, "undefined-footnote") == []
+    result = run(root, "build", "--to", "docx", "--force")
+    assert result.exit_code == 0, result.output
+    text = text_of(pandoc_docx_json(next((root / "build").glob("*.docx"))))
+    assert "[^b]" in text and "The note it wanted." not in text  # (what the error is about)
+
+
 def test_same_footnote_id_in_two_chapters_is_fine(mini):
     # both mini chapters use [^1] with different texts
     assert check(mini()) == []

@@ -55,6 +55,8 @@ def check_chapter(chapter: Chapter, facts: Facts | None = None) -> list[Diagnost
                     f"add a line '[^{r.name}]: …' to this chapter (notes are chapter-local)",
                 )
             )
+    if literal:  # (pandoc read some reference as text: one inside another note, say)
+        problems += _nested(chapter, defined, literal)
     seen = set()
     for d in scan.note_defs:
         if d.name not in referenced and d.name not in seen:
@@ -69,6 +71,42 @@ def check_chapter(chapter: Chapter, facts: Facts | None = None) -> list[Diagnost
                 )
             )
     return problems
+
+
+def _nested(chapter: Chapter, defined: dict[str, int], literal: set[str]) -> list[Diagnostic]:
+    """Return an error for each reference to a defined note that stands inside a note's
+    definition (its line or an indented line after it) and that pandoc read as text: pandoc
+    puts no note inside a note, so the drafts would show `[^x]` and lose the note."""
+    lines = chapter.text.splitlines()
+    inside: dict[int, str] = {}  # line -> the note whose definition it is part of
+    for d in chapter.scan.note_defs:
+        inside[d.line] = d.name
+        for number in range(d.line + 1, len(lines) + 1):
+            text = lines[number - 1]
+            if text.strip() and not text.startswith(("    ", "\t")):
+                break
+            inside[number] = d.name
+    found = []
+    for r in chapter.scan.note_refs:
+        outer = inside.get(r.line)
+        escaped = r.column > 1 and lines[r.line - 1][r.column - 2 : r.column - 1] == "\\"
+        if outer is None or outer == r.name or escaped:
+            continue
+        if r.name in defined and r.name in literal:
+            found.append(
+                diag(
+                    "nested-footnote",
+                    f"footnote [^{r.name}] stands inside the note [^{outer}]: pandoc puts no "
+                    f"note inside a note, so the drafts would show '[^{r.name}]' as text and "
+                    "lose its note",
+                    chapter.path,
+                    r.line,
+                    r.column,
+                    f"move [^{r.name}] out of [^{outer}] into the text, or write its words into "
+                    f"[^{outer}]",
+                )
+            )
+    return found
 
 
 def check(project: Project, facts: dict[str, Facts] | None = None) -> list[Diagnostic]:
