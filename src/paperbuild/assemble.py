@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,13 @@ class Document:
     version: str
     cited: tuple[str, ...] = ()
     listed: tuple[Listed, ...] = ()  # the figures and tables the outline asks to list
+
+    @cached_property
+    def block_json(self) -> tuple[bytes, ...]:
+        """Return each block's JSON, written once for every use of a built document (its
+        images looked for, its DOCX, its snapshot): a document's blocks are not changed once
+        it is built (a renderer changes a copy)."""
+        return tuple(pa.dumps(block) for block in self.blocks)
 
     @property
     def display_date(self) -> str:
@@ -504,15 +512,26 @@ CITES = frozenset(("Cite",))
 
 def document_to_json(document: Document) -> dict[str, Any]:
     """Return the document as JSON data (for snapshots)."""
+    return {"meta": dataclasses.asdict(document.meta), "blocks": document.blocks, **_rest(document)}
+
+
+def _rest(document: Document) -> dict[str, Any]:
+    """Return what a snapshot keeps of the document after its blocks."""
     return {
-        "meta": dataclasses.asdict(document.meta),
-        "blocks": document.blocks,
         "toc": [dataclasses.asdict(e) for e in document.toc],
         "date": document.date.isoformat(),
         "version": document.version,
         "cited": list(document.cited),
         "listed": [dataclasses.asdict(e) for e in document.listed],
     }
+
+
+def document_json_bytes(document: Document) -> bytes:
+    """Return `document_to_json`'s JSON, compact, from the blocks' JSON written once."""
+    meta = pa.dumps({"meta": dataclasses.asdict(document.meta)})
+    rest = pa.dumps(_rest(document))
+    blocks = b",".join(document.block_json)
+    return meta[: -len(b"}")] + b',"blocks":[' + blocks + b"]," + rest[len(b"{") :]
 
 
 def document_from_json(data: dict[str, Any]) -> Document:

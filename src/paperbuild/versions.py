@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from paperbuild import __version__, pandoc_ast
-from paperbuild.assemble import Document, document_from_json, document_to_json
+from paperbuild.assemble import Document, document_from_json, document_json_bytes
 from paperbuild.checks import CheckResult
 from paperbuild.errors import PaperbuildError
 from paperbuild.load.project import Project, inside
@@ -164,7 +164,7 @@ def snapshot_record(project: Project, document: Document, check: CheckResult) ->
     """Return the snapshot of the draft that write_record puts under build/versions/."""
     # (orjson: a medium paper's snapshot in 6 ms against json's 100, which ran in pandoc's time
     # for the DOCX but not always within it, and after the PDF)
-    data = pandoc_ast.dumps(document_to_json(document))
+    data = document_json_bytes(document)
     by_section = {
         sid: sorted(
             p.id for p in project.outline.sections_by_id[sid].points if p.id in check.covered_ids

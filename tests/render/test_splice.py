@@ -77,14 +77,15 @@ def _markdown(edits: dict[int, tuple[str, str]] | None = None) -> str:
     return "\n".join(chapters)
 
 
-def _json(markdown: str) -> bytes:
-    """Return pandoc's JSON of the Markdown, as paperbuild sends it (no spaces)."""
-    return pa.dumps(pa.loads(pandoc.run(["-f", "markdown", "-t", "json"], markdown.encode())))
+def _json(markdown: str) -> splice.Sent:
+    """Return pandoc's JSON of the Markdown, as paperbuild sends it (no spaces, in pieces)."""
+    return splice.Sent.of(pandoc.run(["-f", "markdown", "-t", "json"], markdown.encode()))
 
 
-def _write(sent: bytes) -> bytes:
+def _write(sent: bytes | splice.Sent) -> bytes:
     """Return pandoc's DOCX of the JSON."""
-    return pandoc.convert("write", sent, {"to": "docx"}, ["-f", "json", "-t", "docx"])
+    data = sent.whole if isinstance(sent, splice.Sent) else sent
+    return pandoc.convert("write", data, {"to": "docx"}, ["-f", "json", "-t", "docx"])
 
 
 def _parts(docx: bytes) -> dict[str, bytes]:
@@ -234,7 +235,7 @@ def test_the_kept_write_is_used_again_when_nothing_changed_and_damage_costs_a_wr
     assert len(writes) == 1  # (the same JSON: pandoc is not asked again)
     edited = _json(_markdown({2: ("A plain paragraph", "An ordinary paragraph")}))
     assert _parts(splice.written(edited, write, kept)) == _parts(_write(edited))
-    assert len(writes) == 2 and len(writes[1]) < len(edited) / 2.5  # (two chapters of six)
+    assert len(writes) == 2 and len(writes[1]) < len(edited.whole) / 2.5  # (two chapters of six)
     whole = kept_bytes(kept)
     assert whole is not None
     for damage in (b"", b"PK\x03\x04 cut short", whole[:-100]):  # (sealed: read past the seal)
@@ -432,3 +433,70 @@ def test_a_random_edit_is_spliced_into_the_whole_writes_parts_or_written_whole(c
     if spliced is not None:
         whole = _parts(_write(sent))
         assert {n: spliced[n] for n in whole} == whole
+
+
+# --- the JSON sent in pieces: each block's JSON as written once ---------------------------
+
+
+def test_a_drafts_json_in_pieces_is_its_whole_json_and_its_words_merge_alike(bundled_copy):
+    """The pieces joined are the JSON a whole write is sent, and its words merged block by
+    block (`docx._merged`, as `watch` does after a save) are the whole JSON's merged."""
+    from paperbuild.assemble import assemble, document_json_bytes, document_to_json
+    from paperbuild.checks import run_checks
+    from paperbuild.cite import resolve_citations
+    from paperbuild.load.project import load_project
+    from paperbuild.render import docx as docx_render
+    from paperbuild.render.common import document_pieces, joined
+
+    project = load_project(bundled_copy)
+    document = resolve_citations(assemble(run_checks(project, with_blocks=True).parsed), project)
+    front = docx_render.front_matter_blocks(document)
+    head, pieces = document_pieces(document, front, meta={})
+    whole = pa.dumps(
+        {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": front + document.blocks}
+    )
+    assert joined(head, pieces) == whole
+    assert document_json_bytes(document) == pa.dumps(document_to_json(document))  # (snapshot)
+    assert len(pieces) == len(front) + len(document.blocks) > 50
+    merged = pa.merged_words(whole)
+    assert merged != whole  # (there are words to merge)
+    docx_render._merged(pieces[::2])  # (another draft's blocks, remembered)
+    assert joined(pa.merged_words(head), docx_render._merged(pieces)) == merged
+    assert joined(pa.merged_words(head), docx_render._merged(pieces)) == merged  # (remembered)
+
+
+def test_cuts_that_do_not_fall_between_blocks_are_refused():
+    sent = _json(_markdown())
+    assert splice.cut(sent.whole, sent.cuts()) == sent
+    lengths = pa.loads(sent.cuts())
+    moved = [lengths[0], lengths[1] + 1, lengths[2] - 1, *lengths[3:]]  # (the sum kept)
+    for bad in (b"[]", b"{}", b"[1.5]", b"not json", pa.dumps(lengths[:-1]), pa.dumps(moved)):
+        assert splice.cut(sent.whole, bad) is None, bad
+
+
+def test_a_kept_draft_with_damaged_cuts_or_none_costs_a_whole_write(tmp_path):
+    """A kept DOCX whose cuts are not its JSON's (or that has none: an older paperbuild's)
+    is written whole, and kept with its cuts, so the next edit is spliced again."""
+    sent = _json(_markdown())
+    edited = _json(_markdown({2: ("A plain paragraph", "An ordinary paragraph")}))
+    again = _json(_markdown({2: ("A plain paragraph", "A simple paragraph")}))
+    writes: list[bytes] = []
+
+    def write(data: bytes) -> bytes:
+        writes.append(data)
+        return _write(data)
+
+    lengths = pa.loads(sent.cuts())
+    mid_block = pa.dumps([lengths[0], lengths[1] + 1, lengths[2] - 1, *lengths[3:]])
+    for cuts in (None, b"[1, 2, 3]", mid_block):
+        kept = tmp_path / "written-1.zip"
+        parts = splice._parts(_write(sent))
+        assert parts is not None
+        if cuts is not None:
+            parts[splice.CUTS] = cuts
+        kept.write_bytes(sealed(kept, splice._zipped({**parts, splice.SENT: sent.whole})))
+        writes.clear()
+        assert _parts(splice.written(edited, write, kept)) == _parts(_write(edited))
+        assert writes == [edited.whole]  # (written whole)
+        assert _parts(splice.written(again, write, kept)) == _parts(_write(again))
+        assert len(writes) == 2 and len(writes[1]) < len(again.whole) / 2.5  # (spliced)

@@ -56,21 +56,42 @@ FINISHED_MARKS = (b'"pb-caption-label"', b'"pb-equation"')
 
 def document_json(
     document: Document,
-    blocks: list[dict[str, Any]] | None = None,
     *,
     target: str | None = None,
     meta: dict[str, Any] | None = None,
     queries: bool = True,
 ) -> bytes:
-    """Return the pandoc JSON of the document's blocks (or of the given blocks) and metadata.
+    """Return the pandoc JSON of the document's blocks and metadata (`document_pieces`,
+    joined)."""
+    head, pieces = document_pieces(document, target=target, meta=meta, queries=queries)
+    return joined(head, pieces)
+
+
+def joined(head: bytes, pieces: list[bytes]) -> bytes:
+    """Return a document's JSON from what precedes its blocks and each block's JSON."""
+    return head + b",".join(pieces) + b"]}"
+
+
+def document_pieces(
+    document: Document,
+    front: list[Node] | None = None,
+    *,
+    target: str | None = None,
+    meta: dict[str, Any] | None = None,
+    queries: bool = True,
+) -> tuple[bytes, list[bytes]]:
+    """Return the pandoc JSON of the document's blocks (or of the given blocks) and metadata,
+    in pieces: what precedes the blocks (`{"pandoc-api-version":…,"blocks":[`) and each block
+    (the `front` blocks first, when given).
 
     With a target ("docx" or "typst"), caption numbers and equations take that format's form,
     on a copy read back from the JSON (the document is shared by every renderer), and only
     when the document has any.
     """
-    chosen = document.blocks if blocks is None else blocks
-    payload = {"pandoc-api-version": pandoc.api_version(), "meta": meta or {}, "blocks": chosen}
-    data = pa.dumps(payload)
+    chosen = document.blocks if not front else front + document.blocks
+    head = _head(meta or {})
+    pieces = [*(pa.dumps(block) for block in front or ()), *document.block_json]
+    data = b",".join(pieces)
     finish = target is not None and any(mark in data for mark in FINISHED_MARKS)
     ask = target is not None and QUERY_MARK in data
     quote = target == "docx" and QUOTED_MARK in data
@@ -80,25 +101,31 @@ def document_json(
     quotes = target == "typst" and data.count(b'"BlockQuote"') > QUOTE_DEPTH
     plains = target == "typst" and PLAIN_AFTER_BLOCK in data
     if not (finish or ask or quote or short or sized or unbroken or quotes or plains):
-        return data
-    copy = pa.loads(data)
+        return head, pieces
+    copy: list[Node] = pa.loads(b"[" + data + b"]")
     if quote:
-        copy["blocks"] = rewrite(copy["blocks"], _quoted(document.meta.lang), QUOTED)
+        copy = rewrite(copy, _quoted(document.meta.lang), QUOTED)
     if finish and target is not None:
-        copy["blocks"] = rewrite(copy["blocks"], FINISHERS[target], FINISHED_KINDS)
+        copy = rewrite(copy, FINISHERS[target], FINISHED_KINDS)
     if ask:
-        copy["blocks"] = rewrite(copy["blocks"], _query_form(document, target, queries), SPANS)
+        copy = rewrite(copy, _query_form(document, target, queries), SPANS)
     if short:
-        copy["blocks"] = rewrite(copy["blocks"], _outlined_without_notes, NOTED)
+        copy = rewrite(copy, _outlined_without_notes, NOTED)
     if sized:  # (the DOCX's tables are sized by its furniture, `docx.fit_table`)
-        copy["blocks"] = fitted_tables(copy["blocks"])
+        copy = fitted_tables(copy)
     if unbroken:
-        copy["blocks"] = rewrite(copy["blocks"], _breakable, TEXTS)
+        copy = rewrite(copy, _breakable, TEXTS)
     if quotes:
-        _quotes_within(copy["blocks"], QUOTE_DEPTH)
+        _quotes_within(copy, QUOTE_DEPTH)
     if plains:
-        _plain_runs_apart(copy["blocks"])
-    return pa.dumps(copy)
+        _plain_runs_apart(copy)
+    return head, [pa.dumps(block) for block in copy]
+
+
+def _head(meta: dict[str, Any]) -> bytes:
+    """Return what a document's JSON has before its first block."""
+    empty = pa.dumps({"pandoc-api-version": pandoc.api_version(), "meta": meta, "blocks": []})
+    return empty[: -len(b"]}")]
 
 
 PLAIN_AFTER_BLOCK = b'},{"t":"Plain"'  # (in the JSON: a Plain after a block in one list)

@@ -11,6 +11,7 @@ import re
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,56 @@ _PARTS = ("word/document.xml", "word/footnotes.xml")
 
 
 @dataclass(frozen=True)
+class Sent:
+    """The JSON pandoc is given for a DOCX, in pieces: what precedes its blocks
+    (`{"pandoc-api-version":…,"meta":…,"blocks":[`) and each block's JSON."""
+
+    head: bytes
+    blocks: tuple[bytes, ...]
+
+    @cached_property
+    def whole(self) -> bytes:
+        """Return the JSON document."""
+        return joined(self.head, self.blocks)
+
+    def cuts(self) -> bytes:
+        """Return, as JSON, the length of the head and of each block's JSON."""
+        return pa.dumps([len(self.head), *map(len, self.blocks)])
+
+    @classmethod
+    def of(cls, data: bytes) -> Sent:
+        """Return a JSON document in pieces (read and written again: compact)."""
+        value = pa.loads(data)
+        head = pa.dumps({**value, "blocks": []})[: -len(b"]}")]
+        return cls(head, tuple(pa.dumps(block) for block in value["blocks"]))
+
+
+def joined(head: bytes, blocks: Sequence[bytes]) -> bytes:
+    """Return a JSON document from what precedes its blocks and each block's JSON."""
+    return head + b",".join(blocks) + b"]}"
+
+
+def cut(data: bytes, cuts: bytes) -> Sent | None:
+    """Return the JSON document cut where `Sent.cuts` says, or None unless the cuts fall
+    between its blocks (they are read from a kept file)."""
+    try:
+        lengths = pa.loads(cuts)
+    except (ValueError, RecursionError):
+        return None
+    if type(lengths) is not list or not lengths or any(type(n) is not int for n in lengths):
+        return None
+    if sum(lengths) + max(len(lengths) - 2, 0) + len(b"]}") != len(data) or min(lengths) < 1:
+        return None
+    head, at = data[: lengths[0]], lengths[0]
+    blocks = []
+    for n in lengths[1:]:
+        blocks.append(data[at : at + n])
+        at += n + 1  # (and the comma)
+    sent = Sent(head, tuple(blocks))
+    return sent if sent.whole == data and head.endswith(b'"blocks":[') else None
+
+
+@dataclass(frozen=True)
 class Edit:
     """The chapters an edit touched: blocks [start, old_end) of the previous draft became
     blocks [start, new_end) of this one; both begin at a top-level level-1 heading and end
@@ -50,9 +101,9 @@ class Edit:
     same: bool = True  # (the same skeleton; else they differ in their notes alone)
 
 
-def edit(old: list[Node], new: list[Node]) -> Edit | None:
-    """Return the chapters in which two drafts' blocks differ, or None if they do not, or
-    differ otherwise than in whole chapters of the same shape (`skeleton`)."""
+def edit(old: Sequence[bytes], new: Sequence[bytes]) -> Edit | None:
+    """Return the chapters in which two drafts' blocks (each block's JSON) differ, or None if
+    they do not, or differ otherwise than in whole chapters of the same shape (`skeleton`)."""
     n = min(len(old), len(new))
     first = next((i for i in range(n) if old[i] != new[i]), n)
     if first == len(old) == len(new):
@@ -68,7 +119,7 @@ def edit(old: list[Node], new: list[Node]) -> Edit | None:
     new_end = _chapter_end(new, len(new) - same_end)
     if len(old) - old_end != len(new) - new_end:
         return None
-    shapes = skeleton(old[start:old_end]), skeleton(new[start:new_end])
+    shapes = skeleton(_read(old[start:old_end])), skeleton(_read(new[start:new_end]))
     if shapes[0] == shapes[1]:
         return Edit(start, old_end, new_end)
     if [s for s in shapes[0] if s[0] != "Note"] == [s for s in shapes[1] if s[0] != "Note"]:
@@ -76,14 +127,25 @@ def edit(old: list[Node], new: list[Node]) -> Edit | None:
     return None
 
 
-def _chapter_start(blocks: list[Node], i: int) -> bool:
+def _read(blocks: Sequence[bytes]) -> list[Node]:
+    """Return the blocks read from their JSON (ValueError unless each is one element's)."""
+    read = [pa.loads(block) for block in blocks]
+    if any(type(block) is not dict or "t" not in block for block in read):
+        raise ValueError("not a block's JSON")
+    return read
+
+
+_CHAPTER = b'{"t":"Header","c":[1,["'  # (a level-1 heading's JSON, up to its identifier)
+
+
+def _chapter_start(blocks: Sequence[bytes], i: int) -> bool:
     """Return whether block i is a top-level level-1 heading with an identifier."""
-    if i >= len(blocks) or pa.kind(blocks[i]) != "Header":
+    if i >= len(blocks) or not blocks[i].startswith(_CHAPTER):
         return False
-    return bool(pa.content(blocks[i])[0] == 1 and pa.ident(blocks[i]))
+    return blocks[i][len(_CHAPTER) : len(_CHAPTER) + 1] != b'"'
 
 
-def _chapter_end(blocks: list[Node], end: int) -> int:
+def _chapter_end(blocks: Sequence[bytes], end: int) -> int:
     """Return the index of the first chapter heading at or after `end`, else the blocks' end."""
     return next((i for i in range(end, len(blocks)) if _chapter_start(blocks, i)), len(blocks))
 
@@ -123,28 +185,31 @@ def _shape(value: Any) -> Any:
 Write = Callable[[bytes], bytes]  # pandoc's DOCX of a JSON document
 
 SENT = "paperbuild/sent.json"  # (in a kept DOCX: the JSON pandoc was given for it)
+CUTS = "paperbuild/sent-cuts.json"  # (and where its blocks begin and end: `Sent.cuts`)
 
 
-def written(sent: bytes, write: Write, kept: Path | None) -> bytes:
+def written(sent: Sent, write: Write, kept: Path | None) -> bytes:
     """Return pandoc's DOCX of `sent`: the one kept in `kept` (the previous draft's, with the
     JSON it was written from) if that JSON is `sent`, else spliced into it where `spliced` can,
     else written whole; what is returned is kept for the next draft."""
     # (a kept file that is missing, cannot be read or is not sealed here costs a whole write)
     before = _parts(kept_bytes(kept) or b"") if kept is not None else None
     old_json = before.pop(SENT, None) if before is not None else None
+    old_cuts = before.pop(CUTS, None) if before is not None else None
     parts = None
-    if before is not None and old_json == sent:
+    if before is not None and old_json == sent.whole:
         return _zipped(before)
-    if before is not None and old_json is not None:
+    if before is not None and old_json is not None and old_cuts is not None:
         with contextlib.suppress(ValueError, KeyError, IndexError, TypeError, RecursionError):
-            parts = spliced(old_json, before, sent, write)
+            old = cut(old_json, old_cuts)
+            parts = None if old is None else spliced(old, before, sent, write)
     if parts is None:
-        docx = write(sent)
+        docx = write(sent.whole)
         if kept is not None:
             keep_alone(kept, _with_sent(docx, sent), KEPT)
         return docx
     if kept is not None:
-        keep_alone(kept, _zipped({**parts, SENT: sent}), KEPT)
+        keep_alone(kept, _zipped({**parts, SENT: sent.whole, CUTS: sent.cuts()}), KEPT)
     return _zipped(parts)
 
 
@@ -161,42 +226,43 @@ def _zipped(parts: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def _with_sent(docx: bytes, sent: bytes) -> bytes:
-    """Return pandoc's DOCX with the JSON it was written from added as one more entry."""
+def _with_sent(docx: bytes, sent: Sent) -> bytes:
+    """Return pandoc's DOCX with the JSON it was written from, and its cuts, added."""
     out = io.BytesIO(docx)
     out.seek(0, io.SEEK_END)
     with zipfile.ZipFile(out, "a", zipfile.ZIP_STORED) as z:
-        z.writestr(SENT, sent)
+        z.writestr(SENT, sent.whole)
+        z.writestr(CUTS, sent.cuts())
     return out.getvalue()
 
 
-def spliced(
-    old_json: bytes, parts: dict[str, bytes], new_json: bytes, write: Write
-) -> dict[str, bytes] | None:
-    """Return the parts of pandoc's DOCX of `new_json`, made from `parts` (its DOCX of
-    `old_json`) and `write`'s DOCX of only the chapters the edit touched, as they were and as
-    they are; or None when that is not sure to give what `write(new_json)` would."""
-    if _has_images(new_json) or any(p not in parts for p in _PARTS):
+def spliced(old: Sent, parts: dict[str, bytes], new: Sent, write: Write) -> dict[str, bytes] | None:
+    """Return the parts of pandoc's DOCX of `new`, made from `parts` (its DOCX of `old`) and
+    `write`'s DOCX of only the chapters the edit touched, as they were and as they are; or
+    None when that is not sure to give what `write(new.whole)` would.
+
+    Only the edited chapters' JSON is read: the rest is compared, and sent, as it stands."""
+    if _has_images(new.whole) or any(p not in parts for p in _PARTS):
         return None
-    old, new = pa.loads(old_json), pa.loads(new_json)
-    if old.get("meta") != new.get("meta"):
+    if old.head != new.head:  # (the metadata)
         return None
-    region = edit(old["blocks"], new["blocks"])
+    region = edit(old.blocks, new.blocks)
     if region is None:
         return None
-    before = old["blocks"][region.start : region.old_end]
-    after = new["blocks"][region.start : region.new_end]
-    following = new["blocks"][region.new_end : region.new_end + 1]  # (its heading: where to cut)
+    before = old.blocks[region.start : region.old_end]
+    after = new.blocks[region.start : region.new_end]
+    following = new.blocks[region.new_end : region.new_end + 1]  # (its heading: where to cut)
+    _read(following)  # (a block's JSON whole, as the chapters' are: ValueError if not)
     if not region.same:
-        return renumbered(parts, new, (before, after, following), write)
-    written = _rewritten(write, {**new, "blocks": before + after + following})
+        return renumbered(parts, new.head, (before, after, following), write)
+    written = _rewritten(write, joined(new.head, (*before, *after, *following)))
     return None if written is None else _joined(parts, written, bool(following))
 
 
-def _rewritten(write: Write, document: dict[str, Any]) -> dict[str, bytes] | None:
+def _rewritten(write: Write, document: bytes) -> dict[str, bytes] | None:
     """Return the parts of pandoc's DOCX of the edited chapters' rewrite, or None if it lacks
     a part the splice needs or has a comment (its words are in a part not spliced)."""
-    written = _parts(write(pa.dumps(document)))
+    written = _parts(write(document))
     if written is None or any(p not in written for p in _PARTS):
         return None
     return None if b"<w:comment " in written.get("word/comments.xml", b"") else written
@@ -397,25 +463,25 @@ _CHANGES = (b"<w:ins ", b"<w:del ")  # (a tracked change's ids are numbered apar
 
 def renumbered(
     parts: dict[str, bytes],
-    new: dict[str, Any],
-    chapters: tuple[list[Node], list[Node], list[Node]],
+    head: bytes,
+    chapters: tuple[Sequence[bytes], Sequence[bytes], Sequence[bytes]],
     write: Write,
 ) -> dict[str, bytes] | None:
     """Return the new draft's parts where the edited chapters differ in their notes alone:
-    the chapters (as they were, as they are, and the next one's heading) rewritten as in
-    `spliced`, and every number pandoc counted after them moved by as many as the chapters now
-    take more (or fewer); None where that cannot be shown."""
+    the chapters (as they were, as they are, and the next one's heading; each block's JSON)
+    rewritten as in `spliced`, and every number pandoc counted after them moved by as many as
+    the chapters now take more (or fewer); None where that cannot be shown."""
     document, footnotes = parts["word/document.xml"], parts["word/footnotes.xml"]
     if any(c in document or c in footnotes for c in _CHANGES):
         return None
     if b"<w:comment " in parts.get("word/comments.xml", b""):
         return None  # (a comment's id is the author's, not counted: it must not be moved)
     before, after, following = chapters
-    probe = pa.header(1, pa.Attr(_PROBE), [])
-    blocks = [probe, *before, probe, *after, probe, *following]
-    if pa.dumps(blocks).count(_PROBE.encode()) != 3:  # (the author's own identifier)
+    probe = pa.dumps(pa.header(1, pa.Attr(_PROBE), []))
+    blocks = joined(head, (probe, *before, probe, *after, probe, *following))
+    if blocks.count(_PROBE.encode()) != 3:  # (the author's own identifier)
         return None
-    written = _rewritten(write, {**new, "blocks": blocks})
+    written = _rewritten(write, blocks)
     if written is None:
         return None
     halves = _probed(written["word/document.xml"], bool(following))
