@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ class Document:
     cited: tuple[str, ...] = ()
     listed: tuple[Listed, ...] = ()  # the figures and tables the outline asks to list
 
-    @cached_property
+    @functools.cached_property
     def block_json(self) -> tuple[bytes, ...]:
         """Return each block's JSON, written once for every use of a built document (its
         images looked for, its DOCX, its snapshot): a document's blocks are not changed once
@@ -192,7 +192,7 @@ class _Chapters:
     paths: tuple[str, ...]  # every chapter of the project, in the draft or not
     maps: dict[str, dict[str, str]]  # chapter path -> {chapter's identifier: document's}
     starts: dict[str, str]  # chapter path -> the document identifier of its first heading
-    known: set[str]  # every identifier in the document
+    known: Callable[[], set[str]]  # every identifier in the document, found when first asked
 
     def document_id(self, chapter: str, fragment: str) -> str:
         """Return the document id of a chapter's identifier, or of its first heading ("")."""
@@ -229,12 +229,27 @@ def _links(
                 ident = maps.get(other, {}).get(ident, ident)
             elif ident not in written:
                 ident = local.get(ident, ident)
-        if ident in chapters.known:
+        if ident in chapters.known():
             kept = [[k, v] for k, v in a.pairs if k != "data-chapter"]
             return pa.with_attr(pa.with_target(node, f"#{ident}"), a._replace(pairs=kept))
         return pa.inlines(node)  # a dead link reads as its text (the check reports it)
 
     return fix
+
+
+def _linking(found: list[str]) -> Callable[[Node], None]:
+    """Return a rewrite step that notes each link `_links` resolves against the document's
+    identifiers (internal, or to a file) in `found`, and changes nothing.
+
+    Links are made only by the reader (and rawhtml, on reading) and by cross-references, which
+    `_links` does not see: a draft whose chapters have no such link as parsed asks for none."""
+
+    def note(node: Node) -> None:
+        url = pa.target(node)[0]
+        if url.startswith("#") or is_file_link(url):
+            found.append(url)
+
+    return note
 
 
 IMAGES = frozenset(("Image",))
@@ -311,6 +326,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
     numbering = Numbering(words=words, within_section=outline.numbering == "section")
     chapters: list[tuple[Section, str | None, list[Node]]] = []
     uses = Counter(parsed.assignment.get(s.id) for s in outline.sections)
+    linking: list[str] = []  # (an internal link or one to a file, as parsed: `_linking`)
     for section in outline.sections:
         path = parsed.assignment.get(section.id)
         chapter_blocks = parsed.blocks.get(path, []) if path else []
@@ -319,6 +335,7 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         if not chapter_blocks:
             chapter_blocks = [pa.para([pa.element("Emph", pa.str_inlines(words.not_written))])]
         steps: list[pa.Step] = [
+            (_linking(linking), LINKS),
             (_strip_markers, MARKED_KINDS),
             (_raw_tex, RAW | SHORTCODE),
             (_callouts(words), DIVS),
@@ -349,7 +366,10 @@ def assemble(parsed: Parsed, *, version: str | None = None) -> Document:
         *dict.fromkeys(k for f in parsed.facts.values() for k in f.citations),
         *parsed.project.listed_uncited,
     ]
-    known = set().union(bibliography_ids(cited), *(all_ids(b) for b in numbered))
+    entry_ids = bibliography_ids(cited)
+    known = functools.cache(lambda: set().union(entry_ids, *(all_ids(b) for b in numbered)))
+    if linking:  # (else no link asks: the large bench paper's walk, 55 ms, is not made)
+        known()
     blocks = []
     linked = _Chapters(
         paths=tuple(c.path for c in parsed.project.chapters),

@@ -166,7 +166,7 @@ def project_images(document: Document, project: Project) -> dict[str, bytes]:
     """Return the bytes of the draft's images that are project files or data URIs (the usable
     ones; a data URI that holds nothing, with no bytes)."""
     found: dict[str, bytes] = {}
-    shown = any(pa.IMAGE_MARK in block for block in document.block_json)
+    shown = pa.IMAGE_MARK in b",".join(document.block_json)
     for target in dict.fromkeys(image_targets(document.blocks) if shown else []):
         if is_data_uri(target):
             found[target] = data_uri(target) or b""
