@@ -67,7 +67,7 @@ class Document:
         """Return each block's JSON, written once for every use of a built document (its
         images looked for, its DOCX, its snapshot): a document's blocks are not changed once
         it is built (a renderer changes a copy)."""
-        return tuple(pa.dumps(block) for block in self.blocks)
+        return tuple(pa.dumps_each(self.blocks))
 
     @property
     def display_date(self) -> str:
@@ -550,8 +550,8 @@ def document_json_bytes(document: Document) -> bytes:
     """Return `document_to_json`'s JSON, compact, from the blocks' JSON written once."""
     meta = pa.dumps({"meta": dataclasses.asdict(document.meta)})
     rest = pa.dumps(_rest(document))
-    blocks = b",".join(document.block_json)
-    return meta[: -len(b"}")] + b',"blocks":[' + blocks + b"]," + rest[len(b"{") :]
+    before, after = meta[: -len(b"}")] + b',"blocks":[', b"]," + rest[len(b"{") :]
+    return pa.joined(document.block_json, before, after)
 
 
 def document_from_json(data: dict[str, Any]) -> Document:

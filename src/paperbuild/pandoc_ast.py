@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import orjson
@@ -476,6 +476,20 @@ def loads(data: bytes | str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
+
+
+def dumps_each(values: Iterable[Any]) -> list[bytes]:
+    """Return each value's `dumps`, each in bytes of its own size: orjson keeps a 4 KB buffer
+    behind a short output (the large bench paper's 4,000 blocks held 16 MB over their JSON)."""
+    return [memoryview(dumps(value)).tobytes() for value in values]
+
+
+def joined(items: Sequence[bytes], before: bytes = b"[", after: bytes = b"]") -> bytes:
+    """Return the JSON of a list from each item's JSON, between `before` and `after` (made in
+    one buffer: the large bench paper's 15 MB once, not once per `+`)."""
+    if len(items) < 2:
+        return before + b"".join(items) + after
+    return b",".join([before + items[0], *items[1:-1], items[-1] + after])
 
 
 # (a string's characters as `[^"\\]*(?:\\.[^"\\]*)*`, not `(?:[^"\\]|\\.)*`: one step per run of

@@ -125,17 +125,19 @@ def watch(start: Path, options: BuildOptions, say: Say, stop: Event | None = Non
     Ctrl-C stops the watcher whenever it comes, during a rebuild too (outputs are written
     atomically, so an interrupted rebuild leaves the previous drafts whole). One Typst compiler
     is kept for the whole session, so each rebuilt PDF is laid out incrementally, and one pandoc
-    process, so each save's chapter is read and its DOCX written by a warm one.
+    process, so each save's chapter is read and its DOCX written by a warm one; the last
+    draft's blocks with their words merged are remembered (`docx.merging_remembered`).
     """
     import watchfiles
 
     from paperbuild.pandoc import keeping
+    from paperbuild.render.docx import merging_remembered
     from paperbuild.render.typst_run import kept_compiler
 
     root = find_root(start)
     try:
         shown: Shown = set()
-        with kept_compiler(), keeping():
+        with kept_compiler(), keeping(), merging_remembered():
             rebuild(start, options, say, shown)
             ready = False
             for changes in watchfiles.watch(

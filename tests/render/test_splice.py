@@ -446,7 +446,8 @@ def test_a_drafts_json_in_pieces_is_its_whole_json_and_its_words_merge_alike(bun
     from paperbuild.cite import resolve_citations
     from paperbuild.load.project import load_project
     from paperbuild.render import docx as docx_render
-    from paperbuild.render.common import document_pieces, joined
+    from paperbuild.render.common import document_pieces
+    from paperbuild.render.splice import joined
 
     project = load_project(bundled_copy)
     document = resolve_citations(assemble(run_checks(project, with_blocks=True).parsed), project)
@@ -460,9 +461,13 @@ def test_a_drafts_json_in_pieces_is_its_whole_json_and_its_words_merge_alike(bun
     assert len(pieces) == len(front) + len(document.blocks) > 50
     merged = pa.merged_words(whole)
     assert merged != whole  # (there are words to merge)
-    docx_render._merged(pieces[::2])  # (another draft's blocks, remembered)
     assert joined(pa.merged_words(head), docx_render._merged(pieces)) == merged
-    assert joined(pa.merged_words(head), docx_render._merged(pieces)) == merged  # (remembered)
+    with docx_render.merging_remembered():
+        docx_render._merged(pieces[::2])  # (another draft's blocks, remembered)
+        assert joined(pa.merged_words(head), docx_render._merged(pieces)) == merged
+        assert joined(pa.merged_words(head), docx_render._merged(pieces)) == merged
+        assert len(docx_render._MERGED[-1]) == len(set(pieces))  # (the last draft's alone)
+    assert docx_render._MERGED == []
 
 
 def test_cuts_that_do_not_fall_between_blocks_are_refused():

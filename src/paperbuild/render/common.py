@@ -64,12 +64,7 @@ def document_json(
     """Return the pandoc JSON of the document's blocks and metadata (`document_pieces`,
     joined)."""
     head, pieces = document_pieces(document, target=target, meta=meta, queries=queries)
-    return joined(head, pieces)
-
-
-def joined(head: bytes, pieces: list[bytes]) -> bytes:
-    """Return a document's JSON from what precedes its blocks and each block's JSON."""
-    return head + b",".join(pieces) + b"]}"
+    return pa.joined(pieces, head, b"]}")
 
 
 def document_pieces(
@@ -90,8 +85,8 @@ def document_pieces(
     """
     chosen = document.blocks if not front else front + document.blocks
     head = _head(meta or {})
-    pieces = [*(pa.dumps(block) for block in front or ()), *document.block_json]
-    data = b",".join(pieces)
+    pieces = [*pa.dumps_each(front or ()), *document.block_json]
+    data = pa.joined(pieces)  # (the blocks' list)
     finish = target is not None and any(mark in data for mark in FINISHED_MARKS)
     ask = target is not None and QUERY_MARK in data
     quote = target == "docx" and QUOTED_MARK in data
@@ -102,7 +97,8 @@ def document_pieces(
     plains = target == "typst" and PLAIN_AFTER_BLOCK in data
     if not (finish or ask or quote or short or sized or unbroken or quotes or plains):
         return head, pieces
-    copy: list[Node] = pa.loads(b"[" + data + b"]")
+    copy: list[Node] = pa.loads(data)
+    del data, pieces  # (the copy's JSON is written anew: the large paper's 15 MB let go)
     if quote:
         copy = rewrite(copy, _quoted(document.meta.lang), QUOTED)
     if finish and target is not None:
@@ -119,7 +115,7 @@ def document_pieces(
         _quotes_within(copy, QUOTE_DEPTH)
     if plains:
         _plain_runs_apart(copy)
-    return head, [pa.dumps(block) for block in copy]
+    return head, pa.dumps_each(copy)
 
 
 def _head(meta: dict[str, Any]) -> bytes:

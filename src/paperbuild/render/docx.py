@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 from collections.abc import Callable, Iterator
@@ -123,6 +124,7 @@ def pandoc_docx(
             meanwhile()
 
     merged = splice.Sent(pa.merged_words(head), _merged(pieces))
+    del pieces  # (what is sent is `merged`: the large paper's 15 MB let go)
     request = {"to": "docx", "reference_doc": str(ref)}
     waiting = pandoc.once(while_pandoc_writes)  # (while pandoc writes, whatever it writes)
 
@@ -138,15 +140,30 @@ def pandoc_docx(
     return written
 
 
-_MERGED: dict[bytes, bytes] = {}  # the last draft's blocks' JSON, each to its words merged
+_MERGED: list[dict[bytes, bytes]] = []  # inside `merging_remembered`: the last draft's blocks
+
+
+@contextlib.contextmanager
+def merging_remembered() -> Iterator[None]:
+    """Remember, for the DOCX builds inside, each block's JSON with its words merged, from one
+    draft to the next (`watch`: only the blocks a save changed are merged again; the large
+    bench paper's 84 ms). A single build keeps none (the large paper's 19 MB)."""
+    _MERGED.append({})
+    try:
+        yield
+    finally:
+        _MERGED.pop()
 
 
 def _merged(pieces: list[bytes]) -> tuple[bytes, ...]:
-    """Return each block's JSON with its words merged (`pa.merged_words`): in `watch`, only
-    the blocks the last save changed are merged again (the large bench paper's 84 ms)."""
-    merged = {piece: _MERGED.get(piece) or pa.merged_words(piece) for piece in pieces}
-    _MERGED.clear()
-    _MERGED.update(merged)
+    """Return each block's JSON with its words merged (`pa.merged_words`), the last draft's
+    blocks remembered where `merging_remembered` asks."""
+    if not _MERGED:
+        return tuple(pa.merged_words(piece) for piece in pieces)
+    last = _MERGED[-1]
+    merged = {piece: last.get(piece) or pa.merged_words(piece) for piece in pieces}
+    last.clear()
+    last.update(merged)
     return tuple(merged[piece] for piece in pieces)
 
 

@@ -61,12 +61,12 @@ class Sent:
         """Return a JSON document in pieces (read and written again: compact)."""
         value = pa.loads(data)
         head = pa.dumps({**value, "blocks": []})[: -len(b"]}")]
-        return cls(head, tuple(pa.dumps(block) for block in value["blocks"]))
+        return cls(head, tuple(pa.dumps_each(value["blocks"])))
 
 
 def joined(head: bytes, blocks: Sequence[bytes]) -> bytes:
     """Return a JSON document from what precedes its blocks and each block's JSON."""
-    return head + b",".join(blocks) + b"]}"
+    return pa.joined(blocks, head, b"]}")
 
 
 def cut(data: bytes, cuts: bytes) -> Sent | None:
