@@ -75,9 +75,9 @@ def document_pieces(
     meta: dict[str, Any] | None = None,
     queries: bool = True,
 ) -> tuple[bytes, list[bytes]]:
-    """Return the pandoc JSON of the document's blocks (or of the given blocks) and metadata,
-    in pieces: what precedes the blocks (`{"pandoc-api-version":…,"blocks":[`) and each block
-    (the `front` blocks first, when given).
+    """Return the pandoc JSON of the document's blocks (the `front` blocks first, when given)
+    and metadata, in pieces: what precedes the blocks (`{"pandoc-api-version":…,"blocks":[`)
+    and each block's JSON.
 
     With a target ("docx" or "typst"), caption numbers and equations take that format's form,
     on a copy read back from the JSON (the document is shared by every renderer), and only
@@ -98,7 +98,7 @@ def document_pieces(
     if not (finish or ask or quote or short or sized or unbroken or quotes or plains):
         return head, pieces
     copy: list[Node] = pa.loads(data)
-    del data, pieces  # (the copy's JSON is written anew: the large paper's 15 MB let go)
+    del data  # (the copy's JSON is written anew: the large paper's 15 MB let go)
     if quote:
         copy = rewrite(copy, _quoted(document.meta.lang), QUOTED)
     if finish and target is not None:

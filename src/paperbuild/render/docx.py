@@ -124,7 +124,6 @@ def pandoc_docx(
             meanwhile()
 
     merged = splice.Sent(pa.merged_words(head), _merged(pieces))
-    del pieces  # (what is sent is `merged`: the large paper's 15 MB let go)
     request = {"to": "docx", "reference_doc": str(ref)}
     waiting = pandoc.once(while_pandoc_writes)  # (while pandoc writes, whatever it writes)
 
